@@ -1,0 +1,137 @@
+"""The course catalogue: which Gumroad products open which course, and the Auth0 role behind it."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chalicelib.errors import ConfigurationError
+
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+_COURSE_KEYS = {"slug", "title", "role_id", "permission", "gumroad_products"}
+_REQUIRED_KEYS = _COURSE_KEYS
+
+
+@dataclass(frozen=True)
+class Course:
+    slug: str
+    title: str
+    role_id: str
+    permission: str
+    gumroad_products: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CourseCatalog:
+    """An immutable, validated catalogue with O(1) lookups by slug and by product key."""
+
+    courses: tuple[Course, ...]
+    _by_slug: Mapping[str, Course]
+    _by_product: Mapping[str, Course]
+
+    @classmethod
+    def from_courses(cls, courses: Iterable[Course]) -> CourseCatalog:
+        ordered = tuple(courses)
+        by_slug: dict[str, Course] = {}
+        by_product: dict[str, Course] = {}
+        for course in ordered:
+            if course.slug in by_slug:
+                raise ConfigurationError(f"course catalogue: duplicate slug {course.slug!r}")
+            by_slug[course.slug] = course
+            for product in course.gumroad_products:
+                other = by_product.get(product)
+                if other is not None and other.slug != course.slug:
+                    raise ConfigurationError(
+                        f"course catalogue: product {product!r} is listed in both {other.slug!r} and {course.slug!r}"
+                    )
+                by_product[product] = course
+        return cls(courses=ordered, _by_slug=by_slug, _by_product=by_product)
+
+    def __iter__(self) -> Iterator[Course]:
+        return iter(self.courses)
+
+    def by_slug(self, slug: str) -> Course | None:
+        return self._by_slug.get(slug)
+
+    def match_product(self, keys: Iterable[str | None]) -> Course | None:
+        """The course whose products include one of ``keys``, tried in the order given.
+
+        Callers pass ``product_id`` first: it is the only key that never changes.
+        """
+        for key in keys:
+            if key:
+                course = self._by_product.get(key)
+                if course is not None:
+                    return course
+        return None
+
+
+def load_catalog(path: Path) -> CourseCatalog:
+    """Read and validate a catalogue file; raise ConfigurationError naming the problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigurationError(f"course catalogue not found: {path.name} (set COURSES_FILE)") from exc
+    except OSError as exc:
+        raise ConfigurationError(f"course catalogue {path.name} cannot be read: {exc.strerror}") from exc
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(
+            f"course catalogue {path.name} is not valid JSON (line {exc.lineno}, column {exc.colno})"
+        ) from exc
+    return parse_catalog(document)
+
+
+def parse_catalog(document: Any) -> CourseCatalog:
+    if not isinstance(document, dict):
+        raise ConfigurationError('course catalogue must be an object {"courses": [...]}')
+    unknown = set(document) - {"courses"}
+    if unknown:
+        raise ConfigurationError(f"course catalogue: unknown top-level keys {sorted(unknown)}")
+    entries = document.get("courses")
+    if not isinstance(entries, list):
+        raise ConfigurationError('course catalogue: "courses" must be a list')
+    return CourseCatalog.from_courses(_parse_course(index, entry) for index, entry in enumerate(entries))
+
+
+def _parse_course(index: int, entry: Any) -> Course:
+    where = f"course catalogue: courses[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigurationError(f"{where} must be an object")
+    unknown = set(entry) - _COURSE_KEYS
+    if unknown:
+        raise ConfigurationError(f"{where} has unknown keys {sorted(unknown)}")
+    missing = sorted(_REQUIRED_KEYS - set(entry))
+    if missing:
+        raise ConfigurationError(f"{where} is missing {', '.join(missing)}")
+    slug = _text(entry["slug"], f"{where}.slug")
+    if not _SLUG.match(slug):
+        raise ConfigurationError(f"{where}.slug {slug!r} must be lower-case letters, digits and hyphens (at most 64)")
+    where = f"course catalogue: course {slug!r}"
+    products = entry["gumroad_products"]
+    if not isinstance(products, list) or not products:
+        raise ConfigurationError(f"{where}: gumroad_products must be a non-empty list of strings")
+    cleaned = tuple(_text(product, f"{where}: gumroad_products") for product in products)
+    if len(set(cleaned)) != len(cleaned):
+        raise ConfigurationError(f"{where}: gumroad_products lists a product twice")
+    permission = _text(entry["permission"], f"{where}: permission")
+    if any(character.isspace() for character in permission):
+        raise ConfigurationError(f"{where}: permission must not contain spaces")
+    return Course(
+        slug=slug,
+        title=_text(entry["title"], f"{where}: title"),
+        role_id=_text(entry["role_id"], f"{where}: role_id"),
+        permission=permission,
+        gumroad_products=cleaned,
+    )
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigurationError(f"{where} must be a non-empty string")
+    return value.strip()
