@@ -1,0 +1,278 @@
+"""Auth0Directory: buyers, their roles and purchase records, through auth0-python's Management API."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import string
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+from auth0.management import Auth0
+from auth0.management.core.api_error import ApiError
+from auth0.management.core.parse_error import ParsingError
+from auth0.management.core.request_options import RequestOptions
+
+from chalicelib.auth0_token import ManagementToken
+from chalicelib.errors import UpstreamError, UpstreamRejected, UpstreamUnavailable
+from chalicelib.upstream_policy import (
+    RateLimitPacer,
+    RetryPolicy,
+    current_deadline,
+    current_stats,
+    rate_limit_wait,
+)
+
+log = logging.getLogger("gumroad_auth0.auth0")
+
+T = TypeVar("T")
+
+USER_FIELDS = "user_id,email,identities,app_metadata"
+
+
+@dataclass(frozen=True)
+class Buyer:
+    user_id: str
+    email: str
+    app_metadata: Mapping[str, Any]
+
+
+class BuyerAlreadyExists(Exception):
+    """``POST /users`` answered 409: someone created this address a moment ago."""
+
+
+def response_hook(pacer: RateLimitPacer) -> Callable[[httpx.Response], None]:
+    """An httpx response hook: counts every Management API request and feeds the pacer."""
+
+    def observe(response: httpx.Response) -> None:
+        current_stats().management += 1
+        if response.status_code == 429:
+            current_stats().throttled += 1
+        pacer.observe(response.status_code, response.headers)
+
+    return observe
+
+
+class Auth0Directory:
+    """Finds and creates buyers, assigns and removes roles, saves purchase records.
+
+    Every call goes through one retry loop that owns the policy the SDK's defaults get
+    wrong: no blind retries of 409s or POSTs that were refused, 429s honoured only while
+    the deadline leaves room, and every failure surfaced as a typed ``UpstreamError``.
+    """
+
+    def __init__(
+        self,
+        *,
+        client: Auth0,
+        token: ManagementToken,
+        connection: str,
+        policy: RetryPolicy,
+        pacer: RateLimitPacer,
+        sleep: Callable[[float], None] | None = None,
+        wall_clock: Callable[[], float] | None = None,
+    ) -> None:
+        self._client = client
+        self._token = token
+        self._connection = connection
+        self._policy = policy
+        self._pacer = pacer
+        self._sleep = sleep or time.sleep
+        self._wall_clock = wall_clock or time.time
+
+    @property
+    def connection(self) -> str:
+        return self._connection
+
+    def find_buyer(self, email: str) -> Buyer | None:
+        """The buyer with this (already normalised) address in the service's connection.
+
+        ``users-by-email`` is exact and immediately consistent, unlike a search query, but
+        returns users of every connection: a social login with the same address is not the
+        database user the service manages.
+        """
+        users = self._call(
+            "find user by email",
+            lambda options: self._client.users.list_users_by_email(
+                email=email, fields=USER_FIELDS, include_fields=True, request_options=options
+            ),
+        )
+        for user in users:
+            identities = user.identities or []
+            if user.user_id and any(identity.connection == self._connection for identity in identities):
+                return Buyer(
+                    user_id=user.user_id,
+                    email=user.email or email,
+                    app_metadata=user.app_metadata or {},
+                )
+        return None
+
+    def create_buyer(
+        self,
+        *,
+        email: str,
+        name: str | None,
+        app_metadata: Mapping[str, Any],
+        send_verification_email: bool,
+    ) -> Buyer:
+        """Create a database user with a random password nobody knows (the buyer sets their own)."""
+        user = self._call(
+            "create user",
+            lambda options: self._client.users.create(
+                connection=self._connection,
+                email=email,
+                password=random_password(),
+                email_verified=False,
+                verify_email=send_verification_email,
+                app_metadata=dict(app_metadata),
+                **({"name": name} if name else {}),
+                request_options=options,
+            ),
+            conflict_means_exists=True,
+        )
+        if not user.user_id:
+            raise UpstreamUnavailable("Auth0 created a user but did not return its id")
+        return Buyer(user_id=user.user_id, email=email, app_metadata=user.app_metadata or dict(app_metadata))
+
+    def assign_role(self, user_id: str, role_id: str) -> None:
+        self._call(
+            "assign role",
+            lambda options: self._client.users.roles.assign(user_id, roles=[role_id], request_options=options),
+            missing_means_rejected=f"role {role_id} does not exist in Auth0 (check the catalogue)",
+        )
+
+    def remove_role(self, user_id: str, role_id: str) -> None:
+        self._call(
+            "remove role",
+            lambda options: self._client.users.roles.delete(user_id, roles=[role_id], request_options=options),
+            missing_means_rejected=f"role {role_id} does not exist in Auth0 (check the catalogue)",
+        )
+
+    def has_role(self, user_id: str, role_id: str) -> bool:
+        pager = self._call(
+            "list user roles",
+            lambda options: self._client.users.roles.list(
+                user_id, per_page=100, page=0, include_totals=True, request_options=options
+            ),
+        )
+        return any(role.id == role_id for role in pager.items or [])
+
+    def save_record(self, user_id: str, key: str, document: Mapping[str, Any]) -> None:
+        """Write one first-level ``app_metadata`` key; Auth0 merges first-level keys on PATCH."""
+        self._call(
+            "save purchase record",
+            lambda options: self._client.users.update(
+                user_id, app_metadata={key: dict(document)}, request_options=options
+            ),
+        )
+
+    def _call(
+        self,
+        operation: str,
+        request: Callable[[RequestOptions], T],
+        *,
+        conflict_means_exists: bool = False,
+        missing_means_rejected: str | None = None,
+    ) -> T:
+        deadline = current_deadline()
+        token_refreshed = False
+        attempt = 0
+        while True:
+            self._pacer.wait_turn(self._policy, deadline)
+            options: RequestOptions = {
+                "max_retries": 0,
+                "timeout": self._policy.call_timeout(deadline),
+            }
+            try:
+                return request(options)
+            except UpstreamError:
+                raise
+            except ApiError as exc:
+                status = exc.status_code or 0
+                if status == 409 and conflict_means_exists:
+                    raise BuyerAlreadyExists from None
+                if status == 401 and not token_refreshed:
+                    token_refreshed = True
+                    self._token.invalidate()
+                    continue
+                wait = self._transient_wait(status, exc.headers, attempt)
+                if wait is None:
+                    raise self._permanent(operation, status, exc.body, missing_means_rejected) from None
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                wait = self._policy.backoff(attempt)
+                log.warning(
+                    json.dumps(
+                        {
+                            "message": "Auth0 request failed",
+                            "operation": operation,
+                            "error": type(exc).__name__,
+                        }
+                    )
+                )
+            except ParsingError:
+                raise UpstreamUnavailable(f"Auth0 answered {operation} with an unexpected body") from None
+            attempt += 1
+            if attempt >= self._policy.max_attempts or not self._policy.fits(wait, deadline):
+                raise UpstreamUnavailable(f"Auth0 did not complete '{operation}' in time; retry later")
+            self._sleep(wait)
+
+    def _transient_wait(self, status: int, headers: Mapping[str, str] | None, attempt: int) -> float | None:
+        if status == 429:
+            asked = rate_limit_wait(headers, now=self._wall_clock())
+            return asked if asked is not None else self._policy.backoff(attempt)
+        if status >= 500 or status == 408:
+            return self._policy.backoff(attempt)
+        return None
+
+    @staticmethod
+    def _permanent(operation: str, status: int, body: Any, missing_means_rejected: str | None) -> UpstreamError:
+        error_code = body.get("errorCode") if isinstance(body, dict) else None
+        log.error(
+            json.dumps(
+                {
+                    "message": "Auth0 refused a request",
+                    "operation": operation,
+                    "status": status,
+                    "errorCode": error_code,
+                }
+            )
+        )
+        if status == 404 and missing_means_rejected:
+            return UpstreamRejected(missing_means_rejected)
+        if status == 404:
+            # The user vanished between lookup and write (deleted by an admin): a retry looks again.
+            return UpstreamUnavailable(f"Auth0 no longer finds the user for '{operation}'")
+        if status == 403:
+            return UpstreamRejected(f"Auth0 refused '{operation}': the M2M application lacks a scope")
+        if status == 401:
+            return UpstreamRejected(f"Auth0 rejected the Management API token for '{operation}'")
+        return UpstreamRejected(f"Auth0 refused '{operation}' ({status})")
+
+
+_PASSWORD_ALPHABETS = (
+    string.ascii_lowercase,
+    string.ascii_uppercase,
+    string.digits,
+    "!@#$%^&*-_+=?",
+)
+
+
+def random_password(length: int = 32) -> str:
+    """A password that satisfies every Auth0 password policy and that nobody ever sees.
+
+    Every character class is present, and no character repeats three times in a row
+    (the "excellent" policy refuses that).
+    """
+    generator = secrets.SystemRandom()
+    everything = "".join(_PASSWORD_ALPHABETS)
+    while True:
+        characters = [secrets.choice(alphabet) for alphabet in _PASSWORD_ALPHABETS]
+        characters += [secrets.choice(everything) for _ in range(length - len(characters))]
+        generator.shuffle(characters)
+        password = "".join(characters)
+        if not any(password[i] == password[i + 1] == password[i + 2] for i in range(length - 2)):
+            return password

@@ -1,0 +1,220 @@
+"""The per-buyer record of the purchases that grant a course, kept in Auth0 ``app_metadata``.
+
+One first-level ``app_metadata`` key per course (``gumroad_<slug>``): Auth0's PATCH replaces
+a first-level key whole, so pings for different courses of one buyer (a cart checkout sends
+them at the same moment) never overwrite each other's record.
+
+Every field merges as a join (a refund stays a refund, timestamps keep the latest), so
+applying events in any order, or applying one twice, ends in the same record. That is what
+makes the service order-proof and idempotent: a redelivered event changes nothing and
+therefore writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+RECORD_KEY_PREFIX = "gumroad_"
+SCHEMA_VERSION = 1
+
+
+def record_key(slug: str) -> str:
+    return f"{RECORD_KEY_PREFIX}{slug}"
+
+
+@dataclass(frozen=True)
+class PurchaseState:
+    """What the service knows about one purchase: a sale, or a whole membership.
+
+    A membership is one purchase however many times it renews: renewals arrive as
+    new sales carrying the same ``subscription_id``.
+    """
+
+    purchase_id: str
+    sale_id: str | None = None
+    subscription_id: str | None = None
+    product_id: str | None = None
+    purchased_at: str | None = None
+    refunded: bool = False
+    disputed: bool = False
+    dispute_won: bool = False
+    ended_at: str | None = None
+    restarted_at: str | None = None
+
+    @property
+    def active(self) -> bool:
+        if self.refunded:
+            return False
+        if self.disputed and not self.dispute_won:
+            return False
+        return not self.ended
+
+    @property
+    def ended(self) -> bool:
+        if self.ended_at is None:
+            return False
+        return self.restarted_at is None or self.restarted_at <= self.ended_at
+
+    @property
+    def status(self) -> str:
+        if self.refunded:
+            return "refunded"
+        if self.disputed and not self.dispute_won:
+            return "disputed"
+        if self.ended:
+            return "ended"
+        return "active"
+
+    def merge(self, other: PurchaseState) -> PurchaseState:
+        """The join of two observations of the same purchase (commutative, idempotent).
+
+        A membership's renewals carry new sale ids: the purchase keeps the first charge's id
+        (earliest ``purchased_at``, then the smallest id), whichever ping arrived first.
+        """
+        first = min((self, other), key=_charge_order)
+        return PurchaseState(
+            purchase_id=self.purchase_id,
+            sale_id=first.sale_id or self.sale_id or other.sale_id,
+            purchased_at=first.purchased_at or self.purchased_at or other.purchased_at,
+            subscription_id=self.subscription_id or other.subscription_id,
+            product_id=self.product_id or other.product_id,
+            refunded=self.refunded or other.refunded,
+            disputed=self.disputed or other.disputed,
+            dispute_won=self.dispute_won or other.dispute_won,
+            ended_at=_latest(self.ended_at, other.ended_at),
+            restarted_at=_latest(self.restarted_at, other.restarted_at),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = {"id": self.purchase_id, "status": self.status}
+        for name in ("sale_id", "subscription_id", "product_id", "purchased_at", "ended_at", "restarted_at"):
+            value = getattr(self, name)
+            if value is not None:
+                document[name] = value
+        for name in ("refunded", "disputed", "dispute_won"):
+            if getattr(self, name):
+                document[name] = True
+        return document
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> PurchaseState | None:
+        purchase_id = document.get("id")
+        if not isinstance(purchase_id, str) or not purchase_id:
+            return None
+        return cls(
+            purchase_id=purchase_id,
+            sale_id=_str_or_none(document.get("sale_id")),
+            subscription_id=_str_or_none(document.get("subscription_id")),
+            product_id=_str_or_none(document.get("product_id")),
+            purchased_at=_str_or_none(document.get("purchased_at")),
+            refunded=document.get("refunded") is True,
+            disputed=document.get("disputed") is True,
+            dispute_won=document.get("dispute_won") is True,
+            ended_at=_str_or_none(document.get("ended_at")),
+            restarted_at=_str_or_none(document.get("restarted_at")),
+        )
+
+
+@dataclass(frozen=True)
+class CourseRecord:
+    """All purchases of one course by one buyer, and whether the role is believed assigned.
+
+    ``role_assigned`` is ``None`` when the service has never touched the role (no record yet).
+    """
+
+    slug: str
+    role_id: str
+    purchases: tuple[PurchaseState, ...] = field(default_factory=tuple)
+    role_assigned: bool | None = None
+
+    @property
+    def grants_access(self) -> bool:
+        return any(purchase.active for purchase in self.purchases)
+
+    def find(
+        self,
+        *,
+        sale_id: str | None,
+        subscription_id: str | None,
+        purchase_ids: tuple[str, ...] = (),
+    ) -> PurchaseState | None:
+        for purchase in self.purchases:
+            if subscription_id and purchase.subscription_id == subscription_id:
+                return purchase
+            if sale_id and purchase.sale_id == sale_id:
+                return purchase
+            if purchase.sale_id and purchase.sale_id in purchase_ids:
+                return purchase
+        return None
+
+    def with_purchase(self, observed: PurchaseState) -> CourseRecord:
+        """This record with ``observed`` merged into the purchase it describes (or added)."""
+        existing = self.find(sale_id=observed.sale_id, subscription_id=observed.subscription_id)
+        if existing is None:
+            return replace(self, purchases=(*self.purchases, observed))
+        merged = existing.merge(observed)
+        return replace(
+            self,
+            purchases=tuple(merged if purchase is existing else purchase for purchase in self.purchases),
+        )
+
+    def with_role(self, assigned: bool) -> CourseRecord:
+        return replace(self, role_assigned=assigned)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "v": SCHEMA_VERSION,
+            "course": self.slug,
+            "role_id": self.role_id,
+            "role_assigned": self.role_assigned,
+            "purchases": [purchase.to_json() for purchase in self.purchases],
+        }
+
+    @classmethod
+    def from_app_metadata(cls, app_metadata: Mapping[str, Any] | None, *, slug: str, role_id: str) -> CourseRecord:
+        """Read the record of ``slug``; a missing or unreadable one is an empty record.
+
+        An unreadable record (edited by hand, say) is treated as empty rather than fatal:
+        the next write replaces it with a valid one built from the events that follow.
+        """
+        empty = cls(slug=slug, role_id=role_id)
+        if not app_metadata:
+            return empty
+        document = app_metadata.get(record_key(slug))
+        if not isinstance(document, Mapping):
+            return empty
+        raw_purchases = document.get("purchases")
+        purchases: list[PurchaseState] = []
+        if isinstance(raw_purchases, list):
+            for raw in raw_purchases:
+                if isinstance(raw, Mapping):
+                    parsed = PurchaseState.from_json(raw)
+                    if parsed is not None:
+                        purchases.append(parsed)
+        role_assigned = document.get("role_assigned")
+        stored_role = document.get("role_id")
+        if not isinstance(role_assigned, bool) or stored_role != role_id:
+            # The catalogue moved the course to another role: what we knew about the old one says
+            # nothing about the new one.
+            role_assigned = None
+        return cls(slug=slug, role_id=role_id, purchases=tuple(purchases), role_assigned=role_assigned)
+
+
+def _charge_order(state: PurchaseState) -> tuple[bool, str, bool, str]:
+    # Known before unknown, earlier before later, then the sale id as a tie-breaker.
+    return (state.purchased_at is None, state.purchased_at or "", state.sale_id is None, state.sale_id or "")
+
+
+def _latest(left: str | None, right: str | None) -> str | None:
+    # chalicelib.gumroad normalises timestamps to YYYY-MM-DDTHH:MM:SSZ, so text order is time order.
+    if left is None:
+        return right
+    if right is None:
+        return left
+    return max(left, right)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,271 @@
+"""Purchase -> access: decide what a Gumroad event means for a buyer's course, then make Auth0 agree."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from chalicelib.catalog import Course, CourseCatalog
+from chalicelib.entitlements import CourseRecord, PurchaseState, record_key
+from chalicelib.errors import ServiceError
+from chalicelib.gumroad import PingEvent, SaleEvent, SubscriptionEvent, UnhandledEvent
+
+log = logging.getLogger("gumroad_auth0.fulfilment")
+
+PROCESSED = "processed"
+IGNORED = "ignored"
+ALREADY_DONE = "already_done"
+
+
+class PurchaseNotYetKnown(ServiceError):
+    """A refund or dispute for a buyer Auth0 does not know yet: its sale may still be on its way."""
+
+    code = "purchase_not_yet_known"
+
+
+class Buyer(Protocol):
+    @property
+    def user_id(self) -> str: ...
+
+    @property
+    def app_metadata(self) -> Mapping[str, Any]: ...
+
+
+class Directory(Protocol):
+    """What fulfilment needs from Auth0 (``Auth0Directory`` in production)."""
+
+    def find_buyer(self, email: str) -> Buyer | None: ...
+
+    def create_buyer(
+        self,
+        *,
+        email: str,
+        name: str | None,
+        app_metadata: Mapping[str, Any],
+        send_verification_email: bool,
+    ) -> Buyer: ...
+
+    def assign_role(self, user_id: str, role_id: str) -> None: ...
+
+    def remove_role(self, user_id: str, role_id: str) -> None: ...
+
+    def has_role(self, user_id: str, role_id: str) -> bool: ...
+
+    def save_record(self, user_id: str, key: str, document: Mapping[str, Any]) -> None: ...
+
+
+class Onboarding(Protocol):
+    def welcome(self, email: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What handling one event did; becomes the ping's JSON answer and its log line."""
+
+    status: str
+    event: str
+    reason: str | None = None
+    course: str | None = None
+    changes: tuple[str, ...] = ()
+    onboarding: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"status": self.status, "event": self.event}
+        if self.reason:
+            body["reason"] = self.reason
+        if self.course:
+            body["course"] = self.course
+        if self.changes:
+            body["changes"] = list(self.changes)
+        return body
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The writes that bring Auth0 in line with a buyer's record (pure data, no I/O)."""
+
+    record: CourseRecord
+    role_change: str | None  # "assign" | "remove" | None
+    save_record: bool
+
+
+def plan_change(before: CourseRecord, after_event: CourseRecord, *, role_held: bool | None) -> Plan:
+    """Decide the role change and whether the record must be saved.
+
+    ``role_held`` is what we believe Auth0 holds: the record's own belief, or a fresh read when
+    the delivery may follow an interrupted attempt. ``None`` means unknown, which for a buyer
+    who should not have access means "remove to be sure" (removing an absent role is harmless).
+    """
+    wanted = after_event.grants_access
+    role_change: str | None = None
+    if wanted and role_held is not True:
+        role_change = "assign"
+    elif not wanted and role_held is not False:
+        role_change = "remove"
+    final = after_event.with_role(wanted)
+    return Plan(record=final, role_change=role_change, save_record=final != before)
+
+
+class Fulfilment:
+    """Applies Gumroad events to Auth0: finds or creates the buyer, grants or revokes the course."""
+
+    def __init__(
+        self,
+        *,
+        catalog: CourseCatalog,
+        directory: Directory,
+        onboarding: Onboarding | None,
+        send_verification_email: bool,
+        provision_test_purchases: bool,
+        buyer_exists_error: type[Exception],
+    ) -> None:
+        self._catalog = catalog
+        self._directory = directory
+        self._onboarding = onboarding
+        self._send_verification_email = send_verification_email
+        self._provision_test_purchases = provision_test_purchases
+        self._buyer_exists_error = buyer_exists_error
+
+    def handle(self, event: PingEvent, *, verify_role: bool = False) -> Outcome:
+        """Apply one event. ``verify_role`` re-reads the role instead of trusting the record.
+
+        Deliveries that may follow an interrupted attempt (a Gumroad retry, an SQS
+        redelivery, an operator's re-run) set it: the attempt before may have created the
+        buyer and stopped before the role was assigned.
+        """
+        if isinstance(event, UnhandledEvent):
+            return Outcome(IGNORED, event.event_name, reason="unhandled_event")
+        if isinstance(event, SubscriptionEvent):
+            return self._subscription(event, verify_role=verify_role)
+        return self._sale(event, verify_role=verify_role or event.retry_count > 0)
+
+    def _sale(self, event: SaleEvent, *, verify_role: bool) -> Outcome:
+        name = event.event_name
+        if event.shadowed_keys:
+            log.warning(
+                json.dumps(
+                    {
+                        "message": "sale needs review: a custom field replaces a field the service relies on",
+                        "sale_id": event.sale_id,
+                        "shadowed": list(event.shadowed_keys),
+                    }
+                )
+            )
+            return Outcome(IGNORED, name, reason="custom_field_shadows_" + "_".join(event.shadowed_keys))
+        if event.test and event.resource_name is None:
+            return Outcome(IGNORED, name, reason="test_ping")
+        if event.test and not self._provision_test_purchases:
+            return Outcome(IGNORED, name, reason="test_purchase")
+        course = self._catalog.match_product(event.product.in_match_order())
+        if course is None:
+            return Outcome(IGNORED, name, reason="unknown_product")
+        if event.resource_name == "refund" and not event.refunded:
+            return Outcome(IGNORED, name, reason="partial_refund", course=course.slug)
+        observed = PurchaseState(
+            purchase_id=event.purchase_id,
+            sale_id=event.sale_id,
+            subscription_id=event.subscription_id,
+            product_id=event.product.product_id,
+            purchased_at=event.sale_timestamp,
+            refunded=event.refunded,
+            disputed=event.disputed or event.resource_name in ("dispute", "dispute_won"),
+            dispute_won=event.dispute_won or event.resource_name == "dispute_won",
+        )
+        buyer = self._directory.find_buyer(event.email)
+        if buyer is None:
+            if not observed.active:
+                # A refund or dispute overtook its sale: say "retry later" so that Gumroad
+                # redelivers it once the sale has made the buyer.
+                raise PurchaseNotYetKnown("this purchase is not known yet; retry later")
+            return self._create_and_grant(event, course, observed)
+        return self._apply(name, course, buyer, observed, verify_role=verify_role)
+
+    def _subscription(self, event: SubscriptionEvent, *, verify_role: bool) -> Outcome:
+        name = event.event_name
+        course = self._catalog.match_product(event.product.in_match_order())
+        if course is None:
+            return Outcome(IGNORED, name, reason="unknown_product")
+        if event.resource_name in ("cancellation", "subscription_updated"):
+            # A cancellation takes effect at cancelled_at (often weeks away); Gumroad sends
+            # subscription_ended when access really ends.
+            return Outcome(IGNORED, name, reason="no_access_change", course=course.slug)
+        buyer = self._directory.find_buyer(event.email)
+        if buyer is None:
+            return Outcome(IGNORED, name, reason="unknown_buyer", course=course.slug)
+        record = CourseRecord.from_app_metadata(buyer.app_metadata, slug=course.slug, role_id=course.role_id)
+        known = record.find(sale_id=None, subscription_id=event.subscription_id, purchase_ids=event.purchase_ids)
+        observed = PurchaseState(
+            purchase_id=known.purchase_id if known else event.subscription_id,
+            sale_id=known.sale_id if known else None,
+            subscription_id=event.subscription_id,
+            product_id=event.product.product_id,
+            ended_at=event.occurred_at if event.resource_name == "subscription_ended" else None,
+            restarted_at=event.occurred_at if event.resource_name == "subscription_restarted" else None,
+        )
+        return self._apply(name, course, buyer, observed, verify_role=verify_role, record=record)
+
+    def _apply(
+        self,
+        name: str,
+        course: Course,
+        buyer: Buyer,
+        observed: PurchaseState,
+        *,
+        verify_role: bool,
+        record: CourseRecord | None = None,
+    ) -> Outcome:
+        before = record or CourseRecord.from_app_metadata(buyer.app_metadata, slug=course.slug, role_id=course.role_id)
+        after = before.with_purchase(observed)
+        role_held = before.role_assigned
+        changes: list[str] = []
+        if verify_role and after.grants_access and role_held is True:
+            role_held = self._directory.has_role(buyer.user_id, course.role_id)
+            changes.append("role_verified")
+        plan = plan_change(before, after, role_held=role_held)
+        # The role changes first and the record is written last: the record is the commit
+        # marker, so an attempt cut short in between is simply done again.
+        if plan.role_change == "assign":
+            self._directory.assign_role(buyer.user_id, course.role_id)
+            changes.append("role_assigned")
+        elif plan.role_change == "remove":
+            self._directory.remove_role(buyer.user_id, course.role_id)
+            changes.append("role_removed")
+        if plan.save_record:
+            self._directory.save_record(buyer.user_id, record_key(course.slug), plan.record.to_json())
+            changes.append("record_saved")
+        written = [change for change in changes if change != "role_verified"]
+        status = PROCESSED if written else ALREADY_DONE
+        return Outcome(status, name, course=course.slug, changes=tuple(changes))
+
+    def _create_and_grant(self, event: SaleEvent, course: Course, observed: PurchaseState) -> Outcome:
+        record = CourseRecord(slug=course.slug, role_id=course.role_id).with_purchase(observed).with_role(True)
+        try:
+            buyer = self._directory.create_buyer(
+                email=event.email,
+                name=event.full_name,
+                app_metadata={record_key(course.slug): record.to_json()},
+                send_verification_email=self._send_verification_email,
+            )
+        except self._buyer_exists_error:
+            # Another delivery created this buyer between our lookup and our create.
+            existing = self._directory.find_buyer(event.email)
+            if existing is None:
+                raise
+            return self._apply(event.event_name, course, existing, observed, verify_role=True)
+        onboarding: str | None = None
+        try:
+            # The record says "assigned" before the role is: an attempt that stops here is
+            # answered 503, and the retry (retry_count > 0) verifies the role instead of trusting it.
+            self._directory.assign_role(buyer.user_id, course.role_id)
+        finally:
+            onboarding = self._welcome(event.email)
+        changes = ("user_created", "role_assigned") + ((f"onboarding_{onboarding}",) if onboarding else ())
+        return Outcome(PROCESSED, event.event_name, course=course.slug, changes=changes, onboarding=onboarding)
+
+    def _welcome(self, email: str) -> str | None:
+        if self._onboarding is None:
+            return None
+        return "sent" if self._onboarding.welcome(email) else "failed"

@@ -1,0 +1,362 @@
+"""Gumroad pings as they really arrive (form or JSON) turned into typed events."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from chalicelib.errors import MalformedPing, UnsupportedMediaType
+
+MAX_BODY_BYTES = 256 * 1024
+MAX_FIELDS = 2000
+
+SALE_RESOURCES = frozenset({"sale", "refund", "dispute", "dispute_won"})
+SUBSCRIPTION_RESOURCES = frozenset(
+    {"cancellation", "subscription_updated", "subscription_ended", "subscription_restarted"}
+)
+
+# Keys Gumroad writes *before* copying custom fields to the top level, so a custom field of
+# the same name replaces them (see Purchase::PingNotification). The service reads these, so
+# a sale whose custom fields shadow one of them cannot be trusted to say whose access it is.
+SHADOWABLE_SALE_KEYS = frozenset(
+    {
+        "email",
+        "seller_id",
+        "product_id",
+        "permalink",
+        "product_permalink",
+        "short_product_id",
+        "sale_id",
+        "sale_timestamp",
+        "subscription_id",
+        "test",
+        "is_recurring_charge",
+        "full_name",
+    }
+)
+
+_SEGMENT = re.compile(r"\[([^\[\]]*)\]")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
+
+
+@dataclass(frozen=True)
+class ProductKeys:
+    """Every way a ping names its product; ``product_id`` is the one that never changes."""
+
+    product_id: str | None
+    permalink: str | None = None
+    short_product_id: str | None = None
+    product_permalink: str | None = None
+
+    def in_match_order(self) -> tuple[str | None, ...]:
+        return (self.product_id, self.permalink, self.short_product_id, self.product_permalink)
+
+
+@dataclass(frozen=True)
+class SaleEvent:
+    """A ping with the sale payload: ``sale``, ``refund``, ``dispute``, ``dispute_won`` or a test."""
+
+    resource_name: str | None  # None for the settings-page test ping
+    sale_id: str
+    seller_id: str | None
+    product: ProductKeys
+    email: str
+    full_name: str | None
+    subscription_id: str | None
+    sale_timestamp: str | None
+    refunded: bool
+    disputed: bool
+    dispute_won: bool
+    test: bool
+    gift: bool
+    recurring_charge: bool
+    retry_count: int
+    shadowed_keys: tuple[str, ...]
+
+    @property
+    def event_name(self) -> str:
+        return self.resource_name or "test"
+
+    @property
+    def purchase_id(self) -> str:
+        """The purchase this sale belongs to: the membership for renewals, else the sale."""
+        return self.subscription_id or self.sale_id
+
+
+@dataclass(frozen=True)
+class SubscriptionEvent:
+    """``cancellation``, ``subscription_ended``, ``subscription_restarted`` or ``subscription_updated``."""
+
+    resource_name: str
+    subscription_id: str
+    product: ProductKeys
+    email: str
+    purchase_ids: tuple[str, ...]
+    occurred_at: str | None  # cancelled_at / ended_at / restarted_at / effective_as_of
+    retry_count: int
+
+    @property
+    def event_name(self) -> str:
+        return self.resource_name
+
+
+@dataclass(frozen=True)
+class UnhandledEvent:
+    """A well-formed ping for a resource this service does not act on."""
+
+    resource_name: str
+    retry_count: int
+
+    @property
+    def event_name(self) -> str:
+        return self.resource_name
+
+
+PingEvent = SaleEvent | SubscriptionEvent | UnhandledEvent
+
+
+def parse_ping(content_type: str | None, body: bytes) -> PingEvent:
+    """Decode a ping body and build its event; raise MalformedPing or UnsupportedMediaType."""
+    fields = decode_body(content_type, body)
+    return event_from_fields(fields)
+
+
+def decode_body(content_type: str | None, body: bytes) -> dict[str, Any]:
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type not in ("application/x-www-form-urlencoded", "application/json"):
+        raise UnsupportedMediaType("send application/x-www-form-urlencoded (as Gumroad does) or application/json")
+    if len(body) > MAX_BODY_BYTES:
+        raise MalformedPing(f"the body is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedPing("the body is not valid UTF-8") from exc
+    if media_type == "application/json":
+        return _decode_json(text)
+    return decode_form(text)
+
+
+def decode_form(text: str) -> dict[str, Any]:
+    """Decode Gumroad's bracketed form encoding into nested dicts and lists.
+
+    ``card[visual]=x`` becomes ``{"card": {"visual": "x"}}`` and ``purchase_ids[]=a`` a list.
+    Gumroad escapes brackets inside a field's own name before encoding the body, so after
+    one decode they still read ``%5B``/``%5D``: they are unescaped per segment here.
+    """
+    try:
+        pairs = parse_qsl(
+            text,
+            keep_blank_values=True,
+            strict_parsing=bool(text),
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=MAX_FIELDS,
+        )
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedPing("the form body cannot be decoded") from exc
+    fields: dict[str, Any] = {}
+    for key, value in pairs:
+        _insert(fields, key, value)
+    return fields
+
+
+def _insert(fields: dict[str, Any], key: str, value: str) -> None:
+    bracket = key.find("[")
+    if bracket < 0 and "]" not in key:
+        _set_once(fields, _unescape(key), value, key)
+        return
+    if bracket <= 0:
+        # Gumroad escapes brackets inside names, so a stray one is not Gumroad speaking.
+        raise MalformedPing("a field name has unbalanced brackets")
+    name = _unescape(key[:bracket])
+    rest = key[bracket:]
+    segments = _SEGMENT.findall(rest)
+    if "".join(f"[{segment}]" for segment in segments) != rest:
+        raise MalformedPing("a field name has unbalanced brackets")
+    container: Any = fields
+    path = [name, *(_unescape(segment) for segment in segments)]
+    for index, part in enumerate(path[:-1]):
+        following = path[index + 1]
+        if part == "":
+            raise MalformedPing("a field name nests inside a list")
+        child = container.get(part)
+        if child is None:
+            child = [] if following == "" else {}
+            container[part] = child
+        elif not isinstance(child, list | dict) or isinstance(child, list) != (following == ""):
+            raise MalformedPing("a field is sent both as a value and as a group")
+        container = child
+    last = path[-1]
+    if last == "":
+        if not isinstance(container, list):
+            raise MalformedPing("a field is sent both as a value and as a group")
+        container.append(value)
+    else:
+        _set_once(container, last, value, key)
+
+
+def _set_once(container: dict[str, Any], name: str, value: str, original: str) -> None:
+    if name in container:
+        # Gumroad builds the body from a hash, so a repeated key is not Gumroad speaking.
+        raise MalformedPing("a field appears more than once")
+    container[name] = value
+
+
+def _unescape(segment: str) -> str:
+    return segment.replace("%5B", "[").replace("%5b", "[").replace("%5D", "]").replace("%5d", "]")
+
+
+def _decode_json(text: str) -> dict[str, Any]:
+    try:
+        document = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise MalformedPing("the JSON body cannot be decoded") from exc
+    if not isinstance(document, dict):
+        raise MalformedPing("the JSON body must be an object")
+    return document
+
+
+def event_from_fields(fields: Mapping[str, Any]) -> PingEvent:
+    retry_count = _retry_count(fields)
+    resource = _optional_text(fields, "resource_name")
+    test = _boolean(fields, "test", default=False)
+    if resource is None:
+        if not test:
+            raise MalformedPing("resource_name is missing (only Gumroad's test ping may omit it)")
+        return _sale(fields, resource_name=None, retry_count=retry_count)
+    if resource in SALE_RESOURCES:
+        return _sale(fields, resource_name=resource, retry_count=retry_count)
+    if resource in SUBSCRIPTION_RESOURCES:
+        return _subscription(fields, resource_name=resource, retry_count=retry_count)
+    return UnhandledEvent(resource_name=resource[:64], retry_count=retry_count)
+
+
+def _sale(fields: Mapping[str, Any], *, resource_name: str | None, retry_count: int) -> SaleEvent:
+    custom = fields.get("custom_fields")
+    custom_names = set(custom) if isinstance(custom, Mapping) else set()
+    return SaleEvent(
+        resource_name=resource_name,
+        sale_id=_required_text(fields, "sale_id"),
+        seller_id=_optional_text(fields, "seller_id"),
+        product=_product(fields),
+        email=normalise_email(_required_text(fields, "email"), field="email"),
+        full_name=_optional_text(fields, "full_name"),
+        subscription_id=_optional_text(fields, "subscription_id"),
+        sale_timestamp=_timestamp(fields, "sale_timestamp"),
+        refunded=_boolean(fields, "refunded", default=False),
+        disputed=_boolean(fields, "disputed", default=False),
+        dispute_won=_boolean(fields, "dispute_won", default=False),
+        test=_boolean(fields, "test", default=False),
+        gift=_boolean(fields, "is_gift_receiver_purchase", default=False),
+        recurring_charge=_boolean(fields, "is_recurring_charge", default=False),
+        retry_count=retry_count,
+        shadowed_keys=tuple(sorted(custom_names & SHADOWABLE_SALE_KEYS)),
+    )
+
+
+def _subscription(fields: Mapping[str, Any], *, resource_name: str, retry_count: int) -> SubscriptionEvent:
+    occurred_field = {
+        "cancellation": "cancelled_at",
+        "subscription_ended": "ended_at",
+        "subscription_restarted": "restarted_at",
+        "subscription_updated": "effective_as_of",
+    }[resource_name]
+    occurred_at = _timestamp(fields, occurred_field)
+    if resource_name in ("subscription_ended", "subscription_restarted") and occurred_at is None:
+        raise MalformedPing(f"{occurred_field} is missing")
+    raw_ids = fields.get("purchase_ids", [])
+    if isinstance(raw_ids, str):
+        raw_ids = [raw_ids]
+    if not isinstance(raw_ids, list) or not all(isinstance(item, str) for item in raw_ids):
+        raise MalformedPing("purchase_ids must be a list of strings")
+    return SubscriptionEvent(
+        resource_name=resource_name,
+        subscription_id=_required_text(fields, "subscription_id"),
+        product=ProductKeys(product_id=_required_text(fields, "product_id")),
+        email=normalise_email(_required_text(fields, "user_email"), field="user_email"),
+        purchase_ids=tuple(item for item in raw_ids if item),
+        occurred_at=occurred_at,
+        retry_count=retry_count,
+    )
+
+
+def _product(fields: Mapping[str, Any]) -> ProductKeys:
+    keys = ProductKeys(
+        product_id=_optional_text(fields, "product_id"),
+        permalink=_optional_text(fields, "permalink"),
+        short_product_id=_optional_text(fields, "short_product_id"),
+        product_permalink=_optional_text(fields, "product_permalink"),
+    )
+    if not any(keys.in_match_order()):
+        raise MalformedPing("product_id is missing")
+    return keys
+
+
+def normalise_email(raw: str, *, field: str) -> str:
+    """Trim and lower-case: Auth0 database connections store addresses lower-cased."""
+    email = raw.strip().lower()
+    if not _EMAIL.match(email):
+        raise MalformedPing(f"{field} is not an e-mail address")
+    return email
+
+
+def _optional_text(fields: Mapping[str, Any], name: str) -> str | None:
+    value = fields.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise MalformedPing(f"{name} must be text")
+    text = str(value).strip()
+    return text or None
+
+
+def _required_text(fields: Mapping[str, Any], name: str) -> str:
+    value = _optional_text(fields, name)
+    if value is None:
+        raise MalformedPing(f"{name} is missing")
+    return value
+
+
+def _boolean(fields: Mapping[str, Any], name: str, *, default: bool) -> bool:
+    value = fields.get(name)
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise MalformedPing(f"{name} must be true or false")
+
+
+def _timestamp(fields: Mapping[str, Any], name: str) -> str | None:
+    """Normalise to ``YYYY-MM-DDTHH:MM:SSZ`` (UTC) so that text order is time order."""
+    text = _optional_text(fields, name)
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise MalformedPing(f"{name} is not an ISO 8601 timestamp") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _retry_count(fields: Mapping[str, Any]) -> int:
+    value = fields.get("retry_count")
+    if value is None or value == "":
+        return 0
+    if isinstance(value, bool):
+        raise MalformedPing("retry_count must be a whole number")
+    try:
+        count = int(value)
+    except (TypeError, ValueError) as exc:
+        raise MalformedPing("retry_count must be a whole number") from exc
+    if count < 0:
+        raise MalformedPing("retry_count must be a whole number")
+    return count

@@ -1,0 +1,94 @@
+"""The Gumroad ping route's work: authenticate, parse, check the seller, fulfil, answer, log."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Protocol
+
+from chalice.app import Response
+
+from chalicelib.errors import ServiceError
+from chalicelib.fulfilment import Outcome
+from chalicelib.gumroad import PingEvent, SaleEvent, SubscriptionEvent, parse_ping
+from chalicelib.http_answers import json_answer, ping_error_answer
+from chalicelib.ping_auth import authenticate_ping, check_seller, presented_secrets
+from chalicelib.ping_log import PingLogLine, mask_email
+from chalicelib.upstream_policy import Deadline, upstream_scope
+
+
+class PingServices(Protocol):
+    """What the route needs, built lazily by ``wiring`` (so a 401 never builds an Auth0 client)."""
+
+    def ping_secrets(self) -> Sequence[str]: ...
+
+    def seller_id(self) -> str | None: ...
+
+    def deadline_seconds(self) -> float: ...
+
+    def fulfil(self, event: PingEvent) -> Outcome: ...
+
+
+def receive_ping(
+    *,
+    services: PingServices,
+    authorization: str | None,
+    token_params: Sequence[str],
+    content_type: str | None,
+    body: bytes,
+) -> Response:
+    started = time.monotonic()
+    line = PingLogLine()
+    try:
+        response = _receive(services, line, authorization, token_params, content_type, body)
+    except ServiceError as error:
+        line.error = error.code
+        # ServiceError messages are written to be safe to show: no secrets, no addresses.
+        line.detail = error.message
+        response = ping_error_answer(error)
+    line.status = response.status_code
+    line.duration_ms = round((time.monotonic() - started) * 1000, 1)
+    line.emit()
+    return response
+
+
+def _receive(
+    services: PingServices,
+    line: PingLogLine,
+    authorization: str | None,
+    token_params: Sequence[str],
+    content_type: str | None,
+    body: bytes,
+) -> Response:
+    # Authentication comes first and needs no Auth0 client: a request without the secret
+    # learns nothing and costs nothing.
+    authenticate_ping(presented_secrets(authorization, token_params), services.ping_secrets())
+    event = parse_ping(content_type, body)
+    _describe(line, event)
+    check_seller(event, services.seller_id())
+    with upstream_scope(Deadline.after(services.deadline_seconds())) as stats:
+        try:
+            outcome = services.fulfil(event)
+        finally:
+            line.auth0_calls = stats.total
+            line.auth0_throttled = stats.throttled
+    line.outcome = outcome.status
+    line.reason = outcome.reason
+    line.course = outcome.course
+    line.changes = list(outcome.changes) or None
+    return json_answer(200, outcome.to_json())
+
+
+def _describe(line: PingLogLine, event: PingEvent) -> None:
+    line.resource = event.event_name
+    line.retry_count = event.retry_count or None
+    if isinstance(event, SaleEvent):
+        line.sale_id = event.sale_id
+        line.seller_id = event.seller_id
+        line.subscription_id = event.subscription_id
+        line.product_id = event.product.product_id
+        line.buyer = mask_email(event.email)
+    elif isinstance(event, SubscriptionEvent):
+        line.subscription_id = event.subscription_id
+        line.product_id = event.product.product_id
+        line.buyer = mask_email(event.email)

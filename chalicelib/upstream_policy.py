@@ -1,0 +1,155 @@
+"""Deadlines, retry budgets and rate-limit pacing for calls to Auth0 (no HTTP here)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from chalicelib.errors import UpstreamUnavailable
+
+Clock = Callable[[], float]
+
+
+@dataclass
+class Deadline:
+    """A point in monotonic time by which the whole piece of work must be finished."""
+
+    expires_at: float
+    clock: Clock = time.monotonic
+
+    @classmethod
+    def after(cls, seconds: float, *, clock: Clock = time.monotonic) -> Deadline:
+        return cls(expires_at=clock() + seconds, clock=clock)
+
+    def remaining(self) -> float:
+        return self.expires_at - self.clock()
+
+
+@dataclass
+class CallStats:
+    """Requests made to Auth0 while handling one ping (attempts, not operations)."""
+
+    management: int = 0
+    authentication: int = 0
+    throttled: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.management + self.authentication
+
+
+_DEADLINE: ContextVar[Deadline | None] = ContextVar("upstream_deadline", default=None)
+_STATS: ContextVar[CallStats | None] = ContextVar("upstream_stats", default=None)
+
+
+@contextmanager
+def upstream_scope(deadline: Deadline) -> Iterator[CallStats]:
+    """Run a piece of work under ``deadline``, counting its Auth0 requests."""
+    stats = CallStats()
+    deadline_token = _DEADLINE.set(deadline)
+    stats_token = _STATS.set(stats)
+    try:
+        yield stats
+    finally:
+        _DEADLINE.reset(deadline_token)
+        _STATS.reset(stats_token)
+
+
+def current_deadline() -> Deadline | None:
+    return _DEADLINE.get()
+
+
+def current_stats() -> CallStats:
+    stats = _STATS.get()
+    return stats if stats is not None else CallStats()
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try before answering "retry later".
+
+    Auth0's SDK retries blindly (409 included) and may sleep 60 s; the service turns that
+    off and retries only what is transient, only while the deadline leaves room.
+    """
+
+    max_attempts: int = 4
+    per_call_timeout: float = 2.5
+    min_call_seconds: float = 0.3
+    backoff_seconds: tuple[float, ...] = (0.1, 0.3, 0.9)
+
+    def call_timeout(self, deadline: Deadline | None) -> float:
+        """The timeout for the next request, or raise when too little time is left."""
+        if deadline is None:
+            return self.per_call_timeout
+        remaining = deadline.remaining()
+        if remaining < self.min_call_seconds:
+            raise UpstreamUnavailable("the time allowed for this ping ran out before Auth0 answered")
+        return min(self.per_call_timeout, remaining)
+
+    def backoff(self, attempt: int) -> float:
+        return self.backoff_seconds[min(attempt, len(self.backoff_seconds) - 1)]
+
+    def fits(self, wait: float, deadline: Deadline | None) -> bool:
+        """Whether sleeping ``wait`` seconds still leaves time for one more request."""
+        if deadline is None:
+            return True
+        return deadline.remaining() - wait >= self.min_call_seconds
+
+
+def rate_limit_wait(headers: Mapping[str, str] | None, *, now: float) -> float | None:
+    """Seconds Auth0 asks us to wait, from ``Retry-After`` or ``x-ratelimit-reset`` (unix s)."""
+    if not headers:
+        return None
+    lowered = {key.lower(): value for key, value in headers.items()}
+    retry_after = lowered.get("retry-after")
+    if retry_after is not None:
+        try:
+            return max(0.0, float(retry_after))
+        except ValueError:
+            pass
+    reset = lowered.get("x-ratelimit-reset")
+    if reset is not None:
+        try:
+            return max(0.0, float(reset) - now)
+        except ValueError:
+            return None
+    return None
+
+
+@dataclass
+class RateLimitPacer:
+    """Reads Auth0's rate-limit headers on every answer and holds the next call when empty.
+
+    Auth0 answers every Management API request with ``x-ratelimit-remaining`` and
+    ``x-ratelimit-reset``; waiting for the reset when the bucket is empty turns a burst
+    into a steady stream at the tenant's limit instead of a storm of 429s.
+    """
+
+    wall_clock: Clock = field(default_factory=lambda: time.time)
+    sleep: Callable[[float], None] = field(default_factory=lambda: time.sleep)
+    max_wait_seconds: float = 10.0
+    _not_before: float = field(default=0.0, init=False)
+
+    def observe(self, status: int, headers: Mapping[str, str]) -> None:
+        lowered = {key.lower(): value for key, value in headers.items()}
+        remaining = lowered.get("x-ratelimit-remaining")
+        wait = rate_limit_wait(lowered, now=self.wall_clock()) if status == 429 else None
+        if wait is None and remaining is not None and remaining.strip() == "0":
+            wait = rate_limit_wait({"x-ratelimit-reset": lowered.get("x-ratelimit-reset", "")}, now=self.wall_clock())
+        if wait is not None and wait > 0:
+            self._not_before = max(self._not_before, self.wall_clock() + min(wait, self.max_wait_seconds))
+
+    def pending_wait(self) -> float:
+        return max(0.0, self._not_before - self.wall_clock())
+
+    def wait_turn(self, policy: RetryPolicy, deadline: Deadline | None) -> None:
+        """Sleep until the bucket refills, or raise if that would overrun the deadline."""
+        wait = self.pending_wait()
+        if wait <= 0:
+            return
+        if not policy.fits(wait, deadline):
+            raise UpstreamUnavailable("Auth0's rate limit leaves no room before the deadline")
+        self.sleep(wait)

@@ -1,0 +1,113 @@
+"""One structured JSON line per ping, with masked buyer addresses."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import fields
+
+import pytest
+
+from chalicelib.ping_log import PingLogLine, mask_email
+
+LOGGER = "gumroad_auth0.ping"
+
+
+@pytest.mark.parametrize(
+    ("email", "masked"),
+    [
+        ("customer@example.com", "c***r@example.com"),
+        ("calvin@example.com", "c***n@example.com"),
+        ("abc@example.com", "a***c@example.com"),
+        ("ab@example.com", "a***@example.com"),
+        ("a@example.com", "a***@example.com"),
+        ("first.last+tag@mail.example.co.uk", "f***g@mail.example.co.uk"),
+        ("odd@name@example.com", "o***e@example.com"),
+    ],
+)
+def test_an_address_keeps_only_its_first_and_last_letters_and_its_domain(email: str, masked: str) -> None:
+    assert mask_email(email) == masked
+
+
+@pytest.mark.parametrize("email", [None, "", "not-an-address"])
+def test_something_that_is_not_an_address_masks_to_nothing(email: str | None) -> None:
+    assert mask_email(email) is None
+
+
+def test_a_masked_address_never_contains_the_local_part() -> None:
+    masked = mask_email("customer@example.com")
+
+    assert masked is not None
+    assert "customer" not in masked
+    assert "ustome" not in masked
+
+
+def emitted(caplog: pytest.LogCaptureFixture, line: PingLogLine) -> tuple[logging.LogRecord, dict[str, object]]:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    line.emit()
+    records = [record for record in caplog.records if record.name == LOGGER]
+    assert len(records) == 1
+    message = records[0].getMessage()
+    assert "\n" not in message
+    document = json.loads(message)
+    assert isinstance(document, dict)
+    return records[0], document
+
+
+def test_a_ping_line_is_one_json_line_with_only_the_fields_that_are_set(caplog: pytest.LogCaptureFixture) -> None:
+    line = PingLogLine(
+        status=200,
+        outcome="processed",
+        resource="sale",
+        sale_id="FO8TXN-dbxYaBdahG97Y-Q==",
+        product_id="32-nPAicqbLj8B_WswVlMw==",
+        course="serverless-handbook",
+        buyer=mask_email("customer@example.com"),
+        changes=["user_created", "role_assigned"],
+        auth0_calls=3,
+        duration_ms=41.5,
+    )
+
+    record, document = emitted(caplog, line)
+
+    assert record.levelno == logging.INFO
+    unset = {field.name for field in fields(PingLogLine) if getattr(line, field.name) is None}
+    assert unset  # reason, error, subscription_id... stay out of the line
+    assert unset.isdisjoint(document)
+    assert document == {
+        "message": "gumroad ping",
+        "status": 200,
+        "outcome": "processed",
+        "resource": "sale",
+        "sale_id": "FO8TXN-dbxYaBdahG97Y-Q==",
+        "product_id": "32-nPAicqbLj8B_WswVlMw==",
+        "course": "serverless-handbook",
+        "buyer": "c***r@example.com",
+        "changes": ["user_created", "role_assigned"],
+        "auth0_calls": 3,
+        "auth0_throttled": 0,
+        "duration_ms": 41.5,
+    }
+
+
+def test_a_line_for_a_rejected_ping_carries_its_error_code(caplog: pytest.LogCaptureFixture) -> None:
+    record, document = emitted(caplog, PingLogLine(status=401, error="unauthorized"))
+
+    assert record.levelno == logging.INFO
+    assert document["error"] == "unauthorized"
+    assert "outcome" not in document
+    assert "buyer" not in document
+
+
+def test_a_line_for_a_5xx_answer_is_logged_as_an_error(caplog: pytest.LogCaptureFixture) -> None:
+    record, document = emitted(caplog, PingLogLine(status=503, error="upstream_unavailable"))
+
+    assert record.levelno == logging.ERROR
+    assert document["status"] == 503
+
+
+def test_a_zero_count_is_kept_while_none_is_dropped(caplog: pytest.LogCaptureFixture) -> None:
+    _, document = emitted(caplog, PingLogLine(status=200, retry_count=None, auth0_calls=0))
+
+    assert document["auth0_calls"] == 0
+    assert "retry_count" not in document
