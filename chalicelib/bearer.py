@@ -1,0 +1,85 @@
+"""Read the access token from an Authorization header, as RFC 6750 section 2.1 allows."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+
+from chalicelib.token_errors import InvalidRequest, NoCredentials
+
+QUERY_PARAMETER = "access_token"
+
+# RFC 6750: credentials = "Bearer" 1*SP b64token; RFC 7235: auth-scheme = token.
+_SCHEME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+_SEPARATORS = re.compile(r"[ \t]+")
+
+
+def extract_bearer_token(
+    authorization: Sequence[str],
+    *,
+    query_parameters: Collection[str] = (),
+) -> str:
+    """Return the Bearer token carried by the Authorization header values.
+
+    Parameters
+    ----------
+    authorization
+        Every value of the Authorization header the request carried (API Gateway
+        keeps repeated headers apart; an empty sequence means no header).
+    query_parameters
+        Names of the query-string parameters: a token there is never read, and
+        sending one next to the header is a malformed request.
+
+    Returns
+    -------
+    str
+        The token, unverified.
+
+    Raises
+    ------
+    NoCredentials
+        No header, or credentials of another scheme (401 without an error code).
+    InvalidRequest
+        A malformed header, an empty Bearer, several credentials, or a header plus
+        an ``access_token`` query parameter (400 ``invalid_request``).
+    """
+    if not authorization:
+        raise NoCredentials()
+    if len(authorization) > 1:
+        raise InvalidRequest("send exactly one Authorization header")
+    token = _parse_single(authorization[0])
+    if QUERY_PARAMETER in query_parameters:
+        # RFC 6750 section 2: clients must not use more than one method per request.
+        raise InvalidRequest("send the access token in the Authorization header only, not in the URL")
+    return token
+
+
+def _parse_single(value: str) -> str:
+    value = value.strip(" \t")
+    if not value:
+        raise InvalidRequest("the Authorization header is empty")
+    if "," in value:
+        # Proxies join repeated headers with commas; several schemes mean several credentials.
+        if any(_is_bearer(part.strip(" \t").split(" ", 1)[0]) for part in value.split(",")):
+            raise InvalidRequest("send exactly one Bearer credential")
+        raise NoCredentials()
+    parts = _SEPARATORS.split(value, maxsplit=1)
+    scheme = parts[0]
+    if not _SCHEME.fullmatch(scheme):
+        raise InvalidRequest("the Authorization header is malformed")
+    if not _is_bearer(scheme):
+        raise NoCredentials()
+    if len(parts) == 1 or not parts[1]:
+        raise InvalidRequest("the Bearer credential is empty")
+    credential = parts[1]
+    if _SEPARATORS.search(credential):
+        raise InvalidRequest("send exactly one Bearer credential")
+    if not _B64TOKEN.fullmatch(credential):
+        raise InvalidRequest("the Bearer credential contains characters a token cannot have")
+    return credential
+
+
+def _is_bearer(scheme: str) -> bool:
+    # Auth schemes are case-insensitive (RFC 7235 section 2.1).
+    return scheme.lower() == "bearer"
