@@ -1,0 +1,174 @@
+"""``python -m sandbox serve | token EMAIL | reset``: run the offline Auth0 tenant and work with its state."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from sandbox.catalogue import CatalogueError
+from sandbox.config import (
+    DEFAULT_API_AUDIENCE,
+    DEFAULT_CATALOGUE,
+    DEFAULT_CONNECTION,
+    DEFAULT_HOST,
+    DEFAULT_LOGIN_CLIENT_ID,
+    DEFAULT_LOGIN_CLIENT_SECRET,
+    DEFAULT_M2M_CLIENT_ID,
+    DEFAULT_M2M_CLIENT_SECRET,
+    DEFAULT_PORT,
+    DEFAULT_STATE_PATH,
+    TOKEN_LIFETIME_SECONDS,
+    Site,
+    base_url_for,
+    is_loopback_host,
+)
+from sandbox.grants import DEFAULT_USER_SCOPE, user_access_token
+from sandbox.server import SandboxServer
+from sandbox.state import StateFile, StateFileError
+from sandbox.tenant import Tenant
+from sandbox.tokens import TokenIssuer
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "token":
+            return _token(args)
+        return _reset(args)
+    except (CatalogueError, StateFileError, ValueError) as exc:
+        print(f"sandbox: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description="An offline Auth0 tenant for development.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the tenant on a loopback port until Ctrl-C")
+    serve.add_argument("--host", default=DEFAULT_HOST, help="a loopback address (default %(default)s)")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="default %(default)s; 0 picks a free one")
+    _state_option(serve)
+    serve.add_argument("--catalogue", type=Path, default=DEFAULT_CATALOGUE, help="course catalogue seeding roles")
+    serve.add_argument("--rate-limit", type=float, default=None, help="Management API requests per second (off)")
+    serve.add_argument("--burst", type=int, default=None, help="bucket size (default: the rate rounded up)")
+    serve.add_argument("--audience", default=DEFAULT_API_AUDIENCE, help="API audience (default %(default)s)")
+    serve.add_argument("--client-id", default=DEFAULT_M2M_CLIENT_ID)
+    serve.add_argument("--client-secret", default=DEFAULT_M2M_CLIENT_SECRET)
+    serve.add_argument("--login-client-id", default=DEFAULT_LOGIN_CLIENT_ID)
+    serve.add_argument("--login-client-secret", default=DEFAULT_LOGIN_CLIENT_SECRET)
+    serve.add_argument("--connection", default=DEFAULT_CONNECTION)
+    serve.add_argument("--quiet", action="store_true", help="no line per request on stderr")
+
+    token = commands.add_parser("token", help="print an access token for a sandbox user")
+    token.add_argument("email")
+    _state_option(token)
+    token.add_argument("--audience", default=None, help="default: the audience the sandbox last served")
+    token.add_argument("--base-url", default=None, help="issuer base URL (default: where it last served)")
+    token.add_argument("--scope", default=DEFAULT_USER_SCOPE)
+
+    reset = commands.add_parser("reset", help="forget users, passwords, outbox and logins (stop the server first)")
+    _state_option(reset)
+    reset.add_argument("--new-key", action="store_true", help="also replace the signing key")
+    return parser
+
+
+def _state_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--state", type=Path, default=DEFAULT_STATE_PATH, help="state file (default %(default)s)")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    if not is_loopback_host(args.host):
+        print(f"sandbox: refusing to serve on {args.host}: loopback hosts only", file=sys.stderr)
+        return 2
+    server = SandboxServer(
+        host=args.host,
+        port=args.port,
+        state_path=args.state,
+        catalogue=args.catalogue,
+        rate_limit=args.rate_limit,
+        burst=args.burst,
+        audience=args.audience,
+        client_id=args.client_id,
+        client_secret=args.client_secret,
+        login_client_id=args.login_client_id,
+        login_client_secret=args.login_client_secret,
+        connection=args.connection,
+        quiet=args.quiet,
+    )
+    try:
+        server.start()
+    except OSError as exc:
+        print(f"sandbox: cannot listen on {args.host}:{args.port} ({exc.strerror or exc})", file=sys.stderr)
+        return 1
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        server.request_stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    limit = server.limiter.settings
+    print(
+        f"Auth0 sandbox on {server.base_url}  (issuer {server.issuer}, audience {server.api_audience})\n"
+        f"  state {args.state}, {len(server.tenant.roles)} roles, {len(server.tenant.users)} users, "
+        f"rate limit {'off' if limit is None else f'{limit[0]:g}/s burst {limit[1]}'}\n"
+        f"  dev views: {server.base_url}/sandbox/state  (Ctrl-C stops)",
+        flush=True,
+    )
+    try:
+        server.wait()
+    finally:
+        server.stop()
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    store = StateFile(args.state)
+    if store.load() is None:
+        print(f"sandbox: no state at {args.state}; start the sandbox and create the user first", file=sys.stderr)
+        return 1
+    tenant = Tenant(store=store, connection=DEFAULT_CONNECTION, read_only=True)
+    tenant.connection = tenant.served_at.get("connection", DEFAULT_CONNECTION)
+    user = tenant.database_user(args.email) or next(iter(tenant.users_by_email(args.email.strip().lower())), None)
+    if user is None:
+        print(f"sandbox: no user with e-mail {args.email.strip().lower()} in {args.state}", file=sys.stderr)
+        return 1
+    base_url = args.base_url or tenant.served_at.get("base_url") or base_url_for(DEFAULT_HOST, DEFAULT_PORT)
+    site = Site(
+        base_url=base_url.rstrip("/"),
+        api_audience=args.audience or tenant.served_at.get("api_audience", DEFAULT_API_AUDIENCE),
+    )
+    token, _ = user_access_token(
+        TokenIssuer(tenant.signing_key, site.issuer),
+        tenant,
+        site,
+        user,
+        client_id=tenant.served_at.get("login_client_id", DEFAULT_LOGIN_CLIENT_ID),
+        scope=args.scope,
+        lifetime=TOKEN_LIFETIME_SECONDS,
+    )
+    print(token)
+    return 0
+
+
+def _reset(args: argparse.Namespace) -> int:
+    store = StateFile(args.state)
+    try:
+        tenant = Tenant(store=store, connection=DEFAULT_CONNECTION)
+    except StateFileError:
+        store.delete()
+        tenant = Tenant(store=store, connection=DEFAULT_CONNECTION)
+        print(f"sandbox: {args.state} was unreadable; started a fresh one")
+    removed = len(tenant.users)
+    tenant.reset(new_key=args.new_key)
+    print(f"sandbox: reset {args.state} ({removed} users removed{', new signing key' if args.new_key else ''})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
