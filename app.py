@@ -1,0 +1,94 @@
+"""Routes and wiring only: each route parses, calls a chalicelib service, maps errors to HTTP."""
+
+from __future__ import annotations
+
+from chalice.app import Chalice, Request, Response
+
+from chalicelib import access_api, wiring
+from chalicelib.errors import ServiceError
+from chalicelib.http_answers import json_answer, login_error_answer
+from chalicelib.login_request import parse_login_body
+from chalicelib.ping_endpoint import receive_ping
+from chalicelib.ping_log import configure_logging
+
+app = Chalice(app_name="gumroad-auth0-gate")
+configure_logging()
+_ping_services = wiring.LivePingServices()
+
+
+# --- Purchase -> access: Gumroad pings grant and revoke course roles ---------------------------
+
+
+@app.route("/gumroad/ping", methods=["POST"], content_types=["*/*"])
+def gumroad_ping() -> Response:
+    # content_types=["*/*"] lets the service answer unsupported types with its own JSON 415.
+    request = _request()
+    return receive_ping(
+        services=_ping_services,
+        authorization=request.headers.get("authorization"),
+        token_params=request.query_params.getlist("token") if request.query_params else [],
+        content_type=request.headers.get("content-type"),
+        body=_raw_body(request),
+    )
+
+
+@app.route("/login", methods=["POST"], content_types=["*/*"])
+def login() -> Response:
+    # For scripts and CLIs; browsers use Universal Login (see README).
+    request = _request()
+    try:
+        credentials = parse_login_body(_raw_body(request), request.headers.get("content-type"))
+        return json_answer(200, wiring.get_login().login(credentials, client_ip=_client_ip(request)))
+    except ServiceError as error:
+        return login_error_answer(error)
+
+
+# --- Access -> API: Auth0 access tokens open the courses -------------------------------------
+
+
+@app.route("/private", methods=["GET"])
+def private() -> Response:
+    return access_api.private(_request())
+
+
+@app.route("/verify", methods=["POST"], content_types=["*/*"])
+def verify() -> Response:
+    return access_api.verify(_request())
+
+
+@app.route("/courses", methods=["GET"])
+def list_courses() -> Response:
+    return access_api.list_courses(_request())
+
+
+@app.route("/courses/{slug}", methods=["GET"])
+def get_course(slug: str) -> Response:
+    return access_api.get_course(_request(), slug)
+
+
+@app.route("/private", methods=["OPTIONS"])
+@app.route("/verify", methods=["OPTIONS"])
+@app.route("/courses", methods=["OPTIONS"])
+@app.route("/courses/{slug}", methods=["OPTIONS"])
+def preflight(slug: str | None = None) -> Response:
+    return access_api.preflight(_request())
+
+
+def _client_ip(request: Request) -> str | None:
+    identity = request.context.get("identity") or {}
+    source_ip = identity.get("sourceIp")
+    return source_ip if isinstance(source_ip, str) and source_ip else None
+
+
+def _raw_body(request: Request) -> bytes:
+    body = request.raw_body
+    return body if isinstance(body, bytes) else body.encode("utf-8")
+
+
+def _request() -> Request:
+    request = app.current_request
+    assert request is not None  # Chalice sets it before calling a view
+    return request
+
+
+__all__ = ["app", "wiring"]

@@ -1,0 +1,121 @@
+"""``POST /login``: username + password -> access token, through Auth0's password-realm grant.
+
+For scripts and command-line tools only: browsers should use Universal Login, where Auth0
+sees the user's own connection, MFA and bot detection. The caller's IP is forwarded
+(``auth0-forwarded-for``) so Auth0's brute-force protection counts the real client.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import requests
+from auth0.authentication import GetToken
+from auth0.authentication.exceptions import Auth0Error, RateLimitError
+
+from chalicelib.errors import LoginRejected, LoginThrottled, ServiceError, UpstreamUnavailable
+from chalicelib.login_request import Credentials
+from chalicelib.settings import Auth0Endpoint
+
+log = logging.getLogger("gumroad_auth0.login")
+
+LOGIN_TIMEOUT_SECONDS = 5.0
+
+
+# Auth0's error codes for the password grant, mapped to this API's stable answers.
+_REJECTIONS: Mapping[str, tuple[int, str, str]] = {
+    "invalid_grant": (401, "invalid_credentials", "wrong username or password"),
+    "invalid_user_password": (401, "invalid_credentials", "wrong username or password"),
+    "unauthorized": (401, "access_denied", "this account may not sign in"),
+    "access_denied": (401, "access_denied", "this account may not sign in"),
+    "mfa_required": (
+        401,
+        "mfa_required",
+        "this account needs multi-factor authentication: use Universal Login",
+    ),
+    "password_leaked": (401, "password_leaked", "this password must be changed before signing in"),
+    "requires_verification": (
+        401,
+        "requires_verification",
+        "Auth0 needs to verify this sign-in: use Universal Login",
+    ),
+}
+
+
+class PasswordLogin:
+    """Exchanges a username and password for an access token to this API."""
+
+    def __init__(
+        self,
+        *,
+        endpoint: Auth0Endpoint,
+        client_id: str,
+        client_secret: Callable[[], str | None],
+        realm: str,
+        audience: str,
+    ) -> None:
+        self._endpoint = endpoint
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._realm = realm
+        self._audience = audience
+
+    def login(self, credentials: Credentials, *, client_ip: str | None) -> dict[str, Any]:
+        client = GetToken(
+            self._endpoint.netloc,
+            self._client_id,
+            client_secret=self._client_secret(),
+            protocol=self._endpoint.scheme,
+            timeout=LOGIN_TIMEOUT_SECONDS,
+            telemetry=False,
+        )
+        try:
+            answer = client.login(
+                username=credentials.username,
+                password=credentials.password,
+                realm=self._realm,
+                audience=self._audience,
+                scope="openid",
+                forwarded_for=client_ip,
+            )
+        except RateLimitError as exc:
+            raise LoginThrottled("Auth0 is rate limiting sign-ins; retry later", _retry_after(exc.headers)) from None
+        except Auth0Error as exc:
+            raise _mapped(exc) from None
+        except requests.RequestException as exc:
+            raise UpstreamUnavailable(f"Auth0 is unreachable ({type(exc).__name__})") from None
+        if not isinstance(answer, dict) or not isinstance(answer.get("access_token"), str):
+            raise UpstreamUnavailable("Auth0 answered without an access token")
+        body = {"access_token": answer["access_token"], "token_type": answer.get("token_type", "Bearer")}
+        for optional in ("expires_in", "scope"):
+            if optional in answer:
+                body[optional] = answer[optional]
+        return body
+
+
+def _mapped(error: Auth0Error) -> ServiceError:
+    code = str(error.error_code or "")
+    if error.status_code == 429 or code == "too_many_attempts":
+        return LoginThrottled("too many attempts; retry later", _retry_after(error.headers))
+    if code in _REJECTIONS:
+        status, public_code, message = _REJECTIONS[code]
+        return LoginRejected(status, public_code, message)
+    log.error(json.dumps({"message": "Auth0 refused the password grant", "status": error.status_code, "error": code}))
+    if error.status_code >= 500:
+        return UpstreamUnavailable("Auth0 could not sign in now; retry later")
+    # A configuration problem (grant not enabled, wrong client secret, unknown audience): the
+    # caller can do nothing about it, the operator can.
+    return UpstreamUnavailable("sign-in is not available; the operator has been told in the log")
+
+
+def _retry_after(headers: Any) -> int | None:
+    if not headers:
+        return None
+    try:
+        value = headers.get("retry-after") or headers.get("Retry-After")
+        return int(float(value)) if value is not None else None
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,182 @@
+"""Composition root: settings -> clients -> services, each built lazily once per warm container.
+
+Nothing here runs at import time. Routes ask for what they need through the small
+``get_*`` accessors; tests reset everything with ``clear_caches()``. auth0-python,
+httpx and boto3 are imported only inside the accessors of the ping path, so a
+container that only serves private routes never loads them.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chalicelib.catalog import CourseCatalog, load_catalog
+from chalicelib.credentials import CredentialsSource, SecretsManagerCredentials, StaticCredentials
+from chalicelib.errors import ConfigurationError, LoginDisabled
+from chalicelib.fulfilment import Fulfilment, Outcome
+from chalicelib.gumroad import PingEvent
+from chalicelib.settings import (
+    Onboarding,
+    PurchaseSettings,
+    load_purchase_settings,
+    resolve_courses_file,
+)
+from chalicelib.upstream_policy import RateLimitPacer, RetryPolicy
+
+if TYPE_CHECKING:
+    import httpx
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
+    from chalicelib.auth0_directory import Auth0Directory
+    from chalicelib.login import PasswordLogin
+
+APP_DIR = Path(__file__).resolve().parent.parent
+
+# Tests replace the Management API's network with a recorded exchange (an httpx transport).
+_auth0_transport: httpx.BaseTransport | None = None
+
+
+@functools.cache
+def get_catalog() -> CourseCatalog:
+    return load_catalog(resolve_courses_file(os.environ, app_dir=APP_DIR))
+
+
+@functools.cache
+def get_purchase_settings() -> PurchaseSettings:
+    return load_purchase_settings(os.environ, app_dir=APP_DIR)
+
+
+@functools.cache
+def get_credentials() -> CredentialsSource:
+    settings = get_purchase_settings()
+    if settings.secret_id is None:
+        return StaticCredentials(settings.environment_credentials)
+    return SecretsManagerCredentials(
+        client_factory=_secrets_manager_client,
+        secret_id=settings.secret_id,
+        ttl_seconds=settings.secret_ttl_seconds,
+    )
+
+
+@functools.cache
+def get_retry_policy() -> RetryPolicy:
+    return RetryPolicy()
+
+
+@functools.cache
+def get_directory() -> Auth0Directory:
+    import httpx
+    from auth0.management import Auth0
+
+    from chalicelib.auth0_directory import Auth0Directory, response_hook
+    from chalicelib.auth0_token import ManagementToken
+
+    settings = get_purchase_settings()
+    policy = get_retry_policy()
+    pacer = RateLimitPacer()
+    token = ManagementToken(endpoint=settings.auth0, credentials=get_credentials(), policy=policy)
+    http = httpx.Client(
+        transport=_auth0_transport,
+        follow_redirects=False,
+        timeout=policy.per_call_timeout,
+        event_hooks={"response": [response_hook(pacer)]},
+    )
+    client = Auth0(base_url=settings.auth0.management_base_url, token=token, max_retries=0, httpx_client=http)
+    return Auth0Directory(client=client, token=token, connection=settings.connection, policy=policy, pacer=pacer)
+
+
+@functools.cache
+def get_fulfilment() -> Fulfilment:
+    from chalicelib.auth0_directory import BuyerAlreadyExists
+    from chalicelib.onboarding import PasswordResetOnboarding
+
+    settings = get_purchase_settings()
+    credentials = get_credentials()
+    onboarding = None
+    if settings.onboarding is Onboarding.PASSWORD_RESET_EMAIL:
+        onboarding_client = settings.onboarding_client_id
+        onboarding = PasswordResetOnboarding(
+            endpoint=settings.auth0,
+            client_id=lambda: onboarding_client or credentials.get().client_id,
+            connection=settings.connection,
+            policy=get_retry_policy(),
+        )
+    return Fulfilment(
+        catalog=get_catalog(),
+        directory=get_directory(),
+        onboarding=onboarding,
+        send_verification_email=settings.onboarding is Onboarding.VERIFICATION_EMAIL,
+        provision_test_purchases=settings.provision_test_purchases,
+        buyer_exists_error=BuyerAlreadyExists,
+    )
+
+
+@functools.cache
+def get_login() -> PasswordLogin:
+    """``POST /login``, enabled by AUTH0_LOGIN_CLIENT_ID (its secret: AUTH0_LOGIN_CLIENT_SECRET or the
+    secret's ``login_client_secret``)."""
+    from chalicelib.login import PasswordLogin
+
+    client_id = os.environ.get("AUTH0_LOGIN_CLIENT_ID", "").strip()
+    if not client_id:
+        raise LoginDisabled("sign-in with a password is not enabled on this deployment")
+    audience = os.environ.get("AUTH0_AUDIENCE", "").strip()
+    if not audience:
+        raise ConfigurationError("AUTH0_AUDIENCE is not set (POST /login issues tokens for it)")
+    settings = get_purchase_settings()
+    explicit_secret = os.environ.get("AUTH0_LOGIN_CLIENT_SECRET", "").strip() or None
+    credentials = get_credentials()
+    return PasswordLogin(
+        endpoint=settings.auth0,
+        client_id=client_id,
+        client_secret=lambda: explicit_secret or credentials.get().login_client_secret,
+        realm=settings.connection,
+        audience=audience,
+    )
+
+
+class LivePingServices:
+    """The ping route's services, each built on first use."""
+
+    def ping_secrets(self) -> Sequence[str]:
+        return get_credentials().get().gumroad_ping_secrets
+
+    def seller_id(self) -> str | None:
+        return get_purchase_settings().seller_id
+
+    def deadline_seconds(self) -> float:
+        return get_purchase_settings().ping_deadline_seconds
+
+    def fulfil(self, event: PingEvent) -> Outcome:
+        return get_fulfilment().handle(event)
+
+
+def _secrets_manager_client() -> SecretsManagerClient:
+    import boto3
+
+    return boto3.client("secretsmanager")
+
+
+def use_auth0_transport(transport: httpx.BaseTransport | None) -> None:
+    """Route the Management API through ``transport`` (tests only); resets cached clients."""
+    global _auth0_transport
+    _auth0_transport = transport
+    clear_caches()
+
+
+def clear_caches() -> None:
+    """Forget every cached setting, client and service (tests change the environment)."""
+    for accessor in (
+        get_catalog,
+        get_purchase_settings,
+        get_credentials,
+        get_retry_policy,
+        get_directory,
+        get_fulfilment,
+        get_login,
+    ):
+        accessor.cache_clear()

@@ -1,0 +1,212 @@
+"""`make run`: the Auth0 sandbox and `chalice local --stage local`, started and stopped together."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL_STAGE = "local"
+DEFAULT_SERVICE_PORT = 8000
+READY_TIMEOUT_SECONDS = 60.0
+STOP_TIMEOUT_SECONDS = 5.0
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class LocalStage:
+    """What the `local` stage of .chalice/config.json says the service expects."""
+
+    sandbox_port: int
+    ping_secret: str
+    environment: dict[str, str]
+
+    @classmethod
+    def read(cls, root: Path = ROOT) -> LocalStage:
+        config = json.loads((root / ".chalice" / "config.json").read_text(encoding="utf-8"))
+        environment = {
+            **config.get("environment_variables", {}),
+            **config["stages"][LOCAL_STAGE]["environment_variables"],
+        }
+        domain = urlsplit(environment["AUTH0_DOMAIN"])
+        if domain.hostname != "127.0.0.1" or domain.port is None:
+            raise SystemExit("the local stage's AUTH0_DOMAIN must be http://127.0.0.1:<port> (the sandbox)")
+        return cls(sandbox_port=domain.port, ping_secret=environment["GUMROAD_PING_SECRET"], environment=environment)
+
+
+@dataclass
+class Stack:
+    sandbox_url: str
+    service_url: str
+    processes: list[subprocess.Popen[bytes]]
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            _stop(process)
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def answers(url: str, *, timeout: float = 1.0) -> bool:
+    """True once anything answers HTTP at ``url`` (an error status counts: the server is up)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout):  # noqa: S310 - loopback URL we built
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def wait_until_answering(url: str, process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with status {process.returncode} before it was ready")
+        if answers(url):
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} did not answer at {url} within {READY_TIMEOUT_SECONDS:.0f} s")
+
+
+def start_stack(*, service_port: int, quiet_sandbox: bool = False) -> Stack:
+    """Start the sandbox on the local stage's port, then the service; both stop with ``Stack.stop``."""
+    stage = LocalStage.read()
+    for port, what in ((stage.sandbox_port, "the sandbox"), (service_port, "the service")):
+        if not port_is_free(port):
+            raise RuntimeError(f"port {port} for {what} is already in use (is `make run` already running?)")
+    bin_dir = Path(sys.executable).parent
+    sandbox_command = [sys.executable, "-m", "sandbox", "serve", "--port", str(stage.sandbox_port)]
+    if quiet_sandbox:
+        sandbox_command.append("--quiet")
+    stack = Stack(
+        sandbox_url=f"http://127.0.0.1:{stage.sandbox_port}",
+        service_url=f"http://127.0.0.1:{service_port}",
+        processes=[],
+    )
+    try:
+        sandbox = _spawn(sandbox_command)
+        stack.processes.append(sandbox)
+        wait_until_answering(f"{stack.sandbox_url}/.well-known/openid-configuration", sandbox, "the sandbox")
+        service_command = [
+            str(bin_dir / "chalice"),
+            "local",
+            "--stage",
+            LOCAL_STAGE,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(service_port),
+            "--no-autoreload",
+        ]
+        service = _spawn(service_command)
+        stack.processes.append(service)
+        wait_until_answering(f"{stack.service_url}/courses", service, "chalice local")
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+def _spawn(command: Sequence[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(list(command), cwd=ROOT, preexec_fn=_die_with_parent)  # noqa: S603
+
+
+def _die_with_parent() -> None:
+    # If this runner is killed outright, the kernel stops the children too: no orphans.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
+
+@contextlib.contextmanager
+def running_stack(*, service_port: int, quiet_sandbox: bool = False) -> Iterator[Stack]:
+    stack = start_stack(service_port=service_port, quiet_sandbox=quiet_sandbox)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def next_steps(stack: Stack, stage: LocalStage) -> str:
+    ping = f"{stack.service_url}/gumroad/ping"
+    return f"""
+  Auth0 sandbox   {stack.sandbox_url}   (state in .sandbox/state.json; dev views under /sandbox/)
+  Service         {stack.service_url}   (chalice local, stage "local")
+
+  1. Send a realistic Gumroad sale (the secret travels as the Basic password, as Gumroad sends URL userinfo):
+       curl -s -u gumroad:{stage.ping_secret} -H 'Content-Type: application/x-www-form-urlencoded' \\
+         --data-binary @tests/fixtures/gumroad/sale.form {ping}
+  2. Get an access token for the buyer the ping created:
+       TOKEN=$(.venv/bin/python -m sandbox token customer@example.com)
+  3. List the courses that token opens:
+       curl -s -H "Authorization: Bearer $TOKEN" {stack.service_url}/courses
+  4. Refund it, then ask again with a new token (a token keeps its permissions until it expires):
+       curl -s -u gumroad:{stage.ping_secret} -H 'Content-Type: application/x-www-form-urlencoded' \\
+         --data-binary @tests/fixtures/gumroad/refund.form {ping}
+
+  `make demo` runs this whole journey by itself. Ctrl-C stops both servers.
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sandbox.stack", description=__doc__)
+    parser.add_argument("--port", type=int, default=DEFAULT_SERVICE_PORT, help="port of chalice local (default 8000)")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        stack = start_stack(service_port=args.port)
+    except (RuntimeError, OSError) as exc:
+        print(f"make run: {exc}", file=sys.stderr)
+        return 1
+    try:
+        print(next_steps(stack, LocalStage.read()), flush=True)
+        while all(process.poll() is None for process in stack.processes):
+            time.sleep(0.5)
+        print("make run: a server stopped; stopping the other", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nmake run: stopping the sandbox and the service", file=sys.stderr)
+        return 0
+    finally:
+        stack.stop()
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,152 @@
+"""The real service against the Auth0 sandbox over loopback HTTP, in-process or as `chalice local`."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode
+
+import requests
+
+from sandbox.server import SandboxServer
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOGUE = "chalicelib/courses.local.json"
+PING_SECRET = "integration-ping-secret"
+SELLER_ID = "kL0psVL2admJSYRNs-OCMg=="
+AUDIENCE = "https://courses.local/api"
+HANDBOOK = "serverless-handbook"
+MEMBERSHIP = "pro-membership"
+GUMROAD_RETRY_STATUSES = frozenset({499, 500, 502, 503, 504})
+
+
+def service_environment(sandbox: SandboxServer) -> dict[str, str]:
+    """The environment of the `local` stage, pointed at this sandbox's ephemeral port."""
+    return {
+        "AUTH0_DOMAIN": sandbox.base_url,
+        "AUTH0_CLIENT_ID": sandbox.client_id,
+        "AUTH0_CLIENT_SECRET": "sandbox-m2m-client-secret-not-a-real-secret",
+        "GUMROAD_PING_SECRET": PING_SECRET,
+        "GUMROAD_SELLER_ID": SELLER_ID,
+        "COURSES_FILE": CATALOGUE,
+        "AUTH0_AUDIENCE": AUDIENCE,
+        "AUTH0_LOGIN_CLIENT_ID": sandbox.login_client_id,
+        "AUTH0_LOGIN_CLIENT_SECRET": "sandbox-login-client-secret-not-a-real-secret",
+    }
+
+
+def gumroad_body(name: str, **changes: str | None) -> str:
+    """A recorded Gumroad body with some fields changed (None removes one)."""
+    text = (ROOT / "tests" / "fixtures" / "gumroad" / f"{name}.form").read_text(encoding="utf-8")
+    pairs = parse_qsl(text, keep_blank_values=True)
+    edited = [(key, changes.get(key, value)) for key, value in pairs if changes.get(key, value) is not None]
+    known = {key for key, _ in pairs}
+    edited += [(key, value) for key, value in changes.items() if key not in known and value is not None]
+    return urlencode(edited, quote_via=quote)
+
+
+def new_sale_id() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(16)).decode()
+
+
+def basic_auth() -> dict[str, str]:
+    token = base64.b64encode(f"gumroad:{PING_SECRET}".encode()).decode()
+    return {"Authorization": f"Basic {token}", "Content-Type": "application/x-www-form-urlencoded"}
+
+
+@dataclass
+class Delivery:
+    """What Gumroad saw for one event: every status it got, in order."""
+
+    statuses: list[int] = field(default_factory=list)
+    bodies: list[Any] = field(default_factory=list)
+
+    @property
+    def final(self) -> int:
+        return self.statuses[-1]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class ChaliceLocal:
+    """`chalice local` serving this repository's app in a throwaway project whose `local` stage
+    points at the sandbox (the repository's own `.chalice/config.json` pins port 8787)."""
+
+    base_url: str
+    process: subprocess.Popen[bytes]
+
+    def ping(self, body: str) -> requests.Response:
+        return requests.post(f"{self.base_url}/gumroad/ping", data=body, headers=basic_auth(), timeout=30)
+
+    def get(self, path: str, token: str) -> requests.Response:
+        return requests.get(f"{self.base_url}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
+@contextmanager
+def chalice_local(sandbox: SandboxServer, tmp_path: Path) -> Iterator[ChaliceLocal]:
+    project = tmp_path / "project"
+    (project / ".chalice").mkdir(parents=True)
+    (project / "app.py").symlink_to(ROOT / "app.py")
+    (project / "chalicelib").symlink_to(ROOT / "chalicelib")
+    config = {
+        "version": "2.0",
+        "app_name": "gumroad-auth0-gate",
+        "stages": {"local": {"environment_variables": service_environment(sandbox)}},
+    }
+    (project / ".chalice" / "config.json").write_text(json.dumps(config))
+    port = free_port()
+    command = [
+        str(Path(sys.executable).parent / "chalice"),
+        "--project-dir",
+        str(project),
+        "local",
+        "--stage",
+        "local",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-autoreload",
+    ]
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AUTH0_", "GUMROAD_", "COURSES_"))}
+    process = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    service = ChaliceLocal(base_url=f"http://127.0.0.1:{port}", process=process)
+    try:
+        _wait_for(f"{service.base_url}/courses", process)
+        yield service
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"chalice local exited with {process.returncode}")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError("chalice local did not start in time")
