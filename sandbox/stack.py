@@ -135,7 +135,9 @@ def _spawn(command: Sequence[str]) -> subprocess.Popen[bytes]:
 
 
 def _die_with_parent() -> None:
-    # If this runner is killed outright, the kernel stops the children too: no orphans.
+    # Ctrl-C reaches the whole process group: only the runner acts on it, and stops the
+    # children in order. If the runner is killed outright, the kernel stops them: no orphans.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
@@ -186,6 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=DEFAULT_SERVICE_PORT, help="port of chalice local (default 8000)")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     try:
         stack = start_stack(service_port=args.port)
     except (RuntimeError, OSError) as exc:
