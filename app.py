@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from chalice.app import Chalice, Request, Response
+from typing import Any
+
+from chalice.app import Chalice, Request, Response, SQSEvent
 
 from chalicelib import access_api, wiring
 from chalicelib.errors import ServiceError
@@ -10,6 +12,13 @@ from chalicelib.http_answers import json_answer, login_error_answer
 from chalicelib.login_request import parse_login_body
 from chalicelib.ping_endpoint import receive_ping
 from chalicelib.ping_log import configure_logging
+from chalicelib.ping_queue import REDRIVEN_ATTRIBUTE
+from chalicelib.ping_worker import QueueRecord
+
+# The FIFO queue the worker reads. The deployment template (.chalice/deploy-resources.json) creates it
+# with its dead-letter queue and replaces this placeholder ARN with the real one, per stack.
+PING_QUEUE_NAME = "gumroad-auth0-gate-pings.fifo"
+PING_QUEUE_PLACEHOLDER_ARN = f"arn:aws:sqs:us-east-1:000000000000:{PING_QUEUE_NAME}"
 
 app = Chalice(app_name="gumroad-auth0-gate")
 configure_logging()
@@ -30,6 +39,13 @@ def gumroad_ping() -> Response:
         content_type=request.headers.get("content-type"),
         body=_raw_body(request),
     )
+
+
+@app.on_sqs_message(queue_arn=PING_QUEUE_PLACEHOLDER_ARN, batch_size=1, name="process_ping")
+def process_ping(event: SQSEvent) -> None:
+    # One message per batch: Chalice has no partial batch failure, so a failure retries
+    # only this buyer's message (see chalicelib/ping_worker.py).
+    wiring.get_worker().process_all(_queue_record(record.to_dict()) for record in event)
 
 
 @app.route("/login", methods=["POST"], content_types=["*/*"])
@@ -72,6 +88,19 @@ def get_course(slug: str) -> Response:
 @app.route("/courses/{slug}", methods=["OPTIONS"])
 def preflight(slug: str | None = None) -> Response:
     return access_api.preflight(_request())
+
+
+def _queue_record(record: dict[str, Any]) -> QueueRecord:
+    attributes = record.get("attributes") or {}
+    message_attributes = record.get("messageAttributes") or {}
+    redriven = (message_attributes.get(REDRIVEN_ATTRIBUTE) or {}).get("stringValue") == "true"
+    return QueueRecord(
+        message_id=str(record.get("messageId", "")),
+        body=str(record.get("body", "")),
+        receipt_handle=str(record.get("receiptHandle", "")),
+        receive_count=int(attributes.get("ApproximateReceiveCount", "1")),
+        redriven=redriven,
+    )
 
 
 def _client_ip(request: Request) -> str | None:

@@ -18,6 +18,7 @@ log = logging.getLogger("gumroad_auth0.fulfilment")
 PROCESSED = "processed"
 IGNORED = "ignored"
 ALREADY_DONE = "already_done"
+QUEUED = "queued"
 
 
 class PurchaseNotYetKnown(ServiceError):
@@ -109,6 +110,50 @@ def plan_change(before: CourseRecord, after_event: CourseRecord, *, role_held: b
     return Plan(record=final, role_change=role_change, save_record=final != before)
 
 
+@dataclass(frozen=True)
+class Work:
+    """An event that needs Auth0, with the course it concerns."""
+
+    event: SaleEvent | SubscriptionEvent
+    course: Course
+
+
+def triage(event: PingEvent, *, catalog: CourseCatalog, provision_test_purchases: bool) -> Outcome | Work:
+    """The decisions that need no Auth0: ignore (with the reason) or hand over as ``Work``."""
+    if isinstance(event, UnhandledEvent):
+        return Outcome(IGNORED, event.event_name, reason="unhandled_event")
+    name = event.event_name
+    course = catalog.match_product(event.product.in_match_order())
+    if isinstance(event, SubscriptionEvent):
+        if course is None:
+            return Outcome(IGNORED, name, reason="unknown_product")
+        if event.resource_name in ("cancellation", "subscription_updated"):
+            # A cancellation takes effect at cancelled_at (often weeks away); Gumroad sends
+            # subscription_ended when access really ends.
+            return Outcome(IGNORED, name, reason="no_access_change", course=course.slug)
+        return Work(event, course)
+    if event.shadowed_keys:
+        log.warning(
+            json.dumps(
+                {
+                    "message": "sale needs review: a custom field replaces a field the service relies on",
+                    "sale_id": event.sale_id,
+                    "shadowed": list(event.shadowed_keys),
+                }
+            )
+        )
+        return Outcome(IGNORED, name, reason="custom_field_shadows_" + "_".join(event.shadowed_keys))
+    if event.test and event.resource_name is None:
+        return Outcome(IGNORED, name, reason="test_ping")
+    if event.test and not provision_test_purchases:
+        return Outcome(IGNORED, name, reason="test_purchase")
+    if course is None:
+        return Outcome(IGNORED, name, reason="unknown_product")
+    if event.resource_name == "refund" and not event.refunded:
+        return Outcome(IGNORED, name, reason="partial_refund", course=course.slug)
+    return Work(event, course)
+
+
 class Fulfilment:
     """Applies Gumroad events to Auth0: finds or creates the buyer, grants or revokes the course."""
 
@@ -130,40 +175,30 @@ class Fulfilment:
         self._buyer_exists_error = buyer_exists_error
 
     def handle(self, event: PingEvent, *, verify_role: bool = False) -> Outcome:
-        """Apply one event. ``verify_role`` re-reads the role instead of trusting the record.
+        """Triage one event, then apply it if it needs Auth0.
 
-        Deliveries that may follow an interrupted attempt (a Gumroad retry, an SQS
-        redelivery, an operator's re-run) set it: the attempt before may have created the
-        buyer and stopped before the role was assigned.
+        ``verify_role`` re-reads the role instead of trusting the record. Deliveries that may
+        follow an interrupted attempt (a Gumroad retry, an SQS redelivery, an operator's
+        re-run) set it: the attempt before may have created the buyer and stopped before the
+        role was assigned.
         """
-        if isinstance(event, UnhandledEvent):
-            return Outcome(IGNORED, event.event_name, reason="unhandled_event")
-        if isinstance(event, SubscriptionEvent):
-            return self._subscription(event, verify_role=verify_role)
-        return self._sale(event, verify_role=verify_role or event.retry_count > 0)
+        decision = self.triage(event)
+        if isinstance(decision, Outcome):
+            return decision
+        return self.fulfil(decision, verify_role=verify_role)
 
-    def _sale(self, event: SaleEvent, *, verify_role: bool) -> Outcome:
-        name = event.event_name
-        if event.shadowed_keys:
-            log.warning(
-                json.dumps(
-                    {
-                        "message": "sale needs review: a custom field replaces a field the service relies on",
-                        "sale_id": event.sale_id,
-                        "shadowed": list(event.shadowed_keys),
-                    }
-                )
-            )
-            return Outcome(IGNORED, name, reason="custom_field_shadows_" + "_".join(event.shadowed_keys))
-        if event.test and event.resource_name is None:
-            return Outcome(IGNORED, name, reason="test_ping")
-        if event.test and not self._provision_test_purchases:
-            return Outcome(IGNORED, name, reason="test_purchase")
-        course = self._catalog.match_product(event.product.in_match_order())
-        if course is None:
-            return Outcome(IGNORED, name, reason="unknown_product")
-        if event.resource_name == "refund" and not event.refunded:
-            return Outcome(IGNORED, name, reason="partial_refund", course=course.slug)
+    def triage(self, event: PingEvent) -> Outcome | Work:
+        """Decide, without I/O, whether an event needs Auth0 at all (see ``triage``)."""
+        return triage(event, catalog=self._catalog, provision_test_purchases=self._provision_test_purchases)
+
+    def fulfil(self, work: Work, *, verify_role: bool = False) -> Outcome:
+        """Make Auth0 agree with one event that ``triage`` said needs work."""
+        event = work.event
+        if isinstance(event, SubscriptionEvent):
+            return self._subscription(event, work.course, verify_role=verify_role)
+        return self._sale(event, work.course, verify_role=verify_role or event.retry_count > 0)
+
+    def _sale(self, event: SaleEvent, course: Course, *, verify_role: bool) -> Outcome:
         observed = PurchaseState(
             purchase_id=event.purchase_id,
             sale_id=event.sale_id,
@@ -181,20 +216,12 @@ class Fulfilment:
                 # redelivers it once the sale has made the buyer.
                 raise PurchaseNotYetKnown("this purchase is not known yet; retry later")
             return self._create_and_grant(event, course, observed)
-        return self._apply(name, course, buyer, observed, verify_role=verify_role)
+        return self._apply(event.event_name, course, buyer, observed, verify_role=verify_role)
 
-    def _subscription(self, event: SubscriptionEvent, *, verify_role: bool) -> Outcome:
-        name = event.event_name
-        course = self._catalog.match_product(event.product.in_match_order())
-        if course is None:
-            return Outcome(IGNORED, name, reason="unknown_product")
-        if event.resource_name in ("cancellation", "subscription_updated"):
-            # A cancellation takes effect at cancelled_at (often weeks away); Gumroad sends
-            # subscription_ended when access really ends.
-            return Outcome(IGNORED, name, reason="no_access_change", course=course.slug)
+    def _subscription(self, event: SubscriptionEvent, course: Course, *, verify_role: bool) -> Outcome:
         buyer = self._directory.find_buyer(event.email)
         if buyer is None:
-            return Outcome(IGNORED, name, reason="unknown_buyer", course=course.slug)
+            return Outcome(IGNORED, event.event_name, reason="unknown_buyer", course=course.slug)
         record = CourseRecord.from_app_metadata(buyer.app_metadata, slug=course.slug, role_id=course.role_id)
         known = record.find(sale_id=None, subscription_id=event.subscription_id, purchase_ids=event.purchase_ids)
         observed = PurchaseState(
@@ -205,7 +232,7 @@ class Fulfilment:
             ended_at=event.occurred_at if event.resource_name == "subscription_ended" else None,
             restarted_at=event.occurred_at if event.resource_name == "subscription_restarted" else None,
         )
-        return self._apply(name, course, buyer, observed, verify_role=verify_role, record=record)
+        return self._apply(event.event_name, course, buyer, observed, verify_role=verify_role, record=record)
 
     def _apply(
         self,
@@ -257,13 +284,24 @@ class Fulfilment:
             return self._apply(event.event_name, course, existing, observed, verify_role=True)
         onboarding: str | None = None
         try:
-            # The record says "assigned" before the role is: an attempt that stops here is
-            # answered 503, and the retry (retry_count > 0) verifies the role instead of trusting it.
+            # The record says "assigned" before the role is (that keeps a new buyer at three
+            # calls). If the assignment fails, the record is corrected below; if the worker dies
+            # right here, its redelivery (or Gumroad's retry) re-reads the roles before trusting it.
             self._directory.assign_role(buyer.user_id, course.role_id)
+        except ServiceError:
+            self._forget_assignment(buyer, record)
+            raise
         finally:
             onboarding = self._welcome(event.email)
         changes = ("user_created", "role_assigned") + ((f"onboarding_{onboarding}",) if onboarding else ())
         return Outcome(PROCESSED, event.event_name, course=course.slug, changes=changes, onboarding=onboarding)
+
+    def _forget_assignment(self, buyer: Buyer, record: CourseRecord) -> None:
+        """Best effort: say in the record that the role is not assigned, so any later delivery assigns it."""
+        try:
+            self._directory.save_record(buyer.user_id, record_key(record.slug), record.with_role(False).to_json())
+        except ServiceError:
+            log.warning(json.dumps({"message": "could not correct the record after a failed role assignment"}))
 
     def _welcome(self, email: str) -> str | None:
         if self._onboarding is None:

@@ -22,6 +22,7 @@ def mask_email(email: str | None) -> str | None:
 
 @dataclass
 class PingLogLine:
+    source: str = "ping"  # "ping" (the HTTP route) or "worker" (the queue)
     status: int = 0
     outcome: str | None = None
     reason: str | None = None

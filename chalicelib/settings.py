@@ -17,6 +17,8 @@ DEFAULT_COURSES_FILE = "chalicelib/courses.json"
 DEFAULT_PING_DEADLINE_SECONDS = 4.0
 # Gumroad gives up after 5 s; a ping handled inline must answer before that.
 MAX_PING_DEADLINE_SECONDS = 4.5
+# The worker's budget per message; its Lambda timeout must be longer (see .chalice/config.json).
+DEFAULT_WORKER_DEADLINE_SECONDS = 20.0
 DEFAULT_SECRET_TTL_SECONDS = 300.0
 
 _HOSTNAME = re.compile(
@@ -151,6 +153,11 @@ class PurchaseSettings:
     onboarding_client_id: str | None
     ping_deadline_seconds: float
     secret_ttl_seconds: float
+    queue_url: str | None = None
+    dead_letter_queue_url: str | None = None
+    management_rate: float | None = None
+    management_burst: int = 1
+    worker_deadline_seconds: float = DEFAULT_WORKER_DEADLINE_SECONDS
 
     def __repr__(self) -> str:
         # Never let a stray log line print the environment credentials.
@@ -201,7 +208,36 @@ def load_purchase_settings(environ: Mapping[str, str], *, app_dir: Path) -> Purc
         secret_ttl_seconds=_number(
             environ, "SECRET_TTL_SECONDS", default=DEFAULT_SECRET_TTL_SECONDS, low=0.0, high=86400.0
         ),
+        management_rate=_optional_number(environ, "AUTH0_RATE_LIMIT_PER_SECOND", low=0.1, high=1000.0),
+        management_burst=_burst(environ),
+        queue_url=_queue_url(environ, "PING_QUEUE_URL"),
+        dead_letter_queue_url=_queue_url(environ, "PING_DEAD_LETTER_QUEUE_URL"),
+        worker_deadline_seconds=_number(
+            environ, "WORKER_DEADLINE_SECONDS", default=DEFAULT_WORKER_DEADLINE_SECONDS, low=1.0, high=600.0
+        ),
     )
+
+
+def _optional_number(environ: Mapping[str, str], name: str, *, low: float, high: float) -> float | None:
+    if _optional(environ, name) is None:
+        return None
+    return _number(environ, name, default=low, low=low, high=high)
+
+
+def _burst(environ: Mapping[str, str]) -> int:
+    rate = _optional_number(environ, "AUTH0_RATE_LIMIT_PER_SECOND", low=0.1, high=1000.0)
+    default = max(1, int(rate)) if rate is not None else 1
+    return int(_number(environ, "AUTH0_RATE_LIMIT_BURST", default=default, low=1, high=1000))
+
+
+def _queue_url(environ: Mapping[str, str], name: str) -> str | None:
+    url = _optional(environ, name)
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.path.endswith(".fifo"):
+        raise ConfigurationError(f"{name} must be the URL of an SQS FIFO queue (ending in .fifo)")
+    return url
 
 
 def resolve_courses_file(environ: Mapping[str, str], *, app_dir: Path) -> Path:

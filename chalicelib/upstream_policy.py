@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -121,35 +122,80 @@ def rate_limit_wait(headers: Mapping[str, str] | None, *, now: float) -> float |
 
 @dataclass
 class RateLimitPacer:
-    """Reads Auth0's rate-limit headers on every answer and holds the next call when empty.
+    """Paces Management API calls so that a burst completes at the tenant's limit, not in 429s.
 
-    Auth0 answers every Management API request with ``x-ratelimit-remaining`` and
-    ``x-ratelimit-reset``; waiting for the reset when the bucket is empty turns a burst
-    into a steady stream at the tenant's limit instead of a storm of 429s.
+    Every answer's ``x-ratelimit-remaining``/``x-ratelimit-reset`` is read: when the bucket is
+    empty the next call waits for the reset, and a 429's ``Retry-After`` is honoured. Auth0's
+    reset is whole seconds, so on its own that over-waits by up to a second each time the
+    bucket empties; when the tenant's rate is known (``rate``, ``burst``: AUTH0_RATE_LIMIT_*),
+    a client-side token bucket of that shape spaces calls exactly and the headers only keep it
+    in step with the server (an empty server bucket empties ours).
     """
 
+    rate: float | None = None
+    burst: float = 1.0
     wall_clock: Clock = field(default_factory=lambda: time.time)
     sleep: Callable[[float], None] = field(default_factory=lambda: time.sleep)
     max_wait_seconds: float = 10.0
     _not_before: float = field(default=0.0, init=False)
+    _tokens: float = field(default=0.0, init=False)
+    _refilled_at: float | None = field(default=None, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         lowered = {key.lower(): value for key, value in headers.items()}
-        remaining = lowered.get("x-ratelimit-remaining")
-        wait = rate_limit_wait(lowered, now=self.wall_clock()) if status == 429 else None
-        if wait is None and remaining is not None and remaining.strip() == "0":
-            wait = rate_limit_wait({"x-ratelimit-reset": lowered.get("x-ratelimit-reset", "")}, now=self.wall_clock())
-        if wait is not None and wait > 0:
-            self._not_before = max(self._not_before, self.wall_clock() + min(wait, self.max_wait_seconds))
+        now = self.wall_clock()
+        with self._lock:
+            if status == 429:
+                self._tokens = 0.0
+                wait = rate_limit_wait(lowered, now=now)
+                self._hold_until(now + (wait if wait is not None else 1.0))
+                return
+            remaining = lowered.get("x-ratelimit-remaining")
+            if remaining is None or remaining.strip() != "0":
+                return
+            if self.rate is not None:
+                self._refill(now)
+                self._tokens = min(self._tokens, 0.0)
+                return
+            wait = rate_limit_wait({"x-ratelimit-reset": lowered.get("x-ratelimit-reset", "")}, now=now)
+            if wait is not None:
+                self._hold_until(now + wait)
 
     def pending_wait(self) -> float:
-        return max(0.0, self._not_before - self.wall_clock())
+        with self._lock:
+            return self._wait(self.wall_clock())
 
     def wait_turn(self, policy: RetryPolicy, deadline: Deadline | None) -> None:
-        """Sleep until the bucket refills, or raise if that would overrun the deadline."""
-        wait = self.pending_wait()
-        if wait <= 0:
-            return
-        if not policy.fits(wait, deadline):
-            raise UpstreamUnavailable("Auth0's rate limit leaves no room before the deadline")
-        self.sleep(wait)
+        """Sleep until a call may go, then take its token; raise if that would overrun the deadline."""
+        while True:
+            with self._lock:
+                now = self.wall_clock()
+                wait = self._wait(now)
+                if wait <= 0:
+                    if self.rate is not None:
+                        self._tokens -= 1.0
+                    return
+            if not policy.fits(wait, deadline):
+                raise UpstreamUnavailable("Auth0's rate limit leaves no room before the deadline")
+            self.sleep(wait)
+
+    def _wait(self, now: float) -> float:
+        wait = max(0.0, self._not_before - now)
+        if self.rate is not None:
+            self._refill(now)
+            if self._tokens < 1.0:
+                wait = max(wait, (1.0 - self._tokens) / self.rate)
+        return wait
+
+    def _refill(self, now: float) -> None:
+        assert self.rate is not None
+        if self._refilled_at is None:
+            self._tokens = self.burst
+        else:
+            self._tokens = min(self.burst, self._tokens + (now - self._refilled_at) * self.rate)
+        self._refilled_at = now
+
+    def _hold_until(self, moment: float) -> None:
+        now = self.wall_clock()
+        self._not_before = max(self._not_before, min(moment, now + self.max_wait_seconds))

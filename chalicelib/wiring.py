@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING
 from chalicelib.catalog import CourseCatalog, load_catalog
 from chalicelib.credentials import CredentialsSource, SecretsManagerCredentials, StaticCredentials
 from chalicelib.errors import ConfigurationError, LoginDisabled
-from chalicelib.fulfilment import Fulfilment, Outcome
+from chalicelib.fulfilment import QUEUED, Fulfilment, Outcome, triage
 from chalicelib.gumroad import PingEvent
+from chalicelib.ping_queue import DeadLetters, PingQueue, QueuedEvent, Visibility
+from chalicelib.ping_worker import PingWorker
 from chalicelib.settings import (
     Onboarding,
     PurchaseSettings,
@@ -30,6 +32,7 @@ from chalicelib.upstream_policy import RateLimitPacer, RetryPolicy
 if TYPE_CHECKING:
     import httpx
     from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sqs import SQSClient
 
     from chalicelib.auth0_directory import Auth0Directory
     from chalicelib.login import PasswordLogin
@@ -77,7 +80,7 @@ def get_directory() -> Auth0Directory:
 
     settings = get_purchase_settings()
     policy = get_retry_policy()
-    pacer = RateLimitPacer()
+    pacer = RateLimitPacer(rate=settings.management_rate, burst=settings.management_burst)
     token = ManagementToken(endpoint=settings.auth0, credentials=get_credentials(), policy=policy)
     http = httpx.Client(
         transport=_auth0_transport,
@@ -139,6 +142,32 @@ def get_login() -> PasswordLogin:
     )
 
 
+@functools.cache
+def get_ping_queue() -> PingQueue | None:
+    """The FIFO queue pings go to in deployed stages; None processes them inline (local stage, tests)."""
+    settings = get_purchase_settings()
+    if settings.queue_url is None:
+        return None
+    return PingQueue(client_factory=_sqs_client, queue_url=settings.queue_url)
+
+
+@functools.cache
+def get_worker() -> PingWorker:
+    settings = get_purchase_settings()
+    if settings.queue_url is None or settings.dead_letter_queue_url is None:
+        raise ConfigurationError("the worker needs PING_QUEUE_URL and PING_DEAD_LETTER_QUEUE_URL")
+
+    def fulfil(event: QueuedEvent, *, verify_role: bool) -> Outcome:
+        return get_fulfilment().handle(event, verify_role=verify_role)
+
+    return PingWorker(
+        fulfil=fulfil,
+        dead_letters=DeadLetters(client_factory=_sqs_client, queue_url=settings.dead_letter_queue_url),
+        visibility=Visibility(client_factory=_sqs_client, queue_url=settings.queue_url),
+        deadline_seconds=settings.worker_deadline_seconds,
+    )
+
+
 class LivePingServices:
     """The ping route's services, each built on first use."""
 
@@ -152,7 +181,22 @@ class LivePingServices:
         return get_purchase_settings().ping_deadline_seconds
 
     def fulfil(self, event: PingEvent) -> Outcome:
-        return get_fulfilment().handle(event)
+        queue = get_ping_queue()
+        if queue is None:
+            return get_fulfilment().handle(event)
+        # Deployed: decide what needs no Auth0 right here (without loading auth0-python), queue the rest.
+        settings = get_purchase_settings()
+        decision = triage(event, catalog=get_catalog(), provision_test_purchases=settings.provision_test_purchases)
+        if isinstance(decision, Outcome):
+            return decision
+        queue.enqueue(decision.event)
+        return Outcome(QUEUED, decision.event.event_name, course=decision.course.slug)
+
+
+def _sqs_client() -> SQSClient:
+    import boto3
+
+    return boto3.client("sqs")
 
 
 def _secrets_manager_client() -> SecretsManagerClient:
@@ -178,5 +222,7 @@ def clear_caches() -> None:
         get_directory,
         get_fulfilment,
         get_login,
+        get_ping_queue,
+        get_worker,
     ):
         accessor.cache_clear()

@@ -652,3 +652,26 @@ def test_auth0_sees_the_configured_tenant(tenant: Tenant) -> None:
     request = tenant.replay.requests[0]
     assert str(request.url).startswith(f"{BASE_URL}/api/v2/users-by-email")
     assert request.headers["authorization"] == "Bearer fixture-m2m-access-token-not-a-real-credential"
+
+
+def test_a_failed_role_assignment_for_a_new_buyer_corrects_the_record_so_any_redelivery_assigns_it(
+    tenant: Tenant,
+) -> None:
+    tenant.replay.reply("GET", "/users-by-email", body=[])
+    tenant.replay.reply("POST", "/users", status=201, body=created_user(email="customer@example.com", app_metadata={}))
+    tenant.replay.reply("POST", ROLES_PATH, status=404, body=fixture("error_404_role.json"))
+    tenant.replay.reply("PATCH", USER_PATH, body=updated_user(app_metadata={}))
+
+    with pytest.raises(UpstreamRejected):
+        handle(recorded_body("sale"))
+
+    corrected = tenant.replay.body_of(3)["app_metadata"][HANDBOOK_KEY]
+    assert corrected["role_assigned"] is False
+    assert corrected["purchases"][0]["status"] == "active"
+
+    tenant.replay.reply(
+        "GET", "/users-by-email", body=found_user(app_metadata=tenant.replay.body_of(3)["app_metadata"])
+    )
+    tenant.replay.reply("POST", ROLES_PATH, status=204)
+    tenant.replay.reply("PATCH", USER_PATH, body=updated_user(app_metadata={}))
+    assert handle(recorded_body("sale")).changes == ("role_assigned", "record_saved"), "a plain resend repairs it"

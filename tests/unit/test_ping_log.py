@@ -76,6 +76,7 @@ def test_a_ping_line_is_one_json_line_with_only_the_fields_that_are_set(caplog: 
     assert unset.isdisjoint(document)
     assert document == {
         "message": "gumroad ping",
+        "source": "ping",
         "status": 200,
         "outcome": "processed",
         "resource": "sale",

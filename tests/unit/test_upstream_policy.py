@@ -252,3 +252,60 @@ def test_a_scope_exposes_its_deadline_and_stats_only_while_it_runs() -> None:
 
 def test_call_stats_total_counts_management_and_authentication_requests() -> None:
     assert CallStats(management=2, authentication=1, throttled=5).total == 3
+
+
+# --- RateLimitPacer with the tenant's known rate --------------------------------------------------
+
+
+def test_a_known_rate_lets_a_burst_through_then_spaces_calls_exactly() -> None:
+    fake = FakeTime()
+    paced = pacer(fake, rate=2.0, burst=2.0)
+
+    for _ in range(6):
+        paced.wait_turn(RetryPolicy(), None)
+
+    assert fake.slept == pytest.approx([0.5, 0.5, 0.5, 0.5])
+    assert fake.now - NOW == pytest.approx(2.0), "six calls at 2/s with a burst of 2 take exactly two seconds"
+
+
+def test_a_known_rate_refills_while_idle_but_never_beyond_the_burst() -> None:
+    fake = FakeTime()
+    paced = pacer(fake, rate=2.0, burst=2.0)
+    paced.wait_turn(RetryPolicy(), None)
+    fake.now += 60.0
+
+    for _ in range(3):
+        paced.wait_turn(RetryPolicy(), None)
+
+    assert fake.slept == pytest.approx([0.5])
+
+
+def test_an_empty_server_bucket_empties_ours_instead_of_waiting_for_the_rounded_reset() -> None:
+    fake = FakeTime()
+    paced = pacer(fake, rate=2.0, burst=2.0)
+    paced.wait_turn(RetryPolicy(), None)
+
+    paced.observe(200, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 1)})
+    paced.wait_turn(RetryPolicy(), None)
+
+    assert fake.slept == pytest.approx([0.5]), "half a second at 2/s, not up to the next whole second"
+
+
+def test_a_429_is_honoured_even_with_a_known_rate() -> None:
+    fake = FakeTime()
+    paced = pacer(fake, rate=10.0, burst=10.0)
+
+    paced.observe(429, {"retry-after": "3"})
+    paced.wait_turn(RetryPolicy(), None)
+
+    assert sum(fake.slept) == pytest.approx(3.0)
+
+
+def test_a_known_rate_that_overruns_the_deadline_is_refused_without_sleeping() -> None:
+    fake = FakeTime()
+    paced = pacer(fake, rate=0.5, burst=1.0)
+    paced.wait_turn(RetryPolicy(), None)
+
+    with pytest.raises(UpstreamUnavailable):
+        paced.wait_turn(RetryPolicy(), Deadline(expires_at=fake.now + 1.0, clock=fake))
+    assert fake.slept == []

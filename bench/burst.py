@@ -1,0 +1,230 @@
+"""Launch-day burst: N events through the ping route and the queue worker, against a rate-limited sandbox.
+
+    .venv/bin/python -m bench.burst --rate 15            # 1000 events, sandbox limited to 15 req/s
+    .venv/bin/python -m bench.burst --rate 2 --events 1000
+
+The mix: new buyers, returning buyers (a second course), Gumroad re-sends (duplicates) and
+refunds. Pings go through ``POST /gumroad/ping`` (queue mode, SQS FIFO through moto), then one
+worker (reserved concurrency 1) drains the queue against the sandbox. The script reports the
+table the issue asks for; it is a measurement, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import random
+import statistics
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+HANDBOOK, MEMBERSHIP = "serverless-handbook", "pro-membership"
+PING_SECRET = "bench-ping-secret"
+
+
+@dataclass
+class Buyer:
+    email: str
+    sales: dict[str, str] = field(default_factory=dict)  # sale_id -> course
+    refunded: set[str] = field(default_factory=set)
+
+    def expected_roles(self) -> set[str]:
+        return {f"course:{course}" for sale, course in self.sales.items() if sale not in self.refunded}
+
+
+def body(name: str, **changes: str | None) -> str:
+    text = (ROOT / "tests" / "fixtures" / "gumroad" / f"{name}.form").read_text(encoding="utf-8")
+    pairs = parse_qsl(text, keep_blank_values=True)
+    return urlencode([(k, changes.get(k, v)) for k, v in pairs if changes.get(k, v) is not None], quote_via=quote)
+
+
+def sale_id(rng: random.Random) -> str:
+    return base64.urlsafe_b64encode(rng.randbytes(16)).decode()
+
+
+def plan(events: int, rng: random.Random) -> tuple[list[str], dict[str, Buyer], Counter[str]]:
+    """60% new buyers, 15% returning buyers, 10% duplicates, 15% refunds, in arrival order."""
+    buyers: dict[str, Buyer] = {}
+    pings: list[str] = []
+    kinds: Counter[str] = Counter()
+    sent: list[tuple[Buyer, str, str]] = []
+    while len(pings) < events:
+        roll = rng.random()
+        if roll < 0.60 or not sent:
+            buyer = Buyer(email=f"buyer-{len(buyers):05d}@example.com")
+            buyers[buyer.email] = buyer
+            sid = sale_id(rng)
+            buyer.sales[sid] = HANDBOOK
+            ping = body("sale", email=buyer.email, sale_id=sid)
+            sent.append((buyer, sid, ping))
+            kinds["new buyer"] += 1
+        elif roll < 0.75:
+            candidates = [b for b in buyers.values() if MEMBERSHIP not in b.sales.values()]
+            if not candidates:
+                continue
+            buyer = rng.choice(candidates)
+            sid = sale_id(rng)
+            buyer.sales[sid] = MEMBERSHIP
+            ping = body(
+                "sale_with_variants",
+                email=buyer.email,
+                sale_id=sid,
+                subscription_id=f"sub-{sid}",
+                **{"custom_fields[Company]": None},
+            )
+            sent.append((buyer, sid, ping))
+            kinds["returning buyer"] += 1
+        elif roll < 0.85:
+            _, _, ping = rng.choice(sent)
+            kinds["duplicate"] += 1
+        else:
+            live = [(b, s) for b, s, _ in sent if s not in b.refunded and b.sales[s] == HANDBOOK]
+            if not live:
+                continue
+            buyer, sid = rng.choice(live)
+            buyer.refunded.add(sid)
+            ping = body("refund", email=buyer.email, sale_id=sid)
+            kinds["refund"] += 1
+        pings.append(ping)
+    return pings, buyers, kinds
+
+
+def run(events: int, rate: float, seed: int) -> dict[str, Any]:
+    os.environ.update(AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
+    from moto import mock_aws
+
+    from sandbox.server import SandboxServer
+
+    rng = random.Random(seed)
+    pings, buyers, kinds = plan(events, rng)
+    with (
+        SandboxServer(
+            port=0, catalogue=ROOT / "chalicelib" / "courses.local.json", rate_limit=rate, burst=max(1, int(rate))
+        ) as sandbox,
+        mock_aws(),
+    ):
+        import boto3
+        from chalice.test import Client
+
+        from app import PING_QUEUE_NAME, app
+        from chalicelib import wiring
+
+        sqs = boto3.client("sqs")
+        dead = sqs.create_queue(QueueName="bench-dlq.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+        queue = sqs.create_queue(
+            QueueName=PING_QUEUE_NAME, Attributes={"FifoQueue": "true", "VisibilityTimeout": "60"}
+        )["QueueUrl"]
+        os.environ.update(
+            AUTH0_DOMAIN=sandbox.base_url,
+            AUTH0_CLIENT_ID=sandbox.client_id,
+            AUTH0_CLIENT_SECRET="sandbox-m2m-client-secret-not-a-real-secret",
+            GUMROAD_PING_SECRET=PING_SECRET,
+            GUMROAD_SELLER_ID="kL0psVL2admJSYRNs-OCMg==",
+            COURSES_FILE="chalicelib/courses.local.json",
+            PING_QUEUE_URL=queue,
+            PING_DEAD_LETTER_QUEUE_URL=dead,
+            AUTH0_RATE_LIMIT_PER_SECOND=str(rate),
+            AUTH0_RATE_LIMIT_BURST=str(max(1, int(rate))),
+            BUYER_ONBOARDING="password_reset_email",
+        )
+        wiring.clear_caches()
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": "Basic " + base64.b64encode(f"gumroad:{PING_SECRET}".encode()).decode(),
+        }
+        with Client(app, project_dir=str(ROOT / "tests" / "fixtures" / "unit_project")) as client:
+            latencies: list[float] = []
+            statuses: Counter[int] = Counter()
+            for ping in pings:
+                started = time.perf_counter()
+                statuses[client.http.post("/gumroad/ping", headers=headers, body=ping).status_code] += 1
+                latencies.append(time.perf_counter() - started)
+            queued = int(
+                sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"][
+                    "ApproximateNumberOfMessages"
+                ]
+            )
+            sandbox.stats.reset()
+            outcomes: Counter[str] = Counter()
+            started = time.monotonic()
+            while True:
+                messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=1, AttributeNames=["All"]).get(
+                    "Messages", []
+                )
+                if not messages:
+                    break
+                message = messages[0]
+                record = {
+                    "messageId": message["MessageId"],
+                    "receiptHandle": message["ReceiptHandle"],
+                    "body": message["Body"],
+                    "attributes": message["Attributes"],
+                    "messageAttributes": {},
+                    "md5OfBody": message["MD5OfBody"],
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{PING_QUEUE_NAME}",
+                    "awsRegion": "us-east-1",
+                }
+                try:
+                    client.lambda_.invoke("process_ping", {"Records": [record]})
+                except Exception:
+                    outcomes["failed invocation"] += 1
+                    sqs.change_message_visibility(
+                        QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                    )
+                else:
+                    outcomes["ok"] += 1
+                    sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+            wall = time.monotonic() - started
+        stats = sandbox.stats.snapshot()
+        users = sandbox.tenant.describe()["users"]
+        dead_letters = len(sqs.receive_message(QueueUrl=dead, MaxNumberOfMessages=10).get("Messages", []))
+
+    by_email = Counter(user["email"] for user in users)
+    roles = {user["email"]: {role["name"] for role in user["roles"]} for user in users}
+    wrong = [email for email, buyer in buyers.items() if roles.get(email, set()) != buyer.expected_roles()]
+    calls = int(stats["management_requests"])
+    floor = calls / rate
+    return {
+        "rate": rate,
+        "events": len(pings),
+        "mix": dict(kinds),
+        "ping answers": dict(statuses),
+        "ping p50 ms": round(statistics.median(latencies) * 1000, 1),
+        "ping p99 ms": round(sorted(latencies)[int(len(latencies) * 0.99) - 1] * 1000, 1),
+        "messages queued": queued,
+        "worker invocations": dict(outcomes),
+        "messages fulfilled": f"{outcomes['ok']} of {queued}",
+        "buyers": len(buyers),
+        "duplicate users": sum(count - 1 for count in by_email.values() if count > 1),
+        "wrong end states": len(wrong),
+        "dead letters": dead_letters,
+        "management calls": calls,
+        "calls per event": round(calls / len(pings), 2),
+        "wall s": round(wall, 1),
+        "floor s (calls / R)": round(floor, 1),
+        "wall / floor": round(wall / floor, 3),
+        "429s received": int(stats["rate_limited"]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--rate", type=float, action="append", help="sandbox rate limit R (repeatable); default 15")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    for rate in args.rate or [15.0]:
+        result = run(args.events, rate, args.seed)
+        print(json.dumps(result, indent=2), flush=True)
+
+
+if __name__ == "__main__":
+    main()

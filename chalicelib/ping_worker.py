@@ -1,0 +1,123 @@
+"""The queue worker: the same fulfilment as the inline path, with backoff and dead letters."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from chalicelib.errors import ConfigurationError, ServiceError, UpstreamRejected
+from chalicelib.fulfilment import Outcome
+from chalicelib.ping_log import PingLogLine, mask_email
+from chalicelib.ping_queue import MalformedMessage, QueuedEvent, decode_event, group_id
+from chalicelib.upstream_policy import Deadline, upstream_scope
+
+log = logging.getLogger("gumroad_auth0.worker")
+
+# Backoff between attempts, by attempt number: the queue's maxReceiveCount bounds the attempts.
+BACKOFF_SECONDS = (15, 60, 180, 600, 900)
+
+
+@dataclass(frozen=True)
+class QueueRecord:
+    message_id: str
+    body: str
+    receipt_handle: str
+    receive_count: int
+    redriven: bool = False
+    """Put back from the dead-letter queue by an operator: its earlier attempts may have stopped half-way."""
+
+
+class Fulfil(Protocol):
+    def __call__(self, event: QueuedEvent, *, verify_role: bool) -> Outcome: ...
+
+
+class DeadLetterSink(Protocol):
+    def send(self, *, body: str, message_id: str, reason: str, group: str | None = None) -> None: ...
+
+
+class RetryDelay(Protocol):
+    def delay(self, receipt_handle: str, seconds: int) -> None: ...
+
+
+class RetryLater(Exception):
+    """Raised to make Lambda report the message as failed: SQS delivers it again later."""
+
+
+class PingWorker:
+    """Processes queued pings one message at a time.
+
+    Chalice sets no ReportBatchItemFailures, so a failure retries the whole batch; with one
+    message per batch a failure delays only its own buyer, and throughput is bounded by
+    Auth0's rate limit anyway, not by Lambda invocations.
+
+    * transient failures (throttling, 5xx, timeouts, a refund before its sale): the message's
+      visibility is set to a growing backoff and it is delivered again; after the queue's
+      maxReceiveCount the redrive policy moves it to the dead-letter queue;
+    * permanent failures (a role missing in Auth0, a missing scope, bad configuration, an
+      unreadable message): straight to the dead-letter queue with the reason;
+    * a redelivery (receive count > 1, or a message an operator redrove from the dead-letter
+      queue) re-reads the buyer's roles instead of trusting the record, because the attempt
+      before may have stopped half-way.
+    """
+
+    def __init__(
+        self,
+        *,
+        fulfil: Fulfil,
+        dead_letters: DeadLetterSink,
+        visibility: RetryDelay,
+        deadline_seconds: float,
+    ) -> None:
+        self._fulfil = fulfil
+        self._dead_letters = dead_letters
+        self._visibility = visibility
+        self._deadline_seconds = deadline_seconds
+
+    def process_all(self, records: Iterable[QueueRecord]) -> None:
+        for record in records:
+            self.process(record)
+
+    def process(self, record: QueueRecord) -> None:
+        started = time.monotonic()
+        line = PingLogLine(source="worker", retry_count=record.receive_count - 1 or None)
+        try:
+            try:
+                event = decode_event(record.body)
+            except MalformedMessage as error:
+                self._dead_letter(record, error, line, group=None)
+                return
+            line.resource = event.event_name
+            line.buyer = mask_email(event.email)
+            line.subscription_id = event.subscription_id
+            line.sale_id = getattr(event, "sale_id", None)
+            with upstream_scope(Deadline.after(self._deadline_seconds)) as stats:
+                try:
+                    outcome = self._fulfil(event, verify_role=record.receive_count > 1 or record.redriven)
+                except (UpstreamRejected, ConfigurationError) as error:
+                    self._dead_letter(record, error, line, group=group_id(event))
+                    return
+                except ServiceError as error:
+                    line.status, line.error, line.detail = 503, error.code, error.message
+                    self._visibility.delay(record.receipt_handle, backoff_seconds(record.receive_count))
+                    raise RetryLater(error.code) from None
+                finally:
+                    line.auth0_calls, line.auth0_throttled = stats.total, stats.throttled
+            line.status, line.outcome, line.course = 200, outcome.status, outcome.course
+            line.reason, line.changes = outcome.reason, list(outcome.changes) or None
+        finally:
+            line.duration_ms = round((time.monotonic() - started) * 1000, 1)
+            line.emit()
+
+    def _dead_letter(self, record: QueueRecord, error: ServiceError, line: PingLogLine, *, group: str | None) -> None:
+        line.status, line.outcome, line.error, line.detail = 422, "dead_lettered", error.code, error.message
+        reason = f"{error.code}: {error.message}"
+        self._dead_letters.send(body=record.body, message_id=record.message_id, reason=reason, group=group)
+        log.error(json.dumps({"message": "ping moved to the dead-letter queue", "reason": reason}))
+
+
+def backoff_seconds(receive_count: int) -> int:
+    return BACKOFF_SECONDS[min(max(receive_count, 1), len(BACKOFF_SECONDS)) - 1]

@@ -1,0 +1,81 @@
+"""Operator commands against a dead-letter queue (moto) and the Auth0 sandbox."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ops.__main__ import main as ops
+from tests.integration.harness import HANDBOOK, gumroad_body, new_sale_id
+from tests.integration.test_queue import Deployment, deployment, role_names
+
+__all__ = ["deployment"]  # the fixture, shared with the queue journeys
+
+ROLE_ID = "rol_LocalServerless01"
+
+
+def dead_letter_a_sale(deployment: Deployment, email: str) -> str:
+    """A sale whose role is missing in Auth0: the worker dead-letters it at once."""
+    role = deployment.sandbox.tenant.roles.pop(ROLE_ID)
+    sale_id = new_sale_id()
+    deployment.ping(gumroad_body("sale", email=email, sale_id=sale_id))
+    assert deployment.drain()[-1] == "ok"
+    deployment.sandbox.tenant.roles[ROLE_ID] = role  # the operator fixes the role in Auth0
+    return sale_id
+
+
+def lines(text: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def test_dlq_show_lists_each_dead_letter_with_its_reason_and_a_masked_buyer(
+    deployment: Deployment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sale_id = dead_letter_a_sale(deployment, "stuck@example.com")
+
+    assert ops(["dlq", "show"]) == 0
+
+    [line] = lines(capsys.readouterr().out)
+    assert line["sale_id"] == sale_id
+    assert line["buyer"] == "s***k@example.com"
+    assert ROLE_ID in str(line["reason"])
+    assert len(deployment.dead_letters()) == 1, "show changes nothing"
+
+
+def test_dlq_redrive_is_a_dry_run_until_applied_then_the_worker_completes_the_sale(
+    deployment: Deployment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dead_letter_a_sale(deployment, "redriven@example.com")
+
+    assert ops(["dlq", "redrive"]) == 0
+    assert "dry run" in capsys.readouterr().out
+    assert len(deployment.dead_letters()) == 1
+
+    assert ops(["dlq", "redrive", "--apply"]) == 0
+    assert "moved back" in capsys.readouterr().out
+    assert deployment.dead_letters() == []
+    assert deployment.drain()[-1] == "ok"
+    assert role_names(deployment, "redriven@example.com") == [f"course:{HANDBOOK}"]
+
+
+def test_rerun_processes_one_sale_from_the_dead_letters(
+    deployment: Deployment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sale_id = dead_letter_a_sale(deployment, "rerun@example.com")
+
+    assert ops(["rerun", sale_id]) == 0
+    assert "dry run" in capsys.readouterr().out
+    assert role_names(deployment, "rerun@example.com") == []
+
+    assert ops(["rerun", sale_id, "--apply"]) == 0
+
+    [line] = lines(capsys.readouterr().out)
+    assert line["action"] == "re-run"
+    assert role_names(deployment, "rerun@example.com") == [f"course:{HANDBOOK}"]
+    assert deployment.dead_letters() == []
+
+
+def test_rerun_of_an_unknown_sale_says_so(deployment: Deployment, capsys: pytest.CaptureFixture[str]) -> None:
+    assert ops(["rerun", "NoSuchSale000000000000=="]) == 1
+    assert "no dead letter" in capsys.readouterr().out
