@@ -38,7 +38,7 @@ def test_importing_app_needs_no_environment_no_network_and_no_auth0_or_boto3() -
 
 
 def test_the_shipped_catalogues_are_valid() -> None:
-    for name in ("courses.local.json", "courses.example.json"):
+    for name in ("courses.local.json", "courses.json"):
         catalog = load_catalog(ROOT / "chalicelib" / name)
         assert catalog.courses, name
 

@@ -1,0 +1,104 @@
+"""The deployment's settings agree with each other: least privilege, timeouts, retries, pacing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.catalog import load_catalog
+from chalicelib.ping_worker import BACKOFF_SECONDS
+from chalicelib.settings import MAX_PING_DEADLINE_SECONDS
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
+TEMPLATE = json.loads((ROOT / ".chalice" / "deploy-resources.json").read_text())
+DEPLOYED = ("dev", "prod")
+GUMROAD_TIMEOUT_SECONDS = 5
+
+
+def statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(policy["Statement"])
+
+
+def template_policies() -> list[dict[str, Any]]:
+    found = []
+    for name in ("ApiHandlerRole", "ProcessPingRole"):
+        for policy in TEMPLATE["Resources"][name]["Properties"]["Policies"]:
+            found.extend(statements(policy["PolicyDocument"]))
+    return found
+
+
+def test_the_template_grants_each_permission_on_one_named_resource_only() -> None:
+    for statement in template_policies():
+        resource = statement["Resource"]
+        assert isinstance(resource, dict), f"{statement['Sid']} must name its resource with Ref/GetAtt, not {resource!r}"
+        assert set(resource) <= {"Ref", "Fn::GetAtt"}
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all("*" not in action for action in actions)
+
+
+def test_the_api_may_only_read_the_secret_queue_pings_and_log() -> None:
+    policy = TEMPLATE["Resources"]["ApiHandlerRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    granted = {(str(s["Action"]), json.dumps(s["Resource"])) for s in statements(policy)}
+    assert granted == {
+        ("secretsmanager:GetSecretValue", json.dumps({"Ref": "Auth0SecretArn"})),
+        ("sqs:SendMessage", json.dumps({"Fn::GetAtt": ["PingQueue", "Arn"]})),
+        (str(["logs:CreateLogStream", "logs:PutLogEvents"]), json.dumps({"Fn::GetAtt": ["APIHandlerLogGroup", "Arn"]})),
+    }
+
+
+@pytest.mark.parametrize("stage", DEPLOYED)
+def test_the_policy_files_pin_every_resource_to_this_app_and_stage(stage: str) -> None:
+    for role in ("api", "worker"):
+        policy = json.loads((ROOT / ".chalice" / f"policy-{stage}-{role}.json").read_text())
+        for statement in statements(policy):
+            resource = statement["Resource"]
+            assert resource != "*"
+            assert f"gumroad-auth0-gate/{stage}" in resource or f"gumroad-auth0-gate-{stage}" in resource
+
+
+@pytest.mark.parametrize("stage", DEPLOYED)
+def test_lambda_timeouts_fit_gumroads_five_seconds_and_the_workers_budget(stage: str) -> None:
+    functions = CONFIG["stages"][stage]["lambda_functions"]
+    api_timeout = functions["api_handler"]["lambda_timeout"]
+    worker_timeout = functions["process_ping"]["lambda_timeout"]
+    worker_deadline = float(functions["process_ping"]["environment_variables"]["WORKER_DEADLINE_SECONDS"])
+    visibility = TEMPLATE["Resources"]["PingQueue"]["Properties"]["VisibilityTimeout"]
+
+    assert MAX_PING_DEADLINE_SECONDS < GUMROAD_TIMEOUT_SECONDS <= api_timeout, "the deadline, not Lambda, ends a slow ping"
+    assert worker_deadline + 5 <= worker_timeout, "the worker stops itself before Lambda kills it"
+    assert visibility >= 6 * worker_timeout, "AWS: visibility timeout at least six times the function timeout"
+
+
+def test_the_redrive_policy_outlasts_an_hour_of_auth0_trouble() -> None:
+    receives = TEMPLATE["Resources"]["PingQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
+    waited = sum(BACKOFF_SECONDS[min(n, len(BACKOFF_SECONDS)) - 1] for n in range(1, receives))
+
+    assert waited >= 3600
+
+
+@pytest.mark.parametrize("stage", DEPLOYED)
+def test_one_worker_paces_at_the_configured_tenant_rate(stage: str) -> None:
+    settings = CONFIG["stages"][stage]
+    assert settings["lambda_functions"]["process_ping"]["reserved_concurrency"] == 1
+    assert float(settings["environment_variables"]["AUTH0_RATE_LIMIT_PER_SECOND"]) > 0
+
+
+@pytest.mark.parametrize("stage", DEPLOYED)
+def test_each_deployed_stage_ships_a_valid_catalogue_inside_chalicelib(stage: str) -> None:
+    path = CONFIG["stages"][stage]["environment_variables"]["COURSES_FILE"]
+
+    assert path.startswith("chalicelib/"), "only app.py and chalicelib/ go into the Lambda zip"
+    assert load_catalog(ROOT / path).courses
+
+
+def test_the_worker_reads_the_queue_the_template_creates() -> None:
+    worker = TEMPLATE["Resources"]["ProcessPing"]["Properties"]
+    assert worker["Events"]["ProcessPingSqsEventSource"]["Properties"]["Queue"] == {"Fn::GetAtt": ["PingQueue", "Arn"]}
+    assert worker["Environment"]["Variables"]["PING_QUEUE_URL"] == {"Ref": "PingQueue"}
+    assert worker["Environment"]["Variables"]["PING_DEAD_LETTER_QUEUE_URL"] == {"Ref": "PingDeadLetterQueue"}
+    assert TEMPLATE["Resources"]["PingQueue"]["Properties"]["FifoQueue"] is True
