@@ -205,6 +205,11 @@ def _secrets_manager_client() -> SecretsManagerClient:
     return boto3.client("secretsmanager")
 
 
+def auth0_transport() -> httpx.BaseTransport | None:
+    """The transport the Management API goes through (None: the network), for tools that build their own client."""
+    return _auth0_transport
+
+
 def use_auth0_transport(transport: httpx.BaseTransport | None) -> None:
     """Route the Management API through ``transport`` (tests only); resets cached clients."""
     global _auth0_transport

@@ -1,9 +1,10 @@
 """python -m ops: operator commands. Anything that writes is a dry run unless --apply is given.
 
 Settings come from the environment, as in the deployed function (AUTH0_DOMAIN, AUTH0_SECRET_ID,
-PING_QUEUE_URL, PING_DEAD_LETTER_QUEUE_URL, COURSES_FILE, ...); --stage NAME loads a stage's
-variables from .chalice/config.json first. AWS credentials and region come from the usual boto3
-sources (AWS_PROFILE, AWS_REGION, ...).
+PING_QUEUE_URL, PING_DEAD_LETTER_QUEUE_URL, COURSES_FILE, AUTH0_AUDIENCE, ...); --stage NAME loads a
+stage's variables from .chalice/config.json first. AWS credentials and region come from the usual
+boto3 sources (AWS_PROFILE, AWS_REGION, ...). Gumroad commands read GUMROAD_ACCESS_TOKEN (an OAuth
+token of your Gumroad application with the view_sales scope). Secrets are never printed.
 """
 
 from __future__ import annotations
@@ -19,9 +20,15 @@ from typing import TYPE_CHECKING
 from chalicelib.errors import ServiceError
 
 if TYPE_CHECKING:
+    from auth0.management import Auth0
     from mypy_boto3_sqs import SQSClient
 
+    from chalicelib.credentials import CredentialsSource
+    from ops.gumroad_api import GumroadApi
+
 ROOT = Path(__file__).resolve().parent.parent
+# Each past sale gets the worker's kind of budget: a backfill is not bound by Gumroad's 5 s.
+BACKFILL_SALE_SECONDS = 60.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,7 +61,126 @@ def _parser() -> argparse.ArgumentParser:
     rerun.add_argument("sale_id")
     rerun.add_argument("--apply", action="store_true", help="really call Auth0 (default: dry run)")
     rerun.set_defaults(run=_rerun)
+
+    _add_subscribe(commands)
+    _add_backfill(commands)
+    _add_check(commands)
     return parser
+
+
+SUBSCRIBE_DOC = """Gumroad resource subscriptions (API v2 webhooks) pointing at the deployed ping URL.
+
+The post URL carries the current ping secret as userinfo (https://gumroad:SECRET@host/...), which
+Gumroad sends as HTTP Basic; it is read from the service's secret (AUTH0_SECRET_ID) or
+GUMROAD_PING_SECRET and always printed masked. Calls Gumroad with GUMROAD_ACCESS_TOKEN (view_sales).
+"""
+
+BACKFILL_DOC = """Fulfil the past sales of the catalogue's products through the ping's own code path.
+
+Reads GET /v2/sales (Gumroad API v2, view_sales) for every catalogue product id, page by page
+(page_key), and hands each sale, as the `sale` ping would carry it, to the deployment's fulfilment
+with verify_role (a role the buyer's record says is held is read back from Auth0). It uses the
+service's own M2M credentials and scopes. Running it again is safe: a buyer whose record already
+holds the sale and the role costs no write and is counted as "already had access".
+
+Skipped before any Auth0 call: refunded and charged-back sales, memberships that are no longer
+alive (ended, failed, or cancelled with the date passed), a gift's purchase by the giver (the
+giftee's own purchase is not in the Sales API: resend its ping from Gumroad instead), other
+sellers' sales, and the later charges of a membership (it is fulfilled once). The Sales API never
+lists test purchases. Catalogue keys that are not product ids (permalinks, URLs) cannot be queried.
+
+Dry run (the default): read-only lookups in Auth0 (users-by-email, a user's roles) to say who
+would be created or granted; no user, role, record or e-mail is written. With --apply, new buyers
+get the deployment's onboarding e-mail (BUYER_ONBOARDING), as after a ping; a buyer given the role
+by hand earlier gets a purchase record and is counted as granted (Auth0 keeps one role).
+Progress goes to stderr, the summary to stdout. A run stops after 10 failures in a row; the exit
+code is 1 when a sale failed or the run stopped.
+"""
+
+CHECK_DOC = """Check the Auth0 tenant against what this deployment needs, and say how to fix what is wrong.
+
+- the service's M2M application (client_id from its secret) holds exactly read:users, create:users,
+  update:users, read:roles, create:role_members, delete:role_members on the Management API;
+- the API named by AUTH0_AUDIENCE exists, has RBAC enabled and adds permissions to access tokens;
+- every catalogue course's role exists and carries the course's permission on that API.
+
+It reads through the Management API and needs read:client_grants, read:roles and
+read:resource_servers. It runs as the service's application unless AUTH0_CHECK_CLIENT_ID and
+AUTH0_CHECK_CLIENT_SECRET name a separate one (recommended: the service then keeps exactly its six
+scopes; run as the service, the two extra read scopes are reported as a warning). Changes nothing.
+The exit code is 1 when something is wrong.
+"""
+
+
+def _add_subscribe(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from ops.gumroad_api import RESOURCE_NAMES
+    from ops.subscriptions import DEFAULT_RESOURCES
+
+    subscribe = commands.add_parser(
+        "subscribe",
+        help="Gumroad resource subscriptions for the ping URL: list, add, remove",
+        description=SUBSCRIBE_DOC,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = subscribe.add_subparsers(dest="subscribe_command", required=True)
+    every = ",".join(RESOURCE_NAMES)
+
+    listing = actions.add_parser("list", help="show live subscriptions of every OAuth application (changes nothing)")
+    listing.add_argument("--resources", help=f"comma-separated resource names (default: all of {every})")
+    listing.set_defaults(run=_subscribe_list)
+
+    add = actions.add_parser(
+        "add", help="subscribe the ping URL to each resource not yet subscribed (dry run unless --apply)"
+    )
+    add.add_argument(
+        "--url",
+        required=True,
+        help="the deployed ping URL, e.g. https://ID.execute-api.REGION.amazonaws.com/api/gumroad/ping",
+    )
+    add.add_argument("--resources", help=f"comma-separated resource names (default: {','.join(DEFAULT_RESOURCES)})")
+    add.add_argument(
+        "--include-sale",
+        action="store_true",
+        help="subscribe to `sale` too (if the settings-page Ping URL does not already send sales here)",
+    )
+    add.add_argument("--apply", action="store_true", help="really subscribe (default: dry run)")
+    add.set_defaults(run=_subscribe_add)
+
+    remove = actions.add_parser("remove", help="delete this OAuth application's subscriptions (dry run unless --apply)")
+    remove.add_argument("--url", help="only those posting to this URL (credentials aside)")
+    remove.add_argument("--resources", help=f"comma-separated resource names (default: all of {every})")
+    remove.add_argument(
+        "--stale", action="store_true", help="keep those carrying the current ping secret (after a rotation)"
+    )
+    remove.add_argument("--apply", action="store_true", help="really delete (default: dry run)")
+    remove.set_defaults(run=_subscribe_remove)
+
+
+def _add_backfill(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    backfill = commands.add_parser(
+        "backfill",
+        help="fulfil past Gumroad sales of the catalogue's products (dry run unless --apply)",
+        description=BACKFILL_DOC,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    backfill.add_argument("--after", help="only sales on or after this day (YYYY-MM-DD)")
+    backfill.add_argument("--before", help="only sales before this day (YYYY-MM-DD)")
+    backfill.add_argument("--product", action="append", default=[], help="only this catalogue product id (repeatable)")
+    backfill.add_argument("--verbose", action="store_true", help="also list the sales whose buyer already had access")
+    backfill.add_argument(
+        "--apply", action="store_true", help="really create buyers and assign roles (default: dry run)"
+    )
+    backfill.set_defaults(run=_backfill)
+
+
+def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    check = commands.add_parser(
+        "check",
+        help="verify the Auth0 configuration (grant, API, roles) and say how to fix it",
+        description=CHECK_DOC,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.set_defaults(run=_check)
 
 
 def _dlq_show(args: argparse.Namespace) -> int:
@@ -95,6 +221,121 @@ def _rerun(args: argparse.Namespace) -> int:
     )
     print(as_text(report) if report else f"no dead letter for sale {args.sale_id}")
     return 0 if report else 1
+
+
+def _gumroad() -> GumroadApi:
+    from ops.gumroad_api import GumroadApi, access_token_from
+
+    return GumroadApi(access_token=access_token_from(os.environ))
+
+
+def _ping_secret() -> str:
+    from chalicelib import wiring
+
+    return wiring.get_credentials().get().gumroad_ping_secrets[0]
+
+
+def _subscribe_list(args: argparse.Namespace) -> int:
+    from ops.gumroad_api import RESOURCE_NAMES
+    from ops.subscriptions import as_table, list_subscriptions, parse_resources
+
+    resources = parse_resources(args.resources) if args.resources else RESOURCE_NAMES
+    print(as_table(list_subscriptions(_gumroad(), resources)))
+    return 0
+
+
+def _subscribe_add(args: argparse.Namespace) -> int:
+    from ops.subscriptions import add_subscriptions, as_table, endpoint, parse_resources
+
+    url = endpoint(args.url)
+    resources = parse_resources(args.resources, include_sale=args.include_sale)
+    api = _gumroad()
+    print(as_table(add_subscriptions(api, url=url, secret=_ping_secret(), resources=resources, apply=args.apply)))
+    return 0
+
+
+def _subscribe_remove(args: argparse.Namespace) -> int:
+    from ops.gumroad_api import RESOURCE_NAMES
+    from ops.subscriptions import as_table, endpoint, parse_resources, remove_subscriptions
+
+    url = endpoint(args.url) if args.url else None
+    resources = parse_resources(args.resources) if args.resources else RESOURCE_NAMES
+    api = _gumroad()
+    keep = _ping_secret() if args.stale else None
+    print(as_table(remove_subscriptions(api, url=url, resources=resources, keep_secret=keep, apply=args.apply)))
+    return 0
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    from chalicelib import wiring
+    from chalicelib.fulfilment import Outcome
+    from chalicelib.gumroad import SaleEvent
+    from chalicelib.upstream_policy import Deadline, upstream_scope
+    from ops.backfill import Progress, checked_date, collect, dry_run_fulfilment, plan, run
+
+    after = checked_date(args.after, "--after")
+    before = checked_date(args.before, "--before")
+    api = _gumroad()
+    settings = wiring.get_purchase_settings()
+    catalog = wiring.get_catalog()
+    if args.apply:
+        fulfilment = wiring.get_fulfilment()
+    else:
+        fulfilment = dry_run_fulfilment(
+            catalog=catalog,
+            directory=wiring.get_directory(),
+            provision_test_purchases=settings.provision_test_purchases,
+        )
+
+    def fulfil(event: SaleEvent) -> Outcome:
+        with upstream_scope(Deadline.after(BACKFILL_SALE_SECONDS)):
+            return fulfilment.handle(event, verify_role=True)
+
+    sales, notes = collect(api, catalog, products=args.product, after=after, before=before, progress=sys.stderr)
+    planned = plan(sales, seller_id=settings.seller_id)
+    report = run(planned, fulfil=fulfil, apply=args.apply, progress=Progress(len(planned), stream=sys.stderr))
+    report.notes[:0] = notes
+    print(report.as_text(verbose=args.verbose))
+    return 1 if report.failed or report.stopped else 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from chalicelib import wiring
+    from ops.check import FixedCredentials, Target, as_table, failed, run_checks
+
+    settings = wiring.get_purchase_settings()
+    catalog = wiring.get_catalog()
+    service = wiring.get_credentials()
+    check_id = os.environ.get("AUTH0_CHECK_CLIENT_ID", "").strip()
+    check_secret = os.environ.get("AUTH0_CHECK_CLIENT_SECRET", "").strip()
+    if bool(check_id) != bool(check_secret):
+        raise SystemExit("ops: set both AUTH0_CHECK_CLIENT_ID and AUTH0_CHECK_CLIENT_SECRET, or neither")
+    target = Target(
+        service_client_id=service.get().client_id,
+        management_audience=settings.auth0.management_audience,
+        api_identifier=os.environ.get("AUTH0_AUDIENCE", "").strip() or None,
+        catalog=catalog,
+        checker_is_service=not check_id,
+    )
+    credentials = FixedCredentials(check_id, check_secret) if check_id else service
+    findings = run_checks(_management_client(credentials), target)
+    print(as_table(findings))
+    return 1 if failed(findings) else 0
+
+
+def _management_client(credentials: CredentialsSource) -> Auth0:
+    """auth0-python's Management API client for ``check``, over wiring's transport (a recording in tests)."""
+    import httpx
+    from auth0.management import Auth0
+
+    from chalicelib import wiring
+    from chalicelib.auth0_token import ManagementToken
+    from chalicelib.upstream_policy import RetryPolicy
+
+    settings = wiring.get_purchase_settings()
+    token = ManagementToken(endpoint=settings.auth0, credentials=credentials, policy=RetryPolicy())
+    http = httpx.Client(transport=wiring.auth0_transport(), follow_redirects=False, timeout=15.0)
+    return Auth0(base_url=settings.auth0.management_base_url, token=token, max_retries=1, httpx_client=http)
 
 
 def _url(name: str) -> str:

@@ -1,0 +1,394 @@
+"""Backfill: fulfil the catalogue's past Gumroad sales (read from API v2) through the ping's own code path."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import IO, Any, Protocol
+
+from chalicelib.catalog import CourseCatalog
+from chalicelib.errors import ConfigurationError, MalformedPing, ServiceError
+from chalicelib.fulfilment import ALREADY_DONE, IGNORED, PROCESSED, Directory, Fulfilment, Outcome
+from chalicelib.gumroad import SaleEvent, event_from_fields
+from chalicelib.ping_log import mask_email
+
+GRANTED = "granted"
+HAD_ACCESS = "already had access"
+SKIPPED = "skipped"
+FAILED = "failed"
+STATUSES = (GRANTED, HAD_ACCESS, SKIPPED, FAILED)
+
+# ObfuscateIds.encrypt: 16 bytes in URL-safe base64, the form of every Gumroad product_id.
+_PRODUCT_ID = re.compile(r"^[A-Za-z0-9_-]{22}==$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# A run whose every call fails (credentials revoked, a scope missing) stops instead of hammering Auth0.
+MAX_CONSECUTIVE_FAILURES = 10
+
+Fulfil = Callable[[SaleEvent], Outcome]
+
+
+class SalesSource(Protocol):
+    def sales_pages(
+        self, *, product_id: str, after: str | None = None, before: str | None = None
+    ) -> Iterable[list[dict[str, Any]]]: ...
+
+
+def looks_like_product_id(key: str) -> bool:
+    return bool(_PRODUCT_ID.match(key))
+
+
+def checked_date(value: str | None, option: str) -> str | None:
+    """``YYYY-MM-DD`` as Gumroad's ``after``/``before`` want it, or a ConfigurationError."""
+    if value is None:
+        return None
+    try:
+        if not _DATE.match(value):
+            raise ValueError(value)
+        date.fromisoformat(value)
+    except ValueError:
+        raise ConfigurationError(f"{option} must be a date written YYYY-MM-DD") from None
+    return value
+
+
+def sale_fields(sale: Mapping[str, Any]) -> dict[str, Any]:
+    """A sale of ``GET /v2/sales`` (``Purchase#as_json(version: 2)``) in the ping's field names.
+
+    The two presentations of one purchase differ: the API's ``id`` is the ping's ``sale_id``;
+    its ``email`` is the buyer's *account* address when they have one, while the ping's
+    ``email`` is the purchase's own address, which the API calls ``purchase_email``; its
+    ``product_permalink`` is the unique short permalink (the ping's ``short_product_id``, not
+    the ping's full-URL ``product_permalink``); ``recurring_charge`` is the ping's
+    ``is_recurring_charge``; ``refunded`` is left out when Gumroad holds no value (nil). Custom
+    fields are not copied: the API keeps them apart, so none can shadow the buyer's address.
+    """
+    fields: dict[str, Any] = {
+        "resource_name": "sale",
+        "sale_id": sale.get("id"),
+        "seller_id": sale.get("seller_id"),
+        "product_id": sale.get("product_id"),
+        "product_name": sale.get("product_name"),
+        "short_product_id": sale.get("product_permalink"),
+        "email": sale.get("purchase_email") or sale.get("email"),
+        "full_name": sale.get("full_name"),
+        "subscription_id": sale.get("subscription_id"),
+        "sale_timestamp": sale.get("created_at"),
+        "refunded": sale.get("refunded") is True,
+        "disputed": sale.get("disputed") is True,
+        "dispute_won": sale.get("dispute_won") is True,
+        "is_gift_receiver_purchase": sale.get("is_gift_receiver_purchase") is True,
+        "is_recurring_charge": sale.get("recurring_charge") is True,
+    }
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def skip_reason(sale: Mapping[str, Any], *, seller_id: str | None) -> str | None:
+    """Why a sale grants nobody access (checked before any Auth0 call), or None.
+
+    Test purchases never get here: the Sales API lists only ``successful`` purchases and free
+    trials, and a seller's own purchase is ``test_successful``.
+    """
+    if seller_id and sale.get("seller_id") != seller_id:
+        return "other_seller"
+    if sale.get("is_gift_sender_purchase") is True:
+        # Access belongs to the giftee, whose own $0 purchase the Sales API does not list.
+        return "gift_sender_purchase"
+    if sale.get("refunded") is True:
+        return "refunded"
+    if sale.get("chargedback") is True or (sale.get("disputed") is True and sale.get("dispute_won") is not True):
+        return "chargedback"
+    if sale.get("subscription_id") and (sale.get("dead") is True or sale.get("ended") is True):
+        return "membership_not_alive"
+    return None
+
+
+@dataclass(frozen=True)
+class Planned:
+    sale: Mapping[str, Any]
+    skip: str | None = None
+
+
+def plan(sales: Sequence[Mapping[str, Any]], *, seller_id: str | None) -> list[Planned]:
+    """Each sale once, with why it is skipped; a membership is fulfilled once, from its first live charge."""
+    planned: list[Planned] = []
+    memberships: set[str] = set()
+    for sale in sorted(sales, key=lambda item: (str(item.get("created_at") or ""), str(item.get("id") or ""))):
+        reason = skip_reason(sale, seller_id=seller_id)
+        membership = sale.get("subscription_id")
+        if reason is None and isinstance(membership, str) and membership:
+            if membership in memberships:
+                reason = "later_charge_of_same_membership"
+            memberships.add(membership)
+        planned.append(Planned(sale, reason))
+    return planned
+
+
+@dataclass(frozen=True)
+class SaleResult:
+    status: str
+    sale_id: str
+    buyer: str | None  # masked
+    course: str | None
+    detail: str
+
+
+@dataclass
+class Report:
+    apply: bool
+    results: list[SaleResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    stopped: bool = False
+
+    def counts(self) -> Counter[str]:
+        return Counter(result.status for result in self.results)
+
+    @property
+    def failed(self) -> int:
+        return self.counts()[FAILED]
+
+    def as_text(self, *, verbose: bool = False) -> str:
+        counts = self.counts()
+        granted = GRANTED if self.apply else "would grant"
+        mode = "" if self.apply else " (dry run: read-only lookups in Auth0, nothing written; add --apply)"
+        skipped = Counter(result.detail for result in self.results if result.status == SKIPPED)
+        reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(skipped.items()))
+        new_buyers = sum(1 for result in self.results if result.status == GRANTED and "user_created" in result.detail)
+        lines = [
+            f"backfill: {len(self.results)} sales{mode}",
+            f"  {granted:<20} {counts[GRANTED]}  ({new_buyers} new buyer{'' if new_buyers == 1 else 's'})",
+            f"  {HAD_ACCESS:<20} {counts[HAD_ACCESS]}",
+            f"  {SKIPPED:<20} {counts[SKIPPED]}" + (f"  ({reasons})" if reasons else ""),
+            f"  {FAILED:<20} {counts[FAILED]}",
+        ]
+        lines += [f"note: {note}" for note in self.notes]
+        if self.stopped:
+            lines.append(
+                f"stopped after {MAX_CONSECUTIVE_FAILURES} failures in a row: fix the cause and run again "
+                "(sales already fulfilled are recognised and cost no write)"
+            )
+        shown = [result for result in self.results if verbose or result.status != HAD_ACCESS]
+        if shown:
+            lines.append("")
+            lines.append(_table(shown, granted_label=granted))
+        return "\n".join(lines)
+
+
+def _table(results: Sequence[SaleResult], *, granted_label: str) -> str:
+    rows = [("STATUS", "SALE", "BUYER", "COURSE", "DETAIL")] + [
+        (
+            granted_label if result.status == GRANTED else result.status,
+            result.sale_id,
+            result.buyer or "-",
+            result.course or "-",
+            result.detail,
+        )
+        for result in results
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    return "\n".join(
+        "  ".join(value.ljust(width) for value, width in zip(row[:4], widths, strict=True)) + "  " + row[4]
+        for row in rows
+    )
+
+
+def collect(
+    api: SalesSource,
+    catalog: CourseCatalog,
+    *,
+    products: Sequence[str] = (),
+    after: str | None = None,
+    before: str | None = None,
+    progress: IO[str] | None = None,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every sale of the catalogue's products (or of ``products``), each once; plus notes on keys not queried."""
+    keys = [(course.slug, key) for course in catalog for key in course.gumroad_products]
+    for key in products:
+        if key not in {known for _, known in keys}:
+            raise ConfigurationError(f"--product {key!r} is not in the catalogue")
+        if not looks_like_product_id(key):
+            raise ConfigurationError(f"--product {key!r} is not a Gumroad product id (the Sales API wants one)")
+    queried = [key for _, key in keys if looks_like_product_id(key) and (not products or key in products)]
+    not_ids = [f"{key!r} ({slug})" for slug, key in keys if not looks_like_product_id(key)]
+    notes = []
+    if not_ids and not products:
+        notes.append(
+            "not queried, not product ids (the Sales API filters by product_id only; keep each product's id in "
+            "the catalogue): " + ", ".join(not_ids)
+        )
+    sales: dict[str, dict[str, Any]] = {}
+    for key in queried:
+        for number, page in enumerate(api.sales_pages(product_id=key, after=after, before=before), start=1):
+            for sale in page:
+                sales.setdefault(str(sale.get("id")), sale)
+            _status(progress, f"reading the sales of {key}: page {number}, {len(sales)} sales so far", done=False)
+        _status(progress, f"read the sales of {key}: {len(sales)} sales so far", done=True)
+    return list(sales.values()), notes
+
+
+def _status(stream: IO[str] | None, text: str, *, done: bool) -> None:
+    """One status line: rewritten in place on a terminal; only finished lines elsewhere."""
+    if stream is None:
+        return
+    if stream.isatty():
+        stream.write(f"\r{text:<79}" + ("\n" if done else ""))
+        stream.flush()
+    elif done:
+        stream.write(text + "\n")
+
+
+def run(
+    planned: Sequence[Planned],
+    *,
+    fulfil: Fulfil,
+    apply: bool,
+    progress: Progress | None = None,
+) -> Report:
+    """Fulfil each planned sale, in order; never raises for one sale's failure."""
+    report = Report(apply=apply)
+    failures_in_a_row = 0
+    for done, item in enumerate(planned, start=1):
+        result = _one(item, fulfil)
+        report.results.append(result)
+        failures_in_a_row = failures_in_a_row + 1 if result.status == FAILED else 0
+        if progress is not None:
+            progress.update(done, report.counts())
+        if failures_in_a_row >= MAX_CONSECUTIVE_FAILURES:
+            report.stopped = True
+            break
+    if progress is not None:
+        progress.finish()
+    return report
+
+
+def _one(item: Planned, fulfil: Fulfil) -> SaleResult:
+    sale = item.sale
+    sale_id = str(sale.get("id") or "-")
+    raw_email = sale.get("purchase_email") or sale.get("email")
+    buyer = mask_email(raw_email.strip().lower()) if isinstance(raw_email, str) else None
+    if item.skip is not None:
+        return SaleResult(SKIPPED, sale_id, buyer, None, item.skip)
+    try:
+        event = event_from_fields(sale_fields(sale))
+        if not isinstance(event, SaleEvent):
+            return SaleResult(FAILED, sale_id, buyer, None, "not a sale")
+        outcome = fulfil(event)
+    except MalformedPing as error:
+        return SaleResult(FAILED, sale_id, buyer, None, f"unreadable sale: {error.message}")
+    except ServiceError as error:
+        return SaleResult(FAILED, sale_id, buyer, None, f"{error.code}: {error.message}")
+    status, detail = classify(outcome)
+    return SaleResult(status, sale_id, buyer, outcome.course, detail)
+
+
+def classify(outcome: Outcome) -> tuple[str, str]:
+    """A fulfilment outcome as a backfill status and its detail."""
+    changes = ", ".join(outcome.changes) or "-"
+    if outcome.status == IGNORED:
+        return SKIPPED, outcome.reason or "ignored"
+    if "role_assigned" in outcome.changes:
+        return GRANTED, changes
+    if outcome.status in (PROCESSED, ALREADY_DONE):
+        return HAD_ACCESS, changes
+    return FAILED, f"unexpected outcome {outcome.status}"
+
+
+class Progress:
+    """A progress bar on a terminal; on a pipe or file, one line per tenth of the work."""
+
+    def __init__(self, total: int, *, stream: IO[str], width: int = 30) -> None:
+        self._total = total
+        self._stream = stream
+        self._width = width
+        self._tty = stream.isatty()
+        self._last_tenth = -1
+
+    def update(self, done: int, counts: Mapping[str, int]) -> None:
+        filled = self._width * done // self._total if self._total else self._width
+        line = f"backfill [{'#' * filled}{'.' * (self._width - filled)}] {done}/{self._total}  " + ", ".join(
+            f"{status} {counts.get(status, 0)}" for status in STATUSES
+        )
+        if self._tty:
+            self._stream.write("\r" + line)
+            self._stream.flush()
+            return
+        tenth = 10 * done // self._total if self._total else 10
+        if tenth != self._last_tenth or done == self._total:
+            self._last_tenth = tenth
+            self._stream.write(line + "\n")
+
+    def finish(self) -> None:
+        if self._tty:
+            self._stream.write("\n")
+            self._stream.flush()
+
+
+@dataclass(frozen=True)
+class _DryRunBuyer:
+    user_id: str
+    app_metadata: Mapping[str, Any]
+
+
+def dry_run_fulfilment(*, catalog: CourseCatalog, directory: Directory, provision_test_purchases: bool) -> Fulfilment:
+    """The ping's fulfilment over a directory that only reads, with no onboarding e-mail."""
+    from chalicelib.auth0_directory import BuyerAlreadyExists
+
+    return Fulfilment(
+        catalog=catalog,
+        directory=DryRunDirectory(directory),
+        onboarding=None,
+        send_verification_email=False,
+        provision_test_purchases=provision_test_purchases,
+        buyer_exists_error=BuyerAlreadyExists,
+    )
+
+
+class DryRunDirectory:
+    """Reads from Auth0, writes nowhere.
+
+    What a write would have done is remembered, so a later sale of the same run (a second
+    course for one buyer, say) sees the buyer and role the dry run "created".
+    """
+
+    def __init__(self, directory: Directory) -> None:
+        self._directory = directory
+        self._created: dict[str, _DryRunBuyer] = {}
+        self._metadata: dict[str, dict[str, Any]] = {}
+        self._roles: dict[str, set[str]] = {}
+
+    def find_buyer(self, email: str) -> _DryRunBuyer | None:
+        buyer = self._created.get(email) or self._directory.find_buyer(email)
+        if buyer is None:
+            return None
+        overlay = self._metadata.get(buyer.user_id, {})
+        return _DryRunBuyer(user_id=buyer.user_id, app_metadata={**buyer.app_metadata, **overlay})
+
+    def create_buyer(
+        self,
+        *,
+        email: str,
+        name: str | None,
+        app_metadata: Mapping[str, Any],
+        send_verification_email: bool,
+    ) -> _DryRunBuyer:
+        buyer = _DryRunBuyer(user_id=f"dry-run|{len(self._created) + 1}", app_metadata={})
+        self._created[email] = buyer
+        self._metadata[buyer.user_id] = dict(app_metadata)
+        return buyer
+
+    def assign_role(self, user_id: str, role_id: str) -> None:
+        self._roles.setdefault(user_id, set()).add(role_id)
+
+    def remove_role(self, user_id: str, role_id: str) -> None:
+        self._roles.setdefault(user_id, set()).discard(role_id)
+
+    def has_role(self, user_id: str, role_id: str) -> bool:
+        if role_id in self._roles.get(user_id, set()):
+            return True
+        if user_id.startswith("dry-run|"):
+            return False
+        return self._directory.has_role(user_id, role_id)
+
+    def save_record(self, user_id: str, key: str, document: Mapping[str, Any]) -> None:
+        self._metadata.setdefault(user_id, {})[key] = dict(document)
