@@ -22,7 +22,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+
+from tests.purchase_support import form_body
 
 ROOT = Path(__file__).resolve().parent.parent
 HANDBOOK, MEMBERSHIP = "serverless-handbook", "pro-membership"
@@ -37,12 +38,6 @@ class Buyer:
 
     def expected_roles(self) -> set[str]:
         return {f"course:{course}" for sale, course in self.sales.items() if sale not in self.refunded}
-
-
-def body(name: str, **changes: str | None) -> str:
-    text = (ROOT / "tests" / "fixtures" / "gumroad" / f"{name}.form").read_text(encoding="utf-8")
-    pairs = parse_qsl(text, keep_blank_values=True)
-    return urlencode([(k, changes.get(k, v)) for k, v in pairs if changes.get(k, v) is not None], quote_via=quote)
 
 
 def sale_id(rng: random.Random) -> str:
@@ -62,7 +57,7 @@ def plan(events: int, rng: random.Random) -> tuple[list[str], dict[str, Buyer], 
             buyers[buyer.email] = buyer
             sid = sale_id(rng)
             buyer.sales[sid] = HANDBOOK
-            ping = body("sale", email=buyer.email, sale_id=sid)
+            ping = form_body("sale", email=buyer.email, sale_id=sid)
             sent.append((buyer, sid, ping))
             kinds["new buyer"] += 1
         elif roll < 0.75:
@@ -72,7 +67,7 @@ def plan(events: int, rng: random.Random) -> tuple[list[str], dict[str, Buyer], 
             buyer = rng.choice(candidates)
             sid = sale_id(rng)
             buyer.sales[sid] = MEMBERSHIP
-            ping = body(
+            ping = form_body(
                 "sale_with_variants",
                 email=buyer.email,
                 sale_id=sid,
@@ -90,7 +85,7 @@ def plan(events: int, rng: random.Random) -> tuple[list[str], dict[str, Buyer], 
                 continue
             buyer, sid = rng.choice(live)
             buyer.refunded.add(sid)
-            ping = body("refund", email=buyer.email, sale_id=sid)
+            ping = form_body("refund", email=buyer.email, sale_id=sid)
             kinds["refund"] += 1
         pings.append(ping)
     return pings, buyers, kinds

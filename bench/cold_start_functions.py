@@ -78,11 +78,9 @@ def api_event(method: str, path: str, headers: dict[str, str], body: str | None 
 
 
 def sale_body(email: str) -> str:
-    from urllib.parse import parse_qsl, quote, urlencode
+    from tests.purchase_support import form_body
 
-    text = (ROOT / "tests" / "fixtures" / "gumroad" / "sale.form").read_text(encoding="utf-8")
-    pairs = [(key, email if key == "email" else value) for key, value in parse_qsl(text, keep_blank_values=True)]
-    return urlencode(pairs, quote_via=quote)
+    return form_body("sale", email=email)
 
 
 def ping_headers() -> dict[str, str]:

@@ -15,11 +15,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
 
 import requests
 
 from sandbox.server import SandboxServer
+from tests.purchase_support import form_body
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = "chalicelib/courses.local.json"
@@ -46,14 +46,7 @@ def service_environment(sandbox: SandboxServer) -> dict[str, str]:
     }
 
 
-def gumroad_body(name: str, **changes: str | None) -> str:
-    """A recorded Gumroad body with some fields changed (None removes one)."""
-    text = (ROOT / "tests" / "fixtures" / "gumroad" / f"{name}.form").read_text(encoding="utf-8")
-    pairs = parse_qsl(text, keep_blank_values=True)
-    edited = [(key, changes.get(key, value)) for key, value in pairs if changes.get(key, value) is not None]
-    known = {key for key, _ in pairs}
-    edited += [(key, value) for key, value in changes.items() if key not in known and value is not None]
-    return urlencode(edited, quote_via=quote)
+gumroad_body = form_body  # recorded Gumroad bodies with fields changed (None removes one)
 
 
 def new_sale_id() -> str:

@@ -34,7 +34,9 @@ def template_policies() -> list[dict[str, Any]]:
 def test_the_template_grants_each_permission_on_one_named_resource_only() -> None:
     for statement in template_policies():
         resource = statement["Resource"]
-        assert isinstance(resource, dict), f"{statement['Sid']} must name its resource with Ref/GetAtt, not {resource!r}"
+        assert isinstance(resource, dict), (
+            f"{statement['Sid']} must name its resource with Ref/GetAtt, not {resource!r}"
+        )
         assert set(resource) <= {"Ref", "Fn::GetAtt"}
         assert statement["Effect"] == "Allow"
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
@@ -69,7 +71,9 @@ def test_lambda_timeouts_fit_gumroads_five_seconds_and_the_workers_budget(stage:
     worker_deadline = float(functions["process_ping"]["environment_variables"]["WORKER_DEADLINE_SECONDS"])
     visibility = TEMPLATE["Resources"]["PingQueue"]["Properties"]["VisibilityTimeout"]
 
-    assert MAX_PING_DEADLINE_SECONDS < GUMROAD_TIMEOUT_SECONDS <= api_timeout, "the deadline, not Lambda, ends a slow ping"
+    assert MAX_PING_DEADLINE_SECONDS < GUMROAD_TIMEOUT_SECONDS <= api_timeout, (
+        "the deadline, not Lambda, ends a slow ping"
+    )
     assert worker_deadline + 5 <= worker_timeout, "the worker stops itself before Lambda kills it"
     assert visibility >= 6 * worker_timeout, "AWS: visibility timeout at least six times the function timeout"
 
