@@ -15,10 +15,12 @@ from chalicelib.errors import MalformedPing, UnsupportedMediaType
 MAX_BODY_BYTES = 256 * 1024
 MAX_FIELDS = 2000
 
-SALE_RESOURCES = frozenset({"sale", "refund", "dispute", "dispute_won"})
-SUBSCRIPTION_RESOURCES = frozenset(
-    {"cancellation", "subscription_updated", "subscription_ended", "subscription_restarted"}
-)
+# Gumroad's resource names (ResourceSubscription::VALID_RESOURCE_NAMES, in its order).
+SALE_RESOURCE_NAMES = ("sale", "refund", "dispute", "dispute_won")
+SUBSCRIPTION_RESOURCE_NAMES = ("cancellation", "subscription_updated", "subscription_ended", "subscription_restarted")
+RESOURCE_NAMES = SALE_RESOURCE_NAMES + SUBSCRIPTION_RESOURCE_NAMES
+SALE_RESOURCES = frozenset(SALE_RESOURCE_NAMES)
+SUBSCRIPTION_RESOURCES = frozenset(SUBSCRIPTION_RESOURCE_NAMES)
 
 # Keys Gumroad writes *before* copying custom fields to the top level, so a custom field of
 # the same name replaces them (see Purchase::PingNotification). The service reads these, so

@@ -12,21 +12,10 @@ from urllib.parse import quote
 import requests
 
 from chalicelib.errors import ConfigurationError, ServiceError
+from chalicelib.gumroad import RESOURCE_NAMES as RESOURCE_NAMES  # the service's list is the one source
 
 API_BASE = "https://api.gumroad.com"
 TOKEN_VARIABLE = "GUMROAD_ACCESS_TOKEN"  # noqa: S105 - the variable's name, not a token
-
-# ResourceSubscription::VALID_RESOURCE_NAMES in Gumroad's app/models/resource_subscription.rb.
-RESOURCE_NAMES = (
-    "sale",
-    "refund",
-    "dispute",
-    "dispute_won",
-    "cancellation",
-    "subscription_updated",
-    "subscription_ended",
-    "subscription_restarted",
-)
 
 # Sales::index answers ten sales a page; a runaway cursor must not loop for ever.
 MAX_PAGES = 100_000
