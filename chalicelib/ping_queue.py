@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("gumroad_auth0.queue")
 
 MESSAGE_VERSION = 1
-# Message attribute set on messages an operator moves back from the dead-letter queue.
+# Message attribute set on messages an operator puts (back) into the queue: a redriven dead letter, a
+# re-run, a backfilled sale. Their receive count starts again at 1, so the attribute is what tells the
+# worker that an earlier attempt may have stopped half-way and the buyer's roles must be re-read.
 REDRIVEN_ATTRIBUTE = "redriven"
 QueuedEvent = SaleEvent | SubscriptionEvent
 
@@ -64,6 +66,11 @@ def _checked(event: QueuedEvent) -> QueuedEvent:
     if not all(isinstance(value, str) and value for value in required):
         raise MalformedMessage("the event lacks its identity or buyer")
     return event
+
+
+def redriven_attributes() -> dict[str, Any]:
+    """The ``MessageAttributes`` of a message an operator puts into the queue (see REDRIVEN_ATTRIBUTE)."""
+    return {REDRIVEN_ATTRIBUTE: {"DataType": "String", "StringValue": "true"}}
 
 
 def group_id(event: QueuedEvent) -> str:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.errors import ServiceError
 from chalicelib.fulfilment import Outcome
 from chalicelib.ping_log import mask_email
-from chalicelib.ping_queue import MalformedMessage, QueuedEvent, decode_event, group_id
+from chalicelib.ping_queue import MalformedMessage, QueuedEvent, decode_event, group_id, redriven_attributes
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -80,15 +80,7 @@ def redrive(sqs: SQSClient, *, dead_letter_url: str, queue_url: str, apply: bool
         elif not apply:
             line["action"] = "would move back (dry run; add --apply)"
         else:
-            sqs.send_message(
-                QueueUrl=queue_url,
-                MessageBody=letter.body,
-                MessageGroupId=group_id(letter.event),
-                # A fresh id: the original may still be inside SQS's five-minute deduplication window.
-                MessageDeduplicationId=hashlib.sha256(
-                    f"redrive|{letter.message_id}|{time.time()}".encode()
-                ).hexdigest(),
-            )
+            _send_back(sqs, queue_url, letter, letter.event)
             _delete(sqs, dead_letter_url, letter.message_id)
             line["action"] = "moved back"
         report.append(line)
@@ -122,6 +114,20 @@ def rerun(
                 line["outcome"] = outcome.to_json()
         report.append(line)
     return report
+
+
+def _send_back(sqs: SQSClient, queue_url: str, letter: DeadLetter, event: QueuedEvent) -> None:
+    """Put a dead letter back into the work queue, in its buyer's FIFO group, marked as redriven."""
+    sqs.send_message(
+        QueueUrl=queue_url,
+        MessageBody=letter.body,
+        MessageGroupId=group_id(event),
+        # A fresh id: the original may still be inside SQS's five-minute deduplication window.
+        MessageDeduplicationId=hashlib.sha256(f"redrive|{letter.message_id}|{time.time()}".encode()).hexdigest(),
+        # SQS counts receives afresh for the new message: only this attribute tells the worker that an
+        # earlier attempt may have stopped half-way, so that it re-reads the buyer's roles.
+        MessageAttributes=redriven_attributes(),
+    )
 
 
 def _receive(sqs: SQSClient, queue_url: str, *, limit: int) -> Iterator[Any]:

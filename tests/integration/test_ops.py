@@ -79,3 +79,31 @@ def test_rerun_processes_one_sale_from_the_dead_letters(
 def test_rerun_of_an_unknown_sale_says_so(deployment: Deployment, capsys: pytest.CaptureFixture[str]) -> None:
     assert ops(["rerun", "NoSuchSale000000000000=="]) == 1
     assert "no dead letter" in capsys.readouterr().out
+
+
+def test_a_redriven_message_re_reads_the_buyers_roles_instead_of_trusting_the_record(
+    deployment: Deployment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The worker dies after creating the buyer (whose record already says "role assigned"), then
+    # dies again on every redelivery until SQS's redrive policy moves the message to the DLQ.
+    deployment.ping(gumroad_body("sale", email="half-done@example.com", sale_id=new_sale_id()))
+    deployment.transport.kill_after = deployment.transport.answered + 2
+    assert deployment.work_once() == "killed"
+    while True:
+        deployment.transport.kill_after = deployment.transport.answered + 1
+        if deployment.work_once() is None:
+            break
+    assert len(deployment.dead_letters()) == 1, "the redrive policy moved it to the dead-letter queue"
+    assert role_names(deployment, "half-done@example.com") == [], "created, role never assigned"
+    record = deployment.users_with("half-done@example.com")[0]["app_metadata"][f"gumroad_{HANDBOOK}"]
+    assert record["role_assigned"] is True, "the record is not to be trusted"
+    deployment.transport.kill_after = None
+
+    assert ops(["dlq", "redrive", "--apply"]) == 0
+    capsys.readouterr()
+    before = deployment.sandbox.stats.snapshot()["requests"].get("GET /api/v2/users/{id}/roles", 0)
+    assert deployment.drain()[-1] == "ok"
+
+    after = deployment.sandbox.stats.snapshot()["requests"].get("GET /api/v2/users/{id}/roles", 0)
+    assert after == before + 1, "the worker read the buyer's roles"
+    assert role_names(deployment, "half-done@example.com") == [f"course:{HANDBOOK}"]
