@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from chalicelib.buyer_locks import BuyerLocks
 from chalicelib.catalog import CourseCatalog, load_catalog
 from chalicelib.credentials import CredentialsSource, SecretsManagerCredentials, StaticCredentials
 from chalicelib.errors import ConfigurationError, LoginDisabled
@@ -27,7 +29,7 @@ from chalicelib.settings import (
     load_purchase_settings,
     resolve_courses_file,
 )
-from chalicelib.upstream_policy import RateLimitPacer, RetryPolicy
+from chalicelib.upstream_policy import RateLimitPacer, RetryPolicy, current_deadline
 
 if TYPE_CHECKING:
     import httpx
@@ -38,9 +40,17 @@ if TYPE_CHECKING:
     from chalicelib.login import PasswordLogin
 
 APP_DIR = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 
 # Tests replace the Management API's network with a recorded exchange (an httpx transport).
 _auth0_transport: httpx.BaseTransport | None = None
+# Inline processing: one event per buyer at a time in this process (see chalicelib/buyer_locks.py).
+_buyer_locks = BuyerLocks()
+# functools.cache may build a value twice when threads ask at once: concurrent inline pings must
+# share one directory (one pacer, one token), so the first build is serialised.
+_build_lock = threading.Lock()
+# Set by the Lambda runtime in every function; never by `chalice local`, the test client or ops.
+LAMBDA_MARKER = "AWS_LAMBDA_FUNCTION_NAME"
 
 
 @functools.cache
@@ -168,10 +178,39 @@ def get_worker() -> PingWorker:
     )
 
 
+def buyer_locks() -> BuyerLocks:
+    return _buyer_locks
+
+
+def fulfil_inline(event: PingEvent, *, verify_role: bool = False) -> Outcome:
+    """Fulfil ``event`` in this process, holding its buyer's lock until the current deadline."""
+    fulfilment = _built(get_fulfilment)
+    decision = fulfilment.triage(event)
+    if isinstance(decision, Outcome):
+        return decision
+    with _buyer_locks.hold(decision.event.email, deadline=current_deadline()):
+        return fulfilment.fulfil(decision, verify_role=verify_role)
+
+
+def refuse_inline_in_lambda() -> None:
+    """A deployed function without a queue refuses pings instead of processing them inline.
+
+    The buyer lock holds inside one process only; Lambda runs many, and Auth0 has no conditional
+    write. "Deployed" is known from the Lambda runtime's own variable, so a stage whose template
+    lost PING_QUEUE_URL is caught whatever its name.
+    """
+    if get_ping_queue() is None and os.environ.get(LAMBDA_MARKER):
+        raise ConfigurationError(
+            "PING_QUEUE_URL is not set: in AWS Lambda pings must go through the SQS FIFO queue "
+            "(inline processing is for the local stage only; see .chalice/deploy-resources.json)"
+        )
+
+
 class LivePingServices:
     """The ping route's services, each built on first use."""
 
     def ping_secrets(self) -> Sequence[str]:
+        refuse_inline_in_lambda()  # first thing the route asks: no ping is processed inline in Lambda
         return get_credentials().get().gumroad_ping_secrets
 
     def seller_id(self) -> str | None:
@@ -183,7 +222,8 @@ class LivePingServices:
     def fulfil(self, event: PingEvent) -> Outcome:
         queue = get_ping_queue()
         if queue is None:
-            return get_fulfilment().handle(event)
+            refuse_inline_in_lambda()
+            return fulfil_inline(event)
         # Deployed: decide what needs no Auth0 right here (without loading auth0-python), queue the rest.
         settings = get_purchase_settings()
         decision = triage(event, catalog=get_catalog(), provision_test_purchases=settings.provision_test_purchases)
@@ -191,6 +231,11 @@ class LivePingServices:
             return decision
         queue.enqueue(decision.event)
         return Outcome(QUEUED, decision.event.event_name, course=decision.course.slug)
+
+
+def _built(accessor: Callable[[], T]) -> T:
+    with _build_lock:
+        return accessor()
 
 
 def _sqs_client() -> SQSClient:
