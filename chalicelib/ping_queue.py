@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef, SendMessageRequestTypeDef
 
 log = logging.getLogger("gumroad_auth0.queue")
 
@@ -68,7 +69,7 @@ def _checked(event: QueuedEvent) -> QueuedEvent:
     return event
 
 
-def redriven_attributes() -> dict[str, Any]:
+def redriven_attributes() -> dict[str, MessageAttributeValueTypeDef]:
     """The ``MessageAttributes`` of a message an operator puts into the queue (see REDRIVEN_ATTRIBUTE)."""
     return {REDRIVEN_ATTRIBUTE: {"DataType": "String", "StringValue": "true"}}
 
@@ -98,18 +99,22 @@ class PingQueue:
         self._client: SQSClient | None = None
         self._queue_url = queue_url
 
-    def enqueue(self, event: QueuedEvent) -> str:
+    def enqueue(self, event: QueuedEvent, *, redriven: bool = False) -> str:
+        """Queue ``event`` in its buyer's group; ``redriven`` for events an operator command sends."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         if self._client is None:
             self._client = self._client_factory()
+        message: SendMessageRequestTypeDef = {
+            "QueueUrl": self._queue_url,
+            "MessageBody": encode_event(event),
+            "MessageGroupId": group_id(event),
+            "MessageDeduplicationId": deduplication_id(event),
+        }
+        if redriven:
+            message["MessageAttributes"] = redriven_attributes()
         try:
-            answer = self._client.send_message(
-                QueueUrl=self._queue_url,
-                MessageBody=encode_event(event),
-                MessageGroupId=group_id(event),
-                MessageDeduplicationId=deduplication_id(event),
-            )
+            answer = self._client.send_message(**message)
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
             log.error(json.dumps({"message": "cannot queue the ping", "aws_error": code}))

@@ -20,10 +20,13 @@ from typing import TYPE_CHECKING
 from chalicelib.errors import ServiceError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from auth0.management import Auth0
     from mypy_boto3_sqs import SQSClient
 
     from chalicelib.credentials import CredentialsSource
+    from ops.backfill import Fulfil as BackfillFulfil
     from ops.gumroad_api import GumroadApi
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -210,7 +213,7 @@ def _rerun(args: argparse.Namespace) -> int:
 
     def fulfil(event: QueuedEvent) -> Outcome:
         with upstream_scope(Deadline.after(60.0)):
-            return wiring.get_fulfilment().handle(event, verify_role=True)
+            return wiring.fulfil_inline(event, verify_role=True)
 
     report = rerun(
         _sqs(),
@@ -218,9 +221,15 @@ def _rerun(args: argparse.Namespace) -> int:
         sale_id=args.sale_id,
         fulfil=fulfil,
         apply=args.apply,
+        queue_url=_work_queue_url(),
     )
     print(as_text(report) if report else f"no dead letter for sale {args.sale_id}")
     return 0 if report else 1
+
+
+def _work_queue_url() -> str | None:
+    """The deployment's work queue, when it has one: operator commands that write go through it."""
+    return os.environ.get("PING_QUEUE_URL", "").strip() or None
 
 
 def _gumroad() -> GumroadApi:
@@ -268,35 +277,51 @@ def _subscribe_remove(args: argparse.Namespace) -> int:
 
 def _backfill(args: argparse.Namespace) -> int:
     from chalicelib import wiring
-    from chalicelib.fulfilment import Outcome
-    from chalicelib.gumroad import SaleEvent
-    from chalicelib.upstream_policy import Deadline, upstream_scope
-    from ops.backfill import Progress, checked_date, collect, dry_run_fulfilment, plan, run
+    from ops.backfill import Progress, checked_date, collect, plan, run
 
     after = checked_date(args.after, "--after")
     before = checked_date(args.before, "--before")
     api = _gumroad()
     settings = wiring.get_purchase_settings()
     catalog = wiring.get_catalog()
-    if args.apply:
-        fulfilment = wiring.get_fulfilment()
-    else:
-        fulfilment = dry_run_fulfilment(
-            catalog=catalog,
-            directory=wiring.get_directory(),
-            provision_test_purchases=settings.provision_test_purchases,
-        )
-
-    def fulfil(event: SaleEvent) -> Outcome:
-        with upstream_scope(Deadline.after(BACKFILL_SALE_SECONDS)):
-            return fulfilment.handle(event, verify_role=True)
-
+    fulfil = _backfill_fulfil(apply=args.apply)
     sales, notes = collect(api, catalog, products=args.product, after=after, before=before, progress=sys.stderr)
     planned = plan(sales, seller_id=settings.seller_id)
     report = run(planned, fulfil=fulfil, apply=args.apply, progress=Progress(len(planned), stream=sys.stderr))
     report.notes[:0] = notes
     print(report.as_text(verbose=args.verbose))
     return 1 if report.failed or report.stopped else 0
+
+
+def _backfill_fulfil(*, apply: bool) -> BackfillFulfil:
+    """Where each past sale goes: the work queue when there is one, else the ping's fulfilment here."""
+    from chalicelib import wiring
+    from chalicelib.fulfilment import Outcome
+    from chalicelib.gumroad import SaleEvent
+    from chalicelib.ping_queue import PingQueue
+    from chalicelib.upstream_policy import Deadline, upstream_scope
+    from ops.backfill import dry_run_fulfilment, queue_fulfilment
+
+    settings = wiring.get_purchase_settings()
+    queue_url = _work_queue_url()
+    if apply and queue_url is not None:
+        queue = PingQueue(client_factory=_sqs, queue_url=queue_url)
+        return queue_fulfilment(
+            queue, catalog=wiring.get_catalog(), provision_test_purchases=settings.provision_test_purchases
+        )
+    handle: Callable[..., Outcome] = wiring.fulfil_inline
+    if not apply:
+        handle = dry_run_fulfilment(
+            catalog=wiring.get_catalog(),
+            directory=wiring.get_directory(),
+            provision_test_purchases=settings.provision_test_purchases,
+        ).handle
+
+    def fulfil(event: SaleEvent) -> Outcome:
+        with upstream_scope(Deadline.after(BACKFILL_SALE_SECONDS)):
+            return handle(event, verify_role=True)
+
+    return fulfil
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -11,15 +11,18 @@ from typing import IO, Any, Protocol
 
 from chalicelib.catalog import CourseCatalog
 from chalicelib.errors import ConfigurationError, MalformedPing, ServiceError
-from chalicelib.fulfilment import ALREADY_DONE, IGNORED, PROCESSED, Directory, Fulfilment, Outcome
+from chalicelib.fulfilment import ALREADY_DONE, IGNORED, PROCESSED, Directory, Fulfilment, Outcome, triage
+from chalicelib.fulfilment import QUEUED as QUEUED_OUTCOME
 from chalicelib.gumroad import SaleEvent, event_from_fields
 from chalicelib.ping_log import mask_email
+from chalicelib.ping_queue import QueuedEvent
 
 GRANTED = "granted"
 HAD_ACCESS = "already had access"
+QUEUED = "queued"
 SKIPPED = "skipped"
 FAILED = "failed"
-STATUSES = (GRANTED, HAD_ACCESS, SKIPPED, FAILED)
+STATUSES = (GRANTED, HAD_ACCESS, QUEUED, SKIPPED, FAILED)
 
 # ObfuscateIds.encrypt: 16 bytes in URL-safe base64, the form of every Gumroad product_id.
 _PRODUCT_ID = re.compile(r"^[A-Za-z0-9_-]{22}==$")
@@ -28,6 +31,10 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_CONSECUTIVE_FAILURES = 10
 
 Fulfil = Callable[[SaleEvent], Outcome]
+
+
+class Enqueue(Protocol):
+    def enqueue(self, event: QueuedEvent, *, redriven: bool = False) -> str: ...
 
 
 class SalesSource(Protocol):
@@ -159,6 +166,11 @@ class Report:
             f"backfill: {len(self.results)} sales{mode}",
             f"  {granted:<20} {counts[GRANTED]}  ({new_buyers} new buyer{'' if new_buyers == 1 else 's'})",
             f"  {HAD_ACCESS:<20} {counts[HAD_ACCESS]}",
+            *(
+                [f"  {QUEUED:<20} {counts[QUEUED]}  (the worker fulfils them; see python -m ops dlq show after)"]
+                if counts[QUEUED]
+                else []
+            ),
             f"  {SKIPPED:<20} {counts[SKIPPED]}" + (f"  ({reasons})" if reasons else ""),
             f"  {FAILED:<20} {counts[FAILED]}",
         ]
@@ -287,6 +299,8 @@ def classify(outcome: Outcome) -> tuple[str, str]:
     changes = ", ".join(outcome.changes) or "-"
     if outcome.status == IGNORED:
         return SKIPPED, outcome.reason or "ignored"
+    if outcome.status == QUEUED_OUTCOME:
+        return QUEUED, "in the buyer's queue group"
     if "role_assigned" in outcome.changes:
         return GRANTED, changes
     if outcome.status in (PROCESSED, ALREADY_DONE):
@@ -322,6 +336,24 @@ class Progress:
         if self._tty:
             self._stream.write("\n")
             self._stream.flush()
+
+
+def queue_fulfilment(queue: Enqueue, *, catalog: CourseCatalog, provision_test_purchases: bool) -> Fulfil:
+    """``--apply`` in a deployment with a work queue: each sale goes to its buyer's FIFO group.
+
+    The worker fulfils it, one event of a buyer at a time, re-reading the buyer's roles (the
+    message is marked redriven): a backfill never writes to Auth0 beside the worker. What needs no
+    Auth0 (a product in no course, say) is decided here, as the ping route does.
+    """
+
+    def fulfil(event: SaleEvent) -> Outcome:
+        decision = triage(event, catalog=catalog, provision_test_purchases=provision_test_purchases)
+        if isinstance(decision, Outcome):
+            return decision
+        queue.enqueue(decision.event, redriven=True)
+        return Outcome(QUEUED_OUTCOME, event.event_name, course=decision.course.slug)
+
+    return fulfil
 
 
 @dataclass(frozen=True)

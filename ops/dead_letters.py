@@ -94,8 +94,15 @@ def rerun(
     sale_id: str,
     fulfil: Callable[[QueuedEvent], Outcome],
     apply: bool,
+    queue_url: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Process the dead letters of one sale right now, re-reading roles instead of trusting records."""
+    """Re-run the dead letters of one sale, re-reading roles instead of trusting records.
+
+    With a work queue (``queue_url``), each goes back into its buyer's FIFO group, marked as
+    redriven, and the worker processes it: an operator command never writes to Auth0 beside the
+    worker, which may be processing another event of the same buyer at that moment. Without one (a local
+    setup), ``fulfil`` processes it right here.
+    """
     report = []
     for letter in read_all(sqs, dead_letter_url):
         if letter.event is None or getattr(letter.event, "sale_id", None) != sale_id:
@@ -103,6 +110,10 @@ def rerun(
         line = letter.summary()
         if not apply:
             line["action"] = "would re-run (dry run; add --apply)"
+        elif queue_url is not None:
+            _send_back(sqs, queue_url, letter, letter.event)
+            _delete(sqs, dead_letter_url, letter.message_id)
+            line["action"] = "queued for the worker (it re-reads the buyer's roles)"
         else:
             try:
                 outcome = fulfil(letter.event)

@@ -59,7 +59,7 @@ def test_dlq_redrive_is_a_dry_run_until_applied_then_the_worker_completes_the_sa
     assert role_names(deployment, "redriven@example.com") == [f"course:{HANDBOOK}"]
 
 
-def test_rerun_processes_one_sale_from_the_dead_letters(
+def test_rerun_sends_one_sales_dead_letters_through_the_queue_and_the_worker_completes_them(
     deployment: Deployment, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sale_id = dead_letter_a_sale(deployment, "rerun@example.com")
@@ -71,8 +71,24 @@ def test_rerun_processes_one_sale_from_the_dead_letters(
     assert ops(["rerun", sale_id, "--apply"]) == 0
 
     [line] = lines(capsys.readouterr().out)
-    assert line["action"] == "re-run"
+    assert str(line["action"]).startswith("queued for the worker")
+    assert role_names(deployment, "rerun@example.com") == [], "nothing written to Auth0 beside the worker"
+    assert deployment.dead_letters() == []
+    assert deployment.drain()[-1] == "ok"
     assert role_names(deployment, "rerun@example.com") == [f"course:{HANDBOOK}"]
+
+
+def test_rerun_without_a_work_queue_fulfils_the_sale_itself(
+    deployment: Deployment, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sale_id = dead_letter_a_sale(deployment, "rerun-here@example.com")
+    monkeypatch.delenv("PING_QUEUE_URL")
+
+    assert ops(["rerun", sale_id, "--apply"]) == 0
+
+    [line] = lines(capsys.readouterr().out)
+    assert line["action"] == "re-run"
+    assert role_names(deployment, "rerun-here@example.com") == [f"course:{HANDBOOK}"]
     assert deployment.dead_letters() == []
 
 

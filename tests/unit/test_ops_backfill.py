@@ -5,22 +5,27 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import responses
+from moto import mock_aws
 from responses import matchers
 
 from chalicelib import wiring
 from chalicelib.errors import UpstreamUnavailable
 from chalicelib.fulfilment import Outcome
 from chalicelib.gumroad import SaleEvent, event_from_fields
+from chalicelib.ping_queue import REDRIVEN_ATTRIBUTE, decode_event, group_id
 from ops.__main__ import main as ops
 from ops.backfill import FAILED, MAX_CONSECUTIVE_FAILURES, Planned, plan, run, sale_fields, skip_reason
 from ops.gumroad_api import GumroadApi, GumroadApiError
 from sandbox.server import SandboxServer
 from tests.integration.harness import CATALOGUE, ROOT, SELLER_ID, service_environment
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gumroad_api"
 SALES = "https://api.gumroad.com/v2/sales"
@@ -148,6 +153,50 @@ def test_apply_grants_through_the_ping_path_and_a_second_run_changes_nothing(
     assert "already had access   2" in out
     assert "granted              0" in out
     assert auth0_writes(sandbox) == {}, "a buyer who has the course costs no write"
+
+
+@pytest.fixture
+def work_queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[SQSClient, str]]:
+    """A FIFO work queue (moto), started before the `gumroad` fixture so that its mock of
+    ``requests`` stays the one in charge."""
+    for name, value in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "t",
+        "AWS_SECRET_ACCESS_KEY": "t",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        import boto3
+
+        sqs = boto3.client("sqs")
+        yield sqs, sqs.create_queue(QueueName="pings.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+
+
+def test_apply_with_a_work_queue_sends_each_sale_to_its_buyers_group_and_writes_nothing_to_auth0(
+    work_queue: tuple[SQSClient, str],
+    gumroad: responses.RequestsMock,
+    sandbox: SandboxServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sqs, url = work_queue
+    monkeypatch.setenv("PING_QUEUE_URL", url)
+    pages(gumroad, HANDBOOK_PRODUCT, [sale(purchase_email="reader@example.com")])
+    pages(gumroad, MEMBERSHIP_PRODUCT, [membership_sale(purchase_email="member@example.com")])
+
+    code, out, _ = run_ops(["backfill", "--apply"], capsys)
+
+    assert code == 0
+    assert "queued               2" in out
+    assert auth0_writes(sandbox) == {}, "the worker writes, not the backfill"
+    messages = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], MessageAttributeNames=["All"]
+    )["Messages"]
+    events = {decode_event(message["Body"]).email: message for message in messages}
+    assert sorted(events) == ["member@example.com", "reader@example.com"]
+    for email, message in events.items():
+        assert message["Attributes"]["MessageGroupId"] == group_id(decode_event(message["Body"])), email
+        assert message["MessageAttributes"][REDRIVEN_ATTRIBUTE]["StringValue"] == "true", "the worker re-reads roles"
 
 
 def test_a_buyer_given_the_role_by_hand_gets_a_purchase_record_and_no_second_account(
