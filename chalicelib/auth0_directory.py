@@ -182,13 +182,13 @@ class Auth0Directory:
         token_refreshed = False
         attempt = 0
         while True:
-            self._pacer.wait_turn(self._policy, deadline)
-            options: RequestOptions = {
-                "max_retries": 0,
-                "timeout": self._policy.call_timeout(deadline),
-            }
             try:
-                return request(options)
+                with self._pacer.turn(self._policy, deadline):
+                    options: RequestOptions = {
+                        "max_retries": 0,
+                        "timeout": self._policy.call_timeout(deadline),
+                    }
+                    return request(options)
             except UpstreamError:
                 raise
             except ApiError as exc:

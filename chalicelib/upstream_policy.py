@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -130,6 +133,17 @@ class RateLimitPacer:
     bucket empties; when the tenant's rate is known (``rate``, ``burst``: AUTH0_RATE_LIMIT_*),
     a client-side token bucket of that shape spaces calls exactly and the headers only keep it
     in step with the server (an empty server bucket empties ours).
+
+    One pacer serves every thread of a process (concurrent inline pings), and takes turns:
+
+    * **earliest deadline first**: of the calls waiting, the one whose piece of work must end
+      first goes next, so a ping that has started finishes before later pings start, instead
+      of every ping advancing a little and all of them running out of time together;
+    * **headers only, one call in flight**: without a known rate the headers are the only
+      knowledge of the server's bucket, and they are exact only if no other call is under way
+      (concurrent callers all saw "requests left" and were answered 429);
+    * a call that cannot get its turn before its deadline leaves the line at once, having made
+      no request (the ping answers 503 and Gumroad redelivers it).
     """
 
     rate: float | None = None
@@ -141,6 +155,13 @@ class RateLimitPacer:
     _tokens: float = field(default=0.0, init=False)
     _refilled_at: float | None = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _turns: threading.Condition = field(init=False)
+    _waiting: list[tuple[float, int]] = field(default_factory=list, init=False)
+    _tickets: Iterator[int] = field(default_factory=itertools.count, init=False)
+    _in_flight: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        self._turns = threading.Condition(self._lock)
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         lowered = {key.lower(): value for key, value in headers.items()}
@@ -166,19 +187,55 @@ class RateLimitPacer:
         with self._lock:
             return self._wait(self.wall_clock())
 
+    @contextmanager
+    def turn(self, policy: RetryPolicy, deadline: Deadline | None) -> Iterator[None]:
+        """Hold a turn for one request: wait for it (see ``wait_turn``), make the request, give it back."""
+        self._take_turn(policy, deadline, in_flight=True)
+        try:
+            yield
+        finally:
+            with self._turns:
+                self._in_flight -= 1
+                self._turns.notify_all()
+
     def wait_turn(self, policy: RetryPolicy, deadline: Deadline | None) -> None:
         """Sleep until a call may go, then take its token; raise if that would overrun the deadline."""
-        while True:
-            with self._lock:
-                now = self.wall_clock()
-                wait = self._wait(now)
-                if wait <= 0:
-                    if self.rate is not None:
-                        self._tokens -= 1.0
-                    return
-            if not policy.fits(wait, deadline):
-                raise UpstreamUnavailable("Auth0's rate limit leaves no room before the deadline")
-            self.sleep(wait)
+        self._take_turn(policy, deadline, in_flight=False)
+
+    def _take_turn(self, policy: RetryPolicy, deadline: Deadline | None, *, in_flight: bool) -> None:
+        ticket = (math.inf if deadline is None else deadline.expires_at, next(self._tickets))
+        with self._turns:
+            heapq.heappush(self._waiting, ticket)
+        served = False
+        try:
+            while True:
+                with self._turns:
+                    wait = self._wait(self.wall_clock())
+                    my_turn = self._waiting[0] == ticket and not (self.rate is None and self._in_flight > 0)
+                    if my_turn and wait <= 0:
+                        if self.rate is not None:
+                            self._tokens -= 1.0
+                        heapq.heappop(self._waiting)
+                        self._in_flight += 1 if in_flight else 0
+                        served = True
+                        self._turns.notify_all()
+                        return
+                    if not my_turn:
+                        # Another call goes first: wait to be told, at most until this call no longer fits.
+                        left = None if deadline is None else deadline.remaining() - policy.min_call_seconds
+                        if left is not None and left <= 0:
+                            raise UpstreamUnavailable("Auth0's rate limit leaves no room before the deadline")
+                        self._turns.wait(left)
+                        continue
+                if not policy.fits(wait, deadline):
+                    raise UpstreamUnavailable("Auth0's rate limit leaves no room before the deadline")
+                self.sleep(wait)
+        finally:
+            if not served:
+                with self._turns:
+                    self._waiting.remove(ticket)
+                    heapq.heapify(self._waiting)
+                    self._turns.notify_all()
 
     def _wait(self, now: float) -> float:
         wait = max(0.0, self._not_before - now)

@@ -21,6 +21,7 @@ from chalicelib.credentials import CredentialsSource, SecretsManagerCredentials,
 from chalicelib.errors import ConfigurationError, LoginDisabled
 from chalicelib.fulfilment import QUEUED, Fulfilment, Outcome, triage
 from chalicelib.gumroad import PingEvent
+from chalicelib.inline_gate import InlineGate
 from chalicelib.ping_queue import DeadLetters, PingQueue, QueuedEvent, Visibility
 from chalicelib.ping_worker import PingWorker
 from chalicelib.settings import (
@@ -44,8 +45,10 @@ T = TypeVar("T")
 
 # Tests replace the Management API's network with a recorded exchange (an httpx transport).
 _auth0_transport: httpx.BaseTransport | None = None
-# Inline processing: one event per buyer at a time in this process (see chalicelib/buyer_locks.py).
+# Inline processing: one event per buyer at a time in this process (see chalicelib/buyer_locks.py),
+# and one ping's Auth0 work at a time, earliest deadline first (see chalicelib/inline_gate.py).
 _buyer_locks = BuyerLocks()
+_inline_gate = InlineGate()
 # functools.cache may build a value twice when threads ask at once: concurrent inline pings must
 # share one directory (one pacer, one token), so the first build is serialised.
 _build_lock = threading.Lock()
@@ -183,12 +186,16 @@ def buyer_locks() -> BuyerLocks:
 
 
 def fulfil_inline(event: PingEvent, *, verify_role: bool = False) -> Outcome:
-    """Fulfil ``event`` in this process, holding its buyer's lock until the current deadline."""
+    """Fulfil ``event`` in this process: its buyer's lock, then its turn for Auth0, within the deadline."""
     fulfilment = _built(get_fulfilment)
     decision = fulfilment.triage(event)
     if isinstance(decision, Outcome):
         return decision
-    with _buyer_locks.hold(decision.event.email, deadline=current_deadline()):
+    deadline = current_deadline()
+    with (
+        _buyer_locks.hold(decision.event.email, deadline=deadline),
+        _inline_gate.turn(deadline, retry_count=decision.event.retry_count),
+    ):
         return fulfilment.fulfil(decision, verify_role=verify_role)
 
 
