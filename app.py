@@ -19,6 +19,12 @@ from chalicelib.ping_worker import QueueRecord
 # with its dead-letter queue and replaces this placeholder ARN with the real one, per stack.
 PING_QUEUE_NAME = "gumroad-auth0-gate-pings.fifo"
 PING_QUEUE_PLACEHOLDER_ARN = f"arn:aws:sqs:us-east-1:000000000000:{PING_QUEUE_NAME}"
+# At most this many workers at once, set on the SQS event source (ScalingConfig.MaximumConcurrency, at
+# least 2), not as reserved concurrency: Lambda's pollers would be throttled by it, and throttled
+# receives count toward the queue's maxReceiveCount, dead-lettering pings nobody processed. Auth0's
+# rate is the tenant's, so each worker paces at AUTH0_RATE_LIMIT_PER_SECOND / AUTH0_RATE_LIMIT_SHARED_BY,
+# which .chalice/config.json sets to this number for the worker (tests/unit/test_deployment.py checks).
+WORKER_MAXIMUM_CONCURRENCY = 2
 
 app = Chalice(app_name="gumroad-auth0-gate")
 configure_logging()
@@ -41,7 +47,12 @@ def gumroad_ping() -> Response:
     )
 
 
-@app.on_sqs_message(queue_arn=PING_QUEUE_PLACEHOLDER_ARN, batch_size=1, name="process_ping")
+@app.on_sqs_message(
+    queue_arn=PING_QUEUE_PLACEHOLDER_ARN,
+    batch_size=1,
+    name="process_ping",
+    maximum_concurrency=WORKER_MAXIMUM_CONCURRENCY,
+)
 def process_ping(event: SQSEvent) -> None:
     # One message per batch: Chalice has no partial batch failure, so a failure retries
     # only this buyer's message (see chalicelib/ping_worker.py).

@@ -2,11 +2,14 @@
 
     .venv/bin/python -m bench.burst --rate 15            # 1000 events, sandbox limited to 15 req/s
     .venv/bin/python -m bench.burst --rate 2 --events 1000
+    .venv/bin/python -m bench.burst --rate 15 --workers 2 --events 200
 
 The mix: new buyers, returning buyers (a second course), Gumroad re-sends (duplicates) and
-refunds. Pings go through ``POST /gumroad/ping`` (queue mode, SQS FIFO through moto), then one
-worker (reserved concurrency 1) drains the queue against the sandbox. The script reports the
-table the issue asks for; it is a measurement, not a test.
+refunds. Pings go through ``POST /gumroad/ping`` (queue mode, SQS FIFO through moto), then
+``--workers`` workers (the event source's maximum concurrency, 2 in the deployed stages) drain
+the queue against the sandbox, each in its own thread with its own Auth0 client and pacer, as
+separate Lambda containers would be, pacing at R / workers (AUTH0_RATE_LIMIT_SHARED_BY). The
+script reports the table the issue asks for; it is a measurement, not a test.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import json
 import os
 import random
 import statistics
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -91,7 +95,7 @@ def plan(events: int, rng: random.Random) -> tuple[list[str], dict[str, Buyer], 
     return pings, buyers, kinds
 
 
-def run(events: int, rate: float, seed: int, *, known_rate: bool = True) -> dict[str, Any]:
+def run(events: int, rate: float, seed: int, *, known_rate: bool = True, workers: int = 1) -> dict[str, Any]:
     os.environ.update(AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
     from moto import mock_aws
 
@@ -127,6 +131,7 @@ def run(events: int, rate: float, seed: int, *, known_rate: bool = True) -> dict
             PING_DEAD_LETTER_QUEUE_URL=dead,
             AUTH0_RATE_LIMIT_PER_SECOND=str(rate) if known_rate else "",
             AUTH0_RATE_LIMIT_BURST=str(max(1, int(rate))) if known_rate else "",
+            AUTH0_RATE_LIMIT_SHARED_BY=str(workers),
             BUYER_ONBOARDING="password_reset_email",
         )
         wiring.clear_caches()
@@ -149,34 +154,7 @@ def run(events: int, rate: float, seed: int, *, known_rate: bool = True) -> dict
             sandbox.stats.reset()
             outcomes: Counter[str] = Counter()
             started = time.monotonic()
-            while True:
-                messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=1, AttributeNames=["All"]).get(
-                    "Messages", []
-                )
-                if not messages:
-                    break
-                message = messages[0]
-                record = {
-                    "messageId": message["MessageId"],
-                    "receiptHandle": message["ReceiptHandle"],
-                    "body": message["Body"],
-                    "attributes": message["Attributes"],
-                    "messageAttributes": {},
-                    "md5OfBody": message["MD5OfBody"],
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{PING_QUEUE_NAME}",
-                    "awsRegion": "us-east-1",
-                }
-                try:
-                    client.lambda_.invoke("process_ping", {"Records": [record]})
-                except Exception:
-                    outcomes["failed invocation"] += 1
-                    sqs.change_message_visibility(
-                        QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-                    )
-                else:
-                    outcomes["ok"] += 1
-                    sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+            drain(sqs, queue, workers=workers, outcomes=outcomes)
             wall = time.monotonic() - started
         stats = sandbox.stats.snapshot()
         users = sandbox.tenant.describe()["users"]
@@ -189,7 +167,9 @@ def run(events: int, rate: float, seed: int, *, known_rate: bool = True) -> dict
     floor = calls / rate
     return {
         "rate": rate,
-        "pacing": "known rate + headers" if known_rate else "headers only",
+        "workers": workers,
+        "pacing": ("known rate + headers" if known_rate else "headers only")
+        + (f", each worker R/{workers}" if known_rate and workers > 1 else ""),
         "events": len(pings),
         "mix": dict(kinds),
         "ping answers": dict(statuses),
@@ -211,17 +191,96 @@ def run(events: int, rate: float, seed: int, *, known_rate: bool = True) -> dict
     }
 
 
+def drain(sqs: Any, queue: str, *, workers: int, outcomes: Counter[str]) -> None:
+    """Deliver the queue's messages to ``workers`` worker threads, one message per invocation, as
+    Lambda's SQS event source does, until nothing is left visible or in flight."""
+    from app import app
+    from chalicelib import wiring
+
+    containers = threading.local()
+    originals = {name: getattr(wiring, name) for name in ("get_directory", "get_fulfilment")}
+    for name, accessor in originals.items():
+        # Each worker thread is its own Lambda container: its own Auth0 client, token and pacer.
+        setattr(wiring, name, per_thread(accessor.__wrapped__, name, containers))
+    guard = threading.Lock()
+    handler = app.handler_map["process_ping"]
+
+    def worker() -> None:
+        while True:
+            messages = sqs.receive_message(
+                QueueUrl=queue, MaxNumberOfMessages=1, AttributeNames=["All"], MessageAttributeNames=["All"]
+            ).get("Messages", [])
+            if not messages:
+                if queue_is_empty(sqs, queue):
+                    return
+                time.sleep(0.02)  # another worker holds the only group with messages left
+                continue
+            outcome = invoke(sqs, queue, messages[0], handler)
+            with guard:
+                outcomes[outcome] += 1
+
+    threads = [threading.Thread(target=worker, name=f"worker-{index}") for index in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for name, accessor in originals.items():
+        setattr(wiring, name, accessor)
+    wiring.clear_caches()
+
+
+def invoke(sqs: Any, queue: str, message: Any, handler: Any) -> str:
+    """One message, as Lambda's event source delivers it; deleted on success, visible again on failure."""
+    from chalice.local import LambdaContext
+
+    record = {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message["Attributes"],
+        "messageAttributes": {},
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{queue.rsplit('/', 1)[-1]}",
+        "awsRegion": "us-east-1",
+    }
+    try:
+        handler({"Records": [record]}, LambdaContext("process_ping", memory_size=512))
+    except Exception:
+        sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+        return "failed invocation"
+    sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+    return "ok"
+
+
+def per_thread(build: Any, name: str, containers: threading.local) -> Any:
+    def built() -> Any:
+        if not hasattr(containers, name):
+            setattr(containers, name, build())
+        return getattr(containers, name)
+
+    return built
+
+
+def queue_is_empty(sqs: Any, queue: str) -> bool:
+    counts = sqs.get_queue_attributes(
+        QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(counts["ApproximateNumberOfMessages"]) + int(counts["ApproximateNumberOfMessagesNotVisible"]) == 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--rate", type=float, action="append", help="sandbox rate limit R (repeatable); default 15")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workers", type=int, default=1, help="workers draining the queue at once (default 1)")
     parser.add_argument(
         "--headers-only", action="store_true", help="pace from x-ratelimit-* alone (AUTH0_RATE_LIMIT_* unset)"
     )
     args = parser.parse_args()
     for rate in args.rate or [15.0]:
-        result = run(args.events, rate, args.seed, known_rate=not args.headers_only)
+        result = run(args.events, rate, args.seed, known_rate=not args.headers_only, workers=args.workers)
         print(json.dumps(result, indent=2), flush=True)
 
 

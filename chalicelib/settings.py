@@ -208,7 +208,7 @@ def load_purchase_settings(environ: Mapping[str, str], *, app_dir: Path) -> Purc
         secret_ttl_seconds=_number(
             environ, "SECRET_TTL_SECONDS", default=DEFAULT_SECRET_TTL_SECONDS, low=0.0, high=86400.0
         ),
-        management_rate=_optional_number(environ, "AUTH0_RATE_LIMIT_PER_SECOND", low=0.1, high=1000.0),
+        management_rate=_rate(environ),
         management_burst=_burst(environ),
         queue_url=_queue_url(environ, "PING_QUEUE_URL"),
         dead_letter_queue_url=_queue_url(environ, "PING_DEAD_LETTER_QUEUE_URL"),
@@ -224,10 +224,25 @@ def _optional_number(environ: Mapping[str, str], name: str, *, low: float, high:
     return _number(environ, name, default=low, low=low, high=high)
 
 
+def _rate(environ: Mapping[str, str]) -> float | None:
+    """This process's share of the tenant's Management API rate (AUTH0_RATE_LIMIT_PER_SECOND).
+
+    Auth0's limit is the tenant's, whatever the number of callers: processes that may call at the
+    same moment (the worker's maximum concurrency, AUTH0_RATE_LIMIT_SHARED_BY) divide it.
+    """
+    rate = _optional_number(environ, "AUTH0_RATE_LIMIT_PER_SECOND", low=0.1, high=1000.0)
+    return None if rate is None else rate / _shares(environ)
+
+
 def _burst(environ: Mapping[str, str]) -> int:
     rate = _optional_number(environ, "AUTH0_RATE_LIMIT_PER_SECOND", low=0.1, high=1000.0)
     default = max(1, int(rate)) if rate is not None else 1
-    return int(_number(environ, "AUTH0_RATE_LIMIT_BURST", default=default, low=1, high=1000))
+    burst = int(_number(environ, "AUTH0_RATE_LIMIT_BURST", default=default, low=1, high=1000))
+    return max(1, burst // _shares(environ))
+
+
+def _shares(environ: Mapping[str, str]) -> int:
+    return int(_number(environ, "AUTH0_RATE_LIMIT_SHARED_BY", default=1, low=1, high=1000))
 
 
 def _queue_url(environ: Mapping[str, str], name: str) -> str | None:

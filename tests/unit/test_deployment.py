@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from app import WORKER_MAXIMUM_CONCURRENCY
 from chalicelib.catalog import load_catalog
 from chalicelib.ping_worker import BACKOFF_SECONDS
-from chalicelib.settings import MAX_PING_DEADLINE_SECONDS
+from chalicelib.settings import MAX_PING_DEADLINE_SECONDS, load_purchase_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
@@ -86,10 +90,71 @@ def test_the_redrive_policy_outlasts_an_hour_of_auth0_trouble() -> None:
 
 
 @pytest.mark.parametrize("stage", DEPLOYED)
-def test_one_worker_paces_at_the_configured_tenant_rate(stage: str) -> None:
-    settings = CONFIG["stages"][stage]
-    assert settings["lambda_functions"]["process_ping"]["reserved_concurrency"] == 1
-    assert float(settings["environment_variables"]["AUTH0_RATE_LIMIT_PER_SECOND"]) > 0
+def test_the_worker_has_no_reserved_concurrency_that_could_throttle_its_pollers(stage: str) -> None:
+    worker = CONFIG["stages"][stage]["lambda_functions"]["process_ping"]
+    # AWS: throttled receives count toward maxReceiveCount, so a burst could dead-letter unprocessed pings.
+    reserved = worker.get("reserved_concurrency")
+    assert reserved is None or reserved >= WORKER_MAXIMUM_CONCURRENCY
+    assert WORKER_MAXIMUM_CONCURRENCY >= 2, "the event source's MaximumConcurrency is at least 2"
+
+
+@pytest.mark.parametrize("stage", DEPLOYED)
+def test_the_workers_together_pace_at_the_configured_tenant_rate(stage: str) -> None:
+    stage_config = CONFIG["stages"][stage]
+    environment = {
+        **CONFIG["environment_variables"],
+        **stage_config["environment_variables"],
+        **stage_config["lambda_functions"]["process_ping"]["environment_variables"],
+        "AUTH0_SECRET_ID": "set",
+    }
+    tenant_rate = float(environment["AUTH0_RATE_LIMIT_PER_SECOND"])
+    tenant_burst = int(environment["AUTH0_RATE_LIMIT_BURST"])
+
+    settings = load_purchase_settings(environment, app_dir=ROOT)
+
+    assert settings.management_rate is not None
+    assert settings.management_rate * WORKER_MAXIMUM_CONCURRENCY == pytest.approx(tenant_rate)
+    assert 1 <= settings.management_burst * WORKER_MAXIMUM_CONCURRENCY <= max(tenant_burst, WORKER_MAXIMUM_CONCURRENCY)
+
+
+@pytest.fixture(scope="module")
+def packaged_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The prod template `make package STAGE=prod` builds (and cfn-lint checks): out/prod/sam.json when it
+    is newer than its sources, else packaged afresh."""
+    built = ROOT / "out" / "prod" / "sam.json"
+    sources = [ROOT / "app.py", ROOT / ".chalice" / "config.json", ROOT / ".chalice" / "deploy-resources.json"]
+    if not built.exists() or built.stat().st_mtime < max(source.stat().st_mtime for source in sources):
+        out = tmp_path_factory.mktemp("package") / "prod"
+        subprocess.run(
+            [
+                str(Path(sys.executable).parent / "chalice"),
+                "package",
+                "--stage",
+                "prod",
+                "--merge-template",
+                ".chalice/deploy-resources.json",
+                str(out),
+            ],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"},
+        )
+        built = out / "sam.json"
+    template: dict[str, Any] = json.loads(built.read_text())
+    return template
+
+
+def test_the_packaged_worker_scales_through_its_event_sources_maximum_concurrency(
+    packaged_template: dict[str, Any],
+) -> None:
+    worker = packaged_template["Resources"]["ProcessPing"]["Properties"]
+    [source] = worker["Events"].values()
+
+    assert source["Type"] == "SQS"
+    assert source["Properties"]["ScalingConfig"] == {"MaximumConcurrency": WORKER_MAXIMUM_CONCURRENCY}
+    assert source["Properties"]["BatchSize"] == 1
+    assert "ReservedConcurrentExecutions" not in worker
 
 
 @pytest.mark.parametrize("stage", DEPLOYED)
