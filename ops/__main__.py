@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chalicelib.errors import ServiceError
+from ops.reconcile import add_reconcile
 
 if TYPE_CHECKING:
     from auth0.management import Auth0
@@ -65,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_subscribe(commands)
     _add_backfill(commands)
     _add_check(commands)
+    add_reconcile(commands)
     return parser
 
 

@@ -22,7 +22,7 @@ from chalicelib import metrics, wiring
 from chalicelib.gumroad import format_timestamp
 from chalicelib.reconcile import NEEDED_RESOURCES, ReconciliationIncomplete
 from tests.integration import test_queue
-from tests.integration.harness import HANDBOOK, gumroad_body
+from tests.integration.harness import HANDBOOK, MEMBERSHIP, gumroad_body
 
 deployment = test_queue.deployment  # the deployed path's fixture: moto SQS + the worker through chalice.test.Client
 Deployment = test_queue.Deployment
@@ -30,6 +30,7 @@ Deployment = test_queue.Deployment
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gumroad_api"
 API = "https://api.gumroad.com"
 HANDBOOK_PRODUCT = "32-nPAicqbLj8B_WswVlMw=="
+MEMBERSHIP_PRODUCT = "8RhOl0SwGgLXJ0CXvRMUrQ=="
 PING_URL = "https://abc123.execute-api.us-east-1.amazonaws.com/api/gumroad/ping"
 WATERMARK = "/gumroad-auth0-gate-test/reconcile/watermark"
 # The run's clock: the recorded sales are a few days older.
@@ -54,6 +55,7 @@ class Gumroad:
 
     def __init__(self, mock: responses.RequestsMock, page: dict[str, Any]) -> None:
         self.page = page
+        self.membership_page: dict[str, Any] = {"success": True, "sales": []}
         self.missing: set[str] = set()
         self.refuse = False
         self.sales_queries: list[dict[str, str]] = []
@@ -65,7 +67,7 @@ class Gumroad:
         self.sales_queries.append(query)
         if self.refuse:  # Api::V2::BaseController: a revoked token is a 401 with this body
             return 401, {}, json.dumps({"success": False, "message": "The access token is invalid"})
-        body = self.page if query["product_id"] == HANDBOOK_PRODUCT else {"success": True, "sales": []}
+        body = {HANDBOOK_PRODUCT: self.page, MEMBERSHIP_PRODUCT: self.membership_page}[query["product_id"]]
         return 200, {}, json.dumps(body)
 
     def _subscriptions(self, request: Any) -> tuple[int, dict[str, str], str]:
@@ -240,3 +242,50 @@ def test_a_refused_gumroad_token_fails_the_run_and_keeps_the_watermark(
 
     assert boto3.client("ssm").get_parameter(Name=WATERMARK)["Parameter"]["Value"] == "not-yet-run"
     assert deployment.work_once() is None, "nothing was queued"
+
+
+def test_a_refund_for_a_buyer_auth0_never_saw_is_settled_not_retried(deployment: Deployment, gumroad: Gumroad) -> None:
+    sale_of(gumroad.page, "missed.ping@example.com")["refunded"] = True
+
+    report = wiring.run_reconciliation(now=NOW)
+    outcomes = deployment.drain()
+
+    assert report.by_kind() == {"refund": 3}
+    assert outcomes == ["ok", "ok", "ok"], "no retry: there is no sale on its way, and no access to remove"
+    assert deployment.users_with("missed.ping@example.com") == []
+    assert deployment.dead_letters() == []
+
+
+def test_an_ended_membership_loses_access_once_and_later_runs_write_nothing(
+    deployment: Deployment, gumroad: Gumroad, caplog: pytest.LogCaptureFixture
+) -> None:
+    membership = json.loads((FIXTURES / "sale_membership.json").read_text(encoding="utf-8"))
+    membership.update(purchase_email="member@example.com", created_at="2026-11-10T19:38:56Z", cancelled=True, dead=True)
+    gumroad.membership_page = {"success": True, "sales": [membership]}
+    gumroad.page = {"success": True, "sales": []}
+    deployment.ping(
+        gumroad_body(
+            "sale_with_variants",
+            email="member@example.com",
+            sale_id=membership["id"],
+            sale_timestamp=membership["created_at"],
+        )
+    )
+    deployment.drain()
+    assert role_names(deployment, "member@example.com") == [f"course:{MEMBERSHIP}"]
+
+    first = wiring.run_reconciliation(now=NOW)
+    deployment.drain()
+    assert first.by_kind() == {"subscription_ended": 1}
+    assert role_names(deployment, "member@example.com") == []
+    before = deployment.users_with("member@example.com")
+    caplog.set_level(logging.INFO, logger="gumroad_auth0")
+    caplog.clear()
+
+    second = wiring.run_reconciliation(now=NOW + timedelta(minutes=30))
+    deployment.drain()
+
+    assert second.by_kind() == {"subscription_ended": 1}, "re-sent (its time is the run's, so never deduplicated)"
+    assert deployment.users_with("member@example.com") == before
+    processed = [json.loads(r.getMessage()) for r in caplog.records if r.name == "gumroad_auth0.ping"]
+    assert [(line["outcome"], line["auth0_calls"]) for line in processed] == [("already_done", 1)]
