@@ -102,7 +102,10 @@ CHECK_DOC = """Check the Auth0 tenant against what this deployment needs, and sa
 - the service's M2M application (client_id from its secret) holds exactly read:users, create:users,
   update:users, read:roles, create:role_members, delete:role_members on the Management API;
 - the API named by AUTH0_AUDIENCE exists, has RBAC enabled and adds permissions to access tokens;
-- every catalogue course's role exists and carries the course's permission on that API.
+- every catalogue course's role exists and carries the course's permission on that API;
+- the API's access tokens live no longer than ACCESS_TOKEN_MAX_LIFETIME_SECONDS (or
+  --max-token-lifetime; default 600 s), since a refunded buyer keeps a token until it expires
+  (a warning, not a failure).
 
 It reads through the Management API and needs read:client_grants, read:roles and
 read:resource_servers. It runs as the service's application unless AUTH0_CHECK_CLIENT_ID and
@@ -179,6 +182,13 @@ def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="verify the Auth0 configuration (grant, API, roles) and say how to fix it",
         description=CHECK_DOC,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument(
+        "--max-token-lifetime",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="warn when the API's access tokens live longer (default: $ACCESS_TOKEN_MAX_LIFETIME_SECONDS, else 600)",
     )
     check.set_defaults(run=_check)
 
@@ -301,7 +311,7 @@ def _backfill(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from chalicelib import wiring
-    from ops.check import FixedCredentials, Target, as_table, failed, run_checks
+    from ops.check import FixedCredentials, Target, as_table, failed, max_token_lifetime, run_checks
 
     settings = wiring.get_purchase_settings()
     catalog = wiring.get_catalog()
@@ -316,6 +326,7 @@ def _check(args: argparse.Namespace) -> int:
         api_identifier=os.environ.get("AUTH0_AUDIENCE", "").strip() or None,
         catalog=catalog,
         checker_is_service=not check_id,
+        max_token_lifetime=max_token_lifetime(args.max_token_lifetime, os.environ),
     )
     credentials = FixedCredentials(check_id, check_secret) if check_id else service
     findings = run_checks(_management_client(credentials), target)
