@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import re
 
-# An address in a request line, raw or percent-encoded (``buyer%40example.com``); the local part
-# stops at URL punctuation so ``?email=`` and ``&to=`` stay readable.
-_ADDRESS = re.compile(
-    r"(?P<local>(?:[^\s@%=&?/#;,\"<>]|%(?!40)[0-9A-Fa-f]{2})+)"  # raw characters or %XX escapes other than @
-    r"(?P<at>@|%40)"
-    r"(?P<domain>[^\s&?/#;,\"<>]+)"
-)
+# A request line splits into words at URL punctuation, so ``?email=`` and ``&to=`` stay readable. Each word
+# is matched once (no backtracking across a 64 KiB request line) and masked when it holds an ``@``.
+_WORD = re.compile(r"[^\s&?/#;,\"<>=]+")
+_AT = re.compile(r"@|%40")  # raw, or percent-encoded as in ``buyer%40example.com``
 # Query parameters that carry a credential: a password-change ticket is as good as a password.
 _SECRET_PARAMETER = re.compile(r"(?P<name>[?&](?:ticket|code|refresh_token|token)=)[^&\s#]*", re.IGNORECASE)
 
@@ -22,7 +19,14 @@ _SECRET_PARAMETER = re.compile(r"(?P<name>[?&](?:ticket|code|refresh_token|token
 def mask_line(text: str) -> str:
     """A log line with every e-mail address masked and credential parameters replaced by ``***``."""
     text = _SECRET_PARAMETER.sub(lambda found: found.group("name") + "***", text)
-    return _ADDRESS.sub(lambda found: _masked_local(found["local"]) + found["at"] + found["domain"], text)
+    return _WORD.sub(lambda found: _mask_address(found.group(0)), text)
+
+
+def _mask_address(word: str) -> str:
+    at = _AT.search(word)
+    if at is None or at.start() == 0 or at.end() == len(word):
+        return word
+    return _masked_local(word[: at.start()]) + word[at.start() :]
 
 
 def _masked_local(local: str) -> str:
