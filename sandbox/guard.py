@@ -1,12 +1,13 @@
-"""Rules a request meets before routing, so a web page in a browser cannot drive the sandbox.
+"""Rules a request meets before its handler runs, so a web page in a browser cannot drive the sandbox.
 
 A page on any site can make the browser send "simple" requests to a loopback port (GET, and POST
 with ``text/plain``, form or no body) without asking first, and after DNS rebinding it can read
 the answers too. Two rules shut both doors:
 
-- the ``Host`` header must name the address the sandbox serves (its base URL's ``host:port``, or
-  ``localhost:PORT``, a name browsers always resolve to loopback and that DNS cannot rebind);
-- a Management API or ``/sandbox/`` request that sends (or could send) a body must declare
+- before anything else, the ``Host`` header must name the address the sandbox serves (its base URL's
+  ``host:port``, or ``localhost:PORT``, a name browsers always resolve to loopback and DNS cannot rebind);
+- after routing (so unknown paths stay 404 and wrong methods 405), a Management API or ``/sandbox/``
+  request that sends (or could send) a body must declare
   ``application/json``, which a page can only send after a CORS preflight the sandbox never
   approves for those paths. The Authentication API keeps JSON and form bodies, as Auth0 does.
 """
@@ -20,7 +21,8 @@ from sandbox.errors import ManagementError, OAuthError, SandboxError
 from sandbox.routing import AUTHENTICATION
 from sandbox.wire import Request, media_type
 
-# Methods whose requests carry a body the handlers read (DELETE only on /users/{id}/roles).
+# Methods that always need a JSON declaration; other methods need one only when they carry a body
+# (DELETE /api/v2/users/{id}/roles does).
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 JSON_MEDIA_TYPE = "application/json"
 
