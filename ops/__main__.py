@@ -1,10 +1,12 @@
-"""python -m ops: operator commands. Anything that writes is a dry run unless --apply is given.
+""".venv/bin/python -m ops: operator commands. Anything that writes is a dry run unless --apply is given.
 
-Settings come from the environment, as in the deployed function (AUTH0_DOMAIN, AUTH0_SECRET_ID,
-PING_QUEUE_URL, PING_DEAD_LETTER_QUEUE_URL, COURSES_FILE, AUTH0_AUDIENCE, ...); --stage NAME loads a
-stage's variables from .chalice/config.json first. AWS credentials and region come from the usual
-boto3 sources (AWS_PROFILE, AWS_REGION, ...). Gumroad commands read GUMROAD_ACCESS_TOKEN (an OAuth
-token of your Gumroad application with the view_sales scope). Secrets are never printed.
+Settings come from the deployed stack (--stack NAME: its CloudFormation parameters and outputs give
+AUTH0_DOMAIN, AUTH0_AUDIENCE, AUTH0_SECRET_ID, GUMROAD_SELLER_ID and the queue URLs), from a stage of
+.chalice/config.json (--stage NAME: the packaged settings, e.g. COURSES_FILE; `--stage local` is the
+sandbox), or from the environment, which wins over both. A placeholder value (REPLACE...) is refused.
+AWS credentials and region come from the usual boto3 sources (AWS_PROFILE, AWS_DEFAULT_REGION; AWS_REGION
+is honoured too). Gumroad commands read GUMROAD_ACCESS_TOKEN (an OAuth token of your Gumroad
+application with the view_sales scope). Secrets are never printed unless a command is asked to.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chalicelib.errors import ServiceError
+from ops.errors import NotConfigured
 
 if TYPE_CHECKING:
     from auth0.management import Auth0
@@ -33,18 +36,32 @@ BACKFILL_SALE_SECONDS = 60.0
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.stage:
-        _load_stage(args.stage)
     try:
+        _load_settings(stack=args.stack, stage=args.stage)
         return int(args.run(args))
     except ServiceError as error:
-        print(f"ops: {error.code}: {error.message}", file=sys.stderr)
-        return 2
+        return _refused(error)
+    except Exception as error:
+        from ops.aws import as_service_error
+
+        translated = as_service_error(error)
+        if translated is None:
+            raise
+        return _refused(translated)
+
+
+def _refused(error: ServiceError) -> int:
+    print(f"ops: {error.code}: {error.message}", file=sys.stderr)
+    return 2
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m ops", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog=".venv/bin/python -m ops", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--stack",
+        help="read the deployed stage's settings from this CloudFormation stack, e.g. gumroad-auth0-gate-prod",
     )
     parser.add_argument("--stage", help="load this stage's environment variables from .chalice/config.json")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -134,8 +151,8 @@ def _add_subscribe(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     )
     add.add_argument(
         "--url",
-        required=True,
-        help="the deployed ping URL, e.g. https://ID.execute-api.REGION.amazonaws.com/api/gumroad/ping",
+        help="the deployed ping URL, e.g. https://ID.execute-api.REGION.amazonaws.com/api/gumroad/ping "
+        "(default: the stack's GumroadPingUrl output, GUMROAD_PING_URL)",
     )
     add.add_argument("--resources", help=f"comma-separated resource names (default: {','.join(DEFAULT_RESOURCES)})")
     add.add_argument(
@@ -208,6 +225,8 @@ def _rerun(args: argparse.Namespace) -> int:
     from chalicelib.upstream_policy import Deadline, upstream_scope
     from ops.dead_letters import as_text, rerun
 
+    _needs_auth0()
+
     def fulfil(event: QueuedEvent) -> Outcome:
         with upstream_scope(Deadline.after(60.0)):
             return wiring.get_fulfilment().handle(event, verify_role=True)
@@ -232,6 +251,7 @@ def _gumroad() -> GumroadApi:
 def _ping_secret() -> str:
     from chalicelib import wiring
 
+    _needs_auth0()
     return wiring.get_credentials().get().gumroad_ping_secrets[0]
 
 
@@ -247,7 +267,7 @@ def _subscribe_list(args: argparse.Namespace) -> int:
 def _subscribe_add(args: argparse.Namespace) -> int:
     from ops.subscriptions import add_subscriptions, as_table, endpoint, parse_resources
 
-    url = endpoint(args.url)
+    url = endpoint(args.url or _required("GUMROAD_PING_URL", what="the stack's GumroadPingUrl output; or --url"))
     resources = parse_resources(args.resources, include_sale=args.include_sale)
     api = _gumroad()
     print(as_table(add_subscriptions(api, url=url, secret=_ping_secret(), resources=resources, apply=args.apply)))
@@ -275,6 +295,7 @@ def _backfill(args: argparse.Namespace) -> int:
 
     after = checked_date(args.after, "--after")
     before = checked_date(args.before, "--before")
+    _needs_auth0()
     api = _gumroad()
     settings = wiring.get_purchase_settings()
     catalog = wiring.get_catalog()
@@ -303,13 +324,14 @@ def _check(args: argparse.Namespace) -> int:
     from chalicelib import wiring
     from ops.check import FixedCredentials, Target, as_table, failed, run_checks
 
+    _needs_auth0()
     settings = wiring.get_purchase_settings()
     catalog = wiring.get_catalog()
     service = wiring.get_credentials()
     check_id = os.environ.get("AUTH0_CHECK_CLIENT_ID", "").strip()
     check_secret = os.environ.get("AUTH0_CHECK_CLIENT_SECRET", "").strip()
     if bool(check_id) != bool(check_secret):
-        raise SystemExit("ops: set both AUTH0_CHECK_CLIENT_ID and AUTH0_CHECK_CLIENT_SECRET, or neither")
+        raise NotConfigured("set both AUTH0_CHECK_CLIENT_ID and AUTH0_CHECK_CLIENT_SECRET, or neither")
     target = Target(
         service_client_id=service.get().client_id,
         management_audience=settings.auth0.management_audience,
@@ -339,25 +361,84 @@ def _management_client(credentials: CredentialsSource) -> Auth0:
 
 
 def _url(name: str) -> str:
+    return _required(name, what="the queue's URL, an output of the stack")
+
+
+def _required(name: str, *, what: str) -> str:
     value = os.environ.get(name, "").strip()
     if not value:
-        raise SystemExit(f"ops: set {name} (the queue's URL, from the stack's outputs)")
+        raise NotConfigured(
+            f"{name} ({what}) is not set: pass --stack <your stack name> to read the deployed stack, "
+            f"--stage local for the sandbox, or export {name}"
+        )
     return value
 
 
+def _needs_auth0() -> None:
+    """The Auth0 settings every Auth0 command needs, checked before any call, in one line."""
+    from ops import aws
+
+    _required("AUTH0_DOMAIN", what="the Auth0 tenant")
+    if os.environ.get("AUTH0_SECRET_ID", "").strip():
+        aws.ready()  # the service's secret is read from Secrets Manager
+    elif not os.environ.get("AUTH0_CLIENT_ID", "").strip():
+        _required("AUTH0_SECRET_ID", what="the service's secret in Secrets Manager")
+
+
 def _sqs() -> SQSClient:
-    import boto3
+    from ops import aws
 
-    return boto3.client("sqs")
+    return aws.sqs()
 
 
-def _load_stage(stage: str) -> None:
+# What ops reads from the environment: a placeholder in any of them is refused before a command runs.
+OPS_SETTINGS = (
+    "AUTH0_DOMAIN",
+    "AUTH0_AUDIENCE",
+    "AUTH0_SECRET_ID",
+    "AUTH0_CLIENT_ID",
+    "GUMROAD_SELLER_ID",
+    "COURSES_FILE",
+    "PING_QUEUE_URL",
+    "PING_DEAD_LETTER_QUEUE_URL",
+    "GUMROAD_PING_URL",
+    "AUTH0_CHECK_CLIENT_ID",
+)
+
+
+def _load_settings(*, stack: str | None, stage: str | None) -> None:
+    """The environment, then the stack's settings, then the stage's, each filling what is still unset."""
+    from ops import aws
+    from ops.placeholders import placeholders_in
+
+    aws.honour_aws_region(os.environ)
+    origin: dict[str, str] = {}
+    if stack:
+        from ops.stack import read_stack
+
+        for name, value in read_stack(aws.cloudformation(), stack).settings().items():
+            if name not in os.environ:
+                os.environ[name] = value
+                origin[name] = f"stack {stack}"
+    if stage:
+        for name, value in _stage_variables(stage).items():
+            if name not in os.environ:
+                os.environ[name] = value
+                origin[name] = f".chalice/config.json stage {stage!r}"
+    bad = placeholders_in(os.environ, OPS_SETTINGS)
+    if bad:
+        listed = "; ".join(f"{name}={value} (from {origin.get(name, 'the environment')})" for name, value in bad)
+        raise NotConfigured(
+            f"placeholder settings: {listed}. Use --stack <your stack name> for a deployed stage, or set the real value"
+        )
+
+
+def _stage_variables(stage: str) -> dict[str, str]:
     config = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
     if stage not in config.get("stages", {}):
-        raise SystemExit(f"ops: no stage {stage!r} in .chalice/config.json")
+        raise NotConfigured(f"no stage {stage!r} in .chalice/config.json")
     variables = {**config.get("environment_variables", {}), **config["stages"][stage].get("environment_variables", {})}
-    for name, value in variables.items():
-        os.environ.setdefault(name, str(value))
+    return {name: str(value) for name, value in variables.items()}
 
 
 if __name__ == "__main__":
