@@ -383,6 +383,17 @@ def _needs_auth0() -> None:
         aws.ready()  # the service's secret is read from Secrets Manager
     elif not os.environ.get("AUTH0_CLIENT_ID", "").strip():
         _required("AUTH0_SECRET_ID", what="the service's secret in Secrets Manager")
+    _catalogue_filled_in()
+
+
+def _catalogue_filled_in() -> None:
+    from chalicelib.settings import resolve_courses_file
+    from ops.packaging import catalogue_problems
+
+    path = resolve_courses_file(os.environ, app_dir=ROOT)
+    problems = [line for line in catalogue_problems(path, shown_as=path.name) if "placeholder" in line]
+    if problems:
+        raise NotConfigured("; ".join(problems) + " (fill in the catalogue, README Deploy step 3)")
 
 
 def _sqs() -> SQSClient:

@@ -238,3 +238,17 @@ def test_an_aws_error_answer_is_one_line_naming_the_call(
     assert code == 2
     assert err.startswith("ops: aws_error: AWS refused ReceiveMessage: ")
     assert len(err.splitlines()) == 1
+
+
+def test_the_placeholder_catalogue_is_refused_before_any_call(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    aws_credentials(monkeypatch)
+    monkeypatch.setenv("GUMROAD_ACCESS_TOKEN", "gumroad-oauth-token-for-tests-Xq9")
+    with mock_aws():
+        deploy(REAL)
+
+        code, out, err = run(["--stack", STACK, "--stage", "prod", "backfill"], capsys)
+
+    assert (code, out) == (2, "")
+    assert "course 'serverless-handbook' role_id is a placeholder (rol_REPLACE_WITH_THE_AUTH0_ROLE_ID)" in err
