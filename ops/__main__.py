@@ -82,7 +82,28 @@ def _parser() -> argparse.ArgumentParser:
     _add_subscribe(commands)
     _add_backfill(commands)
     _add_check(commands)
+    _add_seller_commands(commands)
     return parser
+
+
+def _add_seller_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    gumroad = commands.add_parser("gumroad", help="your Gumroad account, as the API token sees it")
+    gumroad_commands = gumroad.add_subparsers(dest="gumroad_command", required=True)
+    whoami = gumroad_commands.add_parser(
+        "whoami",
+        help="print your seller id (GUMROAD_SELLER_ID) from GET /v2/user; compare it with the deployment's",
+    )
+    whoami.set_defaults(run=_gumroad_whoami)
+
+    ping_url = commands.add_parser(
+        "ping-url",
+        help="the ping URL to paste into Gumroad (Settings > Advanced > Ping); the secret is masked unless --reveal",
+    )
+    ping_url.add_argument("--url", help="the deployed ping URL (default: the stack's GumroadPingUrl output)")
+    ping_url.add_argument(
+        "--reveal", action="store_true", help="print the URL with the ping secret in it (it is a password)"
+    )
+    ping_url.set_defaults(run=_ping_url)
 
 
 SUBSCRIBE_DOC = """Gumroad resource subscriptions (API v2 webhooks) pointing at the deployed ping URL.
@@ -251,8 +272,27 @@ def _gumroad() -> GumroadApi:
 def _ping_secret() -> str:
     from chalicelib import wiring
 
-    _needs_auth0()
+    _needs_credentials()
     return wiring.get_credentials().get().gumroad_ping_secrets[0]
+
+
+def _gumroad_whoami(args: argparse.Namespace) -> int:
+    from ops.whoami import report
+
+    code, text = report(_gumroad().user(), configured=os.environ.get("GUMROAD_SELLER_ID", "").strip() or None)
+    print(text)
+    return code
+
+
+def _ping_url(args: argparse.Namespace) -> int:
+    from ops.subscriptions import endpoint, mask, with_secret
+
+    url = endpoint(args.url or _required("GUMROAD_PING_URL", what="the stack's GumroadPingUrl output; or --url"))
+    full = with_secret(url, _ping_secret())
+    print(full if args.reveal else mask(full))
+    if not args.reveal:
+        print("(the secret is masked: add --reveal to print it, e.g. to paste into Gumroad)", file=sys.stderr)
+    return 0
 
 
 def _subscribe_list(args: argparse.Namespace) -> int:
@@ -376,14 +416,18 @@ def _required(name: str, *, what: str) -> str:
 
 def _needs_auth0() -> None:
     """The Auth0 settings every Auth0 command needs, checked before any call, in one line."""
+    _required("AUTH0_DOMAIN", what="the Auth0 tenant")
+    _needs_credentials()
+    _catalogue_filled_in()
+
+
+def _needs_credentials() -> None:
     from ops import aws
 
-    _required("AUTH0_DOMAIN", what="the Auth0 tenant")
     if os.environ.get("AUTH0_SECRET_ID", "").strip():
         aws.ready()  # the service's secret is read from Secrets Manager
     elif not os.environ.get("AUTH0_CLIENT_ID", "").strip():
         _required("AUTH0_SECRET_ID", what="the service's secret in Secrets Manager")
-    _catalogue_filled_in()
 
 
 def _catalogue_filled_in() -> None:

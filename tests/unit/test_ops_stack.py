@@ -252,3 +252,24 @@ def test_the_placeholder_catalogue_is_refused_before_any_call(
 
     assert (code, out) == (2, "")
     assert "course 'serverless-handbook' role_id is a placeholder (rol_REPLACE_WITH_THE_AUTH0_ROLE_ID)" in err
+
+
+def test_ping_url_reads_the_stacks_url_and_the_secret_step_2_generated(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    aws_credentials(monkeypatch)
+    secret = "9f2c4e6a8b0d1f3e5a7c9b1d3f5e7a9c"
+    with mock_aws():
+        created = boto3.client("secretsmanager", region_name="eu-west-1").create_secret(
+            Name="gumroad-auth0-gate/prod",
+            SecretString=json.dumps({"client_id": "m2m", "client_secret": "m2m-secret", "gumroad_ping_secret": secret}),
+        )
+        deploy({**REAL, "Auth0SecretArn": created["ARN"]})
+
+        masked = run(["--stack", STACK, "ping-url"], capsys)
+        revealed = run(["--stack", STACK, "ping-url", "--reveal"], capsys)
+
+    assert masked[0] == 0, masked[2]
+    assert secret not in masked[1] + masked[2]
+    host = "abc123.execute-api.eu-west-1.amazonaws.com"
+    assert revealed == (0, f"https://gumroad:{secret}@{host}/api/gumroad/ping\n", "")
