@@ -331,7 +331,7 @@ def _backfill(args: argparse.Namespace) -> int:
     from chalicelib.fulfilment import Outcome
     from chalicelib.gumroad import SaleEvent
     from chalicelib.upstream_policy import Deadline, upstream_scope
-    from ops.backfill import Progress, checked_date, collect, dry_run_fulfilment, plan, run
+    from ops.backfill import Progress, checked_date, collect, dry_run_fulfilment, estimate, plan, run
 
     after = checked_date(args.after, "--after")
     before = checked_date(args.before, "--before")
@@ -354,7 +354,9 @@ def _backfill(args: argparse.Namespace) -> int:
 
     sales, notes = collect(api, catalog, products=args.product, after=after, before=before, progress=sys.stderr)
     planned = plan(sales, seller_id=settings.seller_id)
-    report = run(planned, fulfil=fulfil, apply=args.apply, progress=Progress(len(planned), stream=sys.stderr))
+    print(estimate(planned, apply=args.apply, rate=settings.management_rate), file=sys.stderr)
+    progress = Progress(len(planned), stream=sys.stderr, apply=args.apply)
+    report = run(planned, fulfil=fulfil, apply=args.apply, progress=progress)
     report.notes[:0] = notes
     print(report.as_text(verbose=args.verbose))
     return 1 if report.failed or report.stopped else 0
