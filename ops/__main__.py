@@ -83,7 +83,31 @@ def _parser() -> argparse.ArgumentParser:
     _add_backfill(commands)
     _add_check(commands)
     _add_seller_commands(commands)
+    _add_explain(commands)
     return parser
+
+
+EXPLAIN_DOC = """Why does this buyer have (or not have) each course? Read-only.
+
+For each catalogue course: whether Auth0 holds the course's role for the buyer, the purchases behind
+it from the buyer's purchase record (app_metadata) with their status and dates, which purchase grants
+access or which refund, dispute or end removed it, and any disagreement between role and record with
+the command that repairs it. One users-by-email lookup and one roles read per course, with the
+service's own M2M application. Exit code 0 when role and record agree everywhere, 1 when a course
+disagrees or no such buyer exists.
+"""
+
+
+def _add_explain(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    explain = commands.add_parser(
+        "explain",
+        help="one buyer's access per course, the purchases behind it, and any disagreement (read-only)",
+        description=EXPLAIN_DOC,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    explain.add_argument("email", help="the buyer's address (as on the Gumroad purchase)")
+    explain.add_argument("--json", action="store_true", help="one JSON document, for scripts")
+    explain.set_defaults(run=_explain)
 
 
 def _add_seller_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -261,6 +285,25 @@ def _rerun(args: argparse.Namespace) -> int:
     )
     print(as_text(report) if report else f"no dead letter for sale {args.sale_id}")
     return 0 if report else 1
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from chalicelib import wiring
+    from chalicelib.upstream_policy import Deadline, upstream_scope
+    from ops.explain import as_json, as_text, explain
+
+    _needs_auth0()
+    with upstream_scope(Deadline.after(BACKFILL_SALE_SECONDS)):
+        answer = explain(wiring.get_directory(), wiring.get_catalog(), args.email, command=_command(args))
+    connection = wiring.get_purchase_settings().connection
+    print(as_json(answer) if args.json else as_text(answer, connection=connection))
+    return 1 if answer.user_id is None or answer.disagreements else 0
+
+
+def _command(args: argparse.Namespace) -> str:
+    """This invocation's prefix, so a printed repair command runs against the same deployment."""
+    chosen = (f" --stack {args.stack}" if args.stack else "") + (f" --stage {args.stage}" if args.stage else "")
+    return f".venv/bin/python -m ops{chosen}"
 
 
 def _gumroad() -> GumroadApi:
