@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Protocol
 
-from chalicelib.catalog import Course, CourseCatalog
+from chalicelib.catalog import Course, CourseCatalog, looks_like_product_id
 from chalicelib.entitlements import CourseRecord, PurchaseState
-from ops.backfill import looks_like_product_id
 
 _USERS_PAGE = "Auth0 Dashboard > User Management > Users"
 
