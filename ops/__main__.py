@@ -1,9 +1,9 @@
 """.venv/bin/python -m ops: operator commands. Anything that writes is a dry run unless --apply is given.
 
 Settings come from the deployed stack (--stack NAME: its CloudFormation parameters and outputs give
-AUTH0_DOMAIN, AUTH0_AUDIENCE, AUTH0_SECRET_ID, GUMROAD_SELLER_ID and the queue URLs), from a stage of
-.chalice/config.json (--stage NAME: the packaged settings, e.g. COURSES_FILE; `--stage local` is the
-sandbox), or from the environment, which wins over both. A placeholder value (REPLACE...) is refused.
+AUTH0_DOMAIN, AUTH0_AUDIENCE, AUTH0_SECRET_ID, GUMROAD_SELLER_ID and the queue URLs, and win), from the
+environment, and from a stage of .chalice/config.json for what is still unset (--stage NAME: the packaged
+settings, e.g. COURSES_FILE; `--stage local` is the sandbox). A placeholder value (REPLACE...) is refused.
 AWS credentials and region come from the usual boto3 sources (AWS_PROFILE, AWS_DEFAULT_REGION; AWS_REGION
 is honoured too). Gumroad commands read GUMROAD_ACCESS_TOKEN (an OAuth token of your Gumroad
 application with the view_sales scope). Secrets are never printed unless a command is asked to.
@@ -507,7 +507,7 @@ OPS_SETTINGS = (
 
 
 def _load_settings(*, stack: str | None, stage: str | None) -> None:
-    """The environment, then the stack's settings, then the stage's, each filling what is still unset."""
+    """The stack's settings (they win: the stack is what is deployed), then the environment, then the stage's."""
     from ops import aws
     from ops.placeholders import placeholders_in
 
@@ -517,9 +517,10 @@ def _load_settings(*, stack: str | None, stage: str | None) -> None:
         from ops.stack import read_stack
 
         for name, value in read_stack(aws.cloudformation(), stack).settings().items():
-            if name not in os.environ:
-                os.environ[name] = value
-                origin[name] = f"stack {stack}"
+            if os.environ.get(name, value) != value:
+                print(f"ops: note: {name} is the stack's, not the one in your environment", file=sys.stderr)
+            os.environ[name] = value
+            origin[name] = f"stack {stack}"
     if stage:
         for name, value in _stage_variables(stage).items():
             if name not in os.environ:

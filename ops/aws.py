@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import MutableMapping
 from typing import TYPE_CHECKING
 
@@ -88,7 +87,3 @@ def as_service_error(error: Exception) -> ServiceError | None:
     if isinstance(error, BotoCoreError):
         return AwsRefused(f"AWS failed: {error}")
     return None
-
-
-def default_region() -> str | None:
-    return os.environ.get("AWS_DEFAULT_REGION") or None

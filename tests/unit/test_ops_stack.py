@@ -273,3 +273,18 @@ def test_ping_url_reads_the_stacks_url_and_the_secret_step_2_generated(
     assert secret not in masked[1] + masked[2]
     host = "abc123.execute-api.eu-west-1.amazonaws.com"
     assert revealed == (0, f"https://gumroad:{secret}@{host}/api/gumroad/ping\n", "")
+
+
+def test_the_stack_wins_over_an_exported_value_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    aws_credentials(monkeypatch)
+    monkeypatch.setenv("AUTH0_DOMAIN", "another-tenant.eu.auth0.com")
+    with mock_aws():
+        deploy(REAL)
+
+        code, _, err = run(["--stack", STACK, "dlq", "show"], capsys)
+
+    assert code == 0
+    assert err == "ops: note: AUTH0_DOMAIN is the stack's, not the one in your environment\n"
+    assert os.environ["AUTH0_DOMAIN"] == "shop.eu.auth0.com"
