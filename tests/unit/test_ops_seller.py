@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,11 +14,13 @@ import responses
 
 from chalicelib import wiring
 from ops.__main__ import main as ops
-from tests.purchase_support import PING_SECRET, SELLER_ID, recorded_body, set_purchase_env
+from tests.purchase_support import PING_SECRET, SELLER_ID, form_body, recorded_body, set_purchase_env
+from tests.unit.test_ping_route import Harness, harness
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gumroad_api"
 USER = "https://api.gumroad.com/v2/user"
 ACCESS_TOKEN = "gumroad-oauth-token-for-tests-Xq9"
+__all__ = ["harness"]  # the ping route's fixture
 PING_URL = "https://abc123.execute-api.eu-west-1.amazonaws.com/api/gumroad/ping"
 
 
@@ -129,3 +132,16 @@ def test_ping_url_without_a_url_says_where_it_comes_from(
     captured = capsys.readouterr()
     assert "GUMROAD_PING_URL (the stack's GumroadPingUrl output; or --url) is not set" in captured.err
     assert PING_SECRET not in captured.out + captured.err
+
+
+def test_a_ping_refused_for_its_seller_logs_the_seller_id_it_carried(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The other way to learn the seller id: the 403's log line (only after the ping secret matched).
+    with caplog.at_level(logging.INFO, logger="gumroad_auth0"):
+        response = harness.ping(form_body("sale", seller_id="TheRealSellerId0000000=="))
+
+    [line] = [json.loads(r.getMessage()) for r in caplog.records if r.name == "gumroad_auth0.ping"]
+    assert response.status_code == 403
+    assert line["status"] == 403
+    assert line["seller_id"] == "TheRealSellerId0000000=="
