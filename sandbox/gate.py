@@ -18,6 +18,7 @@ from sandbox.errors import (
     too_many_requests,
 )
 from sandbox.faults import Fault, FaultPlan
+from sandbox.guard import RequestGuard
 from sandbox.ratelimit import RateLimiter
 from sandbox.routing import AUTHENTICATION, MANAGEMENT, SANDBOX, Route, Router, family_of
 from sandbox.stats import Stats
@@ -40,7 +41,9 @@ class SandboxApp:
         faults: FaultPlan,
         stats: Stats,
         stopping: threading.Event,
+        guard: RequestGuard,
     ) -> None:
+        self._guard = guard
         self._router = router
         self._issuer = issuer
         self._management_audience = management_audience
@@ -51,9 +54,13 @@ class SandboxApp:
 
     def handle(self, request: Request) -> Response:
         family = family_of(request.path)
+        refusal = self._guard.host_refusal(request, family)
+        if refusal is not None:
+            return error_response(refusal)  # before counting: a request for another site is not the tenant's
         headers: dict[str, str] = {}
         try:
             route, params = self._route(family, request)
+            self._guard.require_json(request, family)
             if family == MANAGEMENT:
                 headers = self._take_rate_limit_token()
             self._inject_fault(family, request, headers)
