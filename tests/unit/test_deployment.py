@@ -134,6 +134,7 @@ def test_the_reconciliation_runs_on_the_configured_schedule_into_the_ping_queue(
     variables = function["Environment"]["Variables"]
 
     assert function["Events"]["ReconcileEvent"]["Properties"]["Schedule"] == {"Ref": "ReconcileSchedule"}
+    assert function["EventInvokeConfig"] == {"MaximumRetryAttempts": 0}, "the next scheduled run is the retry"
     assert variables["PING_QUEUE_URL"] == {"Ref": "PingQueue"}
     assert variables["RECONCILE_WATERMARK_PARAMETER"] == {"Ref": "ReconcileWatermark"}
     assert variables["GUMROAD_PING_URL"] == TEMPLATE["Outputs"]["GumroadPingUrl"]["Value"]
