@@ -101,6 +101,7 @@ class PingWorker:
             line.buyer = mask_email(event.email)
             line.subscription_id = event.subscription_id
             line.sale_id = getattr(event, "sale_id", None)
+            line.origin = event.origin if event.origin == RECONCILIATION_ORIGIN else None
             with upstream_scope(Deadline.after(self._deadline_seconds)) as stats:
                 try:
                     outcome = self._fulfil(event, verify_role=record.receive_count > 1 or record.redriven)

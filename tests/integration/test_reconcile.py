@@ -189,6 +189,7 @@ def test_a_second_run_changes_nothing(
     assert emitted(caplog, metrics.RECONCILIATION_ALREADY_RIGHT) == len(outcomes) <= 2
     processed = [json.loads(r.getMessage()) for r in caplog.records if r.name == "gumroad_auth0.ping"]
     assert [line["auth0_calls"] for line in processed] == [1] * len(outcomes), "one lookup each, no write"
+    assert {line["origin"] for line in processed} <= {"reconciliation"}
 
 
 def test_a_missing_resource_subscription_is_logged_and_measured_for_the_alarm(
