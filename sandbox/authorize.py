@@ -316,9 +316,10 @@ class BrowserApi:
 
 def url_allowed(allowed: tuple[str, ...], url: str) -> bool:
     """Exact match, except that ``https://app`` and ``https://app/`` are the same URL."""
-    if not url:
+    try:
+        return bool(url) and _normalised(url) in {_normalised(entry) for entry in allowed}
+    except ValueError:  # not even a URL ("http://[::1")
         return False
-    return _normalised(url) in {_normalised(entry) for entry in allowed}
 
 
 def deliver(redirect_uri: str, response_mode: str, result: Mapping[str, Any], state: str | None) -> Response:
