@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import string
@@ -19,6 +18,7 @@ from auth0.management.core.request_options import RequestOptions
 
 from chalicelib.auth0_token import ManagementToken
 from chalicelib.errors import UpstreamError, UpstreamRejected, UpstreamUnavailable
+from chalicelib.logs import log_event
 from chalicelib.upstream_policy import (
     RateLimitPacer,
     RetryPolicy,
@@ -204,15 +204,7 @@ class Auth0Directory:
                     raise self._permanent(operation, status, exc.body, missing_means_rejected) from None
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 wait = self._policy.backoff(attempt)
-                log.warning(
-                    json.dumps(
-                        {
-                            "message": "Auth0 request failed",
-                            "operation": operation,
-                            "error": type(exc).__name__,
-                        }
-                    )
-                )
+                log_event(log, logging.WARNING, "auth0_request_failed", operation=operation, error=type(exc).__name__)
             except ParsingError:
                 raise UpstreamUnavailable(f"Auth0 answered {operation} with an unexpected body") from None
             attempt += 1
@@ -231,15 +223,8 @@ class Auth0Directory:
     @staticmethod
     def _permanent(operation: str, status: int, body: Any, missing_means_rejected: str | None) -> UpstreamError:
         error_code = body.get("errorCode") if isinstance(body, dict) else None
-        log.error(
-            json.dumps(
-                {
-                    "message": "Auth0 refused a request",
-                    "operation": operation,
-                    "status": status,
-                    "errorCode": error_code,
-                }
-            )
+        log_event(
+            log, logging.ERROR, "auth0_request_refused", operation=operation, status=status, error_code=error_code
         )
         if status == 404 and missing_means_rejected:
             return UpstreamRejected(missing_means_rejected)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any, Protocol
 
-from chalicelib.catalog import CourseCatalog
+from chalicelib.catalog import CourseCatalog, looks_like_product_id
 from chalicelib.errors import ConfigurationError, MalformedPing, ServiceError
 from chalicelib.fulfilment import ALREADY_DONE, IGNORED, PROCESSED, Directory, Fulfilment, Outcome
 from chalicelib.gumroad import SaleEvent, event_from_fields
@@ -22,7 +22,6 @@ FAILED = "failed"
 STATUSES = (GRANTED, HAD_ACCESS, SKIPPED, FAILED)
 
 # ObfuscateIds.encrypt: 16 bytes in URL-safe base64, the form of every Gumroad product_id.
-_PRODUCT_ID = re.compile(r"^[A-Za-z0-9_-]{22}==$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A run whose every call fails (credentials revoked, a scope missing) stops instead of hammering Auth0.
 MAX_CONSECUTIVE_FAILURES = 10
@@ -34,10 +33,6 @@ class SalesSource(Protocol):
     def sales_pages(
         self, *, product_id: str, after: str | None = None, before: str | None = None
     ) -> Iterable[list[dict[str, Any]]]: ...
-
-
-def looks_like_product_id(key: str) -> bool:
-    return bool(_PRODUCT_ID.match(key))
 
 
 def checked_date(value: str | None, option: str) -> str | None:
@@ -273,6 +268,8 @@ def _one(item: Planned, fulfil: Fulfil) -> SaleResult:
         event = event_from_fields(sale_fields(sale))
         if not isinstance(event, SaleEvent):
             return SaleResult(FAILED, sale_id, buyer, None, "not a sale")
+        if event.email_problem is not None:
+            return SaleResult(FAILED, sale_id, buyer, None, f"unusable buyer address ({event.email_problem})")
         outcome = fulfil(event)
     except MalformedPing as error:
         return SaleResult(FAILED, sale_id, buyer, None, f"unreadable sale: {error.message}")
