@@ -193,7 +193,8 @@ class BrowserApi:
         a client that sends no ``Origin`` (a script, a test) is not a browser page and may post.
         """
         origin = request.header("origin")
-        return origin is None or origin == self._site.base_url
+        port = urlsplit(self._site.base_url).port
+        return origin is None or origin in (self._site.base_url, f"http://localhost:{port}")
 
     def _login_form(
         self,
