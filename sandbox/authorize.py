@@ -38,6 +38,8 @@ _WRONG_PASSWORD = "Wrong email or password."  # noqa: S105 - Auth0's message
 
 
 class BrowserApi:
+    """The pages and redirects of Auth0's browser flows; ``sign_in_url`` is where a new password leads."""
+
     def __init__(
         self, *, tenant: Tenant, site: Site, issuer: TokenIssuer, clients: Mapping[str, Client], sign_in_url: str
     ) -> None:

@@ -302,3 +302,14 @@ def test_the_end_session_endpoint_knows_the_client_from_the_id_token_hint(server
         timeout=TIMEOUT,
     )
     assert (refused.status_code, "Location" in refused.headers) == (400, False)
+
+
+def test_the_state_view_counts_sessions_and_refresh_families_and_reset_forgets_them(server: SandboxServer) -> None:
+    seed_buyer(server)
+    signed_in(server)
+    signed_in(server)
+    state = requests.get(f"{server.base_url}/sandbox/state", timeout=TIMEOUT).json()
+    assert state["sign_ins"] == {"sessions": 2, "refresh_token_families": 2}
+    assert requests.post(f"{server.base_url}/sandbox/reset", json={}, timeout=TIMEOUT).status_code == 204
+    after = requests.get(f"{server.base_url}/sandbox/state", timeout=TIMEOUT).json()
+    assert after["sign_ins"] == {"sessions": 0, "refresh_token_families": 0}
