@@ -95,8 +95,9 @@ class SandboxServer:
         The single-page application's origins (``http://127.0.0.1:3000``): its allowed callback,
         logout and web-origin (CORS) URLs.
     access_token_lifetime
-        Seconds a person's access token lives (code, refresh and password-realm grants);
-        None: ``token_lifetime_seconds``, as for M2M tokens.
+        Seconds a person's access token for the API lives (code, refresh and password-realm grants,
+        ``/sandbox/token``, ``user_token``; the API's ``token_lifetime`` in the Management API);
+        None: ``token_lifetime_seconds``, which M2M tokens keep.
     check_client_id, check_client_secret
         The operator application ``python -m ops check`` runs as (read:client_grants, read:resource_servers,
         read:roles), so the M2M application's grant stays exactly what the service needs.
@@ -252,7 +253,11 @@ class SandboxServer:
             tenant=self.tenant, site=site, issuer=issuer, clients=self.clients, sign_in_url=self.spa.web_origins[0]
         )
         configuration = ConfigurationApi(
-            tenant=self.tenant, site=site, grants=self.grants, token_lifetime=self.token_lifetime_seconds
+            tenant=self.tenant,
+            site=site,
+            grants=self.grants,
+            token_lifetime=self.token_lifetime_seconds,
+            api_token_lifetime=self.access_token_lifetime,
         )
         dev = DevApi(
             tenant=self.tenant,
@@ -262,7 +267,7 @@ class SandboxServer:
             faults=self.faults,
             stats=self.stats,
             login_client_id=self.login_client_id,
-            token_lifetime=self.token_lifetime_seconds,
+            token_lifetime=self.access_token_lifetime,  # /sandbox/token issues people's tokens
         )
         return SandboxApp(
             router=Router(
@@ -351,7 +356,7 @@ class SandboxServer:
             user,
             client_id=self.login_client_id,
             scope=scope,
-            lifetime=self.token_lifetime_seconds,
+            lifetime=self.access_token_lifetime,
         )
         return token
 
