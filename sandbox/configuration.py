@@ -71,11 +71,21 @@ class ManagementGrants:
 class ConfigurationApi:
     """``/api/v2``: client grants, resource servers (the API), roles and their permissions."""
 
-    def __init__(self, *, tenant: Tenant, site: Site, grants: ManagementGrants, token_lifetime: int) -> None:
+    def __init__(
+        self,
+        *,
+        tenant: Tenant,
+        site: Site,
+        grants: ManagementGrants,
+        token_lifetime: int,
+        api_token_lifetime: int | None = None,
+    ) -> None:
         self._tenant = tenant
         self._site = site
         self._grants = grants
         self._lifetime = token_lifetime
+        # The course API's tokens are people's tokens (serve --access-token-lifetime); M2M keeps token_lifetime.
+        self._api_lifetime = token_lifetime if api_token_lifetime is None else api_token_lifetime
 
     def routes(self) -> list[Route]:
         return [
@@ -152,10 +162,10 @@ class ConfigurationApi:
             "identifier": self._site.api_audience,
             "scopes": [{"value": value, "description": description} for value, description in scopes.items()],
             "signing_alg": "RS256",
-            "allow_offline_access": False,
+            "allow_offline_access": True,  # the SPA gets rotating refresh tokens for it
             "skip_consent_for_verifiable_first_party_clients": True,
-            "token_lifetime": self._lifetime,
-            "token_lifetime_for_web": self._lifetime,
+            "token_lifetime": self._api_lifetime,
+            "token_lifetime_for_web": self._api_lifetime,
             "enforce_policies": True,
             "token_dialect": "access_token_authz",
         }

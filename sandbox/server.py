@@ -8,6 +8,7 @@ import socket
 import socketserver
 import sys
 import threading
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -15,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sandbox.authentication import AuthenticationApi
+from sandbox.authorize import BrowserApi
 from sandbox.catalogue import load_roles
 from sandbox.config import (
     CLIENT_CREDENTIALS_GRANT,
@@ -26,14 +28,17 @@ from sandbox.config import (
     DEFAULT_LOGIN_CLIENT_SECRET,
     DEFAULT_M2M_CLIENT_ID,
     DEFAULT_M2M_CLIENT_SECRET,
+    DEFAULT_SPA_ORIGIN,
     M2M_SCOPES,
     MAX_FAILED_LOGINS,
     PASSWORD_GRANT,
+    SPA_CLIENT_ID,
     TOKEN_LIFETIME_SECONDS,
     Client,
     Site,
     base_url_for,
     is_loopback_host,
+    spa_client,
 )
 from sandbox.configuration import (
     CHECK_SCOPES,
@@ -42,6 +47,7 @@ from sandbox.configuration import (
     ConfigurationApi,
     ManagementGrants,
 )
+from sandbox.cors import CorsPolicy
 from sandbox.devtools import DevApi
 from sandbox.errors import ManagementError, phrase
 from sandbox.faults import FaultPlan
@@ -85,6 +91,13 @@ class SandboxServer:
         The M2M application (``client_credentials`` for the Management API).
     login_client_id, login_client_secret
         The application allowed the password-realm grant.
+    spa_origins
+        The single-page application's origins (``http://127.0.0.1:3000``): its allowed callback,
+        logout and web-origin (CORS) URLs.
+    access_token_lifetime
+        Seconds a person's access token for the API lives (code, refresh and password-realm grants,
+        ``/sandbox/token``, ``user_token``; the API's ``token_lifetime`` in the Management API);
+        None: ``token_lifetime_seconds``, which M2M tokens keep.
     check_client_id, check_client_secret
         The operator application ``python -m ops check`` runs as (read:client_grants, read:resource_servers,
         read:roles), so the M2M application's grant stays exactly what the service needs.
@@ -111,18 +124,24 @@ class SandboxServer:
         connection: str = DEFAULT_CONNECTION,
         max_failed_logins: int = MAX_FAILED_LOGINS,
         token_lifetime_seconds: int = TOKEN_LIFETIME_SECONDS,
+        spa_origins: Sequence[str] = (DEFAULT_SPA_ORIGIN,),
+        access_token_lifetime: int | None = None,
         quiet: bool = True,
     ) -> None:
         if not is_loopback_host(host):
             raise ValueError(f"the sandbox serves loopback hosts only, not {host!r}")
-        if len({client_id, login_client_id, check_client_id}) < 3:
-            raise ValueError("the M2M, login and check clients need different ids")
+        if len({client_id, login_client_id, check_client_id, SPA_CLIENT_ID}) < 4:
+            raise ValueError("the M2M, login, check and SPA clients need different ids")
         self.host = host
         self._requested_port = port
         self.api_audience = audience
         self.client_id = client_id
         self.login_client_id = login_client_id
         self.token_lifetime_seconds = token_lifetime_seconds
+        if access_token_lifetime is not None and access_token_lifetime <= 0:
+            raise ValueError("the access token lifetime is a positive number of seconds")
+        self.access_token_lifetime = access_token_lifetime or token_lifetime_seconds
+        self.spa = spa_client(spa_origins)
         self.quiet = quiet
         roles = load_roles(catalogue) if catalogue is not None else []
         self._state_path = None if state_path is None else Path(state_path)
@@ -145,6 +164,7 @@ class SandboxServer:
         self.clients = {
             client_id: Client(client_id, client_secret, (CLIENT_CREDENTIALS_GRANT,)),
             login_client_id: Client(login_client_id, login_client_secret, (PASSWORD_GRANT,)),
+            self.spa.client_id: self.spa,
             check_client_id: Client(check_client_id, check_client_secret, (CLIENT_CREDENTIALS_GRANT,)),
         }
         self.check_client_id = check_client_id
@@ -226,10 +246,18 @@ class SandboxServer:
             issuer=issuer,
             clients=self.clients,
             token_lifetime=self.token_lifetime_seconds,
+            user_token_lifetime=self.access_token_lifetime,
             grants=self.grants,
         )
+        browser = BrowserApi(
+            tenant=self.tenant, site=site, issuer=issuer, clients=self.clients, sign_in_url=self.spa.web_origins[0]
+        )
         configuration = ConfigurationApi(
-            tenant=self.tenant, site=site, grants=self.grants, token_lifetime=self.token_lifetime_seconds
+            tenant=self.tenant,
+            site=site,
+            grants=self.grants,
+            token_lifetime=self.token_lifetime_seconds,
+            api_token_lifetime=self.access_token_lifetime,
         )
         dev = DevApi(
             tenant=self.tenant,
@@ -239,16 +267,25 @@ class SandboxServer:
             faults=self.faults,
             stats=self.stats,
             login_client_id=self.login_client_id,
-            token_lifetime=self.token_lifetime_seconds,
+            token_lifetime=self.access_token_lifetime,  # /sandbox/token issues people's tokens
         )
         return SandboxApp(
-            router=Router([*management.routes(), *configuration.routes(), *authentication.routes(), *dev.routes()]),
+            router=Router(
+                [
+                    *management.routes(),
+                    *configuration.routes(),
+                    *authentication.routes(),
+                    *browser.routes(),
+                    *dev.routes(),
+                ]
+            ),
             issuer=issuer,
             management_audience=site.management_audience,
             limiter=self.limiter,
             faults=self.faults,
             stats=self.stats,
             stopping=self._stopping,
+            cors=CorsPolicy(origin for client in self.clients.values() for origin in client.web_origins),
             guard=RequestGuard(served_hosts(site.base_url)),
         )
 
@@ -319,7 +356,7 @@ class SandboxServer:
             user,
             client_id=self.login_client_id,
             scope=scope,
-            lifetime=self.token_lifetime_seconds,
+            lifetime=self.access_token_lifetime,
         )
         return token
 
@@ -359,6 +396,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def do_OPTIONS(self) -> None:  # a browser's CORS preflight
         self._dispatch()
 
     def _dispatch(self) -> None:
