@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.errors import ConfigurationError, UpstreamUnavailable
+from chalicelib.logs import log_event
 from chalicelib.settings import EnvironmentCredentials
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ class ServiceCredentials:
     """The current ping secret first; a previous one is accepted while a rotation is under way."""
     login_client_secret: str | None = None
     """Secret of the application ``POST /login`` uses, when that route is enabled."""
+    gumroad_access_token: str | None = None
+    """An OAuth token of the seller's Gumroad application (``view_sales``), for the scheduled reconciliation."""
 
     def __repr__(self) -> str:
         return f"ServiceCredentials(client_id={self.client_id!r}, secrets=<redacted>)"
@@ -111,7 +114,7 @@ class SecretsManagerCredentials:
             except UpstreamUnavailable:
                 if self._value is None:
                     raise
-                log.warning(json.dumps({"message": "secret refresh failed; keeping the last good value"}))
+                log_event(log, logging.WARNING, "secret_refresh_failed", kept_last_good=True)
                 # Try again in a little while, not on every ping: that would prolong the throttling.
                 self._fetched_at = now - self._ttl + min(self._ttl, RETRY_AFTER_FAILED_REFRESH_SECONDS)
                 return self._value
@@ -137,7 +140,7 @@ class SecretsManagerCredentials:
             code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
             if code in _TRANSIENT_AWS_CODES:
                 raise UpstreamUnavailable(f"Secrets Manager is unavailable ({code})") from None
-            log.error(json.dumps({"message": "cannot read the secret AUTH0_SECRET_ID names", "aws_error": code}))
+            log_event(log, logging.ERROR, "secret_unreadable", variable="AUTH0_SECRET_ID", aws_error=code)
             raise ConfigurationError(f"the secret named by AUTH0_SECRET_ID cannot be read ({code})") from None
         except BotoCoreError as exc:
             raise UpstreamUnavailable(f"Secrets Manager is unreachable ({type(exc).__name__})") from None
@@ -148,19 +151,19 @@ def parse_secret(secret_string: Any) -> ServiceCredentials:
     """Validate the secret's JSON; messages name the keys, never the values."""
     problem = "the secret named by AUTH0_SECRET_ID must be a JSON object with " + ", ".join(_REQUIRED)
     if not isinstance(secret_string, str):
-        log.error(json.dumps({"message": "secret has no SecretString (binary secrets are not supported)"}))
+        log_event(log, logging.ERROR, "secret_invalid", problem="no SecretString (binary secrets are not supported)")
         raise ConfigurationError(problem)
     try:
         document = json.loads(secret_string)
     except json.JSONDecodeError:
-        log.error(json.dumps({"message": "secret is not valid JSON"}))
+        log_event(log, logging.ERROR, "secret_invalid", problem="not valid JSON")
         raise ConfigurationError(problem) from None
     if not isinstance(document, dict):
-        log.error(json.dumps({"message": "secret is JSON but not an object"}))
+        log_event(log, logging.ERROR, "secret_invalid", problem="JSON but not an object")
         raise ConfigurationError(problem)
     missing = [key for key in _REQUIRED if not isinstance(document.get(key), str) or not document[key].strip()]
     if missing:
-        log.error(json.dumps({"message": "secret is missing keys", "missing": missing}))
+        log_event(log, logging.ERROR, "secret_invalid", problem="missing keys", missing=missing)
         raise ConfigurationError(f"the secret named by AUTH0_SECRET_ID lacks {', '.join(missing)}")
     secrets = [document["gumroad_ping_secret"].strip()]
     previous = document.get("gumroad_ping_secret_previous")
@@ -168,8 +171,14 @@ def parse_secret(secret_string: Any) -> ServiceCredentials:
         secrets.append(previous.strip())
     login_secret = document.get("login_client_secret")
     return ServiceCredentials(
+        gumroad_access_token=_optional_key(document, "gumroad_access_token"),
         client_id=document["client_id"].strip(),
         client_secret=document["client_secret"].strip(),
         gumroad_ping_secrets=tuple(secrets),
         login_client_secret=login_secret.strip() if isinstance(login_secret, str) and login_secret.strip() else None,
     )
+
+
+def _optional_key(document: dict[str, Any], key: str) -> str | None:
+    value = document.get(key)
+    return value.strip() if isinstance(value, str) and value.strip() else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,7 +10,9 @@ from typing import Any, Protocol
 from chalicelib.catalog import Course, CourseCatalog
 from chalicelib.entitlements import CourseRecord, PurchaseState, record_key
 from chalicelib.errors import ServiceError
-from chalicelib.gumroad import PingEvent, SaleEvent, SubscriptionEvent, UnhandledEvent
+from chalicelib.gumroad import RECONCILIATION_ORIGIN, PingEvent, SaleEvent, SubscriptionEvent, UnhandledEvent
+from chalicelib.logs import log_event
+from chalicelib.ping_log import mask_email
 
 log = logging.getLogger("gumroad_auth0.fulfilment")
 
@@ -123,7 +124,7 @@ def triage(event: PingEvent, *, catalog: CourseCatalog, provision_test_purchases
     if isinstance(event, UnhandledEvent):
         return Outcome(IGNORED, event.event_name, reason="unhandled_event")
     name = event.event_name
-    course = catalog.match_product(event.product.in_match_order())
+    course = catalog.match_product(event.product.product_id, event.product.other_keys)
     if isinstance(event, SubscriptionEvent):
         if course is None:
             return Outcome(IGNORED, name, reason="unknown_product")
@@ -131,16 +132,15 @@ def triage(event: PingEvent, *, catalog: CourseCatalog, provision_test_purchases
             # A cancellation takes effect at cancelled_at (often weeks away); Gumroad sends
             # subscription_ended when access really ends.
             return Outcome(IGNORED, name, reason="no_access_change", course=course.slug)
-        return Work(event, course)
+        return _unusable_address(event, course) or Work(event, course)
     if event.shadowed_keys:
-        log.warning(
-            json.dumps(
-                {
-                    "message": "sale needs review: a custom field replaces a field the service relies on",
-                    "sale_id": event.sale_id,
-                    "shadowed": list(event.shadowed_keys),
-                }
-            )
+        log_event(
+            log,
+            logging.WARNING,
+            "sale_needs_review",
+            problem="a custom field replaces a field the service relies on",
+            sale_id=event.sale_id,
+            shadowed=list(event.shadowed_keys),
         )
         return Outcome(IGNORED, name, reason="custom_field_shadows_" + "_".join(event.shadowed_keys))
     if event.test and event.resource_name is None:
@@ -151,7 +151,26 @@ def triage(event: PingEvent, *, catalog: CourseCatalog, provision_test_purchases
         return Outcome(IGNORED, name, reason="unknown_product")
     if event.resource_name == "refund" and not event.refunded:
         return Outcome(IGNORED, name, reason="partial_refund", course=course.slug)
-    return Work(event, course)
+    return _unusable_address(event, course) or Work(event, course)
+
+
+def _unusable_address(event: SaleEvent | SubscriptionEvent, course: Course) -> Outcome | None:
+    """An address Auth0 can never hold: answered 200 (a retry would fail the same way) and logged for review."""
+    if event.email_problem is None:
+        return None
+    log_event(
+        log,
+        logging.WARNING,
+        "purchase_needs_review",
+        problem="the buyer's address cannot be an Auth0 user",
+        reason=event.email_problem,
+        event_name=event.event_name,
+        sale_id=getattr(event, "sale_id", None),
+        subscription_id=event.subscription_id,
+        course=course.slug,
+        buyer=mask_email(event.email),
+    )
+    return Outcome(IGNORED, event.event_name, reason="unusable_buyer_email", course=course.slug)
 
 
 class Fulfilment:
@@ -208,9 +227,13 @@ class Fulfilment:
             refunded=event.refunded,
             disputed=event.disputed or event.resource_name in ("dispute", "dispute_won"),
             dispute_won=event.dispute_won or event.resource_name == "dispute_won",
+            gift=event.gift,
         )
         buyer = self._directory.find_buyer(event.email)
         if buyer is None:
+            if not observed.active and event.origin == RECONCILIATION_ORIGIN:
+                # Read from the Sales API, not raced by its sale: a buyer Auth0 does not know has no access to remove.
+                return Outcome(IGNORED, event.event_name, reason="unknown_buyer", course=course.slug)
             if not observed.active:
                 # A refund or dispute overtook its sale: say "retry later" so that Gumroad
                 # redelivers it once the sale has made the buyer.
@@ -224,6 +247,11 @@ class Fulfilment:
             return Outcome(IGNORED, event.event_name, reason="unknown_buyer", course=course.slug)
         record = CourseRecord.from_app_metadata(buyer.app_metadata, slug=course.slug, role_id=course.role_id)
         known = record.find(sale_id=None, subscription_id=event.subscription_id, purchase_ids=event.purchase_ids)
+        settled = known is not None and known.ended and not record.grants_access and record.role_assigned is False
+        if event.origin == RECONCILIATION_ORIGIN and settled:
+            # The Sales API says "ended by now", not when: an end already recorded is the same end, and
+            # moving its date forward on every run would rewrite the record for nothing.
+            return Outcome(ALREADY_DONE, event.event_name, course=course.slug)
         observed = PurchaseState(
             purchase_id=known.purchase_id if known else event.subscription_id,
             sale_id=known.sale_id if known else None,
@@ -301,7 +329,7 @@ class Fulfilment:
         try:
             self._directory.save_record(buyer.user_id, record_key(record.slug), record.with_role(False).to_json())
         except ServiceError:
-            log.warning(json.dumps({"message": "could not correct the record after a failed role assignment"}))
+            log_event(log, logging.WARNING, "record_correction_failed")
 
     def _welcome(self, email: str) -> str | None:
         if self._onboarding is None:

@@ -20,6 +20,7 @@ from sandbox.config import (
     DEFAULT_M2M_CLIENT_ID,
     DEFAULT_M2M_CLIENT_SECRET,
     DEFAULT_PORT,
+    DEFAULT_SPA_ORIGIN,
     DEFAULT_STATE_PATH,
     TOKEN_LIFETIME_SECONDS,
     Site,
@@ -29,6 +30,7 @@ from sandbox.config import (
 from sandbox.grants import DEFAULT_USER_SCOPE, user_access_token
 from sandbox.server import SandboxServer
 from sandbox.state import StateFile, StateFileError
+from sandbox.statelock import StateFileInUse, StateLock
 from sandbox.tenant import Tenant
 from sandbox.tokens import TokenIssuer
 
@@ -41,6 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "token":
             return _token(args)
         return _reset(args)
+    except StateFileInUse as exc:
+        print(f"sandbox: {exc}: stop that one first, or give this one its own --state", file=sys.stderr)
+        return 2
     except (CatalogueError, StateFileError, ValueError) as exc:
         print(f"sandbox: {exc}", file=sys.stderr)
         return 2
@@ -63,6 +68,20 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--login-client-id", default=DEFAULT_LOGIN_CLIENT_ID)
     serve.add_argument("--login-client-secret", default=DEFAULT_LOGIN_CLIENT_SECRET)
     serve.add_argument("--connection", default=DEFAULT_CONNECTION)
+    serve.add_argument(
+        "--spa-origin",
+        action="append",
+        dest="spa_origins",
+        metavar="URL",
+        help=f"the SPA's origin: callback, logout and CORS URL (repeatable; default {DEFAULT_SPA_ORIGIN})",
+    )
+    serve.add_argument(
+        "--access-token-lifetime",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help=f"people's access tokens (default {TOKEN_LIFETIME_SECONDS}, as M2M tokens, which keep it)",
+    )
     serve.add_argument("--quiet", action="store_true", help="no line per request on stderr")
 
     token = commands.add_parser("token", help="print an access token for a sandbox user")
@@ -99,6 +118,8 @@ def _serve(args: argparse.Namespace) -> int:
         login_client_id=args.login_client_id,
         login_client_secret=args.login_client_secret,
         connection=args.connection,
+        spa_origins=args.spa_origins or (DEFAULT_SPA_ORIGIN,),
+        access_token_lifetime=args.access_token_lifetime,
         quiet=args.quiet,
     )
     try:
@@ -116,7 +137,9 @@ def _serve(args: argparse.Namespace) -> int:
     print(
         f"Auth0 sandbox on {server.base_url}  (issuer {server.issuer}, audience {server.api_audience})\n"
         f"  state {args.state}, {len(server.tenant.roles)} roles, {len(server.tenant.users)} users, "
-        f"rate limit {'off' if limit is None else f'{limit[0]:g}/s burst {limit[1]}'}\n"
+        f"rate limit {'off' if limit is None else f'{limit[0]:g}/s burst {limit[1]}'}, "
+        f"user access tokens {server.access_token_lifetime} s\n"
+        f"  SPA client {server.spa.client_id} for {', '.join(server.spa.web_origins)}\n"
         f"  dev views: {server.base_url}/sandbox/state  (Ctrl-C stops)",
         flush=True,
     )
@@ -157,6 +180,33 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _reset(args: argparse.Namespace) -> int:
+    try:
+        lock = StateLock.acquire(args.state)
+    except StateFileInUse as busy:
+        # The running sandbox keeps its tenant in memory and would write it all back: reset that one.
+        print(
+            f"sandbox: not reset: {busy}. Reset the running sandbox with `curl -X POST -H "
+            f"'Content-Type: application/json' {_served_base_url(args.state)}/sandbox/reset`, or stop it first",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        return _reset_file(args)
+    finally:
+        lock.release()
+
+
+def _served_base_url(state: Path) -> str:
+    try:
+        document = StateFile(state).load() or {}
+    except StateFileError:
+        document = {}
+    served = document.get("served_at")
+    base_url = served.get("base_url") if isinstance(served, dict) else None
+    return base_url if isinstance(base_url, str) else base_url_for(DEFAULT_HOST, DEFAULT_PORT)
+
+
+def _reset_file(args: argparse.Namespace) -> int:
     store = StateFile(args.state)
     try:
         tenant = Tenant(store=store, connection=DEFAULT_CONNECTION)

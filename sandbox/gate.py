@@ -7,6 +7,7 @@ import threading
 import time
 from dataclasses import replace
 
+from sandbox.cors import CorsPolicy
 from sandbox.errors import (
     OAuthError,
     SandboxError,
@@ -18,6 +19,7 @@ from sandbox.errors import (
     too_many_requests,
 )
 from sandbox.faults import Fault, FaultPlan
+from sandbox.guard import RequestGuard
 from sandbox.ratelimit import RateLimiter
 from sandbox.routing import AUTHENTICATION, MANAGEMENT, SANDBOX, Route, Router, family_of
 from sandbox.stats import Stats
@@ -40,7 +42,11 @@ class SandboxApp:
         faults: FaultPlan,
         stats: Stats,
         stopping: threading.Event,
+        guard: RequestGuard,
+        cors: CorsPolicy | None = None,
     ) -> None:
+        self._guard = guard
+        self._cors = cors or CorsPolicy(())
         self._router = router
         self._issuer = issuer
         self._management_audience = management_audience
@@ -51,9 +57,16 @@ class SandboxApp:
 
     def handle(self, request: Request) -> Response:
         family = family_of(request.path)
+        refusal = self._guard.host_refusal(request, family)
+        if refusal is not None:
+            return error_response(refusal)  # before counting: a request for another site is not the tenant's
+        preflight = self._cors.preflight(request)
+        if preflight is not None:
+            return preflight  # a browser's CORS preflight: answered before routing, as no route has OPTIONS
         headers: dict[str, str] = {}
         try:
             route, params = self._route(family, request)
+            self._guard.require_json(request, family)
             if family == MANAGEMENT:
                 headers = self._take_rate_limit_token()
             self._inject_fault(family, request, headers)
@@ -66,6 +79,7 @@ class SandboxApp:
             log.exception("sandbox: unexpected error answering %s %s", request.method, request.path)
             response = error_response(oauth_server_error() if family == AUTHENTICATION else server_error())
         response.headers = {**headers, **response.headers}
+        self._cors.decorate(request, response)
         if family != SANDBOX:
             self._stats.answered(response.status)
         return response

@@ -234,6 +234,16 @@ def test_surrounding_whitespace_in_secret_values_is_dropped() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"), [(" gumroad-oauth-token-Xy7 ", "gumroad-oauth-token-Xy7"), ("", None), (7, None)]
+)
+def test_the_gumroad_access_token_is_an_optional_key_never_shown(value: Any, expected: str | None) -> None:
+    credentials = parse_secret(json.dumps({**GOOD_SECRET, "gumroad_access_token": value}))
+
+    assert credentials.gumroad_access_token == expected
+    assert "gumroad-oauth-token" not in repr(credentials)
+
+
 # --- a bad secret -------------------------------------------------------------------------------
 
 
@@ -319,7 +329,8 @@ def test_a_bad_secret_is_logged_as_a_clear_line(
 
     lines = [json.loads(record.getMessage()) for record in caplog.records if record.name == "gumroad_auth0.credentials"]
     assert len(lines) == 1
-    assert "secret" in lines[0]["message"]
+    assert lines[0]["event"].startswith("secret_")
+    assert lines[0]["level"] == "error"
 
 
 # --- transient failures -------------------------------------------------------------------------
@@ -357,7 +368,7 @@ def test_throttling_after_the_ttl_keeps_the_last_good_value(
 
     assert credentials.get() == good
     assert clients.reads == 2
-    assert "keeping the last good value" in caplog.text
+    assert '"event":"secret_refresh_failed","kept_last_good":true' in caplog.text
     assert_no_secret_in(caplog.text)
 
 
