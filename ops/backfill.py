@@ -120,7 +120,7 @@ class Report:
             f"  {granted:<20} {counts[GRANTED]}  ({new_buyers} new buyer{'' if new_buyers == 1 else 's'})",
             f"  {HAD_ACCESS:<20} {counts[HAD_ACCESS]}",
             *(
-                [f"  {QUEUED:<20} {counts[QUEUED]}  (the worker fulfils them; see python -m ops dlq show after)"]
+                [f"  {QUEUED:<20} {counts[QUEUED]}  (the worker fulfils them; then run ops dlq show)"]
                 if counts[QUEUED]
                 else []
             ),

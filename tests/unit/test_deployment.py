@@ -111,6 +111,8 @@ def test_the_workers_together_pace_at_the_configured_tenant_rate(stage: str) -> 
         **CONFIG["environment_variables"],
         **stage_config["environment_variables"],
         **stage_config["lambda_functions"]["process_ping"]["environment_variables"],
+        # The stack's parameters (Auth0Domain, Auth0SecretArn) give these in AWS.
+        "AUTH0_DOMAIN": "example.us.auth0.com",
         "AUTH0_SECRET_ID": "set",
     }
     tenant_rate = float(environment["AUTH0_RATE_LIMIT_PER_SECOND"])
