@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from chalicelib.errors import UpstreamUnavailable
 from chalicelib.upstream_policy import Deadline
 
-# How much the estimate of a ping's Auth0 work moves towards each new measurement.
+# How much the estimate of a ping's Auth0 work moves down towards each shorter measurement.
 SMOOTHING = 0.3
 
 
@@ -46,7 +46,7 @@ class InlineGate:
 
     @property
     def estimate(self) -> float:
-        """Seconds the Auth0 work of a recent inline ping took (a smoothed average)."""
+        """Seconds the Auth0 work of recent inline pings took: the last longer one at once, shorter ones smoothed."""
         with self._turns:
             return self._estimate
 
@@ -60,7 +60,9 @@ class InlineGate:
         finally:
             took = time.monotonic() - started
             with self._turns:
-                self._estimate += SMOOTHING * (took - self._estimate)
+                # Up at once, down slowly: admitting a ping that cannot finish leaves work half-done (a write
+                # abandoned at the deadline may still land after the next event), refusing one costs a redelivery.
+                self._estimate = max(took, self._estimate + SMOOTHING * (took - self._estimate))
                 self._busy = False
                 self._turns.notify_all()
 

@@ -64,8 +64,8 @@ def test_with_a_known_rate_calls_in_flight_overlap() -> None:
 
 
 def test_waiting_calls_go_earliest_deadline_first() -> None:
-    pacer = RateLimitPacer(rate=5.0, burst=1)
-    pacer.wait_turn(POLICY, None)  # the bucket is empty: the next token comes in 0.2 s
+    pacer = RateLimitPacer(rate=2.0, burst=1)
+    pacer.wait_turn(POLICY, None)  # the bucket is empty: the next token comes in 0.5 s, when all three wait
     served: list[str] = []
 
     def call(name: str, seconds: float) -> Callable[[], None]:
