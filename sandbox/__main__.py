@@ -20,6 +20,7 @@ from sandbox.config import (
     DEFAULT_M2M_CLIENT_ID,
     DEFAULT_M2M_CLIENT_SECRET,
     DEFAULT_PORT,
+    DEFAULT_SPA_ORIGIN,
     DEFAULT_STATE_PATH,
     TOKEN_LIFETIME_SECONDS,
     Site,
@@ -63,6 +64,20 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--login-client-id", default=DEFAULT_LOGIN_CLIENT_ID)
     serve.add_argument("--login-client-secret", default=DEFAULT_LOGIN_CLIENT_SECRET)
     serve.add_argument("--connection", default=DEFAULT_CONNECTION)
+    serve.add_argument(
+        "--spa-origin",
+        action="append",
+        dest="spa_origins",
+        metavar="URL",
+        help=f"the SPA's origin: callback, logout and CORS URL (repeatable; default {DEFAULT_SPA_ORIGIN})",
+    )
+    serve.add_argument(
+        "--access-token-lifetime",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help=f"people's access tokens (default {TOKEN_LIFETIME_SECONDS}, as M2M tokens, which keep it)",
+    )
     serve.add_argument("--quiet", action="store_true", help="no line per request on stderr")
 
     token = commands.add_parser("token", help="print an access token for a sandbox user")
@@ -99,6 +114,8 @@ def _serve(args: argparse.Namespace) -> int:
         login_client_id=args.login_client_id,
         login_client_secret=args.login_client_secret,
         connection=args.connection,
+        spa_origins=args.spa_origins or (DEFAULT_SPA_ORIGIN,),
+        access_token_lifetime=args.access_token_lifetime,
         quiet=args.quiet,
     )
     try:
@@ -116,7 +133,9 @@ def _serve(args: argparse.Namespace) -> int:
     print(
         f"Auth0 sandbox on {server.base_url}  (issuer {server.issuer}, audience {server.api_audience})\n"
         f"  state {args.state}, {len(server.tenant.roles)} roles, {len(server.tenant.users)} users, "
-        f"rate limit {'off' if limit is None else f'{limit[0]:g}/s burst {limit[1]}'}\n"
+        f"rate limit {'off' if limit is None else f'{limit[0]:g}/s burst {limit[1]}'}, "
+        f"user access tokens {server.access_token_lifetime} s\n"
+        f"  SPA client {server.spa.client_id} for {', '.join(server.spa.web_origins)}\n"
         f"  dev views: {server.base_url}/sandbox/state  (Ctrl-C stops)",
         flush=True,
     )

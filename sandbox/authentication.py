@@ -1,4 +1,4 @@
-"""The Authentication API: ``/oauth/token`` (two grants), change-password e-mails and discovery."""
+"""The Authentication API: ``/oauth/token`` (four grants), ``/oauth/revoke``, change-password e-mails, discovery."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ import hmac
 from collections.abc import Mapping
 from typing import Any
 
+from sandbox.codeflow import CodeFlow
 from sandbox.config import (
+    AUTHORIZATION_CODE_GRANT,
     CLIENT_CREDENTIALS_GRANT,
     ID_TOKEN_LIFETIME_SECONDS,
     M2M_SCOPES,
     PASSWORD_GRANT,
+    REFRESH_TOKEN_GRANT,
     Client,
     Site,
 )
@@ -21,6 +24,7 @@ from sandbox.tenant import Tenant
 from sandbox.tokens import TokenIssuer
 from sandbox.wire import Request, Response, json_response, text_response
 
+GRANT_TYPES = (AUTHORIZATION_CODE_GRANT, REFRESH_TOKEN_GRANT, CLIENT_CREDENTIALS_GRANT, PASSWORD_GRANT)
 CHANGE_PASSWORD_ANSWER = "We've just sent you an email to reset your password."  # noqa: S105 - Auth0's text
 
 
@@ -33,16 +37,21 @@ class AuthenticationApi:
         issuer: TokenIssuer,
         clients: Mapping[str, Client],
         token_lifetime: int,
+        user_token_lifetime: int | None = None,
     ) -> None:
         self._tenant = tenant
         self._site = site
         self._issuer = issuer
         self._clients = dict(clients)
         self._lifetime = token_lifetime
+        # Tokens for people (password-realm, code, refresh) may be shorter-lived than M2M tokens.
+        self._user_lifetime = token_lifetime if user_token_lifetime is None else user_token_lifetime
+        self._code_flow = CodeFlow(tenant=tenant, site=site, issuer=issuer, access_token_lifetime=self._user_lifetime)
 
     def routes(self) -> list[Route]:
         return [
             Route("POST", "/oauth/token", self.token),
+            Route("POST", "/oauth/revoke", self.revoke),
             Route("POST", "/dbconnections/change_password", self.change_password),
             Route("GET", "/.well-known/jwks.json", self.jwks),
             Route("GET", "/.well-known/openid-configuration", self.openid_configuration),
@@ -53,19 +62,30 @@ class AuthenticationApi:
         grant_type = _text(body, "grant_type")
         if grant_type is None:
             raise OAuthError(400, "invalid_request", "Missing required parameter: grant_type")
-        if grant_type not in (CLIENT_CREDENTIALS_GRANT, PASSWORD_GRANT):
+        if grant_type not in GRANT_TYPES:
             raise OAuthError(400, "unsupported_grant_type", f"Unsupported grant type: {grant_type}")
         client = self._authenticated_client(body)
         if grant_type not in client.grant_types:
             raise OAuthError(403, "unauthorized_client", f"Grant type '{grant_type}' not allowed for the client.")
         if grant_type == CLIENT_CREDENTIALS_GRANT:
             return self._client_credentials(client, body)
+        if grant_type == AUTHORIZATION_CODE_GRANT:
+            return self._code_flow.exchange_code(client, body)
+        if grant_type == REFRESH_TOKEN_GRANT:
+            return self._code_flow.refresh(client, body)
         return self._password_realm(client, body, request)
 
+    def revoke(self, request: Request) -> Response:
+        body = request.form_or_json()
+        return self._code_flow.revoke(self._authenticated_client(body), body)
+
     def _authenticated_client(self, body: Mapping[str, Any]) -> Client:
+        """The client a token request is from; a public client (the SPA) has no secret to prove."""
         client = self._clients.get(_text(body, "client_id") or "")
+        if client is not None and client.client_secret is None:
+            return client
         secret = _text(body, "client_secret") or ""
-        if client is None or not hmac.compare_digest(secret.encode(), client.client_secret.encode()):
+        if client is None or not hmac.compare_digest(secret.encode(), (client.client_secret or "").encode()):
             raise OAuthError(401, "access_denied", "Unauthorized")
         return client
 
@@ -129,7 +149,7 @@ class AuthenticationApi:
             user,
             client_id=client.client_id,
             scope=_text(body, "scope") or "",
-            lifetime=self._lifetime,
+            lifetime=self._user_lifetime,
             grant_type="password",
         )
         answer: dict[str, Any] = {"access_token": token}
@@ -142,7 +162,7 @@ class AuthenticationApi:
             answer["id_token"] = self._issuer.id_token(
                 subject=user.user_id, client_id=client.client_id, lifetime=ID_TOKEN_LIFETIME_SECONDS, profile=profile
             )
-        answer.update({"scope": scope, "expires_in": self._lifetime, "token_type": "Bearer"})
+        answer.update({"scope": scope, "expires_in": self._user_lifetime, "token_type": "Bearer"})
         return json_response(200, answer)
 
     def change_password(self, request: Request) -> Response:
@@ -169,14 +189,36 @@ class AuthenticationApi:
             200,
             {
                 "issuer": self._site.issuer,
+                "authorization_endpoint": f"{base}/authorize",
                 "token_endpoint": f"{base}/oauth/token",
+                "userinfo_endpoint": f"{base}/userinfo",
+                "end_session_endpoint": f"{base}/oidc/logout",
+                "revocation_endpoint": f"{base}/oauth/revoke",
                 "jwks_uri": f"{base}/.well-known/jwks.json",
-                "grant_types_supported": [CLIENT_CREDENTIALS_GRANT, PASSWORD_GRANT],
-                "token_endpoint_auth_methods_supported": ["client_secret_post"],
-                "response_types_supported": ["token"],
+                "grant_types_supported": list(GRANT_TYPES),
+                "token_endpoint_auth_methods_supported": ["client_secret_post", "none"],
+                "response_types_supported": ["code"],
+                "response_modes_supported": ["query", "web_message"],
+                "code_challenge_methods_supported": ["S256"],
                 "subject_types_supported": ["public"],
                 "id_token_signing_alg_values_supported": ["RS256"],
-                "scopes_supported": ["openid", "profile", "email"],
+                "scopes_supported": ["openid", "profile", "email", "offline_access"],
+                "claims_supported": [
+                    "aud",
+                    "auth_time",
+                    "email",
+                    "email_verified",
+                    "exp",
+                    "iat",
+                    "iss",
+                    "name",
+                    "nickname",
+                    "nonce",
+                    "picture",
+                    "sid",
+                    "sub",
+                    "updated_at",
+                ],
             },
         )
 

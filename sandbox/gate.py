@@ -7,6 +7,7 @@ import threading
 import time
 from dataclasses import replace
 
+from sandbox.cors import CorsPolicy
 from sandbox.errors import (
     OAuthError,
     SandboxError,
@@ -40,7 +41,9 @@ class SandboxApp:
         faults: FaultPlan,
         stats: Stats,
         stopping: threading.Event,
+        cors: CorsPolicy | None = None,
     ) -> None:
+        self._cors = cors or CorsPolicy(())
         self._router = router
         self._issuer = issuer
         self._management_audience = management_audience
@@ -50,6 +53,9 @@ class SandboxApp:
         self._stopping = stopping
 
     def handle(self, request: Request) -> Response:
+        preflight = self._cors.preflight(request)
+        if preflight is not None:
+            return preflight
         family = family_of(request.path)
         headers: dict[str, str] = {}
         try:
@@ -66,6 +72,7 @@ class SandboxApp:
             log.exception("sandbox: unexpected error answering %s %s", request.method, request.path)
             response = error_response(oauth_server_error() if family == AUTHENTICATION else server_error())
         response.headers = {**headers, **response.headers}
+        self._cors.decorate(request, response)
         if family != SANDBOX:
             self._stats.answered(response.status)
         return response

@@ -8,6 +8,7 @@ import socket
 import socketserver
 import sys
 import threading
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -15,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sandbox.authentication import AuthenticationApi
+from sandbox.authorize import BrowserApi
 from sandbox.catalogue import load_roles
 from sandbox.config import (
     CLIENT_CREDENTIALS_GRANT,
@@ -26,15 +28,19 @@ from sandbox.config import (
     DEFAULT_LOGIN_CLIENT_SECRET,
     DEFAULT_M2M_CLIENT_ID,
     DEFAULT_M2M_CLIENT_SECRET,
+    DEFAULT_SPA_ORIGIN,
     M2M_SCOPES,
     MAX_FAILED_LOGINS,
     PASSWORD_GRANT,
+    SPA_CLIENT_ID,
     TOKEN_LIFETIME_SECONDS,
     Client,
     Site,
     base_url_for,
     is_loopback_host,
+    spa_client,
 )
+from sandbox.cors import CorsPolicy
 from sandbox.devtools import DevApi
 from sandbox.errors import ManagementError, phrase
 from sandbox.faults import FaultPlan
@@ -74,6 +80,12 @@ class SandboxServer:
         The M2M application (``client_credentials`` for the Management API).
     login_client_id, login_client_secret
         The application allowed the password-realm grant.
+    spa_origins
+        The single-page application's origins (``http://127.0.0.1:3000``): its allowed callback,
+        logout and web-origin (CORS) URLs.
+    access_token_lifetime
+        Seconds a person's access token lives (code, refresh and password-realm grants);
+        None: ``token_lifetime_seconds``, as for M2M tokens.
     quiet
         False logs one line per request to stderr.
     """
@@ -95,18 +107,24 @@ class SandboxServer:
         connection: str = DEFAULT_CONNECTION,
         max_failed_logins: int = MAX_FAILED_LOGINS,
         token_lifetime_seconds: int = TOKEN_LIFETIME_SECONDS,
+        spa_origins: Sequence[str] = (DEFAULT_SPA_ORIGIN,),
+        access_token_lifetime: int | None = None,
         quiet: bool = True,
     ) -> None:
         if not is_loopback_host(host):
             raise ValueError(f"the sandbox serves loopback hosts only, not {host!r}")
-        if client_id == login_client_id:
-            raise ValueError("the M2M client and the login client need different ids")
+        if len({client_id, login_client_id, SPA_CLIENT_ID}) < 3:
+            raise ValueError("the M2M, login and SPA clients need different ids")
         self.host = host
         self._requested_port = port
         self.api_audience = audience
         self.client_id = client_id
         self.login_client_id = login_client_id
         self.token_lifetime_seconds = token_lifetime_seconds
+        if access_token_lifetime is not None and access_token_lifetime <= 0:
+            raise ValueError("the access token lifetime is a positive number of seconds")
+        self.access_token_lifetime = access_token_lifetime or token_lifetime_seconds
+        self.spa = spa_client(spa_origins)
         self.quiet = quiet
         roles = load_roles(catalogue) if catalogue is not None else []
         self.tenant = Tenant(
@@ -122,6 +140,7 @@ class SandboxServer:
         self.clients = {
             client_id: Client(client_id, client_secret, (CLIENT_CREDENTIALS_GRANT,)),
             login_client_id: Client(login_client_id, login_client_secret, (PASSWORD_GRANT,)),
+            self.spa.client_id: self.spa,
         }
         self._stopping = threading.Event()
         self._httpd: _HttpServer | None = None
@@ -192,6 +211,10 @@ class SandboxServer:
             issuer=issuer,
             clients=self.clients,
             token_lifetime=self.token_lifetime_seconds,
+            user_token_lifetime=self.access_token_lifetime,
+        )
+        browser = BrowserApi(
+            tenant=self.tenant, site=site, issuer=issuer, clients=self.clients, sign_in_url=self.spa.web_origins[0]
         )
         dev = DevApi(
             tenant=self.tenant,
@@ -204,13 +227,14 @@ class SandboxServer:
             token_lifetime=self.token_lifetime_seconds,
         )
         return SandboxApp(
-            router=Router([*management.routes(), *authentication.routes(), *dev.routes()]),
+            router=Router([*management.routes(), *authentication.routes(), *browser.routes(), *dev.routes()]),
             issuer=issuer,
             management_audience=site.management_audience,
             limiter=self.limiter,
             faults=self.faults,
             stats=self.stats,
             stopping=self._stopping,
+            cors=CorsPolicy(origin for client in self.clients.values() for origin in client.web_origins),
         )
 
     # --- where it answers -------------------------------------------------------------------------
@@ -320,6 +344,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def do_OPTIONS(self) -> None:  # a browser's CORS preflight
         self._dispatch()
 
     def _dispatch(self) -> None:

@@ -19,6 +19,8 @@ from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit
 
+from sandbox.config import LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_STAGE = "local"
 DEFAULT_SERVICE_PORT = 8000
@@ -107,6 +109,8 @@ def start_stack(*, service_port: int, quiet_sandbox: bool = False, with_spa: boo
             raise RuntimeError(f"port {port} for {what} is already in use (is `make run` already running?)")
     bin_dir = Path(sys.executable).parent
     sandbox_command = [sys.executable, "-m", "sandbox", "serve", "--port", str(stage.sandbox_port)]
+    # Short-lived user tokens, so a refund shows in the SPA at its next refresh (sandbox/README.md).
+    sandbox_command += ["--access-token-lifetime", str(LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS)]
     if quiet_sandbox:
         sandbox_command.append("--quiet")
     stack = Stack(

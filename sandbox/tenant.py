@@ -21,6 +21,7 @@ from sandbox.errors import (
 )
 from sandbox.passwords import hash_password, is_strong_enough, verify_password
 from sandbox.payloads import NewUser
+from sandbox.signin import SignInStore
 from sandbox.state import StateFile, StateFileError
 from sandbox.tokens import SigningKey
 from sandbox.users import UserRecord, timestamp
@@ -64,6 +65,8 @@ class Tenant:
         self.logins: list[dict[str, Any]] = []
         self.failures: dict[str, int] = {}
         self.served_at: dict[str, str] = {}
+        # Browser sessions, codes and refresh tokens: in memory only (see sandbox/signin.py).
+        self.sign_ins = SignInStore(clock=clock)
         document = store.load()
         key = self._restore(document) if document is not None else None
         self.signing_key = key or SigningKey.generate()
@@ -124,6 +127,7 @@ class Tenant:
             self.tickets.clear()
             self.logins.clear()
             self.failures.clear()
+            self.sign_ins.clear()
             if new_key:
                 self.signing_key = SigningKey.generate()
 
@@ -299,7 +303,8 @@ class Tenant:
             ticket = secrets.token_urlsafe(24)
             self.tickets[ticket] = {"user_id": user.user_id, "expires_at": now + TICKET_LIFETIME_SECONDS}
             message["ticket"] = ticket
-            message["ticket_url"] = f"{base_url}/sandbox/set-password?ticket={ticket}"
+            # Auth0's ticket page; the JSON view stays at /sandbox/set-password?ticket= for scripts.
+            message["ticket_url"] = f"{base_url}/lo/reset?ticket={ticket}"
             message["expires_at"] = timestamp(now + TICKET_LIFETIME_SECONDS)
         self.outbox.append(message)
         return message

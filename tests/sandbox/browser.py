@@ -1,0 +1,160 @@
+"""A browser's side of Auth0's PKCE code flow, done with ``requests`` against a running sandbox."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import requests
+
+from sandbox.config import SPA_CLIENT_ID
+from sandbox.server import SandboxServer
+
+TIMEOUT = 10.0
+SPA = "http://127.0.0.1:3000"
+API_AUDIENCE = "https://courses.local/api"
+SCOPE = "openid profile email offline_access"
+PASSWORD = "correct horse battery"
+ROLE, PERMISSION = "rol_LocalServerless01", "read:course:serverless-handbook"
+_HIDDEN_STATE = re.compile(r'<input type="hidden" name="state" value="([^"]+)">')
+_POST_MESSAGE = re.compile(r"w\.postMessage\((\{.*\}),(\"[^\"]*\")\);")
+
+
+@dataclass
+class Pkce:
+    """What auth0-spa-js makes up for each /authorize: verifier, S256 challenge, state and nonce."""
+
+    verifier: str = field(default_factory=lambda: secrets.token_urlsafe(48))
+    state: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    nonce: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+
+    @property
+    def challenge(self) -> str:
+        digest = hashlib.sha256(self.verifier.encode("ascii")).digest()
+        return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+class Browser:
+    """One browser (its own cookie jar) talking to the sandbox; redirects are never followed."""
+
+    def __init__(self, server: SandboxServer) -> None:
+        self.server = server
+        self.http = requests.Session()
+
+    def authorize(self, pkce: Pkce, **overrides: str | None) -> requests.Response:
+        params: dict[str, str | None] = {
+            "client_id": SPA_CLIENT_ID,
+            "redirect_uri": SPA,
+            "audience": API_AUDIENCE,
+            "scope": SCOPE,
+            "response_type": "code",
+            "response_mode": "query",
+            "state": pkce.state,
+            "nonce": pkce.nonce,
+            "code_challenge": pkce.challenge,
+            "code_challenge_method": "S256",
+            "auth0Client": base64.b64encode(b'{"name":"auth0-spa-js","version":"2.28.3"}').decode(),
+            **overrides,
+        }
+        query = urlencode({name: value for name, value in params.items() if value is not None})
+        return self.http.get(f"{self.server.base_url}/authorize?{query}", allow_redirects=False, timeout=TIMEOUT)
+
+    def login_page(self, pkce: Pkce, **overrides: str | None) -> requests.Response:
+        """Follow /authorize to the login page."""
+        answer = self.authorize(pkce, **overrides)
+        assert answer.status_code == 302, answer.text
+        assert answer.headers["Location"].startswith(f"{self.server.base_url}/u/login?state=")
+        return self.http.get(answer.headers["Location"], allow_redirects=False, timeout=TIMEOUT)
+
+    def submit(self, page: requests.Response, email: str, password: str) -> requests.Response:
+        """Fill in and submit the login form the way a person would."""
+        found = _HIDDEN_STATE.search(page.text)
+        assert found is not None, page.text
+        form = {"state": found.group(1), "username": email, "password": password, "action": "default"}
+        return self.http.post(page.url, data=form, allow_redirects=False, timeout=TIMEOUT)
+
+    def sign_in(self, pkce: Pkce, email: str, password: str = PASSWORD, **overrides: str | None) -> str:
+        """The whole interactive sign-in; returns the authorization code the SPA receives."""
+        answered = self.submit(self.login_page(pkce, **overrides), email, password)
+        assert answered.status_code == 302, answered.text
+        return code_from(answered, pkce)
+
+    def session_cookie(self) -> str | None:
+        return self.http.cookies.get("auth0")
+
+
+def code_from(answer: requests.Response, pkce: Pkce, redirect_uri: str = SPA) -> str:
+    """The code in a redirect to the SPA, after checking it carries the SPA's state back."""
+    location = answer.headers["Location"]
+    parts = urlsplit(location)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/") == redirect_uri.rstrip("/")
+    query = parse_qs(parts.query)
+    assert query["state"] == [pkce.state]
+    return query["code"][0]
+
+
+def redirect_query(answer: requests.Response) -> dict[str, str]:
+    assert answer.status_code == 302, answer.text
+    return {name: values[0] for name, values in parse_qs(urlsplit(answer.headers["Location"]).query).items()}
+
+
+def posted_message(page: requests.Response) -> tuple[dict[str, Any], str]:
+    """What a ``web_message`` page posts, and the target origin it posts to."""
+    found = _POST_MESSAGE.search(page.text)
+    assert found is not None, page.text
+    message: dict[str, Any] = json.loads(found.group(1))
+    return message, json.loads(found.group(2))
+
+
+def token_request(
+    server: SandboxServer, body: dict[str, str], *, origin: str | None = SPA, as_json: bool = False
+) -> requests.Response:
+    """POST /oauth/token as auth0-spa-js does: form-encoded by default, with Auth0-Client and Origin."""
+    headers = {"Auth0-Client": base64.b64encode(b'{"name":"auth0-spa-js"}').decode()}
+    if origin is not None:
+        headers["Origin"] = origin
+    send: dict[str, Any] = {"json": body} if as_json else {"data": body}
+    return requests.post(f"{server.base_url}/oauth/token", headers=headers, timeout=TIMEOUT, **send)
+
+
+def exchange(server: SandboxServer, code: str, pkce: Pkce, **overrides: str) -> requests.Response:
+    body = {
+        "client_id": SPA_CLIENT_ID,
+        "grant_type": "authorization_code",
+        "code": code,
+        "code_verifier": pkce.verifier,
+        "redirect_uri": SPA,
+        **overrides,
+    }
+    return token_request(server, body)
+
+
+def refresh(server: SandboxServer, refresh_token: str, **overrides: str) -> requests.Response:
+    body = {
+        "client_id": SPA_CLIENT_ID,
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+        "redirect_uri": SPA,
+        "scope": SCOPE,
+        "audience": API_AUDIENCE,
+        **overrides,
+    }
+    return token_request(server, body)
+
+
+def seed_buyer(server: SandboxServer, email: str = "buyer@example.com", roles: tuple[str, ...] = (ROLE,)) -> str:
+    answer = requests.post(
+        f"{server.base_url}/sandbox/users",
+        json={"email": email, "password": PASSWORD, "roles": list(roles)},
+        timeout=TIMEOUT,
+    )
+    assert answer.status_code == 201, answer.text
+    user_id = answer.json()["user_id"]
+    assert isinstance(user_id, str)
+    return user_id
