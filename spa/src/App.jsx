@@ -17,7 +17,7 @@ import {
 
 // While the tab is visible the courses are re-read this often, besides every time the tab regains focus: a
 // refund shows up without the student doing anything, once the access token they hold has been replaced.
-const RECHECK_MS = 60_000;
+const RECHECK_MS = 30_000;
 
 // SDK errors that mean "there is no usable sign-in any more": the student has to sign in again.
 const SESSION_OVER = new Set([
@@ -85,7 +85,12 @@ function Library({ config, onSessionOver }) {
   }
   if (list.state.status === "loading") return <Splash text="Loading your courses…" />;
   if (list.state.status === "unavailable") {
-    return <Unreachable what="your courses" onRetry={() => list.load()} busy={list.busy} />;
+    return (
+      <section aria-labelledby="my-courses-title">
+        <h1 id="my-courses-title">My courses</h1>
+        <Unreachable what="your courses" onRetry={() => list.load()} busy={list.busy} />
+      </section>
+    );
   }
   return (
     <>

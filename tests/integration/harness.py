@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,7 +92,10 @@ class ChaliceLocal:
 
 
 @contextmanager
-def chalice_local(sandbox: SandboxServer, tmp_path: Path) -> Iterator[ChaliceLocal]:
+def chalice_local(
+    sandbox: SandboxServer, tmp_path: Path, *, environment: Mapping[str, str] | None = None
+) -> Iterator[ChaliceLocal]:
+    """``environment`` adds to (or overrides) the local stage's variables, e.g. CORS_ALLOW_ORIGIN."""
     project = tmp_path / "project"
     (project / ".chalice").mkdir(parents=True)
     (project / "app.py").symlink_to(ROOT / "app.py")
@@ -100,7 +103,7 @@ def chalice_local(sandbox: SandboxServer, tmp_path: Path) -> Iterator[ChaliceLoc
     config = {
         "version": "2.0",
         "app_name": "gumroad-auth0-gate",
-        "stages": {"local": {"environment_variables": service_environment(sandbox)}},
+        "stages": {"local": {"environment_variables": {**service_environment(sandbox), **(environment or {})}}},
     }
     (project / ".chalice" / "config.json").write_text(json.dumps(config))
     port = free_port()

@@ -1,0 +1,147 @@
+"""Fixtures for the browser journeys: the sandbox, the real app (`chalice local`) and the SPA built for them,
+all on ephemeral 127.0.0.1 ports, and Debian's Chromium driven by Playwright.
+
+Nothing is downloaded: the browser is /usr/bin/chromium (or $CHROMIUM), installed by `make test` with apt-get
+when missing. Without a browser, Node.js or the SPA's packages these tests skip with the reason; with CI=true
+they fail instead, so CI can never go green without having run them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
+
+from sandbox.config import LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS
+from sandbox.server import SandboxServer
+from tests.browser.site import VITE, StaticSite, build_spa
+from tests.browser.student import Screenshots, Student
+from tests.integration.harness import AUDIENCE, CATALOGUE, ROOT, ChaliceLocal, chalice_local
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+# The flags Debian's Chromium needs here: root (no sandbox), no GPU, and no calls home on a closed network.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PURCHASE_URL = "https://sahil.gumroad.com/l/pencil"
+VIEWPORT: ViewportSize = {"width": 1100, "height": 720}
+_REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+
+
+def require(ready: bool, reason: str) -> None:
+    """Skip with ``reason``, or fail under CI=true: CI must run the browser tests, never skip them."""
+    if ready:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"browser tests cannot run: {reason} (CI=true; run `make test`, which installs it)")
+    pytest.skip(f"browser tests skipped: {reason} (`make test` installs it; CI=true makes this a failure)")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    require(CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK), f"no Chromium at {CHROMIUM}")
+    require(shutil.which("node") is not None, "Node.js is not installed (the SPA is built with Vite)")
+    require(VITE.exists(), "spa/node_modules is missing (run `cd spa && npm ci`)")
+    return CHROMIUM
+
+
+@dataclass
+class Stack:
+    """Everything the student's browser talks to."""
+
+    sandbox: SandboxServer
+    service: ChaliceLocal
+    spa_url: str
+
+    def outbox_link(self, email: str) -> str:
+        """The newest set-password link e-mailed to ``email`` (read over HTTP, like a mail client would)."""
+        answer = requests.get(f"{self.sandbox.base_url}/sandbox/outbox", params={"to": email}, timeout=10)
+        answer.raise_for_status()
+        links = [message["ticket_url"] for message in answer.json()["messages"] if "ticket_url" in message]
+        assert links, f"no set-password e-mail for {email}"
+        return str(links[-1])
+
+
+@pytest.fixture(scope="session")
+def stack(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    # The SPA's port is taken first: its origin goes into the sandbox's SPA client, the service's CORS
+    # and the build. Access tokens live as long as in `make run`'s local stage, so the journeys see
+    # a refund land exactly as a developer would.
+    with (
+        StaticSite(tmp_path_factory.mktemp("spa-dist")) as site,
+        SandboxServer(
+            port=0,
+            state_path=None,
+            catalogue=ROOT / CATALOGUE,
+            spa_origins=(site.url,),
+            access_token_lifetime=LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS,
+        ) as sandbox,
+        chalice_local(
+            sandbox, tmp_path_factory.mktemp("service"), environment={"CORS_ALLOW_ORIGIN": site.url}
+        ) as service,
+    ):
+        build_spa(
+            site.root,
+            {
+                "VITE_AUTH0_DOMAIN": sandbox.base_url,
+                "VITE_AUTH0_CLIENT_ID": sandbox.spa.client_id,
+                "VITE_AUTH0_AUDIENCE": AUDIENCE,
+                "VITE_API_BASE_URL": service.base_url,
+                "VITE_PURCHASE_URL": PURCHASE_URL,
+            },
+        )
+        yield Stack(sandbox=sandbox, service=service, spa_url=site.url)
+
+
+@pytest.fixture(scope="session")
+def playwright_driver(chromium: Path) -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver: Playwright, chromium: Path) -> Iterator[Browser]:
+    # launch() gives the browser a fresh, throw-away profile (user-data-dir); each test gets its own context.
+    launched = playwright_driver.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keep each phase's report on the test, so the page fixture knows whether to photograph a failure."""
+    report = yield
+    item.stash.setdefault(_REPORTS, {})[report.when] = report
+    return report
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    context = browser.new_context(viewport=VIEWPORT)
+    opened = context.new_page()
+    yield opened
+    reports = request.node.stash.get(_REPORTS, {})
+    if any(report.failed for report in reports.values()):
+        folder = Screenshots.for_failure(request.node.name)
+        opened.screenshot(path=str(folder / "failure.png"), full_page=True)
+    context.close()
+
+
+@pytest.fixture
+def student(page: Page, stack: Stack, request: pytest.FixtureRequest) -> Student:
+    return Student(page=page, spa_url=stack.spa_url, shots=Screenshots.for_test(request.node.name))
