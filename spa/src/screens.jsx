@@ -93,7 +93,10 @@ export function CourseList({ courses, onRefresh, refreshing, purchaseUrl }) {
   return (
     <section aria-labelledby="my-courses-title">
       <div className="section-head">
-        <h1 id="my-courses-title">My courses</h1>
+        <div>
+          <h1 id="my-courses-title">My courses</h1>
+          <p className="lead lead-left">Everything you bought, ready to open. New purchases show up here.</p>
+        </div>
         <button type="button" className="button button-quiet" onClick={onRefresh} disabled={refreshing}>
           {refreshing ? "Checking…" : "Check for new purchases"}
         </button>
@@ -113,7 +116,10 @@ export function CourseList({ courses, onRefresh, refreshing, purchaseUrl }) {
               <span className="course-badge" aria-hidden="true">
                 {course.title.slice(0, 1)}
               </span>
-              <h2 className="course-title">{course.title}</h2>
+              <div className="course-text">
+                <h2 className="course-title">{course.title}</h2>
+                <p className="course-meta">Full access</p>
+              </div>
               <a className="button button-primary" href={`#/courses/${encodeURIComponent(course.slug)}`}>
                 Open <span className="visually-hidden">{course.title}</span>
               </a>
