@@ -172,10 +172,7 @@ class BrowserApi:
                 client_id=authorization.client_id,
             )
         except OAuthError as refused:
-            message = _WRONG_PASSWORD if refused.status == 403 else str(refused.body["error_description"])
-            if refused.status == 401:
-                message = "Your account has been blocked. Contact the course's support."
-            status = refused.status if refused.status in (401, 429) else 400
+            status, message = _login_refusal(refused)
             return self._login_form(transaction, authorization, username=username, error=message, status=status)
         try:
             authorization = self._store.finish(transaction)
@@ -319,9 +316,10 @@ class BrowserApi:
 
 def url_allowed(allowed: tuple[str, ...], url: str) -> bool:
     """Exact match, except that ``https://app`` and ``https://app/`` are the same URL."""
-    if not url:
+    try:
+        return bool(url) and _normalised(url) in {_normalised(entry) for entry in allowed}
+    except ValueError:  # not even a URL ("http://[::1")
         return False
-    return _normalised(url) in {_normalised(entry) for entry in allowed}
 
 
 def deliver(redirect_uri: str, response_mode: str, result: Mapping[str, Any], state: str | None) -> Response:
@@ -373,6 +371,15 @@ def _max_age(value: str | None) -> int | None:
 def _field(form: Mapping[str, Any], name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
+
+
+def _login_refusal(refused: OAuthError) -> tuple[int, str]:
+    """The login page's status and message for what ``Tenant.authenticate`` refused."""
+    if refused.status == 429:  # too_many_attempts: Auth0's "account blocked" text
+        return 429, str(refused.body["error_description"])
+    if refused.status == 401:  # the user is blocked in the Management API
+        return 401, "Your account has been blocked. Contact the course's support."
+    return 400, _WRONG_PASSWORD
 
 
 def _expired_ticket() -> Response:

@@ -17,7 +17,9 @@ from tests.sandbox.browser import (
     Pkce,
     code_from,
     exchange,
+    posted_message,
     redirect_query,
+    refresh,
     seed_buyer,
 )
 
@@ -94,14 +96,8 @@ def test_a_code_works_once_and_its_reuse_revokes_the_refresh_token_it_gave(serve
     again = exchange(server, code, pkce)
     assert first.status_code == 200
     assert (again.status_code, again.json()["error"]) == (403, "invalid_grant")
-    refreshed = exchange_refresh(server, first.json()["refresh_token"])
+    refreshed = refresh(server, first.json()["refresh_token"])
     assert (refreshed.status_code, refreshed.json()["error"]) == (403, "invalid_grant")
-
-
-def exchange_refresh(server: SandboxServer, token: str) -> requests.Response:
-    from tests.sandbox.browser import refresh
-
-    return refresh(server, token)
 
 
 def test_a_wrong_verifier_or_redirect_uri_is_refused_and_uses_the_code_up(server: SandboxServer) -> None:
@@ -248,3 +244,24 @@ def test_the_session_cookie_is_http_only_and_same_site_lax(server: SandboxServer
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
     assert "Path=/" in cookie
+
+
+def test_a_blocked_user_sees_that_on_the_login_page_and_gets_no_session(server: SandboxServer) -> None:
+    user_id = seed_buyer(server)
+    server.tenant.update_user(user_id, {"blocked": True})
+    browser = Browser(server)
+    refused = browser.submit(browser.login_page(Pkce()), "buyer@example.com", PASSWORD)
+    assert refused.status_code == 401
+    assert "blocked" in refused.text
+    assert browser.session_cookie() is None
+
+
+def test_a_popup_login_posts_the_code_back_as_a_web_message(server: SandboxServer) -> None:
+    seed_buyer(server)
+    browser, pkce = Browser(server), Pkce()
+    page = browser.login_page(pkce, response_mode="web_message")
+    answered = browser.submit(page, "buyer@example.com", PASSWORD)
+    assert answered.status_code == 200
+    message, target = posted_message(answered)
+    assert (target, message["response"]["state"]) == (SPA, pkce.state)
+    assert exchange(server, message["response"]["code"], pkce).status_code == 200
