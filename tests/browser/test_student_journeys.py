@@ -113,6 +113,19 @@ def test_a_returning_buyers_second_purchase_appears_after_a_page_refresh(stack: 
     student.open_course(MEMBERSHIP)
 
 
+def test_check_for_new_purchases_shows_one_made_while_signed_in(stack: Stack, student: Student) -> None:
+    buyer = "browser-check-again@example.com"
+    new_buyer_with_password(stack, student, buyer, new_sale_id())
+    student.sign_in(buyer, PASSWORD)
+    student.expect_courses([HANDBOOK])
+
+    buy(stack, buyer, new_sale_id(), product_id=MEMBERSHIP_PRODUCT, permalink="pro", product_permalink="pro")
+    # The cached access token predates the purchase; the button asks for a new one before reading.
+    student.page.get_by_role("button", name="Check for new purchases").click()
+
+    student.expect_courses([HANDBOOK, MEMBERSHIP])
+
+
 def test_an_unreachable_api_is_said_plainly_and_retry_recovers(stack: Stack, student: Student) -> None:
     buyer = "browser-api-down@example.com"
     new_buyer_with_password(stack, student, buyer, new_sale_id())
