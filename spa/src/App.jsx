@@ -79,6 +79,10 @@ function Library({ config, onSessionOver }) {
     course.load();
   }, [list.load, course.load]);
   useWhenVisibleAgain(recheck);
+  // Back on the list from a course: read it again (the course may have been locked meanwhile).
+  useEffect(() => {
+    if (!slug) list.load();
+  }, [slug, list.load]);
 
   if (slug) {
     return <CourseScreen slug={slug} state={course.state} retry={course.load} list={list} config={config} />;
