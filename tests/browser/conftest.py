@@ -11,32 +11,16 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
 
 from sandbox.config import LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS
-from sandbox.server import SandboxServer
-from tests.browser.site import VITE, StaticSite, build_spa
+from tests.browser.site import VITE
+from tests.browser.stack import CHROMIUM, Stack, browser_stack, launch_chromium
 from tests.browser.student import Screenshots, Student
-from tests.integration.harness import AUDIENCE, CATALOGUE, ROOT, ChaliceLocal, chalice_local
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-# The flags Debian's Chromium needs here: root (no sandbox), no GPU, and no calls home on a closed network.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PURCHASE_URL = "https://sahil.gumroad.com/l/pencil"
 VIEWPORT: ViewportSize = {"width": 1100, "height": 720}
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 
@@ -58,52 +42,13 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-@dataclass
-class Stack:
-    """Everything the student's browser talks to."""
-
-    sandbox: SandboxServer
-    service: ChaliceLocal
-    spa_url: str
-
-    def outbox_link(self, email: str) -> str:
-        """The newest set-password link e-mailed to ``email`` (read over HTTP, like a mail client would)."""
-        answer = requests.get(f"{self.sandbox.base_url}/sandbox/outbox", params={"to": email}, timeout=10)
-        answer.raise_for_status()
-        links = [message["ticket_url"] for message in answer.json()["messages"] if "ticket_url" in message]
-        assert links, f"no set-password e-mail for {email}"
-        return str(links[-1])
-
-
 @pytest.fixture(scope="session")
 def stack(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    # The SPA's port is taken first: its origin goes into the sandbox's SPA client, the service's CORS
-    # and the build. Access tokens live as long as in `make run`'s local stage, so the journeys see
-    # a refund land exactly as a developer would.
-    with (
-        StaticSite(tmp_path_factory.mktemp("spa-dist")) as site,
-        SandboxServer(
-            port=0,
-            state_path=None,
-            catalogue=ROOT / CATALOGUE,
-            spa_origins=(site.url,),
-            access_token_lifetime=LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS,
-        ) as sandbox,
-        chalice_local(
-            sandbox, tmp_path_factory.mktemp("service"), environment={"CORS_ALLOW_ORIGIN": site.url}
-        ) as service,
-    ):
-        build_spa(
-            site.root,
-            {
-                "VITE_AUTH0_DOMAIN": sandbox.base_url,
-                "VITE_AUTH0_CLIENT_ID": sandbox.spa.client_id,
-                "VITE_AUTH0_AUDIENCE": AUDIENCE,
-                "VITE_API_BASE_URL": service.base_url,
-                "VITE_PURCHASE_URL": PURCHASE_URL,
-            },
-        )
-        yield Stack(sandbox=sandbox, service=service, spa_url=site.url)
+    # Access tokens live as long as in `make run`'s local stage: the journeys see a refund land as a developer would.
+    with browser_stack(
+        tmp_path_factory.mktemp("browser-stack"), access_token_lifetime=LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS
+    ) as started:
+        yield started
 
 
 @pytest.fixture(scope="session")
@@ -114,8 +59,7 @@ def playwright_driver(chromium: Path) -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright_driver: Playwright, chromium: Path) -> Iterator[Browser]:
-    # launch() gives the browser a fresh, throw-away profile (user-data-dir); each test gets its own context.
-    launched = playwright_driver.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
+    launched = launch_chromium(playwright_driver, chromium)
     yield launched
     launched.close()
 

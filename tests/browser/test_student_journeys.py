@@ -13,7 +13,7 @@ import time
 from playwright.sync_api import Route, expect
 
 from sandbox.config import LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS
-from tests.browser.conftest import PURCHASE_URL, Stack
+from tests.browser.stack import PURCHASE_URL, Stack
 from tests.browser.student import OUTPUT, STEP_TIMEOUT_MS, Student
 from tests.integration.harness import gumroad_body, new_sale_id
 
