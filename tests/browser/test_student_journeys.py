@@ -14,7 +14,7 @@ from playwright.sync_api import Route, expect
 
 from sandbox.config import LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS
 from tests.browser.stack import PURCHASE_URL, Stack
-from tests.browser.student import OUTPUT, STEP_TIMEOUT_MS, Student
+from tests.browser.student import STEP_TIMEOUT_MS, Student
 from tests.integration.harness import gumroad_body, new_sale_id
 
 PASSWORD = "correct horse battery staple"
@@ -60,11 +60,10 @@ def test_a_new_buyer_sets_a_password_signs_in_opens_the_course_and_is_locked_out
     while not locked.is_visible() and time.monotonic() < deadline:
         student.come_back_to_tab()
         student.page.wait_for_timeout(1_000)
-    seconds = time.monotonic() - refunded_at
+    # The bound the issue sets: locked within one token lifetime (bench/refund_to_locked.py measures it).
     expect(locked).to_be_visible(timeout=1)
     expect(student.page.get_by_role("heading", name=HANDBOOK, level=1)).to_be_visible()
     student.shots.take(student.page, "course-locked")
-    _record("refund_to_locked_seconds", round(seconds, 1))
 
     student.back_to_courses()
     student.expect_courses([])
@@ -148,13 +147,3 @@ def test_an_unreachable_api_is_said_plainly_and_retry_recovers(stack: Stack, stu
     student.page.unroute(courses_url)
     student.page.get_by_role("button", name="Try again").click()
     student.expect_courses([HANDBOOK])
-
-
-def _record(name: str, value: float) -> None:
-    """Measured numbers, for the README and the issue: tests/browser/output/measurements.json."""
-    path = OUTPUT / "measurements.json"
-    known = json.loads(path.read_text()) if path.exists() else {}
-    known[name] = value
-    known[f"{name}_token_lifetime"] = LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS
-    path.write_text(json.dumps(known, indent=2) + "\n")
-    print(f"{name}: {value} (access tokens live {LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS} s)")
