@@ -1,4 +1,4 @@
-"""Routes and wiring only: each route parses, calls a chalicelib service, maps errors to HTTP."""
+"""Routes only: each reads the request, calls the chalicelib service that answers it, and returns."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ from typing import Any
 from chalice.app import Chalice, Request, Response, SQSEvent
 
 from chalicelib import access_api, wiring
-from chalicelib.errors import ServiceError
-from chalicelib.http_answers import json_answer, login_error_answer
-from chalicelib.login_request import parse_login_body
+from chalicelib.login_request import answer_login
+from chalicelib.logs import configure_logging
 from chalicelib.ping_endpoint import receive_ping
-from chalicelib.ping_log import configure_logging
 from chalicelib.ping_queue import REDRIVEN_ATTRIBUTE
 from chalicelib.ping_worker import QueueRecord
+from chalicelib.web import ANY_CONTENT_TYPE, answer_in_the_service_shape, refuse_other_methods
 
 # The FIFO queue the worker reads. The deployment template (.chalice/deploy-resources.json) creates it
 # with its dead-letter queue and replaces this placeholder ARN with the real one, per stack.
@@ -22,20 +21,21 @@ PING_QUEUE_PLACEHOLDER_ARN = f"arn:aws:sqs:us-east-1:000000000000:{PING_QUEUE_NA
 
 app = Chalice(app_name="gumroad-auth0-gate")
 configure_logging()
+app.register_middleware(answer_in_the_service_shape, "http")
 _ping_services = wiring.LivePingServices()
 
 
 # --- Purchase -> access: Gumroad pings grant and revoke course roles ---------------------------
+# Every route takes any content type (ANY_CONTENT_TYPE): the service answers a wrong one with its own JSON.
 
 
-@app.route("/gumroad/ping", methods=["POST"], content_types=["*/*"])
+@app.route("/gumroad/ping", methods=["POST"], content_types=ANY_CONTENT_TYPE)
 def gumroad_ping() -> Response:
-    # content_types=["*/*"] lets the service answer unsupported types with its own JSON 415.
     request = _request()
     return receive_ping(
         services=_ping_services,
         authorization=request.headers.get("authorization"),
-        token_params=request.query_params.getlist("token") if request.query_params else [],
+        token_params=_query_values(request, "token"),
         content_type=request.headers.get("content-type"),
         body=_raw_body(request),
     )
@@ -48,46 +48,52 @@ def process_ping(event: SQSEvent) -> None:
     wiring.get_worker().process_all(_queue_record(record.to_dict()) for record in event)
 
 
-@app.route("/login", methods=["POST"], content_types=["*/*"])
+@app.route("/login", methods=["POST"], content_types=ANY_CONTENT_TYPE)
 def login() -> Response:
     # For scripts and CLIs; browsers use Universal Login (see README).
     request = _request()
-    try:
-        credentials = parse_login_body(_raw_body(request), request.headers.get("content-type"))
-        return json_answer(200, wiring.get_login().login(credentials, client_ip=_client_ip(request)))
-    except ServiceError as error:
-        return login_error_answer(error)
+    return answer_login(
+        wiring.get_login,
+        body=_raw_body(request),
+        content_type=request.headers.get("content-type"),
+        client_ip=_client_ip(request),
+    )
 
 
 # --- Access -> API: Auth0 access tokens open the courses -------------------------------------
 
 
-@app.route("/private", methods=["GET"])
+@app.route("/private", methods=["GET"], content_types=ANY_CONTENT_TYPE)
 def private() -> Response:
     return access_api.private(_request())
 
 
-@app.route("/verify", methods=["POST"], content_types=["*/*"])
+@app.route("/verify", methods=["POST"], content_types=ANY_CONTENT_TYPE)
 def verify() -> Response:
     return access_api.verify(_request())
 
 
-@app.route("/courses", methods=["GET"])
+@app.route("/courses", methods=["GET"], content_types=ANY_CONTENT_TYPE)
 def list_courses() -> Response:
     return access_api.list_courses(_request())
 
 
-@app.route("/courses/{slug}", methods=["GET"])
+@app.route("/courses/{slug}", methods=["GET"], content_types=ANY_CONTENT_TYPE)
 def get_course(slug: str) -> Response:
     return access_api.get_course(_request(), slug)
 
 
-@app.route("/private", methods=["OPTIONS"])
-@app.route("/verify", methods=["OPTIONS"])
-@app.route("/courses", methods=["OPTIONS"])
-@app.route("/courses/{slug}", methods=["OPTIONS"])
+@app.route("/private", methods=["OPTIONS"], content_types=ANY_CONTENT_TYPE)
+@app.route("/verify", methods=["OPTIONS"], content_types=ANY_CONTENT_TYPE)
+@app.route("/courses", methods=["OPTIONS"], content_types=ANY_CONTENT_TYPE)
+@app.route("/courses/{slug}", methods=["OPTIONS"], content_types=ANY_CONTENT_TYPE)
 def preflight(slug: str | None = None) -> Response:
     return access_api.preflight(_request())
+
+
+# Last: every other method on these paths gets the service's own 405 (in AWS too, where API Gateway
+# would otherwise answer a method it does not know with its own 403).
+refuse_other_methods(app)
 
 
 def _queue_record(record: dict[str, Any]) -> QueueRecord:
@@ -101,6 +107,13 @@ def _queue_record(record: dict[str, Any]) -> QueueRecord:
         receive_count=int(attributes.get("ApproximateReceiveCount", "1")),
         redriven=redriven,
     )
+
+
+def _query_values(request: Request, name: str) -> list[str]:
+    # Chalice's MultiDict.getlist raises KeyError for a name that is absent (and query_params is None
+    # when there is no query string at all).
+    params = request.query_params
+    return list(params.getlist(name)) if params is not None and name in params else []
 
 
 def _client_ip(request: Request) -> str | None:

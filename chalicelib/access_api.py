@@ -27,8 +27,9 @@ from chalicelib.access_settings import (
     load_cors_policy,
 )
 from chalicelib.bearer import QUERY_PARAMETER, extract_bearer_token
-from chalicelib.errors import ConfigurationError, ServiceError
+from chalicelib.errors import ConfigurationError, InternalError, ServiceError, describe_failure
 from chalicelib.http_answers import bearer_error_answer, error_body, json_answer
+from chalicelib.logs import log_event
 from chalicelib.token_errors import (
     AccessError,
     InsufficientScope,
@@ -190,6 +191,10 @@ def _serve(request: Request, answer: Callable[[], Response]) -> Response:
         except ServiceError as error:
             _log_refusal(request, error)
             return bearer_error_answer(error, REALM)
+        except Exception as unexpected:
+            # A bug: 503 in the RFC 6750 shape, logged by type and place (never the token).
+            _log(logging.ERROR, "access_failed", route=request.path, detail=describe_failure(unexpected))
+            return bearer_error_answer(InternalError(), REALM)
 
     return _with_cors(request, guarded)
 
@@ -276,6 +281,5 @@ def _log_refusal(request: Request, error: ServiceError) -> None:
 
 
 def _log(level: int, event: str, **fields: Any) -> None:
-    # One JSON object per line; never a token, a header value or a claim.
-    if _LOG.isEnabledFor(level):
-        _LOG.log(level, json.dumps({"event": event, **fields}, separators=(",", ":")))
+    # Never a token, a header value or a claim.
+    log_event(_LOG, level, event, **fields)

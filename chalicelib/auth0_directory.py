@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import string
@@ -19,6 +18,7 @@ from auth0.management.core.request_options import RequestOptions
 
 from chalicelib.auth0_token import ManagementToken
 from chalicelib.errors import UpstreamError, UpstreamRejected, UpstreamUnavailable
+from chalicelib.logs import log_event
 from chalicelib.upstream_policy import (
     RateLimitPacer,
     RetryPolicy,
@@ -181,6 +181,7 @@ class Auth0Directory:
         deadline = current_deadline()
         token_refreshed = False
         attempt = 0
+        failures: list[str] = []  # what each failed attempt got, for the message when we give up
         while True:
             self._pacer.wait_turn(self._policy, deadline)
             options: RequestOptions = {
@@ -202,22 +203,16 @@ class Auth0Directory:
                 wait = self._transient_wait(status, exc.headers, attempt)
                 if wait is None:
                     raise self._permanent(operation, status, exc.body, missing_means_rejected) from None
+                failures.append(str(status))
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 wait = self._policy.backoff(attempt)
-                log.warning(
-                    json.dumps(
-                        {
-                            "message": "Auth0 request failed",
-                            "operation": operation,
-                            "error": type(exc).__name__,
-                        }
-                    )
-                )
+                failures.append("timeout" if isinstance(exc, httpx.TimeoutException) else "unreachable")
+                log_event(log, logging.WARNING, "auth0_request_failed", operation=operation, error=type(exc).__name__)
             except ParsingError:
                 raise UpstreamUnavailable(f"Auth0 answered {operation} with an unexpected body") from None
             attempt += 1
             if attempt >= self._policy.max_attempts or not self._policy.fits(wait, deadline):
-                raise UpstreamUnavailable(f"Auth0 did not complete '{operation}' in time; retry later")
+                raise UpstreamUnavailable(gave_up(operation, failures, out_of_time=attempt < self._policy.max_attempts))
             self._sleep(wait)
 
     def _transient_wait(self, status: int, headers: Mapping[str, str] | None, attempt: int) -> float | None:
@@ -231,15 +226,8 @@ class Auth0Directory:
     @staticmethod
     def _permanent(operation: str, status: int, body: Any, missing_means_rejected: str | None) -> UpstreamError:
         error_code = body.get("errorCode") if isinstance(body, dict) else None
-        log.error(
-            json.dumps(
-                {
-                    "message": "Auth0 refused a request",
-                    "operation": operation,
-                    "status": status,
-                    "errorCode": error_code,
-                }
-            )
+        log_event(
+            log, logging.ERROR, "auth0_request_refused", operation=operation, status=status, error_code=error_code
         )
         if status == 404 and missing_means_rejected:
             return UpstreamRejected(missing_means_rejected)
@@ -251,6 +239,25 @@ class Auth0Directory:
         if status == 401:
             return UpstreamRejected(f"Auth0 rejected the Management API token for '{operation}'")
         return UpstreamRejected(f"Auth0 refused '{operation}' ({status})")
+
+
+def gave_up(operation: str, failures: list[str], *, out_of_time: bool) -> str:
+    """What Auth0 did, e.g. "Auth0 answered 500 to 'assign role' 3 times; retry later".
+
+    ``failures`` holds one label per failed attempt: an HTTP status, ``timeout`` or ``unreachable``.
+    """
+    times = "once" if len(failures) == 1 else f"{len(failures)} times"
+    kinds = set(failures)
+    if kinds == {"timeout"}:
+        what = f"timed out on '{operation}' {times}"
+    elif kinds == {"unreachable"}:
+        what = f"was unreachable for '{operation}' {times}"
+    elif len(kinds) == 1:
+        what = f"answered {failures[0]} to '{operation}' {times}"
+    else:
+        what = f"failed '{operation}' {times} ({', '.join(failures)})"
+    tail = "; no time was left to try again" if out_of_time else ""
+    return f"Auth0 {what}{tail}; retry later"
 
 
 _PASSWORD_ALPHABETS = (

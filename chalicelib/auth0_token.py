@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -15,6 +14,7 @@ from auth0.authentication.exceptions import Auth0Error, RateLimitError
 
 from chalicelib.credentials import CredentialsSource
 from chalicelib.errors import UpstreamRejected, UpstreamUnavailable
+from chalicelib.logs import log_event
 from chalicelib.settings import Auth0Endpoint
 from chalicelib.upstream_policy import RetryPolicy, current_deadline, current_stats
 
@@ -77,15 +77,7 @@ class ManagementToken:
         try:
             return self._fetch()
         except _CredentialsRejected as exc:
-            log.error(
-                json.dumps(
-                    {
-                        "message": "Auth0 rejected the M2M credentials",
-                        "status": exc.status,
-                        "error": exc.error_code,
-                    }
-                )
-            )
+            log_event(log, logging.ERROR, "m2m_credentials_rejected", status=exc.status, error=exc.error_code)
             raise UpstreamRejected(
                 "Auth0 rejected the service's M2M credentials; check the client id/secret and the API grant"
             ) from None

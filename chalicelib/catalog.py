@@ -12,8 +12,15 @@ from typing import Any
 from chalicelib.errors import ConfigurationError
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+# Gumroad's product ids are 16 bytes in URL-safe base64 (24 characters ending "=="); permalinks,
+# short product ids and product URLs never have that shape.
+_PRODUCT_ID = re.compile(r"^[A-Za-z0-9_-]{22}==$")
 _COURSE_KEYS = {"slug", "title", "role_id", "permission", "gumroad_products"}
 _REQUIRED_KEYS = _COURSE_KEYS
+
+
+def looks_like_product_id(key: str) -> bool:
+    return bool(_PRODUCT_ID.match(key))
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,10 @@ class Course:
     permission: str
     gumroad_products: tuple[str, ...]
 
+    @property
+    def product_ids(self) -> tuple[str, ...]:
+        return tuple(key for key in self.gumroad_products if looks_like_product_id(key))
+
 
 @dataclass(frozen=True)
 class CourseCatalog:
@@ -32,6 +43,8 @@ class CourseCatalog:
     courses: tuple[Course, ...]
     _by_slug: Mapping[str, Course]
     _by_product: Mapping[str, Course]
+    _by_other_key: Mapping[str, Course]
+    _by_other_key_without_id: Mapping[str, Course]
 
     @classmethod
     def from_courses(cls, courses: Iterable[Course]) -> CourseCatalog:
@@ -49,7 +62,15 @@ class CourseCatalog:
                         f"course catalogue: product {product!r} is listed in both {other.slug!r} and {course.slug!r}"
                     )
                 by_product[product] = course
-        return cls(courses=ordered, _by_slug=by_slug, _by_product=by_product)
+        by_product_id = {key: course for key, course in by_product.items() if looks_like_product_id(key)}
+        by_other_key = {key: course for key, course in by_product.items() if not looks_like_product_id(key)}
+        return cls(
+            courses=ordered,
+            _by_slug=by_slug,
+            _by_product=by_product_id,
+            _by_other_key=by_other_key,
+            _by_other_key_without_id={key: course for key, course in by_other_key.items() if not course.product_ids},
+        )
 
     def __iter__(self) -> Iterator[Course]:
         return iter(self.courses)
@@ -57,14 +78,24 @@ class CourseCatalog:
     def by_slug(self, slug: str) -> Course | None:
         return self._by_slug.get(slug)
 
-    def match_product(self, keys: Iterable[str | None]) -> Course | None:
-        """The course whose products include one of ``keys``, tried in the order given.
+    def match_product(self, product_id: str | None, other_keys: Iterable[str | None] = ()) -> Course | None:
+        """The course a ping's product belongs to.
 
-        Callers pass ``product_id`` first: it is the only key that never changes.
+        When the ping carries a ``product_id``, a course that lists product ids matches on it alone: it
+        is the one key that never changes and that no other product can carry. Its ``other_keys``
+        (permalink, short product id, product URL) then match only courses whose catalogue entry lists
+        no product id, so a ping for another product that borrows a course's permalink opens nothing.
+        A ping without a ``product_id`` (Gumroad always sends one) may match any course's other keys.
         """
-        for key in keys:
+        others = self._by_other_key
+        if product_id:
+            course = self._by_product.get(product_id)
+            if course is not None:
+                return course
+            others = self._by_other_key_without_id
+        for key in other_keys:
             if key:
-                course = self._by_product.get(key)
+                course = others.get(key)
                 if course is not None:
                     return course
         return None

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.errors import ConfigurationError, UpstreamUnavailable
+from chalicelib.logs import log_event
 from chalicelib.settings import EnvironmentCredentials
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ class SecretsManagerCredentials:
             except UpstreamUnavailable:
                 if self._value is None:
                     raise
-                log.warning(json.dumps({"message": "secret refresh failed; keeping the last good value"}))
+                log_event(log, logging.WARNING, "secret_refresh_failed", kept_last_good=True)
                 # Try again in a little while, not on every ping: that would prolong the throttling.
                 self._fetched_at = now - self._ttl + min(self._ttl, RETRY_AFTER_FAILED_REFRESH_SECONDS)
                 return self._value
@@ -137,7 +138,7 @@ class SecretsManagerCredentials:
             code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
             if code in _TRANSIENT_AWS_CODES:
                 raise UpstreamUnavailable(f"Secrets Manager is unavailable ({code})") from None
-            log.error(json.dumps({"message": "cannot read the secret AUTH0_SECRET_ID names", "aws_error": code}))
+            log_event(log, logging.ERROR, "secret_unreadable", variable="AUTH0_SECRET_ID", aws_error=code)
             raise ConfigurationError(f"the secret named by AUTH0_SECRET_ID cannot be read ({code})") from None
         except BotoCoreError as exc:
             raise UpstreamUnavailable(f"Secrets Manager is unreachable ({type(exc).__name__})") from None
@@ -148,19 +149,19 @@ def parse_secret(secret_string: Any) -> ServiceCredentials:
     """Validate the secret's JSON; messages name the keys, never the values."""
     problem = "the secret named by AUTH0_SECRET_ID must be a JSON object with " + ", ".join(_REQUIRED)
     if not isinstance(secret_string, str):
-        log.error(json.dumps({"message": "secret has no SecretString (binary secrets are not supported)"}))
+        log_event(log, logging.ERROR, "secret_invalid", problem="no SecretString (binary secrets are not supported)")
         raise ConfigurationError(problem)
     try:
         document = json.loads(secret_string)
     except json.JSONDecodeError:
-        log.error(json.dumps({"message": "secret is not valid JSON"}))
+        log_event(log, logging.ERROR, "secret_invalid", problem="not valid JSON")
         raise ConfigurationError(problem) from None
     if not isinstance(document, dict):
-        log.error(json.dumps({"message": "secret is JSON but not an object"}))
+        log_event(log, logging.ERROR, "secret_invalid", problem="JSON but not an object")
         raise ConfigurationError(problem)
     missing = [key for key in _REQUIRED if not isinstance(document.get(key), str) or not document[key].strip()]
     if missing:
-        log.error(json.dumps({"message": "secret is missing keys", "missing": missing}))
+        log_event(log, logging.ERROR, "secret_invalid", problem="missing keys", missing=missing)
         raise ConfigurationError(f"the secret named by AUTH0_SECRET_ID lacks {', '.join(missing)}")
     secrets = [document["gumroad_ping_secret"].strip()]
     previous = document.get("gumroad_ping_secret_previous")

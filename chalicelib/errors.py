@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import traceback
+
 
 class ServiceError(Exception):
     """Base of every error the service raises on purpose.
@@ -95,3 +97,27 @@ class LoginThrottled(ServiceError):
 
 class LoginDisabled(ServiceError):
     code = "login_disabled"
+
+
+class InternalError(ServiceError):
+    """Something the service did not foresee: a bug. Answered 503 on the ping route so nothing is lost."""
+
+    code = "internal_error"
+
+    def __init__(self, message: str = "the service failed unexpectedly; retry later") -> None:
+        super().__init__(message)
+
+
+def describe_failure(error: BaseException) -> str:
+    """``TypeError at chalicelib/x.py:12 in f``: where an unexpected exception came from, without its message.
+
+    Exception messages may quote the request (an address, a token), so logs name the type and the
+    innermost frame of the service's own code only.
+    """
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return type(error).__name__
+    where = ([frame for frame in frames if "/chalicelib/" in frame.filename] or frames)[-1]
+    path = where.filename
+    short = "chalicelib/" + path.rsplit("/chalicelib/", 1)[1] if "/chalicelib/" in path else path.rsplit("/", 1)[-1]
+    return f"{type(error).__name__} at {short}:{where.lineno} in {where.name}"

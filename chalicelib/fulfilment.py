@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,6 +11,8 @@ from chalicelib.catalog import Course, CourseCatalog
 from chalicelib.entitlements import CourseRecord, PurchaseState, record_key
 from chalicelib.errors import ServiceError
 from chalicelib.gumroad import PingEvent, SaleEvent, SubscriptionEvent, UnhandledEvent
+from chalicelib.logs import log_event
+from chalicelib.ping_log import mask_email
 
 log = logging.getLogger("gumroad_auth0.fulfilment")
 
@@ -123,7 +124,7 @@ def triage(event: PingEvent, *, catalog: CourseCatalog, provision_test_purchases
     if isinstance(event, UnhandledEvent):
         return Outcome(IGNORED, event.event_name, reason="unhandled_event")
     name = event.event_name
-    course = catalog.match_product(event.product.in_match_order())
+    course = catalog.match_product(event.product.product_id, event.product.other_keys)
     if isinstance(event, SubscriptionEvent):
         if course is None:
             return Outcome(IGNORED, name, reason="unknown_product")
@@ -131,16 +132,15 @@ def triage(event: PingEvent, *, catalog: CourseCatalog, provision_test_purchases
             # A cancellation takes effect at cancelled_at (often weeks away); Gumroad sends
             # subscription_ended when access really ends.
             return Outcome(IGNORED, name, reason="no_access_change", course=course.slug)
-        return Work(event, course)
+        return _unusable_address(event, course) or Work(event, course)
     if event.shadowed_keys:
-        log.warning(
-            json.dumps(
-                {
-                    "message": "sale needs review: a custom field replaces a field the service relies on",
-                    "sale_id": event.sale_id,
-                    "shadowed": list(event.shadowed_keys),
-                }
-            )
+        log_event(
+            log,
+            logging.WARNING,
+            "sale_needs_review",
+            problem="a custom field replaces a field the service relies on",
+            sale_id=event.sale_id,
+            shadowed=list(event.shadowed_keys),
         )
         return Outcome(IGNORED, name, reason="custom_field_shadows_" + "_".join(event.shadowed_keys))
     if event.test and event.resource_name is None:
@@ -151,7 +151,26 @@ def triage(event: PingEvent, *, catalog: CourseCatalog, provision_test_purchases
         return Outcome(IGNORED, name, reason="unknown_product")
     if event.resource_name == "refund" and not event.refunded:
         return Outcome(IGNORED, name, reason="partial_refund", course=course.slug)
-    return Work(event, course)
+    return _unusable_address(event, course) or Work(event, course)
+
+
+def _unusable_address(event: SaleEvent | SubscriptionEvent, course: Course) -> Outcome | None:
+    """An address Auth0 can never hold: answered 200 (a retry would fail the same way) and logged for review."""
+    if event.email_problem is None:
+        return None
+    log_event(
+        log,
+        logging.WARNING,
+        "purchase_needs_review",
+        problem="the buyer's address cannot be an Auth0 user",
+        reason=event.email_problem,
+        event_name=event.event_name,
+        sale_id=getattr(event, "sale_id", None),
+        subscription_id=event.subscription_id,
+        course=course.slug,
+        buyer=mask_email(event.email),
+    )
+    return Outcome(IGNORED, event.event_name, reason="unusable_buyer_email", course=course.slug)
 
 
 class Fulfilment:
@@ -301,7 +320,7 @@ class Fulfilment:
         try:
             self._directory.save_record(buyer.user_id, record_key(record.slug), record.with_role(False).to_json())
         except ServiceError:
-            log.warning(json.dumps({"message": "could not correct the record after a failed role assignment"}))
+            log_event(log, logging.WARNING, "record_correction_failed")
 
     def _welcome(self, email: str) -> str | None:
         if self._onboarding is None:

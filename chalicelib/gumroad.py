@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+from chalicelib.buyer_email import InvalidEmail, normalise_email
 from chalicelib.errors import MalformedPing, UnsupportedMediaType
 
 MAX_BODY_BYTES = 256 * 1024
@@ -43,7 +44,11 @@ SHADOWABLE_SALE_KEYS = frozenset(
 )
 
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
+_RETRY_COUNT = re.compile(r"^[0-9]{1,9}$")
+# Gumroad has existed since 2011: an instant outside these years is not a sale's, and keeping every stored
+# timestamp at four-digit years is what makes their text order the time order (see chalicelib.entitlements).
+EARLIEST_YEAR = 1970
+LATEST_YEAR = 2099
 
 
 @dataclass(frozen=True)
@@ -55,8 +60,10 @@ class ProductKeys:
     short_product_id: str | None = None
     product_permalink: str | None = None
 
-    def in_match_order(self) -> tuple[str | None, ...]:
-        return (self.product_id, self.permalink, self.short_product_id, self.product_permalink)
+    @property
+    def other_keys(self) -> tuple[str | None, ...]:
+        """The keys that can change or be reused: matched only for catalogue entries without a product id."""
+        return (self.permalink, self.short_product_id, self.product_permalink)
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,7 @@ class SaleEvent:
     seller_id: str | None
     product: ProductKeys
     email: str
+    """The buyer's address, normalised; when ``email_problem`` is set, the raw text (never provisioned)."""
     full_name: str | None
     subscription_id: str | None
     sale_timestamp: str | None
@@ -79,6 +87,8 @@ class SaleEvent:
     recurring_charge: bool
     retry_count: int
     shadowed_keys: tuple[str, ...]
+    email_problem: str | None = None
+    """Why ``email`` is an address Auth0 can never hold (the event is then ignored for review)."""
 
     @property
     def event_name(self) -> str:
@@ -101,6 +111,7 @@ class SubscriptionEvent:
     purchase_ids: tuple[str, ...]
     occurred_at: str | None  # cancelled_at / ended_at / restarted_at / effective_as_of
     retry_count: int
+    email_problem: str | None = None
 
     @property
     def event_name(self) -> str:
@@ -215,12 +226,18 @@ def _unescape(segment: str) -> str:
 
 def _decode_json(text: str) -> dict[str, Any]:
     try:
-        document = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+        # ValueError covers the syntax errors, NaN/Infinity (refused below) and integers longer than
+        # Python's int-conversion limit; RecursionError covers absurd nesting.
+        document = json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
         raise MalformedPing("the JSON body cannot be decoded") from exc
     if not isinstance(document, dict):
         raise MalformedPing("the JSON body must be an object")
     return document
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def event_from_fields(fields: Mapping[str, Any]) -> PingEvent:
@@ -241,12 +258,14 @@ def event_from_fields(fields: Mapping[str, Any]) -> PingEvent:
 def _sale(fields: Mapping[str, Any], *, resource_name: str | None, retry_count: int) -> SaleEvent:
     custom = fields.get("custom_fields")
     custom_names = set(custom) if isinstance(custom, Mapping) else set()
+    email, email_problem = _buyer_email(fields, "email")
     return SaleEvent(
         resource_name=resource_name,
         sale_id=_required_text(fields, "sale_id"),
         seller_id=_optional_text(fields, "seller_id"),
         product=_product(fields),
-        email=normalise_email(_required_text(fields, "email"), field="email"),
+        email=email,
+        email_problem=email_problem,
         full_name=_optional_text(fields, "full_name"),
         subscription_id=_optional_text(fields, "subscription_id"),
         sale_timestamp=_timestamp(fields, "sale_timestamp"),
@@ -276,11 +295,13 @@ def _subscription(fields: Mapping[str, Any], *, resource_name: str, retry_count:
         raw_ids = [raw_ids]
     if not isinstance(raw_ids, list) or not all(isinstance(item, str) for item in raw_ids):
         raise MalformedPing("purchase_ids must be a list of strings")
+    email, email_problem = _buyer_email(fields, "user_email")
     return SubscriptionEvent(
         resource_name=resource_name,
         subscription_id=_required_text(fields, "subscription_id"),
         product=ProductKeys(product_id=_required_text(fields, "product_id")),
-        email=normalise_email(_required_text(fields, "user_email"), field="user_email"),
+        email=email,
+        email_problem=email_problem,
         purchase_ids=tuple(item for item in raw_ids if item),
         occurred_at=occurred_at,
         retry_count=retry_count,
@@ -294,17 +315,23 @@ def _product(fields: Mapping[str, Any]) -> ProductKeys:
         short_product_id=_optional_text(fields, "short_product_id"),
         product_permalink=_optional_text(fields, "product_permalink"),
     )
-    if not any(keys.in_match_order()):
+    if not keys.product_id and not any(keys.other_keys):
         raise MalformedPing("product_id is missing")
     return keys
 
 
-def normalise_email(raw: str, *, field: str) -> str:
-    """Trim and lower-case: Auth0 database connections store addresses lower-cased."""
-    email = raw.strip().lower()
-    if not _EMAIL.match(email):
-        raise MalformedPing(f"{field} is not an e-mail address")
-    return email
+def _buyer_email(fields: Mapping[str, Any], name: str) -> tuple[str, str | None]:
+    """The normalised address, or the raw text and the reason it can never be an Auth0 user.
+
+    A missing address is a malformed ping; an address Auth0 would refuse is a well-formed ping
+    about a purchase that needs a human (it is answered 200 and logged for review, because any
+    retry would fail the same way).
+    """
+    raw = _required_text(fields, name)
+    try:
+        return normalise_email(raw), None
+    except InvalidEmail as problem:
+        return raw, problem.reason
 
 
 def _optional_text(fields: Mapping[str, Any], name: str) -> str | None:
@@ -336,29 +363,37 @@ def _boolean(fields: Mapping[str, Any], name: str, *, default: bool) -> bool:
 
 
 def _timestamp(fields: Mapping[str, Any], name: str) -> str | None:
-    """Normalise to ``YYYY-MM-DDTHH:MM:SSZ`` (UTC) so that text order is time order."""
+    """Normalise to ``YYYY-MM-DDTHH:MM:SSZ`` (UTC, four-digit year) so that text order is time order."""
     text = _optional_text(fields, name)
     if text is None:
         return None
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError as exc:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        # Near year 1 or 9999 the shift to UTC leaves datetime's range: OverflowError.
+        moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
         raise MalformedPing(f"{name} is not an ISO 8601 timestamp") from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise MalformedPing(f"{name} is outside the years {EARLIEST_YEAR}-{LATEST_YEAR}")
+    return format_timestamp(moment)
+
+
+def format_timestamp(moment: datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SSZ`` with the year zero-padded (``strftime("%Y")`` does not pad on glibc)."""
+    utc = moment.astimezone(UTC)
+    return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
 
 
 def _retry_count(fields: Mapping[str, Any]) -> int:
     value = fields.get("retry_count")
     if value is None or value == "":
         return 0
-    if isinstance(value, bool):
-        raise MalformedPing("retry_count must be a whole number")
-    try:
-        count = int(value)
-    except (TypeError, ValueError) as exc:
-        raise MalformedPing("retry_count must be a whole number") from exc
-    if count < 0:
-        raise MalformedPing("retry_count must be a whole number")
-    return count
+    # Exact types: bool is an int subclass, and floats (1e400, NaN) are no count. Strings are bounded
+    # digits, so no conversion can overflow or hit the int-conversion limit.
+    if type(value) is int and 0 <= value < 10**9:
+        return value
+    if isinstance(value, str) and _RETRY_COUNT.match(value.strip()):
+        return int(value.strip())
+    raise MalformedPing("retry_count must be a whole number")

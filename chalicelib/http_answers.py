@@ -120,7 +120,8 @@ def bearer_error_answer(error: ServiceError, realm: str, headers: dict[str, str]
         return json_answer(503, body, merged)
     if isinstance(error, ConfigurationError):
         return json_answer(503, error_body(error.code, _public_description(error)), merged)
-    return json_answer(503, error_body("service_error", "the request could not be served now; retry"), merged)
+    # Anything else the service raised on purpose (InternalError for a bug): its code and fixed text.
+    return json_answer(503, error_body(error.code, error.message), merged)
 
 
 def _bearer_challenge(realm: str, **attributes: str) -> str:

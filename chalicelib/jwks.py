@@ -22,6 +22,7 @@ import urllib3
 from jwt import PyJWK, PyJWTError
 from jwt.algorithms import get_default_algorithms
 
+from chalicelib.logs import log_event
 from chalicelib.token_errors import JwksFetchError, KeysUnavailable, UnknownSigningKey
 
 DEFAULT_COOLDOWN_SECONDS = 15.0
@@ -37,6 +38,7 @@ _EC_CURVE_ALGORITHM = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}
 _OKP_CURVES = frozenset({"Ed25519", "Ed448"})
 # A JWKS entry with any of these is a private or symmetric key: never a verification key.
 _SECRET_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+_STRING_MEMBERS = ("kid", "kty", "use", "alg", "crv", "n", "e", "x", "y")
 
 
 class JwksFetcher(Protocol):
@@ -178,7 +180,8 @@ def parse_jwks(body: bytes, *, algorithms: Collection[str]) -> dict[str, Signing
 
 
 def _signing_key(entry: Any, algorithms: Collection[str]) -> SigningKey | None:
-    if not isinstance(entry, dict):
+    if not isinstance(entry, dict) or not _members_have_their_types(entry):
+        # One malformed entry is skipped; the others keep working.
         return None
     kid = entry.get("kid")
     if not isinstance(kid, str) or not kid or len(kid) > MAX_KID_LENGTH:
@@ -193,6 +196,14 @@ def _signing_key(entry: Any, algorithms: Collection[str]) -> SigningKey | None:
     if not by_algorithm:
         return None
     return SigningKey(kid=kid, key_type=str(entry["kty"]), by_algorithm=by_algorithm)
+
+
+def _members_have_their_types(entry: dict[str, Any]) -> bool:
+    """RFC 7517/7518 give every member the service reads a JSON type: strings, and key_ops a list of them."""
+    if any(name in entry and not isinstance(entry[name], str) for name in _STRING_MEMBERS):
+        return False
+    key_ops = entry.get("key_ops")
+    return key_ops is None or (isinstance(key_ops, list) and all(isinstance(op, str) for op in key_ops))
 
 
 def _is_public_signature_key(entry: dict[str, Any]) -> bool:
@@ -228,7 +239,7 @@ def _prepare(entry: dict[str, Any], algorithm: str) -> PyJWK | None:
     try:
         prepared = PyJWK(entry, algorithm=algorithm)
         too_short = get_default_algorithms()[algorithm].check_key_length(prepared.key)
-    except (PyJWTError, ValueError, TypeError, KeyError, AttributeError):
+    except (PyJWTError, ValueError, TypeError, KeyError, AttributeError, OverflowError):
         return None
     return None if too_short else prepared
 
@@ -342,5 +353,4 @@ class JwksCache:
 
 
 def _log(level: int, event: str, **fields: object) -> None:
-    if _LOG.isEnabledFor(level):
-        _LOG.log(level, json.dumps({"event": event, **fields}, separators=(",", ":")))
+    log_event(_LOG, level, event, **fields)

@@ -7,7 +7,6 @@ sees the user's own connection, MFA and bot detection. The caller's IP is forwar
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -16,8 +15,9 @@ import requests
 from auth0.authentication import GetToken
 from auth0.authentication.exceptions import Auth0Error, RateLimitError
 
-from chalicelib.errors import LoginRejected, LoginThrottled, ServiceError, UpstreamUnavailable
+from chalicelib.errors import ConfigurationError, LoginRejected, LoginThrottled, ServiceError, UpstreamUnavailable
 from chalicelib.login_request import Credentials
+from chalicelib.logs import log_event
 from chalicelib.settings import Auth0Endpoint
 
 log = logging.getLogger("gumroad_auth0.login")
@@ -29,8 +29,10 @@ LOGIN_TIMEOUT_SECONDS = 5.0
 _REJECTIONS: Mapping[str, tuple[int, str, str]] = {
     "invalid_grant": (401, "invalid_credentials", "wrong username or password"),
     "invalid_user_password": (401, "invalid_credentials", "wrong username or password"),
+    # "unauthorized" is the user's own refusal (a blocked user). "access_denied", "unauthorized_client"
+    # and "invalid_client" mean the login application itself is refused (wrong client secret, unknown
+    # audience, password grant not enabled): the operator's problem, answered 503 below.
     "unauthorized": (401, "access_denied", "this account may not sign in"),
-    "access_denied": (401, "access_denied", "this account may not sign in"),
     "mfa_required": (
         401,
         "mfa_required",
@@ -53,7 +55,7 @@ class PasswordLogin:
         *,
         endpoint: Auth0Endpoint,
         client_id: str,
-        client_secret: Callable[[], str | None],
+        client_secret: Callable[[], str],
         realm: str,
         audience: str,
     ) -> None:
@@ -103,12 +105,15 @@ def _mapped(error: Auth0Error) -> ServiceError:
     if code in _REJECTIONS:
         status, public_code, message = _REJECTIONS[code]
         return LoginRejected(status, public_code, message)
-    log.error(json.dumps({"message": "Auth0 refused the password grant", "status": error.status_code, "error": code}))
     if error.status_code >= 500:
+        log_event(log, logging.ERROR, "login_grant_failed", status=error.status_code, error=code)
         return UpstreamUnavailable("Auth0 could not sign in now; retry later")
-    # A configuration problem (grant not enabled, wrong client secret, unknown audience): the
-    # caller can do nothing about it, the operator can.
-    return UpstreamUnavailable("sign-in is not available; the operator has been told in the log")
+    # The login application itself was refused (wrong client secret, unknown audience, grant not
+    # enabled): the caller can do nothing about it, the operator can (the route logs this message).
+    return ConfigurationError(
+        f"Auth0 refused the login application ({error.status_code} {code[:64]}): check AUTH0_LOGIN_CLIENT_ID and "
+        "its secret, AUTH0_AUDIENCE, and that the application has the Password grant and AUTH0_CONNECTION enabled"
+    )
 
 
 def _retry_after(headers: Any) -> int | None:

@@ -1,11 +1,20 @@
-"""The body of ``POST /login``, validated before anything talks to Auth0."""
+"""``POST /login`` up to Auth0: the route is enabled, the body is valid, every failure has its answer."""
 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from chalicelib.errors import LoginRejected
+from chalice.app import Response
+
+from chalicelib.errors import ConfigurationError, InternalError, LoginRejected, ServiceError, describe_failure
+from chalicelib.http_answers import json_answer, login_error_answer
+from chalicelib.logs import log_event
+
+log = logging.getLogger("gumroad_auth0.login")
 
 MAX_FIELD_LENGTH = 512
 
@@ -19,14 +28,37 @@ class Credentials:
         return f"Credentials(username={self.username!r}, password=<redacted>)"
 
 
+class Login(Protocol):
+    def login(self, credentials: Credentials, *, client_ip: str | None) -> dict[str, Any]: ...
+
+
+def answer_login(
+    get_login: Callable[[], Login], *, body: bytes, content_type: str | None, client_ip: str | None
+) -> Response:
+    """Sign in with a password. The route's own configuration is checked before the body is even read."""
+    try:
+        service = get_login()  # 404 when login is off, 503 when it is half-configured
+        credentials = parse_login_body(body, content_type)
+        return json_answer(200, service.login(credentials, client_ip=client_ip))
+    except ConfigurationError as error:
+        log_event(log, logging.ERROR, "login_misconfigured", detail=error.message)
+        return login_error_answer(error)
+    except ServiceError as error:
+        return login_error_answer(error)
+    except Exception as unexpected:
+        log_event(log, logging.ERROR, "login_failed", error=InternalError.code, detail=describe_failure(unexpected))
+        return login_error_answer(InternalError())
+
+
 def parse_login_body(raw: bytes, content_type: str | None) -> Credentials:
     """``{"username": ..., "password": ...}`` (``email`` is accepted for ``username``)."""
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
     if media_type != "application/json":
         raise LoginRejected(415, "unsupported_media_type", "send a JSON body")
     try:
-        document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        # ValueError: bad UTF-8, bad JSON, NaN/Infinity, and integers past Python's conversion limit.
+        document = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
         raise LoginRejected(400, "invalid_request", "the body is not valid JSON") from None
     if not isinstance(document, dict):
         raise LoginRejected(400, "invalid_request", 'the body must be {"username": ..., "password": ...}')
@@ -41,3 +73,7 @@ def _field(value: object, name: str) -> str:
     if len(value) > MAX_FIELD_LENGTH:
         raise LoginRejected(400, "invalid_request", f"{name} is too long")
     return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")

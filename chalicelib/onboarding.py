@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 
-import requests
 from auth0.authentication import Database
 from auth0.authentication.exceptions import Auth0Error
 
+from chalicelib.logs import log_event
 from chalicelib.settings import Auth0Endpoint
 from chalicelib.upstream_policy import RetryPolicy, current_deadline, current_stats
 
@@ -51,20 +50,9 @@ class PasswordResetOnboarding:
             current_stats().authentication += 1
             database.change_password(email=email, connection=self._connection)
         except Auth0Error as exc:
-            log.warning(
-                json.dumps(
-                    {
-                        "message": "onboarding e-mail refused",
-                        "status": exc.status_code,
-                        "error": str(exc.error_code),
-                    }
-                )
-            )
+            log_event(log, logging.WARNING, "onboarding_refused", status=exc.status_code, error=str(exc.error_code))
             return False
-        except requests.RequestException as exc:
-            log.warning(json.dumps({"message": "onboarding e-mail failed", "error": type(exc).__name__}))
-            return False
-        except Exception as exc:
-            log.warning(json.dumps({"message": "onboarding e-mail failed", "error": type(exc).__name__}))
+        except Exception as exc:  # best effort: requests' errors and anything else alike
+            log_event(log, logging.WARNING, "onboarding_failed", error=type(exc).__name__)
             return False
         return True

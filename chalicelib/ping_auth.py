@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 from collections.abc import Sequence
@@ -25,7 +24,9 @@ def presented_secrets(authorization: str | None, token_params: Sequence[str]) ->
             raise PingUnauthorized("authenticate with the ping secret (HTTP Basic password or token)")
         try:
             decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:
+            # binascii.Error (bad base64), UnicodeDecodeError (not UTF-8) and the ValueError that
+            # b64decode raises for non-ASCII text are all one answer: these credentials say nothing.
             raise PingUnauthorized("the Basic credentials cannot be decoded") from None
         _, separator, password = decoded.partition(":")
         if not separator:

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from chalice.app import Response
 
-from chalicelib.errors import ServiceError
+from chalicelib.errors import InternalError, ServiceError, describe_failure
 from chalicelib.fulfilment import Outcome
 from chalicelib.gumroad import PingEvent, SaleEvent, SubscriptionEvent, parse_ping
 from chalicelib.http_answers import json_answer, ping_error_answer
@@ -37,8 +37,10 @@ def receive_ping(
     content_type: str | None,
     body: bytes,
 ) -> Response:
+    """Answer one ping; whatever happens, it gets exactly one log line and never a 500."""
     started = time.monotonic()
     line = PingLogLine()
+    response = ping_error_answer(InternalError())
     try:
         response = _receive(services, line, authorization, token_params, content_type, body)
     except ServiceError as error:
@@ -46,9 +48,14 @@ def receive_ping(
         # ServiceError messages are written to be safe to show: no secrets, no addresses.
         line.detail = error.message
         response = ping_error_answer(error)
-    line.status = response.status_code
-    line.duration_ms = round((time.monotonic() - started) * 1000, 1)
-    line.emit()
+    except Exception as unexpected:
+        # A bug must not lose the sale: 503 makes Gumroad deliver it again, and the line says where
+        # it broke (the exception's type and frames, never its message, which may quote the body).
+        line.error, line.detail = InternalError.code, describe_failure(unexpected)
+    finally:
+        line.status = response.status_code
+        line.duration_ms = round((time.monotonic() - started) * 1000, 1)
+        line.emit()
     return response
 
 

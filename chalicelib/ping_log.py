@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import asdict, dataclass
-from typing import Any
+
+from chalicelib.logs import log_event
 
 log = logging.getLogger("gumroad_auth0.ping")
 
@@ -22,7 +22,7 @@ def mask_email(email: str | None) -> str | None:
 
 @dataclass
 class PingLogLine:
-    source: str = "ping"  # "ping" (the HTTP route) or "worker" (the queue)
+    event: str = "ping_answered"  # "ping_answered" (the HTTP route) or "ping_processed" (the queue worker)
     status: int = 0
     outcome: str | None = None
     reason: str | None = None
@@ -42,21 +42,6 @@ class PingLogLine:
     duration_ms: float = 0.0
 
     def emit(self) -> None:
-        record: dict[str, Any] = {"message": "gumroad ping"}
-        record.update({key: value for key, value in asdict(self).items() if value is not None})
+        fields = asdict(self)
         level = logging.INFO if self.status < 500 else logging.ERROR
-        log.log(level, json.dumps(record, separators=(",", ":")))
-
-
-def configure_logging() -> None:
-    """Make the service's INFO lines visible under Lambda and ``chalice local`` alike."""
-    logger = logging.getLogger("gumroad_auth0")
-    logger.setLevel(logging.INFO)
-    # httpx logs every request's full URL at INFO: for users-by-email that is the buyer's address.
-    for chatty in ("httpx", "httpcore"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
-    root = logging.getLogger()
-    if not root.handlers and not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
+        log_event(log, level, fields.pop("event"), **fields)

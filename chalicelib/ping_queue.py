@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.errors import ServiceError, UpstreamUnavailable
 from chalicelib.gumroad import ProductKeys, SaleEvent, SubscriptionEvent
+from chalicelib.logs import log_event
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -105,7 +106,7 @@ class PingQueue:
             )
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
-            log.error(json.dumps({"message": "cannot queue the ping", "aws_error": code}))
+            log_event(log, logging.ERROR, "ping_not_queued", aws_error=code)
             raise UpstreamUnavailable(f"the ping could not be queued ({code})") from None
         except BotoCoreError as exc:
             raise UpstreamUnavailable(f"the ping could not be queued ({type(exc).__name__})") from None
@@ -155,4 +156,4 @@ class Visibility:
             )
         except (BotoCoreError, ClientError) as exc:
             # The queue's own visibility timeout still brings the message back: only the backoff is lost.
-            log.warning(json.dumps({"message": "cannot delay the retry", "error": type(exc).__name__}))
+            log_event(log, logging.WARNING, "retry_delay_failed", error=type(exc).__name__)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Iterable
@@ -11,6 +10,7 @@ from typing import Protocol
 
 from chalicelib.errors import ConfigurationError, ServiceError, UpstreamRejected
 from chalicelib.fulfilment import Outcome
+from chalicelib.logs import log_event
 from chalicelib.ping_log import PingLogLine, mask_email
 from chalicelib.ping_queue import MalformedMessage, QueuedEvent, decode_event, group_id
 from chalicelib.upstream_policy import Deadline, upstream_scope
@@ -83,7 +83,7 @@ class PingWorker:
 
     def process(self, record: QueueRecord) -> None:
         started = time.monotonic()
-        line = PingLogLine(source="worker", retry_count=record.receive_count - 1 or None)
+        line = PingLogLine(event="ping_processed", retry_count=record.receive_count - 1 or None)
         try:
             try:
                 event = decode_event(record.body)
@@ -116,7 +116,7 @@ class PingWorker:
         line.status, line.outcome, line.error, line.detail = 422, "dead_lettered", error.code, error.message
         reason = f"{error.code}: {error.message}"
         self._dead_letters.send(body=record.body, message_id=record.message_id, reason=reason, group=group)
-        log.error(json.dumps({"message": "ping moved to the dead-letter queue", "reason": reason}))
+        log_event(log, logging.ERROR, "ping_dead_lettered", reason=reason)
 
 
 def backoff_seconds(receive_count: int) -> int:

@@ -50,6 +50,10 @@ _ACCEPTED_TYPES = frozenset({"jwt", "at+jwt", "application/jwt", "application/at
 # Header parameters that carry or point to a key: trusting them lets the sender pick the key.
 _KEY_SOURCES = ("jwk", "jku", "x5u", "x5c")
 _HEADER_CACHE_SIZE = 64
+# RFC 9068 section 2.2 (jti, client_id, scope, acr; azp from OpenID Connect) and 2.2.3.1 (groups, roles,
+# entitlements); amr (RFC 8176) and Auth0's permissions are arrays of strings.
+_STRING_CLAIMS = ("jti", "client_id", "azp", "scope", "acr")
+_STRING_LIST_CLAIMS = ("permissions", "amr", "groups", "roles", "entitlements")
 
 
 class KeySource(Protocol):
@@ -280,6 +284,7 @@ class AccessTokenVerifier:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
             raise InvalidClaim("sub", "is missing or not a non-empty string")
+        _check_optional_claim_types(claims)
         return VerifiedToken(
             subject=subject,
             expires_at=expires_at,
@@ -314,7 +319,7 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _time_claim(claims: dict[str, Any], name: str) -> float:
+def _time_claim(claims: Mapping[str, Any], name: str) -> float:
     if name not in claims:
         raise InvalidClaim(name, "is missing")
     value = claims[name]
@@ -325,6 +330,26 @@ def _time_claim(claims: dict[str, Any], name: str) -> float:
     if type(value) is float and math.isfinite(value):
         return value
     raise InvalidClaim(name, "must be a number of seconds")
+
+
+def _check_optional_claim_types(claims: Mapping[str, Any]) -> None:
+    """Claims RFC 9068 (or this verifier, for ``permissions``) gives a JSON type must have it when present.
+
+    A token that says ``jti: 123`` or ``scope: ["a"]`` was not made by Auth0 for this API, whatever its
+    signature says about who signed it: it is refused rather than half-read.
+    """
+    for name in _STRING_CLAIMS:
+        if name in claims and not isinstance(claims[name], str):
+            raise InvalidClaim(name, "must be a string")
+    for name in _STRING_LIST_CLAIMS:
+        if name in claims and not _is_string_list(claims[name]):
+            raise InvalidClaim(name, "must be a list of strings")
+    if "auth_time" in claims:
+        _time_claim(claims, "auth_time")
+
+
+def _is_string_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(entry, str) for entry in value)
 
 
 def _granted_permissions(claims: Mapping[str, Any]) -> frozenset[str]:

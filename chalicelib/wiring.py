@@ -133,10 +133,22 @@ def get_login() -> PasswordLogin:
     settings = get_purchase_settings()
     explicit_secret = os.environ.get("AUTH0_LOGIN_CLIENT_SECRET", "").strip() or None
     credentials = get_credentials()
+
+    def client_secret() -> str:
+        # Read on every sign-in, so a secret rotated in Secrets Manager is picked up after its TTL.
+        secret = explicit_secret or credentials.get().login_client_secret
+        if not secret:
+            raise ConfigurationError(
+                "AUTH0_LOGIN_CLIENT_ID is set but the login application has no secret: set "
+                "AUTH0_LOGIN_CLIENT_SECRET or login_client_secret in the secret AUTH0_SECRET_ID names"
+            )
+        return secret
+
+    client_secret()  # a missing secret fails loudly at first use, not as Auth0's "access_denied"
     return PasswordLogin(
         endpoint=settings.auth0,
         client_id=client_id,
-        client_secret=lambda: explicit_secret or credentials.get().login_client_secret,
+        client_secret=client_secret,
         realm=settings.connection,
         audience=audience,
     )

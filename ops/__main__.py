@@ -1,10 +1,12 @@
-"""python -m ops: operator commands. Anything that writes is a dry run unless --apply is given.
+""".venv/bin/python -m ops: operator commands. Anything that writes is a dry run unless --apply is given.
 
-Settings come from the environment, as in the deployed function (AUTH0_DOMAIN, AUTH0_SECRET_ID,
-PING_QUEUE_URL, PING_DEAD_LETTER_QUEUE_URL, COURSES_FILE, AUTH0_AUDIENCE, ...); --stage NAME loads a
-stage's variables from .chalice/config.json first. AWS credentials and region come from the usual
-boto3 sources (AWS_PROFILE, AWS_REGION, ...). Gumroad commands read GUMROAD_ACCESS_TOKEN (an OAuth
-token of your Gumroad application with the view_sales scope). Secrets are never printed.
+Settings come from the deployed stack (--stack NAME: its CloudFormation parameters and outputs give
+AUTH0_DOMAIN, AUTH0_AUDIENCE, AUTH0_SECRET_ID, GUMROAD_SELLER_ID and the queue URLs, and win), from the
+environment, and from a stage of .chalice/config.json for what is still unset (--stage NAME: the packaged
+settings, e.g. COURSES_FILE; `--stage local` is the sandbox). A placeholder value (REPLACE...) is refused.
+AWS credentials and region come from the usual boto3 sources (AWS_PROFILE, AWS_DEFAULT_REGION; AWS_REGION
+is honoured too). Gumroad commands read GUMROAD_ACCESS_TOKEN (an OAuth token of your Gumroad
+application with the view_sales scope). Secrets are never printed unless a command is asked to.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chalicelib.errors import ServiceError
+from ops.errors import NotConfigured
 
 if TYPE_CHECKING:
     from auth0.management import Auth0
@@ -33,18 +36,32 @@ BACKFILL_SALE_SECONDS = 60.0
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.stage:
-        _load_stage(args.stage)
     try:
+        _load_settings(stack=args.stack, stage=args.stage)
         return int(args.run(args))
     except ServiceError as error:
-        print(f"ops: {error.code}: {error.message}", file=sys.stderr)
-        return 2
+        return _refused(error)
+    except Exception as error:
+        from ops.aws import as_service_error
+
+        translated = as_service_error(error)
+        if translated is None:
+            raise
+        return _refused(translated)
+
+
+def _refused(error: ServiceError) -> int:
+    print(f"ops: {error.code}: {error.message}", file=sys.stderr)
+    return 2
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m ops", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog=".venv/bin/python -m ops", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--stack",
+        help="read the deployed stage's settings from this CloudFormation stack, e.g. gumroad-auth0-gate-prod",
     )
     parser.add_argument("--stage", help="load this stage's environment variables from .chalice/config.json")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -65,7 +82,52 @@ def _parser() -> argparse.ArgumentParser:
     _add_subscribe(commands)
     _add_backfill(commands)
     _add_check(commands)
+    _add_seller_commands(commands)
+    _add_explain(commands)
     return parser
+
+
+EXPLAIN_DOC = """Why does this buyer have (or not have) each course? Read-only.
+
+For each catalogue course: whether Auth0 holds the course's role for the buyer, the purchases behind
+it from the buyer's purchase record (app_metadata) with their status and dates, which purchase grants
+access or which refund, dispute or end removed it, and any disagreement between role and record with
+the command that repairs it. One users-by-email lookup and one roles read per course, with the
+service's own M2M application. Exit code 0 when role and record agree everywhere, 1 when a course
+disagrees or no such buyer exists.
+"""
+
+
+def _add_explain(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    explain = commands.add_parser(
+        "explain",
+        help="one buyer's access per course, the purchases behind it, and any disagreement (read-only)",
+        description=EXPLAIN_DOC,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    explain.add_argument("email", help="the buyer's address (as on the Gumroad purchase)")
+    explain.add_argument("--json", action="store_true", help="one JSON document, for scripts")
+    explain.set_defaults(run=_explain)
+
+
+def _add_seller_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    gumroad = commands.add_parser("gumroad", help="your Gumroad account, as the API token sees it")
+    gumroad_commands = gumroad.add_subparsers(dest="gumroad_command", required=True)
+    whoami = gumroad_commands.add_parser(
+        "whoami",
+        help="print your seller id (GUMROAD_SELLER_ID) from GET /v2/user; compare it with the deployment's",
+    )
+    whoami.set_defaults(run=_gumroad_whoami)
+
+    ping_url = commands.add_parser(
+        "ping-url",
+        help="the ping URL to paste into Gumroad (Settings > Advanced > Ping); the secret is masked unless --reveal",
+    )
+    ping_url.add_argument("--url", help="the deployed ping URL (default: the stack's GumroadPingUrl output)")
+    ping_url.add_argument(
+        "--reveal", action="store_true", help="print the URL with the ping secret in it (it is a password)"
+    )
+    ping_url.set_defaults(run=_ping_url)
 
 
 SUBSCRIBE_DOC = """Gumroad resource subscriptions (API v2 webhooks) pointing at the deployed ping URL.
@@ -102,7 +164,10 @@ CHECK_DOC = """Check the Auth0 tenant against what this deployment needs, and sa
 - the service's M2M application (client_id from its secret) holds exactly read:users, create:users,
   update:users, read:roles, create:role_members, delete:role_members on the Management API;
 - the API named by AUTH0_AUDIENCE exists, has RBAC enabled and adds permissions to access tokens;
-- every catalogue course's role exists and carries the course's permission on that API.
+- every catalogue course's role exists and carries the course's permission on that API;
+- the API's access tokens live no longer than ACCESS_TOKEN_MAX_LIFETIME_SECONDS (or
+  --max-token-lifetime; default 600 s), since a refunded buyer keeps a token until it expires
+  (a warning, not a failure).
 
 It reads through the Management API and needs read:client_grants, read:roles and
 read:resource_servers. It runs as the service's application unless AUTH0_CHECK_CLIENT_ID and
@@ -134,8 +199,8 @@ def _add_subscribe(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     )
     add.add_argument(
         "--url",
-        required=True,
-        help="the deployed ping URL, e.g. https://ID.execute-api.REGION.amazonaws.com/api/gumroad/ping",
+        help="the deployed ping URL, e.g. https://ID.execute-api.REGION.amazonaws.com/api/gumroad/ping "
+        "(default: the stack's GumroadPingUrl output, GUMROAD_PING_URL)",
     )
     add.add_argument("--resources", help=f"comma-separated resource names (default: {','.join(DEFAULT_RESOURCES)})")
     add.add_argument(
@@ -180,6 +245,13 @@ def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=CHECK_DOC,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    check.add_argument(
+        "--max-token-lifetime",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="warn when the API's access tokens live longer (default: $ACCESS_TOKEN_MAX_LIFETIME_SECONDS, else 600)",
+    )
     check.set_defaults(run=_check)
 
 
@@ -208,6 +280,8 @@ def _rerun(args: argparse.Namespace) -> int:
     from chalicelib.upstream_policy import Deadline, upstream_scope
     from ops.dead_letters import as_text, rerun
 
+    _needs_auth0()
+
     def fulfil(event: QueuedEvent) -> Outcome:
         with upstream_scope(Deadline.after(60.0)):
             return wiring.get_fulfilment().handle(event, verify_role=True)
@@ -223,6 +297,25 @@ def _rerun(args: argparse.Namespace) -> int:
     return 0 if report else 1
 
 
+def _explain(args: argparse.Namespace) -> int:
+    from chalicelib import wiring
+    from chalicelib.upstream_policy import Deadline, upstream_scope
+    from ops.explain import as_json, as_text, explain
+
+    _needs_auth0()
+    with upstream_scope(Deadline.after(BACKFILL_SALE_SECONDS)):
+        answer = explain(wiring.get_directory(), wiring.get_catalog(), args.email, command=_command(args))
+    connection = wiring.get_purchase_settings().connection
+    print(as_json(answer) if args.json else as_text(answer, connection=connection))
+    return 1 if answer.user_id is None or answer.disagreements else 0
+
+
+def _command(args: argparse.Namespace) -> str:
+    """This invocation's prefix, so a printed repair command runs against the same deployment."""
+    chosen = (f" --stack {args.stack}" if args.stack else "") + (f" --stage {args.stage}" if args.stage else "")
+    return f".venv/bin/python -m ops{chosen}"
+
+
 def _gumroad() -> GumroadApi:
     from ops.gumroad_api import GumroadApi, access_token_from
 
@@ -232,7 +325,27 @@ def _gumroad() -> GumroadApi:
 def _ping_secret() -> str:
     from chalicelib import wiring
 
+    _needs_credentials()
     return wiring.get_credentials().get().gumroad_ping_secrets[0]
+
+
+def _gumroad_whoami(args: argparse.Namespace) -> int:
+    from ops.whoami import report
+
+    code, text = report(_gumroad().user(), configured=os.environ.get("GUMROAD_SELLER_ID", "").strip() or None)
+    print(text)
+    return code
+
+
+def _ping_url(args: argparse.Namespace) -> int:
+    from ops.subscriptions import endpoint, mask, with_secret
+
+    url = endpoint(args.url or _required("GUMROAD_PING_URL", what="the stack's GumroadPingUrl output; or --url"))
+    full = with_secret(url, _ping_secret())
+    print(full if args.reveal else mask(full))
+    if not args.reveal:
+        print("(the secret is masked: add --reveal to print it, e.g. to paste into Gumroad)", file=sys.stderr)
+    return 0
 
 
 def _subscribe_list(args: argparse.Namespace) -> int:
@@ -247,7 +360,7 @@ def _subscribe_list(args: argparse.Namespace) -> int:
 def _subscribe_add(args: argparse.Namespace) -> int:
     from ops.subscriptions import add_subscriptions, as_table, endpoint, parse_resources
 
-    url = endpoint(args.url)
+    url = endpoint(args.url or _required("GUMROAD_PING_URL", what="the stack's GumroadPingUrl output; or --url"))
     resources = parse_resources(args.resources, include_sale=args.include_sale)
     api = _gumroad()
     print(as_table(add_subscriptions(api, url=url, secret=_ping_secret(), resources=resources, apply=args.apply)))
@@ -271,10 +384,11 @@ def _backfill(args: argparse.Namespace) -> int:
     from chalicelib.fulfilment import Outcome
     from chalicelib.gumroad import SaleEvent
     from chalicelib.upstream_policy import Deadline, upstream_scope
-    from ops.backfill import Progress, checked_date, collect, dry_run_fulfilment, plan, run
+    from ops.backfill import Progress, checked_date, collect, dry_run_fulfilment, estimate, plan, run
 
     after = checked_date(args.after, "--after")
     before = checked_date(args.before, "--before")
+    _needs_auth0()
     api = _gumroad()
     settings = wiring.get_purchase_settings()
     catalog = wiring.get_catalog()
@@ -293,7 +407,9 @@ def _backfill(args: argparse.Namespace) -> int:
 
     sales, notes = collect(api, catalog, products=args.product, after=after, before=before, progress=sys.stderr)
     planned = plan(sales, seller_id=settings.seller_id)
-    report = run(planned, fulfil=fulfil, apply=args.apply, progress=Progress(len(planned), stream=sys.stderr))
+    print(estimate(planned, apply=args.apply, rate=settings.management_rate), file=sys.stderr)
+    progress = Progress(len(planned), stream=sys.stderr, apply=args.apply)
+    report = run(planned, fulfil=fulfil, apply=args.apply, progress=progress)
     report.notes[:0] = notes
     print(report.as_text(verbose=args.verbose))
     return 1 if report.failed or report.stopped else 0
@@ -301,21 +417,23 @@ def _backfill(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from chalicelib import wiring
-    from ops.check import FixedCredentials, Target, as_table, failed, run_checks
+    from ops.check import FixedCredentials, Target, as_table, failed, max_token_lifetime, run_checks
 
+    _needs_auth0()
     settings = wiring.get_purchase_settings()
     catalog = wiring.get_catalog()
     service = wiring.get_credentials()
     check_id = os.environ.get("AUTH0_CHECK_CLIENT_ID", "").strip()
     check_secret = os.environ.get("AUTH0_CHECK_CLIENT_SECRET", "").strip()
     if bool(check_id) != bool(check_secret):
-        raise SystemExit("ops: set both AUTH0_CHECK_CLIENT_ID and AUTH0_CHECK_CLIENT_SECRET, or neither")
+        raise NotConfigured("set both AUTH0_CHECK_CLIENT_ID and AUTH0_CHECK_CLIENT_SECRET, or neither")
     target = Target(
         service_client_id=service.get().client_id,
         management_audience=settings.auth0.management_audience,
         api_identifier=os.environ.get("AUTH0_AUDIENCE", "").strip() or None,
         catalog=catalog,
         checker_is_service=not check_id,
+        max_token_lifetime=max_token_lifetime(args.max_token_lifetime, os.environ),
     )
     credentials = FixedCredentials(check_id, check_secret) if check_id else service
     findings = run_checks(_management_client(credentials), target)
@@ -339,25 +457,100 @@ def _management_client(credentials: CredentialsSource) -> Auth0:
 
 
 def _url(name: str) -> str:
+    return _required(name, what="the queue's URL, an output of the stack")
+
+
+def _required(name: str, *, what: str) -> str:
     value = os.environ.get(name, "").strip()
     if not value:
-        raise SystemExit(f"ops: set {name} (the queue's URL, from the stack's outputs)")
+        raise NotConfigured(
+            f"{name} ({what}) is not set: pass --stack <your stack name> to read the deployed stack, "
+            f"--stage local for the sandbox, or export {name}"
+        )
     return value
 
 
+def _needs_auth0() -> None:
+    """The Auth0 settings every Auth0 command needs, checked before any call, in one line."""
+    _required("AUTH0_DOMAIN", what="the Auth0 tenant")
+    _needs_credentials()
+    _catalogue_filled_in()
+
+
+def _needs_credentials() -> None:
+    from ops import aws
+
+    if os.environ.get("AUTH0_SECRET_ID", "").strip():
+        aws.ready()  # the service's secret is read from Secrets Manager
+    elif not os.environ.get("AUTH0_CLIENT_ID", "").strip():
+        _required("AUTH0_SECRET_ID", what="the service's secret in Secrets Manager")
+
+
+def _catalogue_filled_in() -> None:
+    from chalicelib.settings import resolve_courses_file
+    from ops.packaging import catalogue_problems
+
+    path = resolve_courses_file(os.environ, app_dir=ROOT)
+    problems = [line for line in catalogue_problems(path, shown_as=path.name) if "placeholder" in line]
+    if problems:
+        raise NotConfigured("; ".join(problems) + " (fill in the catalogue, README Deploy step 3)")
+
+
 def _sqs() -> SQSClient:
-    import boto3
+    from ops import aws
 
-    return boto3.client("sqs")
+    return aws.sqs()
 
 
-def _load_stage(stage: str) -> None:
+# What ops reads from the environment: a placeholder in any of them is refused before a command runs.
+OPS_SETTINGS = (
+    "AUTH0_DOMAIN",
+    "AUTH0_AUDIENCE",
+    "AUTH0_SECRET_ID",
+    "AUTH0_CLIENT_ID",
+    "GUMROAD_SELLER_ID",
+    "COURSES_FILE",
+    "PING_QUEUE_URL",
+    "PING_DEAD_LETTER_QUEUE_URL",
+    "GUMROAD_PING_URL",
+    "AUTH0_CHECK_CLIENT_ID",
+)
+
+
+def _load_settings(*, stack: str | None, stage: str | None) -> None:
+    """The stack's settings (they win: the stack is what is deployed), then the environment, then the stage's."""
+    from ops import aws
+    from ops.placeholders import placeholders_in
+
+    aws.honour_aws_region(os.environ)
+    origin: dict[str, str] = {}
+    if stack:
+        from ops.stack import read_stack
+
+        for name, value in read_stack(aws.cloudformation(), stack).settings().items():
+            if os.environ.get(name, value) != value:
+                print(f"ops: note: {name} is the stack's, not the one in your environment", file=sys.stderr)
+            os.environ[name] = value
+            origin[name] = f"stack {stack}"
+    if stage:
+        for name, value in _stage_variables(stage).items():
+            if name not in os.environ:
+                os.environ[name] = value
+                origin[name] = f".chalice/config.json stage {stage!r}"
+    bad = placeholders_in(os.environ, OPS_SETTINGS)
+    if bad:
+        listed = "; ".join(f"{name}={value} (from {origin.get(name, 'the environment')})" for name, value in bad)
+        raise NotConfigured(
+            f"placeholder settings: {listed}. Use --stack <your stack name> for a deployed stage, or set the real value"
+        )
+
+
+def _stage_variables(stage: str) -> dict[str, str]:
     config = json.loads((ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
     if stage not in config.get("stages", {}):
-        raise SystemExit(f"ops: no stage {stage!r} in .chalice/config.json")
+        raise NotConfigured(f"no stage {stage!r} in .chalice/config.json")
     variables = {**config.get("environment_variables", {}), **config["stages"][stage].get("environment_variables", {})}
-    for name, value in variables.items():
-        os.environ.setdefault(name, str(value))
+    return {name: str(value) for name, value in variables.items()}
 
 
 if __name__ == "__main__":

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any, Protocol
 
-from chalicelib.catalog import CourseCatalog
-from chalicelib.errors import ConfigurationError, MalformedPing, ServiceError
+from chalicelib.catalog import CourseCatalog, looks_like_product_id
+from chalicelib.errors import MalformedPing, ServiceError
 from chalicelib.fulfilment import ALREADY_DONE, IGNORED, PROCESSED, Directory, Fulfilment, Outcome
 from chalicelib.gumroad import SaleEvent, event_from_fields
 from chalicelib.ping_log import mask_email
+from ops.errors import InvalidOption
 
 GRANTED = "granted"
 HAD_ACCESS = "already had access"
@@ -22,10 +23,15 @@ FAILED = "failed"
 STATUSES = (GRANTED, HAD_ACCESS, SKIPPED, FAILED)
 
 # ObfuscateIds.encrypt: 16 bytes in URL-safe base64, the form of every Gumroad product_id.
-_PRODUCT_ID = re.compile(r"^[A-Za-z0-9_-]{22}==$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A run whose every call fails (credentials revoked, a scope missing) stops instead of hammering Auth0.
 MAX_CONSECUTIVE_FAILURES = 10
+# Management API requests per sale at most (README, "Cost per purchase"): with --apply a lookup, a create
+# or a record save, a role assignment; a dry run's reads are a lookup and the buyer's roles.
+REQUESTS_PER_SALE = 3
+REQUESTS_PER_SALE_DRY_RUN = 2
+# The free tenant's Management API rate, assumed when AUTH0_RATE_LIMIT_PER_SECOND is unset.
+ASSUMED_RATE_PER_SECOND = 2.0
 
 Fulfil = Callable[[SaleEvent], Outcome]
 
@@ -36,12 +42,8 @@ class SalesSource(Protocol):
     ) -> Iterable[list[dict[str, Any]]]: ...
 
 
-def looks_like_product_id(key: str) -> bool:
-    return bool(_PRODUCT_ID.match(key))
-
-
 def checked_date(value: str | None, option: str) -> str | None:
-    """``YYYY-MM-DD`` as Gumroad's ``after``/``before`` want it, or a ConfigurationError."""
+    """``YYYY-MM-DD`` as Gumroad's ``after``/``before`` want it, or an InvalidOption."""
     if value is None:
         return None
     try:
@@ -49,7 +51,7 @@ def checked_date(value: str | None, option: str) -> str | None:
             raise ValueError(value)
         date.fromisoformat(value)
     except ValueError:
-        raise ConfigurationError(f"{option} must be a date written YYYY-MM-DD") from None
+        raise InvalidOption(f"{option} must be a date written YYYY-MM-DD, not {value!r}") from None
     return value
 
 
@@ -206,9 +208,9 @@ def collect(
     keys = [(course.slug, key) for course in catalog for key in course.gumroad_products]
     for key in products:
         if key not in {known for _, known in keys}:
-            raise ConfigurationError(f"--product {key!r} is not in the catalogue")
+            raise InvalidOption(f"--product {key!r} is not in the catalogue")
         if not looks_like_product_id(key):
-            raise ConfigurationError(f"--product {key!r} is not a Gumroad product id (the Sales API wants one)")
+            raise InvalidOption(f"--product {key!r} is not a Gumroad product id (the Sales API wants one)")
     queried = [key for _, key in keys if looks_like_product_id(key) and (not products or key in products)]
     not_ids = [f"{key!r} ({slug})" for slug, key in keys if not looks_like_product_id(key)]
     notes = []
@@ -219,12 +221,42 @@ def collect(
         )
     sales: dict[str, dict[str, Any]] = {}
     for key in queried:
+        of_product: set[str] = set()
         for number, page in enumerate(api.sales_pages(product_id=key, after=after, before=before), start=1):
             for sale in page:
+                of_product.add(str(sale.get("id")))
                 sales.setdefault(str(sale.get("id")), sale)
-            _status(progress, f"reading the sales of {key}: page {number}, {len(sales)} sales so far", done=False)
-        _status(progress, f"read the sales of {key}: {len(sales)} sales so far", done=True)
+            _status(progress, f"reading the sales of {key}: page {number}, {_sales(len(of_product))}", done=False)
+        _status(progress, f"read the sales of {key}: {_sales(len(of_product))} ({len(sales)} in all)", done=True)
     return list(sales.values()), notes
+
+
+def _sales(count: int) -> str:
+    return f"{count} sale{'' if count == 1 else 's'}"
+
+
+def estimate(planned: Sequence[Planned], *, apply: bool, rate: float | None) -> str:
+    """How long the run may take at the tenant's Management API rate (every sale a new buyer at worst)."""
+    to_fulfil = sum(1 for item in planned if item.skip is None)
+    requests = to_fulfil * (REQUESTS_PER_SALE if apply else REQUESTS_PER_SALE_DRY_RUN)
+    per_second = rate or ASSUMED_RATE_PER_SECOND
+    source = "AUTH0_RATE_LIMIT_PER_SECOND" if rate else "assumed: a free tenant; set AUTH0_RATE_LIMIT_PER_SECOND"
+    skipped = len(planned) - to_fulfil
+    return (
+        f"backfill: {to_fulfil} sales to fulfil, {skipped} skipped without a call; up to {requests} Management API "
+        f"requests at {per_second:g}/s ({source}): {duration(requests / per_second)} at most "
+        "(buyers who already have access cost fewer)"
+    )
+
+
+def duration(seconds: float) -> str:
+    """``seconds`` for a person: "under a minute", "about 10 min", "about 2 h 5 min"."""
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 60:
+        return f"about {minutes} min"
+    return f"about {minutes // 60} h {minutes % 60} min"
 
 
 def _status(stream: IO[str] | None, text: str, *, done: bool) -> None:
@@ -273,6 +305,8 @@ def _one(item: Planned, fulfil: Fulfil) -> SaleResult:
         event = event_from_fields(sale_fields(sale))
         if not isinstance(event, SaleEvent):
             return SaleResult(FAILED, sale_id, buyer, None, "not a sale")
+        if event.email_problem is not None:
+            return SaleResult(FAILED, sale_id, buyer, None, f"unusable buyer address ({event.email_problem})")
         outcome = fulfil(event)
     except MalformedPing as error:
         return SaleResult(FAILED, sale_id, buyer, None, f"unreadable sale: {error.message}")
@@ -297,8 +331,9 @@ def classify(outcome: Outcome) -> tuple[str, str]:
 class Progress:
     """A progress bar on a terminal; on a pipe or file, one line per tenth of the work."""
 
-    def __init__(self, total: int, *, stream: IO[str], width: int = 30) -> None:
+    def __init__(self, total: int, *, stream: IO[str], apply: bool = True, width: int = 30) -> None:
         self._total = total
+        self._labels = {GRANTED: GRANTED if apply else "would grant"}
         self._stream = stream
         self._width = width
         self._tty = stream.isatty()
@@ -307,7 +342,7 @@ class Progress:
     def update(self, done: int, counts: Mapping[str, int]) -> None:
         filled = self._width * done // self._total if self._total else self._width
         line = f"backfill [{'#' * filled}{'.' * (self._width - filled)}] {done}/{self._total}  " + ", ".join(
-            f"{status} {counts.get(status, 0)}" for status in STATUSES
+            f"{self._labels.get(status, status)} {counts.get(status, 0)}" for status in STATUSES
         )
         if self._tty:
             self._stream.write("\r" + line)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
@@ -31,6 +31,10 @@ CHECK_SCOPES = ("read:client_grants", "read:roles", "read:resource_servers")
 # Both dialects put the RBAC `permissions` claim in access tokens ("Add Permissions in the Access Token").
 PERMISSION_DIALECTS = frozenset({"access_token_authz", "rfc9068_profile_authz"})
 PERMISSIONS_PAGE = 100
+# A refund or dispute removes the role at once, but a token already issued keeps its permissions until it
+# expires: the API's access-token lifetime is how long a refunded buyer can still open the course.
+DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 600
+MAX_TOKEN_LIFETIME_SETTING = "ACCESS_TOKEN_MAX_LIFETIME_SECONDS"  # noqa: S105 - a setting name
 
 OK = "ok"
 WARN = "warn"
@@ -58,6 +62,7 @@ class Target:
     api_identifier: str | None
     catalog: CourseCatalog
     checker_is_service: bool
+    max_token_lifetime: int = DEFAULT_MAX_TOKEN_LIFETIME_SECONDS
 
 
 class FixedCredentials:
@@ -73,6 +78,17 @@ class FixedCredentials:
 
     def invalidate(self) -> None:
         return None
+
+
+def max_token_lifetime(flag: int | None, environment: Mapping[str, str]) -> int:
+    """The longest acceptable API access-token lifetime: the flag, else the setting, else 600 s."""
+    raw = str(flag) if flag is not None else environment.get(MAX_TOKEN_LIFETIME_SETTING, "").strip()
+    if not raw:
+        return DEFAULT_MAX_TOKEN_LIFETIME_SECONDS
+    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+        source = "--max-token-lifetime" if flag is not None else MAX_TOKEN_LIFETIME_SETTING
+        raise SystemExit(f"ops: {source} must be a whole number of seconds above 0, not {raw!r}")
+    return int(raw)
 
 
 def run_checks(client: Auth0, target: Target) -> list[Finding]:
@@ -151,7 +167,10 @@ def _scope_findings(subject: str, fix_page: str, held: set[str], *, checker_is_s
 
 
 def check_api(client: Auth0, target: Target) -> tuple[set[str] | None, list[Finding]]:
-    """The API buyers' tokens are for: RBAC on, permissions in the access token. Returns its permissions."""
+    """The API buyers' tokens are for: RBAC on, permissions in the access token, short-lived tokens.
+
+    Returns the API's permissions.
+    """
     identifier = target.api_identifier
     if not identifier:
         return None, [
@@ -189,8 +208,37 @@ def check_api(client: Auth0, target: Target) -> tuple[set[str] | None, list[Find
             f"access tokens carry no permissions (token dialect {server.token_dialect or 'access_token'})",
             f"{settings_page}: turn on Add Permissions in the Access Token",
         ),
+        _lifetime_finding(subject, server.name or identifier, server.token_lifetime, target.max_token_lifetime),
     ]
     return {scope.value for scope in server.scopes or []}, findings
+
+
+def _lifetime_finding(subject: str, name: str, lifetime: int | None, maximum: int) -> Finding:
+    """Auth0's ``token_lifetime`` (also what the SPA's PKCE flow gets) against the configured maximum."""
+    fix = (
+        f"{_APIS_PAGE} > {name} > Settings > Access Token Expiration: set Maximum Access Token Lifetime to"
+        f" {maximum} or less, and use refresh-token rotation in the SPA (or raise {MAX_TOKEN_LIFETIME_SETTING})"
+    )
+    if lifetime is None:
+        return Finding(WARN, subject, "Auth0 did not report the access-token lifetime", fix)
+    if lifetime > maximum:
+        return Finding(
+            WARN,
+            subject,
+            f"access tokens live {_duration(lifetime)}, over the {_duration(maximum)} maximum:"
+            " a refunded buyer keeps access that long",
+            fix,
+        )
+    return Finding(OK, subject, f"access tokens live {_duration(lifetime)} (maximum {_duration(maximum)})")
+
+
+def _duration(seconds: int) -> str:
+    """``86400`` -> ``86400 s (24 h)``; ``600`` -> ``600 s (10 min)``."""
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{seconds} s ({seconds // 3600} h)"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds} s ({seconds // 60} min)"
+    return f"{seconds} s"
 
 
 def check_role(

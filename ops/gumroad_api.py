@@ -125,6 +125,17 @@ class GumroadApi:
         """``DELETE /v2/resource_subscriptions/:id``."""
         self._send("DELETE", f"/v2/resource_subscriptions/{quote(subscription_id, safe='')}")
 
+    def user(self) -> dict[str, Any]:
+        """``GET /v2/user``: the token's own account (``User#as_json``).
+
+        Its ``user_id`` is ``ObfuscateIds.encrypt(id)``, the value every ping carries as ``seller_id``.
+        """
+        body = self._read("/v2/user", {})
+        user = body.get("user")
+        if not isinstance(user, dict):
+            raise GumroadApiError("Gumroad answered GET /v2/user without a user")
+        return user
+
     def sales_pages(
         self, *, product_id: str, after: str | None = None, before: str | None = None
     ) -> Iterator[list[dict[str, Any]]]:

@@ -30,6 +30,7 @@ from sandbox.config import (
 from sandbox.grants import DEFAULT_USER_SCOPE, user_access_token
 from sandbox.server import SandboxServer
 from sandbox.state import StateFile, StateFileError
+from sandbox.statelock import StateFileInUse, StateLock
 from sandbox.tenant import Tenant
 from sandbox.tokens import TokenIssuer
 
@@ -42,6 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "token":
             return _token(args)
         return _reset(args)
+    except StateFileInUse as exc:
+        print(f"sandbox: {exc}: stop that one first, or give this one its own --state", file=sys.stderr)
+        return 2
     except (CatalogueError, StateFileError, ValueError) as exc:
         print(f"sandbox: {exc}", file=sys.stderr)
         return 2
@@ -176,6 +180,33 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _reset(args: argparse.Namespace) -> int:
+    try:
+        lock = StateLock.acquire(args.state)
+    except StateFileInUse as busy:
+        # The running sandbox keeps its tenant in memory and would write it all back: reset that one.
+        print(
+            f"sandbox: not reset: {busy}. Reset the running sandbox with `curl -X POST -H "
+            f"'Content-Type: application/json' {_served_base_url(args.state)}/sandbox/reset`, or stop it first",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        return _reset_file(args)
+    finally:
+        lock.release()
+
+
+def _served_base_url(state: Path) -> str:
+    try:
+        document = StateFile(state).load() or {}
+    except StateFileError:
+        document = {}
+    served = document.get("served_at")
+    base_url = served.get("base_url") if isinstance(served, dict) else None
+    return base_url if isinstance(base_url, str) else base_url_for(DEFAULT_HOST, DEFAULT_PORT)
+
+
+def _reset_file(args: argparse.Namespace) -> int:
     store = StateFile(args.state)
     try:
         tenant = Tenant(store=store, connection=DEFAULT_CONNECTION)

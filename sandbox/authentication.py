@@ -11,12 +11,12 @@ from sandbox.config import (
     AUTHORIZATION_CODE_GRANT,
     CLIENT_CREDENTIALS_GRANT,
     ID_TOKEN_LIFETIME_SECONDS,
-    M2M_SCOPES,
     PASSWORD_GRANT,
     REFRESH_TOKEN_GRANT,
     Client,
     Site,
 )
+from sandbox.configuration import ManagementGrants
 from sandbox.errors import OAuthError
 from sandbox.grants import user_access_token
 from sandbox.routing import Route
@@ -38,7 +38,9 @@ class AuthenticationApi:
         clients: Mapping[str, Client],
         token_lifetime: int,
         user_token_lifetime: int | None = None,
+        grants: ManagementGrants,
     ) -> None:
+        self._grants = grants
         self._tenant = tenant
         self._site = site
         self._issuer = issuer
@@ -97,7 +99,8 @@ class AuthenticationApi:
                 "access_denied",
                 "No audience parameter was provided, and no default audience has been configured",
             )
-        if audience == self._site.api_audience:
+        granted = self._grants.scopes_of(client.client_id)
+        if audience == self._site.api_audience or (audience == self._site.management_audience and granted is None):
             raise OAuthError(
                 403,
                 "access_denied",
@@ -107,10 +110,10 @@ class AuthenticationApi:
         if audience != self._site.management_audience:
             raise OAuthError(403, "access_denied", f"Service not found: {audience}")
         requested = (_text(body, "scope") or "").split()
-        refused = [scope for scope in requested if scope not in M2M_SCOPES]
+        refused = [scope for scope in requested if scope not in (granted or ())]
         if refused:
             raise OAuthError(403, "access_denied", f"Client has not been granted scopes: {','.join(refused)}")
-        scope = " ".join(scope for scope in M2M_SCOPES if not requested or scope in requested)
+        scope = " ".join(scope for scope in granted or () if not requested or scope in requested)
         token = self._issuer.access_token(
             subject=f"{client.client_id}@clients",
             audience=audience,

@@ -38,6 +38,8 @@ _WRONG_PASSWORD = "Wrong email or password."  # noqa: S105 - Auth0's message
 
 
 class BrowserApi:
+    """The pages and redirects of Auth0's browser flows; ``sign_in_url`` is where a new password leads."""
+
     def __init__(
         self, *, tenant: Tenant, site: Site, issuer: TokenIssuer, clients: Mapping[str, Client], sign_in_url: str
     ) -> None:
@@ -152,6 +154,8 @@ class BrowserApi:
         return self._login_form(transaction, authorization, username=authorization.login_hint or "")
 
     def login(self, request: Request) -> Response:
+        if not self._from_own_page(request):
+            return _foreign_form()
         form = request.form_or_json()
         transaction = _field(form, "state") or request.query_value("state") or ""
         try:
@@ -183,6 +187,16 @@ class BrowserApi:
         response = self._issue(authorization, session)
         response.headers["Set-Cookie"] = _cookie(cookie, SESSION_MAX_SECONDS)
         return response
+
+    def _from_own_page(self, request: Request) -> bool:
+        """False for a form another site's page posted: browsers name the page's origin on every POST.
+
+        Without this a stranger's page could sign the browser in to the stranger's account (login CSRF);
+        a client that sends no ``Origin`` (a script, a test) is not a browser page and may post.
+        """
+        origin = request.header("origin")
+        port = urlsplit(self._site.base_url).port
+        return origin is None or origin in (self._site.base_url, f"http://localhost:{port}")
 
     def _login_form(
         self,
@@ -290,6 +304,8 @@ class BrowserApi:
         return reset_password_page(action="/lo/reset", ticket=ticket, email=user.email)
 
     def reset(self, request: Request) -> Response:
+        if not self._from_own_page(request):
+            return _foreign_form()
         form = request.form_or_json()
         ticket = _field(form, "ticket") or request.query_value("ticket") or ""
         try:
@@ -380,6 +396,10 @@ def _login_refusal(refused: OAuthError) -> tuple[int, str]:
     if refused.status == 401:  # the user is blocked in the Management API
         return 401, "Your account has been blocked. Contact the course's support."
     return 400, _WRONG_PASSWORD
+
+
+def _foreign_form() -> Response:
+    return error_page(403, "Request refused", "This form was sent from another site's page.")
 
 
 def _expired_ticket() -> Response:

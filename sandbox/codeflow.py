@@ -45,6 +45,8 @@ def profile_claims(tenant: Tenant, user: UserRecord, scope: str) -> dict[str, An
 
 
 class CodeFlow:
+    """The two browser grants and ``/oauth/revoke``, for a client ``AuthenticationApi`` already authenticated."""
+
     def __init__(self, *, tenant: Tenant, site: Site, issuer: TokenIssuer, access_token_lifetime: int) -> None:
         self._tenant = tenant
         self._store: SignInStore = tenant.sign_ins

@@ -89,6 +89,7 @@ class DevApi:
                 "management_audience": self._site.management_audience,
                 "config": self._config(),
                 "faults": self._faults.describe(),
+                "sign_ins": self._tenant.sign_ins.counts(),
                 **self._tenant.describe(),
             },
         )

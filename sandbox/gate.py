@@ -19,6 +19,7 @@ from sandbox.errors import (
     too_many_requests,
 )
 from sandbox.faults import Fault, FaultPlan
+from sandbox.guard import RequestGuard
 from sandbox.ratelimit import RateLimiter
 from sandbox.routing import AUTHENTICATION, MANAGEMENT, SANDBOX, Route, Router, family_of
 from sandbox.stats import Stats
@@ -41,8 +42,10 @@ class SandboxApp:
         faults: FaultPlan,
         stats: Stats,
         stopping: threading.Event,
+        guard: RequestGuard,
         cors: CorsPolicy | None = None,
     ) -> None:
+        self._guard = guard
         self._cors = cors or CorsPolicy(())
         self._router = router
         self._issuer = issuer
@@ -53,13 +56,17 @@ class SandboxApp:
         self._stopping = stopping
 
     def handle(self, request: Request) -> Response:
+        family = family_of(request.path)
+        refusal = self._guard.host_refusal(request, family)
+        if refusal is not None:
+            return error_response(refusal)  # before counting: a request for another site is not the tenant's
         preflight = self._cors.preflight(request)
         if preflight is not None:
-            return preflight
-        family = family_of(request.path)
+            return preflight  # a browser's CORS preflight: answered before routing, as no route has OPTIONS
         headers: dict[str, str] = {}
         try:
             route, params = self._route(family, request)
+            self._guard.require_json(request, family)
             if family == MANAGEMENT:
                 headers = self._take_rate_limit_token()
             self._inject_fault(family, request, headers)

@@ -58,9 +58,9 @@ class ManagementApi:
         return json_response(200, self._tenant.view(user))
 
     def list_roles(self, request: Request) -> Response:
-        per_page = _integer(request, "per_page", default=DEFAULT_PER_PAGE, low=1, high=MAX_PER_PAGE)
-        page = _integer(request, "page", default=0, low=0, high=10**6)
-        include_totals = _boolean(request, "include_totals", default=False)
+        per_page = integer_parameter(request, "per_page", default=DEFAULT_PER_PAGE, low=1, high=MAX_PER_PAGE)
+        page = integer_parameter(request, "page", default=0, low=0, high=10**6)
+        include_totals = boolean_parameter(request, "include_totals", default=False)
         roles = self._tenant.roles_of(self._tenant.user(request.params["id"]))
         start = page * per_page
         shown = [role.to_auth0() for role in roles[start : start + per_page]]
@@ -83,10 +83,11 @@ class ManagementApi:
 
 
 def _fields(request: Request) -> tuple[str | None, bool]:
-    return request.query_value("fields"), _boolean(request, "include_fields", default=True)
+    return request.query_value("fields"), boolean_parameter(request, "include_fields", default=True)
 
 
-def _boolean(request: Request, name: str, *, default: bool) -> bool:
+def boolean_parameter(request: Request, name: str, *, default: bool) -> bool:
+    """A ``true``/``false`` query parameter, or Auth0's ``invalid_query_string`` 400."""
     raw = request.query_value(name)
     if raw is None or raw == "":
         return default
@@ -97,7 +98,8 @@ def _boolean(request: Request, name: str, *, default: bool) -> bool:
     raise invalid_query(f'Invalid value "{raw}" for parameter {name}: expected a boolean')
 
 
-def _integer(request: Request, name: str, *, default: int, low: int, high: int) -> int:
+def integer_parameter(request: Request, name: str, *, default: int, low: int, high: int) -> int:
+    """An integer query parameter within ``low``..``high``, or Auth0's ``invalid_query_string`` 400."""
     raw = request.query_value(name)
     if raw is None or raw == "":
         return default

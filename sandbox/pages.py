@@ -29,8 +29,9 @@ _PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Pragma": "no-cache",
     "X-Content-Type-Options": "nosniff",
-    # Tickets and transaction ids travel in URLs: never leak them to another site.
-    "Referrer-Policy": "no-referrer",
+    # Tickets and transaction ids travel in URLs: never leak them to another site. Not "no-referrer":
+    # that makes a browser send ``Origin: null`` on the page's own form POST, which the forms refuse.
+    "Referrer-Policy": "same-origin",
 }
 
 

@@ -40,16 +40,26 @@ from sandbox.config import (
     is_loopback_host,
     spa_client,
 )
+from sandbox.configuration import (
+    CHECK_SCOPES,
+    DEFAULT_CHECK_CLIENT_ID,
+    DEFAULT_CHECK_CLIENT_SECRET,
+    ConfigurationApi,
+    ManagementGrants,
+)
 from sandbox.cors import CorsPolicy
 from sandbox.devtools import DevApi
 from sandbox.errors import ManagementError, phrase
 from sandbox.faults import FaultPlan
 from sandbox.gate import SandboxApp
 from sandbox.grants import DEFAULT_USER_SCOPE, user_access_token
+from sandbox.guard import RequestGuard, served_hosts
+from sandbox.logmask import mask_line
 from sandbox.management import ManagementApi
 from sandbox.ratelimit import RateLimiter
 from sandbox.routing import Router
 from sandbox.state import StateFile
+from sandbox.statelock import StateLock
 from sandbox.stats import Stats
 from sandbox.tenant import Tenant
 from sandbox.tokens import TokenIssuer
@@ -69,7 +79,8 @@ class SandboxServer:
     port
         0 picks a free port (read ``port``/``base_url`` after ``start``).
     state_path
-        The JSON state file; None keeps the tenant in memory only.
+        The JSON state file; None keeps the tenant in memory only. A file is locked from construction
+        to ``stop`` (``StateFileInUse`` if another sandbox holds it).
     catalogue
         A course catalogue (``role_id``, ``permission``, ``slug``) to seed roles from; None seeds none.
     rate_limit, burst
@@ -84,8 +95,12 @@ class SandboxServer:
         The single-page application's origins (``http://127.0.0.1:3000``): its allowed callback,
         logout and web-origin (CORS) URLs.
     access_token_lifetime
-        Seconds a person's access token lives (code, refresh and password-realm grants);
-        None: ``token_lifetime_seconds``, as for M2M tokens.
+        Seconds a person's access token for the API lives (code, refresh and password-realm grants,
+        ``/sandbox/token``, ``user_token``; the API's ``token_lifetime`` in the Management API);
+        None: ``token_lifetime_seconds``, which M2M tokens keep.
+    check_client_id, check_client_secret
+        The operator application ``python -m ops check`` runs as (read:client_grants, read:resource_servers,
+        read:roles), so the M2M application's grant stays exactly what the service needs.
     quiet
         False logs one line per request to stderr.
     """
@@ -104,6 +119,8 @@ class SandboxServer:
         client_secret: str = DEFAULT_M2M_CLIENT_SECRET,
         login_client_id: str = DEFAULT_LOGIN_CLIENT_ID,
         login_client_secret: str = DEFAULT_LOGIN_CLIENT_SECRET,
+        check_client_id: str = DEFAULT_CHECK_CLIENT_ID,
+        check_client_secret: str = DEFAULT_CHECK_CLIENT_SECRET,
         connection: str = DEFAULT_CONNECTION,
         max_failed_logins: int = MAX_FAILED_LOGINS,
         token_lifetime_seconds: int = TOKEN_LIFETIME_SECONDS,
@@ -113,8 +130,8 @@ class SandboxServer:
     ) -> None:
         if not is_loopback_host(host):
             raise ValueError(f"the sandbox serves loopback hosts only, not {host!r}")
-        if len({client_id, login_client_id, SPA_CLIENT_ID}) < 3:
-            raise ValueError("the M2M, login and SPA clients need different ids")
+        if len({client_id, login_client_id, check_client_id, SPA_CLIENT_ID}) < 4:
+            raise ValueError("the M2M, login, check and SPA clients need different ids")
         self.host = host
         self._requested_port = port
         self.api_audience = audience
@@ -127,12 +144,19 @@ class SandboxServer:
         self.spa = spa_client(spa_origins)
         self.quiet = quiet
         roles = load_roles(catalogue) if catalogue is not None else []
-        self.tenant = Tenant(
-            store=StateFile(state_path),
-            connection=connection,
-            roles=roles,
-            max_failed_logins=max_failed_logins,
-        )
+        self._state_path = None if state_path is None else Path(state_path)
+        # Locked before the tenant reads (and re-saves) the file: a second sandbox must not touch it.
+        self._state_lock = None if self._state_path is None else StateLock.acquire(self._state_path)
+        try:
+            self.tenant = Tenant(
+                store=StateFile(state_path),
+                connection=connection,
+                roles=roles,
+                max_failed_logins=max_failed_logins,
+            )
+        except BaseException:
+            self._release_state()
+            raise
         self.limiter = RateLimiter()
         self.limiter.configure(rate_limit, burst)
         self.faults = FaultPlan()
@@ -141,7 +165,10 @@ class SandboxServer:
             client_id: Client(client_id, client_secret, (CLIENT_CREDENTIALS_GRANT,)),
             login_client_id: Client(login_client_id, login_client_secret, (PASSWORD_GRANT,)),
             self.spa.client_id: self.spa,
+            check_client_id: Client(check_client_id, check_client_secret, (CLIENT_CREDENTIALS_GRANT,)),
         }
+        self.check_client_id = check_client_id
+        self.grants = ManagementGrants({client_id: M2M_SCOPES, check_client_id: CHECK_SCOPES})
         self._stopping = threading.Event()
         self._httpd: _HttpServer | None = None
         self._thread: threading.Thread | None = None
@@ -154,6 +181,8 @@ class SandboxServer:
         """Bind, then serve from a daemon thread; returns self."""
         if self._httpd is not None:
             raise RuntimeError("the sandbox is already running")
+        if self._state_path is not None and self._state_lock is None:
+            self._state_lock = StateLock.acquire(self._state_path)  # started again after a stop
         self._stopping.clear()
         httpd = _HttpServer((self.host.strip("[]"), self._requested_port), quiet=self.quiet)
         site = Site(base_url=base_url_for(self.host, httpd.server_address[1]), api_audience=self.api_audience)
@@ -182,6 +211,12 @@ class SandboxServer:
             httpd.server_close()
         if thread is not None:
             thread.join(timeout=5)
+        self._release_state()
+
+    def _release_state(self) -> None:
+        lock, self._state_lock = self._state_lock, None
+        if lock is not None:
+            lock.release()
 
     def wait(self) -> None:
         """Block until ``request_stop`` or ``stop`` is called (from a signal handler, another thread)."""
@@ -212,9 +247,17 @@ class SandboxServer:
             clients=self.clients,
             token_lifetime=self.token_lifetime_seconds,
             user_token_lifetime=self.access_token_lifetime,
+            grants=self.grants,
         )
         browser = BrowserApi(
             tenant=self.tenant, site=site, issuer=issuer, clients=self.clients, sign_in_url=self.spa.web_origins[0]
+        )
+        configuration = ConfigurationApi(
+            tenant=self.tenant,
+            site=site,
+            grants=self.grants,
+            token_lifetime=self.token_lifetime_seconds,
+            api_token_lifetime=self.access_token_lifetime,
         )
         dev = DevApi(
             tenant=self.tenant,
@@ -224,10 +267,18 @@ class SandboxServer:
             faults=self.faults,
             stats=self.stats,
             login_client_id=self.login_client_id,
-            token_lifetime=self.token_lifetime_seconds,
+            token_lifetime=self.access_token_lifetime,  # /sandbox/token issues people's tokens
         )
         return SandboxApp(
-            router=Router([*management.routes(), *authentication.routes(), *browser.routes(), *dev.routes()]),
+            router=Router(
+                [
+                    *management.routes(),
+                    *configuration.routes(),
+                    *authentication.routes(),
+                    *browser.routes(),
+                    *dev.routes(),
+                ]
+            ),
             issuer=issuer,
             management_audience=site.management_audience,
             limiter=self.limiter,
@@ -235,6 +286,7 @@ class SandboxServer:
             stats=self.stats,
             stopping=self._stopping,
             cors=CorsPolicy(origin for client in self.clients.values() for origin in client.web_origins),
+            guard=RequestGuard(served_hosts(site.base_url)),
         )
 
     # --- where it answers -------------------------------------------------------------------------
@@ -304,7 +356,7 @@ class SandboxServer:
             user,
             client_id=self.login_client_id,
             scope=scope,
-            lifetime=self.token_lifetime_seconds,
+            lifetime=self.access_token_lifetime,
         )
         return token
 
@@ -367,7 +419,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (ConnectionError, TimeoutError):
             self.close_connection = True
         except Exception:
-            log.exception("sandbox: could not answer %s %s", self.command, self.path)
+            log.exception("sandbox: could not answer %s %s", self.command, mask_line(self.path))
             self.send_error(500)
 
     def _read_body(self) -> bytes | None:
@@ -409,4 +461,4 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         if not self.server.quiet:
-            sys.stderr.write(f"sandbox {self.address_string()} {format % args}\n")
+            sys.stderr.write(f"sandbox {self.address_string()} {mask_line(format % args)}\n")

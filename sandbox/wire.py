@@ -42,14 +42,17 @@ class Request:
         return value
 
     def form_or_json(self) -> dict[str, Any]:
-        """An Authentication API body: form-encoded or JSON, as Auth0 accepts both."""
-        content_type = (self.header("content-type") or "").lower()
-        if "application/x-www-form-urlencoded" in content_type:
+        """An Authentication API body: form-encoded or JSON, as Auth0 accepts both (and nothing else)."""
+        media = media_type(self.header("content-type"))
+        if media == "application/x-www-form-urlencoded":
             try:
                 text = self.body.decode("utf-8")
             except UnicodeDecodeError:
                 raise OAuthError(400, "invalid_request", "The body is not UTF-8") from None
             return {key: values[0] for key, values in parse_qs(text, keep_blank_values=True).items()}
+        if media != "application/json":
+            # A text/plain body is what a web page can send without a preflight: never read it as JSON.
+            raise OAuthError(400, "invalid_request", "The body must be application/json or form-encoded")
         try:
             value = _loads(self.body)
         except ValueError:
@@ -89,6 +92,11 @@ def empty_response(status: int = 204) -> Response:
 
 def error_response(error: SandboxError) -> Response:
     return json_response(error.status, error.body, error.headers)
+
+
+def media_type(content_type: str | None) -> str:
+    """``application/json; charset=utf-8`` -> ``application/json``; absent -> ``""``."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
 
 
 def _loads(body: bytes) -> Any:

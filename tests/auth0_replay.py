@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,40 @@ class Exchange:
     body: Any
     headers: dict[str, str]
     raises: Exception | None = None
+    query: dict[str, str] | None = None
+
+
+# The query strings the service's own calls must carry, written out here rather than imported, so that
+# a wrong ``fields``, ``page`` or ``per_page`` in the code fails the replay. "*" means any non-empty value.
+_SERVICE_QUERIES: list[tuple[str, re.Pattern[str], dict[str, str]]] = [
+    (
+        "GET",
+        re.compile(r"^/users-by-email$"),
+        {"email": "*", "fields": "user_id,email,identities,app_metadata", "include_fields": "true"},
+    ),
+    ("GET", re.compile(r"^/users/[^/]+/roles$"), {"per_page": "100", "page": "0", "include_totals": "true"}),
+]
+
+
+def _expected_query(exchange: Exchange) -> dict[str, str] | None:
+    if exchange.query is not None:
+        return exchange.query
+    for method, pattern, query in _SERVICE_QUERIES:
+        if exchange.method == method and pattern.match(exchange.path):
+            return query
+    return None
+
+
+def _check_query(request: httpx.Request, expected: dict[str, str] | None) -> None:
+    if expected is None:
+        return
+    sent = dict(request.url.params.multi_items())
+    if len(sent) != len(request.url.params.multi_items()):
+        raise AssertionError(f"a query parameter is repeated in {request.url.query!r}")
+    if set(sent) != set(expected) or any(
+        (value == "*" and not sent[name]) or (value != "*" and sent[name] != value) for name, value in expected.items()
+    ):
+        raise AssertionError(f"expected the query {expected}, got {sent} for {request.method} {request.url.path}")
 
 
 @dataclass
@@ -75,8 +110,11 @@ class Auth0Replay:
         body: Any = None,
         headers: dict[str, str] | None = None,
         raises: Exception | None = None,
+        query: dict[str, str] | None = None,
     ) -> Auth0Replay:
-        self.script.append(Exchange(method, path, status, body, headers or {}, raises))
+        """Script the next answer. ``query`` is the exact query string expected (the service's own calls
+        have theirs checked by default)."""
+        self.script.append(Exchange(method, path, status, body, headers or {}, raises, query))
         return self
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -87,6 +125,7 @@ class Auth0Replay:
         actual = (request.method, request.url.path)
         if actual != (expected.method, f"/api/v2{expected.path}"):
             raise AssertionError(f"expected {expected.method} /api/v2{expected.path}, got {actual}")
+        _check_query(request, _expected_query(expected))
         if expected.raises is not None:
             raise expected.raises
         headers = {"x-ratelimit-limit": "50", "x-ratelimit-remaining": "49", "x-ratelimit-reset": "1893456000"}

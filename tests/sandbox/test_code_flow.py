@@ -265,3 +265,21 @@ def test_a_popup_login_posts_the_code_back_as_a_web_message(server: SandboxServe
     message, target = posted_message(answered)
     assert (target, message["response"]["state"]) == (SPA, pkce.state)
     assert exchange(server, message["response"]["code"], pkce).status_code == 200
+
+
+def test_a_login_form_posted_from_another_site_s_page_signs_nobody_in(server: SandboxServer) -> None:
+    seed_buyer(server)
+    browser = Browser(server)
+    page = browser.login_page(Pkce())
+    browser.http.headers["Origin"] = "https://evil.example"
+    refused = browser.submit(page, "buyer@example.com", PASSWORD)
+    assert refused.status_code == 403
+    assert "Set-Cookie" not in refused.headers
+    browser.http.headers["Origin"] = server.base_url  # what a browser sends from the sandbox's own page
+    assert browser.submit(page, "buyer@example.com", PASSWORD).status_code == 302
+
+
+def test_the_login_page_keeps_its_url_to_itself_but_lets_its_form_name_its_origin(server: SandboxServer) -> None:
+    # "no-referrer" would make Chromium send Origin: null on the form's POST, which the login refuses.
+    page = Browser(server).login_page(Pkce())
+    assert page.headers["Referrer-Policy"] == "same-origin"

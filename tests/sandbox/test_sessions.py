@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import quote
 
 import jwt
 import requests
@@ -302,3 +303,31 @@ def test_the_end_session_endpoint_knows_the_client_from_the_id_token_hint(server
         timeout=TIMEOUT,
     )
     assert (refused.status_code, "Location" in refused.headers) == (400, False)
+
+
+def test_the_state_view_counts_sessions_and_refresh_families_and_reset_forgets_them(server: SandboxServer) -> None:
+    seed_buyer(server)
+    signed_in(server)
+    signed_in(server)
+    state = requests.get(f"{server.base_url}/sandbox/state", timeout=TIMEOUT).json()
+    assert state["sign_ins"] == {"sessions": 2, "refresh_token_families": 2}
+    assert requests.post(f"{server.base_url}/sandbox/reset", json={}, timeout=TIMEOUT).status_code == 204
+    after = requests.get(f"{server.base_url}/sandbox/state", timeout=TIMEOUT).json()
+    assert after["sign_ins"] == {"sessions": 0, "refresh_token_families": 0}
+
+
+def test_the_api_reports_the_people_token_lifetime_and_allows_offline_access() -> None:
+    with SandboxServer(port=0, state_path=None, access_token_lifetime=90) as short:
+        seed_buyer(short)
+        reader = {"Authorization": f"Bearer {short.management_token(scope='read:resource_servers')}"}
+        servers = f"{short.base_url}/api/v2/resource-servers"
+        api = requests.get(f"{servers}/{quote(API_AUDIENCE, safe='')}", headers=reader, timeout=TIMEOUT).json()
+        management = requests.get(
+            f"{servers}/{quote(short.management_audience, safe='')}", headers=reader, timeout=TIMEOUT
+        ).json()
+        dev = requests.post(f"{short.base_url}/sandbox/token", json={"email": "buyer@example.com"}, timeout=TIMEOUT)
+        helper = claims_of(short.user_token("buyer@example.com"))
+    assert (api["token_lifetime"], api["allow_offline_access"]) == (90, True)
+    assert management["token_lifetime"] == 86400
+    assert dev.json()["expires_in"] == 90
+    assert int(str(helper["exp"])) - int(str(helper["iat"])) == 90

@@ -85,3 +85,19 @@ def test_a_made_up_ticket_gets_an_error_page(server: SandboxServer) -> None:
     answer = requests.get(f"{server.base_url}/lo/reset", params={"ticket": "made-up"}, timeout=TIMEOUT)
     assert answer.status_code == 400
     assert answer.headers["Content-Type"].startswith("text/html")
+
+
+def test_a_set_password_form_posted_from_another_site_s_page_changes_nothing(server: SandboxServer) -> None:
+    page = requests.get(new_buyer_ticket_url(server), timeout=TIMEOUT)
+    found = _TICKET_FIELD.search(page.text)
+    assert found is not None
+    refused = requests.post(
+        page.url.split("?", 1)[0],
+        data={"ticket": found.group(1), "password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD},
+        headers={"Origin": "https://evil.example"},
+        timeout=TIMEOUT,
+    )
+    assert refused.status_code == 403
+    user = server.tenant.database_user("new@example.com")
+    assert user is not None
+    assert user.password_hash is None

@@ -92,7 +92,7 @@ def test_an_empty_course_list_loads_as_an_empty_catalogue(tmp_path: Path) -> Non
     catalog = load(tmp_path, {"courses": []})
 
     assert list(catalog) == []
-    assert catalog.match_product(PENCIL.in_match_order()) is None
+    assert catalog.match_product(PENCIL.product_id, PENCIL.other_keys) is None
 
 
 def test_text_values_are_trimmed(tmp_path: Path) -> None:
@@ -105,7 +105,7 @@ def test_text_values_are_trimmed(tmp_path: Path) -> None:
     course = catalog.by_slug("serverless-handbook")
     assert course is not None
     assert course.role_id == "rol_abc123"
-    assert catalog.match_product(["pencil"]) == course
+    assert catalog.match_product(None, ["pencil"]) == course
 
 
 @pytest.mark.parametrize(
@@ -115,14 +115,13 @@ def test_text_values_are_trimmed(tmp_path: Path) -> None:
         ProductKeys(product_id=None, permalink="pencil"),
         ProductKeys(product_id=None, short_product_id="QMGY"),
         ProductKeys(product_id=None, product_permalink="https://sahil.gumroad.com/l/pencil"),
-        ProductKeys(product_id="unknown-product-id==", permalink="pencil"),
     ],
-    ids=["product_id", "permalink", "short_product_id", "product_permalink", "fallback_after_unknown_id"],
+    ids=["product_id", "permalink", "short_product_id", "product_permalink"],
 )
 def test_a_ping_matches_its_course_by_any_listed_product_key(tmp_path: Path, keys: ProductKeys) -> None:
     catalog = load(tmp_path, valid_document())
 
-    course = catalog.match_product(keys.in_match_order())
+    course = catalog.match_product(keys.product_id, keys.other_keys)
 
     assert course is not None
     assert course.slug == "serverless-handbook"
@@ -137,8 +136,38 @@ def test_a_product_in_no_course_matches_nothing(tmp_path: Path) -> None:
         short_product_id="Klm",
         product_permalink="https://sahil.gumroad.com/l/Klm",
     )
-    assert catalog.match_product(unknown.in_match_order()) is None
-    assert catalog.match_product([None, ""]) is None
+    assert catalog.match_product(unknown.product_id, unknown.other_keys) is None
+    assert catalog.match_product(None, [None, ""]) is None
+
+
+@pytest.mark.parametrize(
+    "borrowed",
+    [
+        {"permalink": "pencil"},
+        {"short_product_id": "QMGY"},
+        {"product_permalink": "https://sahil.gumroad.com/l/pencil"},
+    ],
+)
+def test_another_products_ping_never_opens_a_course_by_its_permalink(tmp_path: Path, borrowed: dict[str, str]) -> None:
+    # The course lists its product id: a ping with another product_id that carries the course's
+    # permalink (or short id, or URL) is for another product, whatever else it says.
+    catalog = load(tmp_path, valid_document())
+
+    keys = ProductKeys(product_id="vG8hPbGGf7_I4S4mpSFMsw==", **borrowed)
+
+    assert catalog.match_product(keys.product_id, keys.other_keys) is None
+
+
+def test_a_course_without_a_product_id_matches_on_its_permalink_whatever_the_product_id(tmp_path: Path) -> None:
+    document = valid_document()
+    document["courses"][0]["gumroad_products"] = ["pencil", "https://sahil.gumroad.com/l/pencil"]
+    catalog = load(tmp_path, document)
+
+    keys = ProductKeys(product_id="32-nPAicqbLj8B_WswVlMw==", permalink="pencil")
+    course = catalog.match_product(keys.product_id, keys.other_keys)
+
+    assert course is not None
+    assert course.slug == "serverless-handbook"
 
 
 def test_product_id_wins_when_the_keys_point_to_different_courses(tmp_path: Path) -> None:
@@ -149,15 +178,14 @@ def test_product_id_wins_when_the_keys_point_to_different_courses(tmp_path: Path
     catalog = load(tmp_path, document)
 
     keys = ProductKeys(product_id="32-nPAicqbLj8B_WswVlMw==", permalink="pro")
-    course = catalog.match_product(keys.in_match_order())
+    course = catalog.match_product(keys.product_id, keys.other_keys)
 
     assert course is not None
     assert course.slug == "pro-membership"
 
 
-def test_product_keys_are_tried_in_stable_first_order() -> None:
-    assert PENCIL.in_match_order() == (
-        "32-nPAicqbLj8B_WswVlMw==",
+def test_the_keys_other_than_the_product_id_are_listed_in_a_stable_order() -> None:
+    assert PENCIL.other_keys == (
         "pencil",
         "QMGY",
         "https://sahil.gumroad.com/l/pencil",

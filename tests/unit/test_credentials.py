@@ -319,7 +319,8 @@ def test_a_bad_secret_is_logged_as_a_clear_line(
 
     lines = [json.loads(record.getMessage()) for record in caplog.records if record.name == "gumroad_auth0.credentials"]
     assert len(lines) == 1
-    assert "secret" in lines[0]["message"]
+    assert lines[0]["event"].startswith("secret_")
+    assert lines[0]["level"] == "error"
 
 
 # --- transient failures -------------------------------------------------------------------------
@@ -357,7 +358,7 @@ def test_throttling_after_the_ttl_keeps_the_last_good_value(
 
     assert credentials.get() == good
     assert clients.reads == 2
-    assert "keeping the last good value" in caplog.text
+    assert '"event":"secret_refresh_failed","kept_last_good":true' in caplog.text
     assert_no_secret_in(caplog.text)
 
 

@@ -502,7 +502,7 @@ def test_a_custom_field_named_email_never_decides_who_gets_access(
 
     assert (outcome.status, outcome.reason) == (IGNORED, "custom_field_shadows_email")
     assert tenant.replay.requests == []
-    assert "needs review" in caplog.text
+    assert '"event":"sale_needs_review"' in caplog.text
 
 
 def test_an_unhandled_event_type_is_ignored(tenant: Tenant) -> None:
@@ -675,3 +675,77 @@ def test_a_failed_role_assignment_for_a_new_buyer_corrects_the_record_so_any_red
     tenant.replay.reply("POST", ROLES_PATH, status=204)
     tenant.replay.reply("PATCH", USER_PATH, body=updated_user(app_metadata={}))
     assert handle(recorded_body("sale")).changes == ("role_assigned", "record_saved"), "a plain resend repairs it"
+
+
+# --- permanent refusals are never retried; a concurrent creation re-reads the role ----------------
+
+
+@pytest.mark.parametrize(
+    ("status", "answer"),
+    [
+        (
+            400,
+            {
+                "statusCode": 400,
+                "error": "Bad Request",
+                "message": "Payload validation error",
+                "errorCode": "invalid_body",
+            },
+        ),
+        (409, {"statusCode": 409, "error": "Conflict", "message": "Conflict", "errorCode": "conflict"}),
+    ],
+    ids=["400", "409"],
+)
+def test_a_role_assignment_refused_for_good_is_not_retried(tenant: Tenant, status: int, answer: dict[str, Any]) -> None:
+    tenant.replay.reply("GET", "/users-by-email", body=found_user())
+    tenant.replay.reply("POST", ROLES_PATH, status=status, body=answer)
+
+    with pytest.raises(UpstreamRejected):
+        handle(recorded_body("sale"))
+    tenant.replay.assert_finished()
+    assert len(tenant.replay.requests) == 2, "one lookup and one refused write: no retry"
+
+
+@pytest.mark.parametrize(
+    ("status", "answer"),
+    [
+        (
+            400,
+            {
+                "statusCode": 400,
+                "error": "Bad Request",
+                "message": "Payload validation error",
+                "errorCode": "invalid_body",
+            },
+        ),
+        (409, {"statusCode": 409, "error": "Conflict", "message": "Conflict", "errorCode": "conflict"}),
+    ],
+    ids=["400", "409"],
+)
+def test_a_record_write_refused_for_good_is_not_retried(tenant: Tenant, status: int, answer: dict[str, Any]) -> None:
+    tenant.replay.reply("GET", "/users-by-email", body=found_user())
+    tenant.replay.reply("POST", ROLES_PATH, status=204)
+    tenant.replay.reply("PATCH", USER_PATH, status=status, body=answer)
+
+    with pytest.raises(UpstreamRejected):
+        handle(recorded_body("sale"))
+    tenant.replay.assert_finished()
+    assert len(tenant.replay.requests) == 3, "lookup, role, one refused record write: no retry"
+
+
+def test_a_buyer_created_concurrently_with_a_record_has_the_role_read_back_before_it_is_trusted(
+    tenant: Tenant,
+) -> None:
+    # The other delivery created the buyer with the record already saying "assigned", and may have
+    # stopped before assigning the role: the record alone must not be believed.
+    tenant.replay.reply("GET", "/users-by-email", body=[])
+    tenant.replay.reply("POST", "/users", status=409, body=fixture("error_409_user_exists.json"))
+    tenant.replay.reply("GET", "/users-by-email", body=found_user(app_metadata=active_record(handbook_sale())))
+    tenant.replay.reply("GET", ROLES_PATH, body=fixture("user_roles_empty.json"))
+    tenant.replay.reply("POST", ROLES_PATH, status=204)
+
+    outcome = handle(recorded_body("sale"))
+
+    assert outcome.status == PROCESSED
+    assert outcome.changes == ("role_verified", "role_assigned")
+    tenant.replay.assert_finished()

@@ -519,3 +519,33 @@ def test_the_fetcher_stops_a_body_that_drips_past_the_deadline(dripping_server: 
     with pytest.raises(JwksFetchError):
         RequestsJwksFetcher(timeout_seconds=0.3, attempts=1)(dripping_server)
     assert time.monotonic() - started < 2.0
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"crv": ["P-256"]},
+        {"kty": "OKP", "crv": ["Ed25519"]},
+        {"n": 12345},
+        {"e": None},
+        {"kid": {"nested": "object"}},
+        {"kty": ["RSA"]},
+        {"alg": ["RS256"]},
+        {"use": {"sig": True}},
+        {"key_ops": "verify"},
+        {"key_ops": [1, 2]},
+        {"x": 1.5},
+    ],
+    ids=str,
+)
+def test_an_entry_whose_members_have_the_wrong_json_type_is_skipped_not_a_crash(changes: dict[str, Any]) -> None:
+    entry = {**rsa_key("k1").public_jwk, **changes}
+    assert usable_kids([entry, rsa_key("k2").public_jwk]) == {"k2"}
+
+
+def test_a_set_with_only_malformed_entries_means_keys_unavailable_not_a_crash(clock: FakeClock) -> None:
+    entries = [{**rsa_key("k1").public_jwk, "crv": ["P-256"], "kty": "OKP"}, {**rsa_key("k2").public_jwk, "n": 7}]
+    cache = make_cache(FakeJwksEndpoint(document={"keys": entries}), clock)
+
+    with pytest.raises(KeysUnavailable):
+        cache.get_key("k1")

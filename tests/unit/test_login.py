@@ -145,3 +145,88 @@ def test_the_password_and_the_token_never_reach_the_logs(client: Client, caplog:
 
     assert PASSWORD not in caplog.text
     assert "fixture-user-access-token" not in caplog.text
+
+
+# --- hardening -----------------------------------------------------------------------------------
+
+
+def test_a_huge_json_integer_is_400_not_a_crash(client: Client) -> None:
+    response = login(client, '{"username": "a@example.com", "password": ' + "7" * 5000 + "}")
+
+    assert response.status_code == 400
+    assert json.loads(response.body)["error"] == "invalid_request"
+
+
+def test_a_disabled_login_is_404_before_the_body_is_read(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AUTH0_LOGIN_CLIENT_ID")
+    wiring.clear_caches()
+
+    for body in ('{"password": ' + "7" * 5000 + "}", "not json at all"):
+        response = login(client, body)
+
+        assert response.status_code == 404
+        assert json.loads(response.body)["error"] == "login_disabled"
+
+
+@pytest.mark.parametrize(
+    ("status", "answer"),
+    [
+        pytest.param(401, fixture("oauth_token_access_denied.json"), id="wrong-client-secret"),
+        pytest.param(403, {"error": "access_denied", "error_description": "Service not found: x"}, id="unknown-api"),
+        pytest.param(
+            403,
+            {"error": "unauthorized_client", "error_description": "Grant type not allowed for the client."},
+            id="grant-not-enabled",
+        ),
+    ],
+)
+@responses.activate
+def test_auth0_refusing_the_login_application_is_503_misconfigured_with_an_operator_line(
+    client: Client, caplog: pytest.LogCaptureFixture, status: int, answer: dict[str, str]
+) -> None:
+    responses.add(responses.POST, TOKEN_URL, status=status, json=answer)
+
+    with caplog.at_level(logging.ERROR, logger="gumroad_auth0"):
+        response = login(client, {"username": "customer@example.com", "password": PASSWORD})
+
+    assert response.status_code == 503
+    assert json.loads(response.body)["error"] == "service_misconfigured"
+    [line] = [json.loads(r.getMessage()) for r in caplog.records if r.name == "gumroad_auth0.login"]
+    assert line["event"] == "login_misconfigured"
+    assert "AUTH0_LOGIN_CLIENT_ID" in line["detail"]
+    assert PASSWORD not in caplog.text
+
+
+@responses.activate
+def test_a_blocked_user_is_still_told_the_account_may_not_sign_in(client: Client) -> None:
+    responses.add(
+        responses.POST, TOKEN_URL, status=401, json={"error": "unauthorized", "error_description": "user is blocked"}
+    )
+
+    response = login(client, {"username": "customer@example.com", "password": PASSWORD})
+
+    assert response.status_code == 401
+    assert json.loads(response.body)["error"] == "access_denied"
+
+
+@responses.activate
+def test_login_enabled_without_a_client_secret_fails_loudly_and_asks_nothing_of_auth0(
+    client: Client, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AUTH0_LOGIN_CLIENT_SECRET")
+    wiring.clear_caches()
+
+    with caplog.at_level(logging.ERROR, logger="gumroad_auth0"):
+        response = login(client, {"username": "customer@example.com", "password": PASSWORD})
+
+    assert response.status_code == 503
+    assert json.loads(response.body)["error"] == "service_misconfigured"
+    assert "AUTH0_LOGIN_CLIENT_SECRET" in caplog.text
+    assert len(responses.calls) == 0
+
+
+def test_another_method_on_login_is_405_in_the_service_shape(client: Client) -> None:
+    response = client.http.get("/login")
+
+    assert response.status_code == 405
+    assert json.loads(response.body)["error"] == "method_not_allowed"

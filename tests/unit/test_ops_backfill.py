@@ -397,11 +397,22 @@ def test_an_unreadable_sale_fails_alone() -> None:
     def never(event: SaleEvent) -> Outcome:
         raise AssertionError("an unreadable sale is never fulfilled")
 
-    report = run([Planned(sale(purchase_email="not-an-address", email=None))], fulfil=never, apply=True)
+    report = run([Planned(sale(purchase_email=None, email=None))], fulfil=never, apply=True)
 
     [result] = report.results
     assert result.status == FAILED
     assert "unreadable sale" in result.detail
+
+
+def test_a_sale_whose_address_auth0_cannot_hold_fails_alone_for_review() -> None:
+    def never(event: SaleEvent) -> Outcome:
+        raise AssertionError("an address Auth0 cannot hold is never provisioned")
+
+    report = run([Planned(sale(purchase_email="not-an-address", email=None))], fulfil=never, apply=True)
+
+    [result] = report.results
+    assert result.status == FAILED
+    assert "unusable buyer address" in result.detail
 
 
 def test_a_transient_gumroad_failure_is_retried_for_reads() -> None:

@@ -27,6 +27,7 @@ CHECK_CLIENT_ID = "opsCheckClientId"
 CHECK_CLIENT_SECRET = "ops-check-client-secret-Kd02"
 TOKEN = "fixture-m2m-access-token-not-a-real-credential"
 COURSES = ((SERVERLESS_ROLE, "serverless-handbook"), (MEMBERSHIP_ROLE, "pro-membership"))
+RECOMMENDED_LIFETIME = 600  # what the README recommends; the recording has Auth0's default, 86400
 
 
 def grant(*, scope: list[str] | None = None, **changes: Any) -> dict[str, Any]:
@@ -71,7 +72,8 @@ def script(
 ) -> Auth0Replay:
     """The requests `check` makes, in order, with these answers (a healthy tenant by default)."""
     replay.reply("GET", "/client-grants", body=grants if grants is not None else grant())
-    replay.reply("GET", f"/resource-servers/{AUDIENCE}", status=server_status, body=server or resource_server())
+    healthy = resource_server(token_lifetime=RECOMMENDED_LIFETIME)
+    replay.reply("GET", f"/resource-servers/{AUDIENCE}", status=server_status, body=server or healthy)
     for role_id, slug in COURSES:
         status, role_body, permissions = (roles or {}).get(role_id, (200, role(role_id, slug), role_permissions(slug)))
         replay.reply("GET", f"/roles/{role_id}", status=status, body=role_body)
@@ -85,6 +87,7 @@ def auth0(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Auth0Replay, respon
     set_purchase_env(monkeypatch, AUTH0_AUDIENCE=AUDIENCE)
     monkeypatch.delenv("AUTH0_CHECK_CLIENT_ID", raising=False)
     monkeypatch.delenv("AUTH0_CHECK_CLIENT_SECRET", raising=False)
+    monkeypatch.delenv("ACCESS_TOKEN_MAX_LIFETIME_SECONDS", raising=False)
     replay = Auth0Replay()
     wiring.use_auth0_transport(replay.transport)
     with responses.RequestsMock() as mock:
@@ -93,8 +96,8 @@ def auth0(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Auth0Replay, respon
     wiring.use_auth0_transport(None)
 
 
-def check(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    code = ops(["check"])
+def check(capsys: pytest.CaptureFixture[str], *flags: str) -> tuple[int, str]:
+    code = ops(["check", *flags])
     captured = capsys.readouterr()
     text = captured.out + captured.err
     for secret in (CLIENT_SECRET, CHECK_CLIENT_SECRET, TOKEN):
@@ -115,6 +118,7 @@ def test_a_correct_tenant_passes_every_check(
     assert "exactly the scopes the service needs (6)" in out
     assert "RBAC is enabled" in out
     assert "access tokens carry permissions (access_token_authz)" in out
+    assert "access tokens live 600 s (10 min) (maximum 600 s (10 min))" in out
     assert "course:serverless-handbook carries read:course:serverless-handbook" in out
     assert "Everything the deployment needs is in place." in out
     replay.assert_finished()
@@ -348,6 +352,69 @@ def test_half_of_a_separate_check_application_is_refused(
     monkeypatch.setenv("AUTH0_CHECK_CLIENT_ID", CHECK_CLIENT_ID)
     mock.assert_all_requests_are_fired = False
 
-    with pytest.raises(SystemExit, match="AUTH0_CHECK_CLIENT_SECRET"):
+    assert ops(["check"]) == 2
+    assert "AUTH0_CHECK_CLIENT_SECRET" in capsys.readouterr().err
+    assert replay.requests == []
+
+
+def test_auth0s_default_24_hour_token_lifetime_is_a_warning_that_says_how_to_shorten_it(
+    auth0: tuple[Auth0Replay, responses.RequestsMock], capsys: pytest.CaptureFixture[str]
+) -> None:
+    replay, _ = auth0
+    script(replay, server=resource_server())  # the recording: token_lifetime 86400
+
+    code, out = check(capsys)
+
+    assert code == 0, "a long lifetime is a warning, not a failure"
+    assert "warn" in out
+    assert "access tokens live 86400 s (24 h), over the 600 s (10 min) maximum" in out
+    assert "Courses > Settings > Access Token Expiration: set Maximum Access Token Lifetime to 600 or less" in out
+    assert "Everything the deployment needs is in place." not in out
+
+
+def test_the_maximum_comes_from_the_setting_and_the_flag_overrides_it(
+    auth0: tuple[Auth0Replay, responses.RequestsMock],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    replay, _ = auth0
+    monkeypatch.setenv("ACCESS_TOKEN_MAX_LIFETIME_SECONDS", "86400")
+    script(replay, server=resource_server())
+    script(replay, server=resource_server())
+
+    first_code, first = check(capsys)
+    second_code, second = check(capsys, "--max-token-lifetime", "3600")
+
+    assert (first_code, second_code) == (0, 0)
+    assert "access tokens live 86400 s (24 h) (maximum 86400 s (24 h))" in first
+    assert "warn" not in first
+    assert "over the 3600 s (1 h) maximum" in second
+
+
+def test_a_lifetime_auth0_does_not_report_is_a_warning(
+    auth0: tuple[Auth0Replay, responses.RequestsMock], capsys: pytest.CaptureFixture[str]
+) -> None:
+    replay, _ = auth0
+    server = resource_server()
+    del server["token_lifetime"]
+    script(replay, server=server)
+
+    code, out = check(capsys)
+
+    assert code == 0
+    assert "Auth0 did not report the access-token lifetime" in out
+
+
+@pytest.mark.parametrize("value", ["ten minutes", "0", "-5", "1e3"])
+def test_a_maximum_that_is_not_a_positive_number_of_seconds_is_refused_before_any_request(
+    auth0: tuple[Auth0Replay, responses.RequestsMock], monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    replay, mock = auth0
+    mock.assert_all_requests_are_fired = False
+    monkeypatch.setenv("ACCESS_TOKEN_MAX_LIFETIME_SECONDS", value)
+
+    with pytest.raises(SystemExit, match="ACCESS_TOKEN_MAX_LIFETIME_SECONDS must be a whole number of seconds"):
         ops(["check"])
+    with pytest.raises(SystemExit, match="--max-token-lifetime must be a whole number"):
+        ops(["check", "--max-token-lifetime", "0"])
     assert replay.requests == []

@@ -74,9 +74,10 @@ def test_a_ping_line_is_one_json_line_with_only_the_fields_that_are_set(caplog: 
     unset = {field.name for field in fields(PingLogLine) if getattr(line, field.name) is None}
     assert unset  # reason, error, subscription_id... stay out of the line
     assert unset.isdisjoint(document)
+    assert (document.pop("level"), document.pop("logger")) == ("info", "gumroad_auth0.ping")
+    assert str(document.pop("timestamp")).endswith("Z")
     assert document == {
-        "message": "gumroad ping",
-        "source": "ping",
+        "event": "ping_answered",
         "status": 200,
         "outcome": "processed",
         "resource": "sale",

@@ -270,7 +270,7 @@ def test_a_permanent_failure_goes_to_the_dead_letter_queue_at_once_with_its_reas
     assert str(failure) in dead["MessageAttributes"]["reason"]["StringValue"]
     assert dead["MessageAttributes"]["original_message_id"]["StringValue"] == record.message_id
     assert dead["Attributes"]["MessageGroupId"] == group_id(sale()), "redriven, it rejoins its buyer's order"
-    assert "dead-letter" in caplog.text
+    assert '"event":"ping_dead_lettered"' in caplog.text
 
 
 def test_a_malformed_message_is_dead_lettered_without_touching_auth0(sqs: SQSClient, queues: tuple[str, str]) -> None:
@@ -290,7 +290,7 @@ def test_the_worker_logs_one_line_per_message_without_the_address(
         worker(sqs, queues, Recorder()).process(delivered(sqs, queues[0], encode_event(sale())))
 
     [line] = [json.loads(r.getMessage()) for r in caplog.records if r.name == "gumroad_auth0.ping"]
-    assert (line["source"], line["status"], line["outcome"]) == ("worker", 200, PROCESSED)
+    assert (line["event"], line["status"], line["outcome"]) == ("ping_processed", 200, PROCESSED)
     assert "customer@example.com" not in caplog.text
 
 

@@ -243,3 +243,110 @@ def test_a_rejected_ping_is_logged_with_its_error_code(harness: Harness, caplog:
     line = json.loads(next(r.getMessage() for r in caplog.records if r.name == "gumroad_auth0.ping"))
     assert (line["status"], line["error"]) == (401, "unauthorized")
     assert "not-the-secret" not in caplog.text
+
+
+# --- hardening: nothing a stranger sends becomes a 500 ----------------------------------------------
+
+
+def ping_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    return [json.loads(r.getMessage()) for r in caplog.records if r.name == "gumroad_auth0.ping"]
+
+
+@pytest.mark.parametrize("query", ["?source=gumroad", "?", "?tok=1&token_x=2"])
+def test_a_ping_url_with_a_query_string_but_no_token_is_answered(harness: Harness, query: str) -> None:
+    response = harness.ping(recorded_body("test_ping"), path=f"/gumroad/ping{query}")
+
+    assert response.status_code == 200
+    assert body_of(response)["reason"] == "test_ping"
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    ["Basic \xc3\xa9", "Basic é", "Basic !!!!", "Basic " + base64.b64encode(b"\xff\xfe:\xff").decode(), "Basic"],
+)
+def test_basic_credentials_that_do_not_decode_are_401(harness: Harness, credentials: str) -> None:
+    response = harness.ping(recorded_body("sale"), headers={**FORM, "Authorization": credentials})
+
+    assert response.status_code == 401
+    assert body_of(response)["error"] == "unauthorized"
+    assert harness.replay.requests == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("retry_count", "1e400"),
+        ("retry_count", "Infinity"),
+        ("retry_count", "NaN"),
+        ("sale_timestamp", "0001-01-01T00:00:00+05:00"),
+        ("sale_timestamp", "9999-12-31T23:00:00-05:00"),
+    ],
+)
+def test_pathological_values_are_400_with_one_log_line(
+    harness: Harness, caplog: pytest.LogCaptureFixture, field: str, value: str
+) -> None:
+    with caplog.at_level(logging.INFO, logger="gumroad_auth0"):
+        response = harness.ping(form_body("sale", **{field: value}))
+
+    assert response.status_code == 400
+    assert body_of(response)["error"] == "malformed_ping"
+    assert [(line["status"], line["error"]) for line in ping_lines(caplog)] == [(400, "malformed_ping")]
+    assert harness.replay.requests == []
+
+
+def test_a_json_ping_with_a_huge_integer_is_400_with_one_log_line(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = '{"resource_name": "sale", "price": ' + "9" * 5000 + "}"
+    with caplog.at_level(logging.INFO, logger="gumroad_auth0"):
+        response = harness.ping(body, headers={"Content-Type": "application/json", **basic(PING_SECRET)})
+
+    assert response.status_code == 400
+    assert [(line["status"], line["error"]) for line in ping_lines(caplog)] == [(400, "malformed_ping")]
+
+
+def test_an_unexpected_failure_is_a_503_that_gumroad_retries_with_one_log_line(
+    harness: Harness, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: object, event: object) -> object:
+        raise TypeError("a bug quoting customer@example.com")
+
+    monkeypatch.setattr(wiring.LivePingServices, "fulfil", broken)
+    with caplog.at_level(logging.INFO, logger="gumroad_auth0"):
+        response = harness.ping(recorded_body("sale"))
+
+    assert response.status_code == 503
+    assert body_of(response)["error"] == "internal_error"
+    [line] = ping_lines(caplog)
+    assert (line["status"], line["error"]) == (503, "internal_error")
+    assert line["detail"].startswith("TypeError at ")
+    assert "customer@example.com" not in caplog.text
+
+
+def test_a_buyer_address_auth0_cannot_hold_is_200_ignored_for_review_and_reaches_no_auth0(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="gumroad_auth0"):
+        response = harness.ping(form_body("sale", email="fuzz@example.com\x00"))
+
+    assert response.status_code == 200
+    assert body_of(response) == {
+        "status": "ignored",
+        "event": "sale",
+        "reason": "unusable_buyer_email",
+        "course": "serverless-handbook",
+    }
+    assert harness.replay.requests == []
+    assert '"event":"purchase_needs_review"' in caplog.text
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE", "OPTIONS"])
+def test_another_method_on_the_ping_path_is_405_in_the_service_shape(harness: Harness, method: str) -> None:
+    response = harness.client.http.request(method, "/gumroad/ping", headers={**FORM, **basic(PING_SECRET)}, body=b"")
+
+    assert response.status_code == 405
+    assert body_of(response) == {
+        "error": "method_not_allowed",
+        "error_description": "this path does not accept this method",
+    }
+    assert response.headers["Allow"] == "POST"

@@ -192,6 +192,17 @@ CLAIM_REJECTIONS: list[tuple[str, dict[str, Any], type[InvalidToken]]] = [
     ("exp-list", {"exp": [4102444800]}, InvalidClaim),
     ("iat-string", {"iat": "0"}, InvalidClaim),
     ("nbf-object", {"nbf": {}}, InvalidClaim),
+    ("jti-number", {"jti": 123}, InvalidClaim),
+    ("jti-list", {"jti": ["a"]}, InvalidClaim),
+    ("client-id-number", {"client_id": 7}, InvalidClaim),
+    ("azp-object", {"azp": {}}, InvalidClaim),
+    ("scope-list", {"scope": ["read:course:pencil-icons"]}, InvalidClaim),
+    ("permissions-string", {"permissions": "read:course:pencil-icons"}, InvalidClaim),
+    ("permissions-with-a-number", {"permissions": ["read:course:pencil-icons", 5]}, InvalidClaim),
+    ("acr-number", {"acr": 1}, InvalidClaim),
+    ("amr-string", {"amr": "pwd"}, InvalidClaim),
+    ("groups-object", {"groups": {"a": 1}}, InvalidClaim),
+    ("auth-time-string", {"auth_time": "yesterday"}, InvalidClaim),
 ]
 
 
@@ -558,11 +569,15 @@ GRANTS: list[tuple[str, dict[str, Any], set[str]]] = [
     ("scope-string", {"permissions": None, "scope": "openid read:a"}, {"openid", "read:a"}),
     ("both", {"permissions": ["read:a"], "scope": "read:b"}, {"read:a", "read:b"}),
     ("scope-double-spaces", {"permissions": None, "scope": " read:a  read:b "}, {"read:a", "read:b"}),
-    ("permissions-a-string", {"permissions": "read:a", "scope": None}, set()),
-    ("scope-an-array", {"permissions": None, "scope": ["read:a"]}, set()),
-    ("mixed-types", {"permissions": [1, None, {"p": "read:a"}, ["read:a"], "read:b"], "scope": None}, {"read:b"}),
-    ("permissions-object", {"permissions": {"read:a": True}, "scope": 5}, set()),
     ("tab-is-no-separator", {"permissions": None, "scope": "read:a\tread:b"}, {"read:a\tread:b"}),
+    ("empty-entries-grant-nothing", {"permissions": ["", "read:a"], "scope": ""}, {"read:a"}),
+]
+# Authorization claims of the wrong JSON type are not half-read: the token is refused (see CLAIM_REJECTIONS).
+WRONGLY_TYPED_GRANTS: list[tuple[str, dict[str, Any]]] = [
+    ("permissions-a-string", {"permissions": "read:a", "scope": None}),
+    ("scope-an-array", {"permissions": None, "scope": ["read:a"]}),
+    ("mixed-types", {"permissions": [1, None, {"p": "read:a"}, ["read:a"], "read:b"], "scope": None}),
+    ("permissions-object", {"permissions": {"read:a": True}, "scope": 5}),
 ]
 
 
@@ -576,6 +591,16 @@ def test_permissions_come_from_the_array_and_the_scope_string_only(
 ) -> None:
     verified = issuer.verifier.verify(sign(rsa_key("k1"), issuer.claims(**overrides)))
     assert verified.permissions == granted
+
+
+@pytest.mark.parametrize(
+    "overrides", [case[1] for case in WRONGLY_TYPED_GRANTS], ids=[case[0] for case in WRONGLY_TYPED_GRANTS]
+)
+def test_authorization_claims_of_the_wrong_json_type_refuse_the_token(
+    issuer: Issuer, overrides: dict[str, Any]
+) -> None:
+    with pytest.raises(InvalidClaim):
+        issuer.verifier.verify(sign(rsa_key("k1"), issuer.claims(**overrides)))
 
 
 def test_grants_is_exact_and_case_sensitive(issuer: Issuer) -> None:
@@ -697,6 +722,8 @@ def _assert_acceptable(verified: VerifiedToken, document: dict[str, Any], now: i
     assert isinstance(document["sub"], str)
     assert document["sub"]
     assert verified.subject == document["sub"]
+    assert "permissions" not in document or isinstance(document["permissions"], list)
+    assert "scope" not in document or isinstance(document["scope"], str)
 
 
 def _with_header(token: str, header: dict[str, Any]) -> str:

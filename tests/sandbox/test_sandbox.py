@@ -707,7 +707,7 @@ def test_a_restart_keeps_users_roles_passwords_outbox_and_key_but_stores_no_pass
     saved = state.read_text(encoding="utf-8")
     assert PASSWORD not in saved
     assert "scrypt$" in saved
-    assert [path.name for path in tmp_path.iterdir()] == ["state.json"]  # no temp files left behind
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["state.json", "state.json.lock"]  # no temp files
     with SandboxServer(state_path=state) as second:
         roles = api(second, "GET", f"/api/v2/users/{user_id}/roles", params={"include_totals": "true"}).json()
         assert [role["id"] for role in roles["roles"]] == [ROLE]
@@ -741,7 +741,7 @@ def test_an_unreadable_state_file_is_refused_with_a_message_and_reset_repairs_it
 def test_the_reset_endpoint_clears_users_faults_and_counters(server: SandboxServer) -> None:
     create_buyer(server)
     dev(server, "POST", "faults", json={"status": 500, "paths": "/oauth/token"})
-    assert dev(server, "POST", "reset").status_code == 204
+    assert dev(server, "POST", "reset", headers={"Content-Type": "application/json"}).status_code == 204
     state = dev(server, "GET", "state").json()
     assert (state["users"], state["faults"]) == ([], [])
     assert [role["id"] for role in state["roles"]] == [ROLE, OTHER_ROLE]

@@ -1,0 +1,29 @@
+"""The operator commands' own error types: each says what to set or fix, in one line."""
+
+from __future__ import annotations
+
+from chalicelib.errors import ServiceError
+
+
+class InvalidOption(ServiceError):
+    """A command-line value is wrong (the operator's typo, not the deployment's configuration)."""
+
+    code = "invalid_option"
+
+
+class NotConfigured(ServiceError):
+    """A setting the command needs is unset or still a placeholder."""
+
+    code = "not_configured"
+
+
+class AwsNotConfigured(ServiceError):
+    """boto3 has no region or no credentials."""
+
+    code = "aws_not_configured"
+
+
+class AwsRefused(ServiceError):
+    """An AWS API answered with an error, or could not be reached."""
+
+    code = "aws_error"

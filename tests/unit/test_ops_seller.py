@@ -1,0 +1,147 @@
+"""`ops gumroad whoami` (the seller id from GET /v2/user) and `ops ping-url` (the URL to paste into Gumroad)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+import responses
+
+from chalicelib import wiring
+from ops.__main__ import main as ops
+from tests.purchase_support import PING_SECRET, SELLER_ID, form_body, recorded_body, set_purchase_env
+from tests.unit.test_ping_route import Harness, harness
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gumroad_api"
+USER = "https://api.gumroad.com/v2/user"
+ACCESS_TOKEN = "gumroad-oauth-token-for-tests-Xq9"
+__all__ = ["harness"]  # the ping route's fixture
+PING_URL = "https://abc123.execute-api.eu-west-1.amazonaws.com/api/gumroad/ping"
+
+
+def user_body() -> Any:
+    return json.loads((FIXTURES / "user.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def gumroad(monkeypatch: pytest.MonkeyPatch) -> Iterator[responses.RequestsMock]:
+    set_purchase_env(monkeypatch)
+    monkeypatch.setenv("GUMROAD_ACCESS_TOKEN", ACCESS_TOKEN)
+    wiring.clear_caches()
+    with responses.RequestsMock() as mock:
+        yield mock
+    wiring.clear_caches()
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = ops(args)
+    captured = capsys.readouterr()
+    assert ACCESS_TOKEN not in captured.out + captured.err
+    return code, captured.out, captured.err
+
+
+def test_the_recorded_user_id_is_the_seller_id_pings_carry() -> None:
+    # User#as_json's user_id and the ping's seller_id are both ObfuscateIds.encrypt(id) (antiwork/gumroad).
+    assert user_body()["user"]["user_id"] == parse_qs(recorded_body("sale"))["seller_id"][0] == SELLER_ID
+
+
+def test_whoami_prints_the_seller_id_and_how_to_deploy_with_it(
+    gumroad: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("GUMROAD_SELLER_ID")
+    gumroad.add(responses.GET, USER, json=user_body())
+
+    code, out, _ = run(["gumroad", "whoami"], capsys)
+
+    assert code == 0
+    assert f"GUMROAD_SELLER_ID={SELLER_ID}" in out
+    assert f"GumroadSellerId={SELLER_ID}" in out
+    assert "7312845069021" not in out, "the account's external id is not the seller id"
+    assert gumroad.calls[0].request.headers["Authorization"] == f"Bearer {ACCESS_TOKEN}"
+
+
+def test_whoami_confirms_a_deployment_with_the_same_seller_id(
+    gumroad: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gumroad.add(responses.GET, USER, json=user_body())
+
+    code, out, _ = run(["gumroad", "whoami"], capsys)
+
+    assert code == 0
+    assert "its pings are accepted" in out
+
+
+def test_whoami_flags_a_deployment_whose_seller_id_would_refuse_every_ping(
+    gumroad: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GUMROAD_SELLER_ID", "SomeoneElse00000000000==")
+    gumroad.add(responses.GET, USER, json=user_body())
+
+    code, out, _ = run(["gumroad", "whoami"], capsys)
+
+    assert code == 1
+    assert "MISMATCH" in out
+    assert f"GumroadSellerId={SELLER_ID}" in out
+
+
+def test_whoami_with_a_refused_token_is_one_line(
+    gumroad: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gumroad.add(responses.GET, USER, status=401, json={"error": "invalid_token"})
+
+    code, out, err = run(["gumroad", "whoami"], capsys)
+
+    assert (code, out) == (2, "")
+    assert err == (
+        "ops: gumroad_api_error: Gumroad refused the access token (GET /v2/user: 401); check GUMROAD_ACCESS_TOKEN\n"
+    )
+
+
+def test_ping_url_masks_the_secret_unless_asked_to_reveal_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    set_purchase_env(monkeypatch, GUMROAD_PING_SECRET="a-url-safe-ping-secret-for-tests-0123")
+    monkeypatch.setenv("GUMROAD_PING_URL", PING_URL)
+    wiring.clear_caches()
+
+    assert ops(["ping-url"]) == 0
+    masked = capsys.readouterr()
+    assert masked.out == "https://gumroad:***@abc123.execute-api.eu-west-1.amazonaws.com/api/gumroad/ping\n"
+    assert "--reveal" in masked.err
+
+    assert ops(["ping-url", "--reveal"]) == 0
+    assert capsys.readouterr().out == (
+        "https://gumroad:a-url-safe-ping-secret-for-tests-0123@abc123.execute-api.eu-west-1.amazonaws.com"
+        "/api/gumroad/ping\n"
+    )
+    wiring.clear_caches()
+
+
+def test_ping_url_without_a_url_says_where_it_comes_from(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    set_purchase_env(monkeypatch)
+    monkeypatch.delenv("GUMROAD_PING_URL", raising=False)
+
+    assert ops(["ping-url"]) == 2
+    captured = capsys.readouterr()
+    assert "GUMROAD_PING_URL (the stack's GumroadPingUrl output; or --url) is not set" in captured.err
+    assert PING_SECRET not in captured.out + captured.err
+
+
+def test_a_ping_refused_for_its_seller_logs_the_seller_id_it_carried(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The other way to learn the seller id: the 403's log line (only after the ping secret matched).
+    with caplog.at_level(logging.INFO, logger="gumroad_auth0"):
+        response = harness.ping(form_body("sale", seller_id="TheRealSellerId0000000=="))
+
+    [line] = [json.loads(r.getMessage()) for r in caplog.records if r.name == "gumroad_auth0.ping"]
+    assert response.status_code == 403
+    assert line["status"] == 403
+    assert line["seller_id"] == "TheRealSellerId0000000=="
