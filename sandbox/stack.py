@@ -135,11 +135,12 @@ def start_stack(*, service_port: int, quiet_sandbox: bool = False, with_spa: boo
         ]
         service = _spawn(service_command)
         stack.processes.append(service)
-        wait_until_answering(f"{stack.service_url}/courses", service, "chalice local")
-        if with_spa:
+        if with_spa:  # started while chalice local starts: they do not depend on each other
             stack.spa_url = f"http://127.0.0.1:{SPA_PORT}"
             spa = _spawn(_spa_command(), cwd=SPA_DIR)
             stack.processes.append(spa)
+        wait_until_answering(f"{stack.service_url}/courses", service, "chalice local")
+        if with_spa:
             wait_until_answering(f"{stack.spa_url}/", spa, "the SPA (vite)")
     except BaseException:
         stack.stop()
