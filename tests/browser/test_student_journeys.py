@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
-from playwright.sync_api import Route, expect
+import pytest
+from playwright.sync_api import Page, Route, expect
 
 from sandbox.config import LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS
+from tests.browser.site import StaticSite, build_spa
 from tests.browser.stack import PURCHASE_URL, Stack
-from tests.browser.student import STEP_TIMEOUT_MS, Student
+from tests.browser.student import STEP_TIMEOUT_MS, Screenshots, Student
 from tests.integration.harness import gumroad_body, new_sale_id
 
 PASSWORD = "correct horse battery staple"
@@ -125,6 +128,21 @@ def test_check_for_new_purchases_shows_one_made_while_signed_in(stack: Stack, st
     student.expect_courses([HANDBOOK, MEMBERSHIP])
 
 
+def test_a_session_the_tenant_ended_signs_the_student_out_with_a_reason(stack: Stack, student: Student) -> None:
+    buyer = "browser-session-ended@example.com"
+    new_buyer_with_password(stack, student, buyer, new_sale_id())
+    student.sign_in(buyer, PASSWORD)
+    student.expect_courses([HANDBOOK])
+
+    # What a restarted sandbox (or an admin revoking sessions) does: every session and refresh token is gone.
+    stack.sandbox.tenant.sign_ins.clear()
+    student.page.get_by_role("button", name="Check for new purchases").click()
+
+    student.expect_signed_out()
+    expect(student.page.get_by_role("alert")).to_have_text("Your session has ended. Please sign in again.")
+    student.shots.take(student.page, "session-ended")
+
+
 def test_an_unreachable_api_is_said_plainly_and_retry_recovers(stack: Stack, student: Student) -> None:
     buyer = "browser-api-down@example.com"
     new_buyer_with_password(stack, student, buyer, new_sale_id())
@@ -147,3 +165,23 @@ def test_an_unreachable_api_is_said_plainly_and_retry_recovers(stack: Stack, stu
     student.page.unroute(courses_url)
     student.page.get_by_role("button", name="Try again").click()
     student.expect_courses([HANDBOOK])
+
+
+def test_a_build_without_its_settings_names_the_missing_ones(
+    chromium: Path, page: Page, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    settings = {
+        "VITE_AUTH0_DOMAIN": "your-tenant.us.auth0.com",
+        "VITE_AUTH0_CLIENT_ID": "",
+        "VITE_AUTH0_AUDIENCE": "https://courses.example.com/api",
+        "VITE_API_BASE_URL": " ",
+        "VITE_PURCHASE_URL": PURCHASE_URL,
+    }
+    with StaticSite(tmp_path / "dist") as site:
+        build_spa(site.root, settings)
+        page.goto(site.url)
+
+        problem = page.get_by_role("alert")
+        expect(problem.get_by_role("heading", name="This app is not configured")).to_be_visible()
+        expect(problem.get_by_role("listitem")).to_have_text(["VITE_AUTH0_CLIENT_ID", "VITE_API_BASE_URL"])
+        Screenshots.for_test(request.node.name).take(page, "not-configured")
