@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -143,19 +144,27 @@ def test_a_session_the_tenant_ended_signs_the_student_out_with_a_reason(stack: S
     student.shots.take(student.page, "session-ended")
 
 
-def test_an_unreachable_api_is_said_plainly_and_retry_recovers(stack: Stack, student: Student) -> None:
-    buyer = "browser-api-down@example.com"
+def service_unavailable(route: Route) -> None:
+    body = {"error": "temporarily_unavailable", "error_description": "The service is unavailable."}
+    route.fulfill(status=503, content_type="application/json", body=json.dumps(body))
+
+
+def connection_refused(route: Route) -> None:
+    route.abort("connectionrefused")
+
+
+@pytest.mark.parametrize("outage", [service_unavailable, connection_refused], ids=["503", "network_error"])
+def test_an_unreachable_api_is_said_plainly_and_retry_recovers(
+    stack: Stack, student: Student, outage: Callable[[Route], None]
+) -> None:
+    buyer = f"browser-api-down-{outage.__name__}@example.com"
     new_buyer_with_password(stack, student, buyer, new_sale_id())
     student.sign_in(buyer, PASSWORD)
     student.expect_courses([HANDBOOK])
 
-    def service_unavailable(route: Route) -> None:
-        body = {"error": "temporarily_unavailable", "error_description": "The service is unavailable."}
-        route.fulfill(status=503, content_type="application/json", body=json.dumps(body))
-
-    # The outage is made in the browser's network layer: the SPA under test sees a real 503 answer.
+    # The outage is made in the browser's network layer: the SPA under test sees a real 503 or a refused connection.
     courses_url = f"{stack.service.base_url}/courses"
-    student.page.route(courses_url, service_unavailable)
+    student.page.route(courses_url, outage)
     student.come_back_to_tab()
     expect(student.page.get_by_role("heading", name="The course service is unreachable")).to_be_visible(
         timeout=STEP_TIMEOUT_MS
