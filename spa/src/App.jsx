@@ -3,6 +3,7 @@ import { useAuth0 } from "@auth0/auth0-react";
 
 import { callApi } from "./api.js";
 import {
+  BackLink,
   CourseList,
   CourseLocked,
   CourseMissing,
@@ -118,7 +119,13 @@ function CourseScreen({ slug, state, retry, list, config }) {
     case "not_found":
       return <CourseMissing slug={slug} />;
     case "unavailable":
-      return <Unreachable what="this course" onRetry={retry} busy={false} />;
+      return (
+        <article className="course" aria-labelledby="course-title">
+          <BackLink />
+          <h1 id="course-title">{list.titleOf(slug)}</h1>
+          <Unreachable what="this course" onRetry={retry} busy={false} />
+        </article>
+      );
     default:
       return <Splash text="Opening the course…" />;
   }

@@ -175,6 +175,17 @@ def test_an_unreachable_api_is_said_plainly_and_retry_recovers(
     student.page.get_by_role("button", name="Try again").click()
     student.expect_courses([HANDBOOK])
 
+    course_url = f"{courses_url}/serverless-handbook"
+    student.page.route(course_url, outage)
+    student.page.get_by_role("link", name=f"Open {HANDBOOK}").click()
+    expect(student.page.get_by_role("heading", name="The course service is unreachable")).to_be_visible(
+        timeout=STEP_TIMEOUT_MS
+    )
+    expect(student.page.get_by_role("heading", name=HANDBOOK, level=1)).to_be_visible()
+    student.page.unroute(course_url)
+    student.page.get_by_role("button", name="Try again").click()
+    expect(student.page.get_by_role("status").filter(has_text="You have access to this course.")).to_be_visible()
+
 
 def test_a_build_without_its_settings_names_the_missing_ones(
     chromium: Path, page: Page, tmp_path: Path, request: pytest.FixtureRequest
