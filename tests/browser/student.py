@@ -66,6 +66,11 @@ class Student:
         expect(self.page.get_by_role("heading", name="Password changed")).to_be_visible()
         self.shots.take(self.page, "password-changed")
 
+    def continue_to_sign_in(self) -> None:
+        """The set-password page's link onward: it leads to the app's signed-out screen."""
+        self.page.get_by_role("link", name="Continue to sign in").click()
+        self.page.wait_for_url(f"{self.spa_url}/**")
+
     def open_app(self) -> None:
         self.page.goto(self.spa_url)
 
@@ -85,8 +90,9 @@ class Student:
         self.shots.take(self.page, "login-page")
         self.page.get_by_role("button", name="Continue").click()
 
-    def sign_in(self, email: str, password: str) -> None:
-        self.open_app()
+    def sign_in(self, email: str, password: str, *, already_there: bool = False) -> None:
+        if not already_there:
+            self.open_app()
         self.expect_signed_out()
         self.shots.take(self.page, "signed-out")
         self.submit_login(email, password)

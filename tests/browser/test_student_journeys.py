@@ -47,8 +47,9 @@ def test_a_new_buyer_sets_a_password_signs_in_opens_the_course_and_is_locked_out
 ) -> None:
     buyer, sale_id = "browser-new-buyer@example.com", new_sale_id()
     new_buyer_with_password(stack, student, buyer, sale_id)
+    student.continue_to_sign_in()
 
-    student.sign_in(buyer, PASSWORD)
+    student.sign_in(buyer, PASSWORD, already_there=True)
     student.expect_courses([HANDBOOK])
     student.shots.take(student.page, "my-courses")
     student.open_course(HANDBOOK)
