@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice.app import Chalice, Request, Response, SQSEvent
+from chalice.app import Chalice, CloudWatchEvent, Rate, Request, Response, SQSEvent
 
 from chalicelib import access_api, wiring
 from chalicelib.login_request import answer_login
@@ -46,6 +46,13 @@ def process_ping(event: SQSEvent) -> None:
     # One message per batch: Chalice has no partial batch failure, so a failure retries
     # only this buyer's message (see chalicelib/ping_worker.py).
     wiring.get_worker().process_all(_queue_record(record.to_dict()) for record in event)
+
+
+@app.schedule(Rate(30, unit=Rate.MINUTES), name="reconcile")
+def reconcile(event: CloudWatchEvent) -> None:
+    # Pings Gumroad never delivered, read back from its Sales API into the same queue (chalicelib/reconcile.py).
+    # The template's ReconcileSchedule parameter overrides this rate per stack.
+    wiring.run_reconciliation()
 
 
 @app.route("/login", methods=["POST"], content_types=ANY_CONTENT_TYPE)

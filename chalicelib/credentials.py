@@ -43,6 +43,8 @@ class ServiceCredentials:
     """The current ping secret first; a previous one is accepted while a rotation is under way."""
     login_client_secret: str | None = None
     """Secret of the application ``POST /login`` uses, when that route is enabled."""
+    gumroad_access_token: str | None = None
+    """An OAuth token of the seller's Gumroad application (``view_sales``), for the scheduled reconciliation."""
 
     def __repr__(self) -> str:
         return f"ServiceCredentials(client_id={self.client_id!r}, secrets=<redacted>)"
@@ -169,8 +171,14 @@ def parse_secret(secret_string: Any) -> ServiceCredentials:
         secrets.append(previous.strip())
     login_secret = document.get("login_client_secret")
     return ServiceCredentials(
+        gumroad_access_token=_optional_key(document, "gumroad_access_token"),
         client_id=document["client_id"].strip(),
         client_secret=document["client_secret"].strip(),
         gumroad_ping_secrets=tuple(secrets),
         login_client_secret=login_secret.strip() if isinstance(login_secret, str) and login_secret.strip() else None,
     )
+
+
+def _optional_key(document: dict[str, Any], key: str) -> str | None:
+    value = document.get(key)
+    return value.strip() if isinstance(value, str) and value.strip() else None

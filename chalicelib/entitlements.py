@@ -14,10 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 RECORD_KEY_PREFIX = "gumroad_"
 SCHEMA_VERSION = 1
+# A gift is two purchases made together: the giver's (the one the Sales API lists) and the giftee's (the one
+# the sale ping names). Seen from both sides, they are paired by product and time (see CourseRecord.find_gift).
+GIFT_PAIRING_SECONDS = 600
 
 
 def record_key(slug: str) -> str:
@@ -42,6 +46,7 @@ class PurchaseState:
     dispute_won: bool = False
     ended_at: str | None = None
     restarted_at: str | None = None
+    gift: bool = False
 
     @property
     def active(self) -> bool:
@@ -85,6 +90,7 @@ class PurchaseState:
             dispute_won=self.dispute_won or other.dispute_won,
             ended_at=_latest(self.ended_at, other.ended_at),
             restarted_at=_latest(self.restarted_at, other.restarted_at),
+            gift=self.gift or other.gift,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -93,7 +99,7 @@ class PurchaseState:
             value = getattr(self, name)
             if value is not None:
                 document[name] = value
-        for name in ("refunded", "disputed", "dispute_won"):
+        for name in ("refunded", "disputed", "dispute_won", "gift"):
             if getattr(self, name):
                 document[name] = True
         return document
@@ -114,6 +120,7 @@ class PurchaseState:
             dispute_won=document.get("dispute_won") is True,
             ended_at=_str_or_none(document.get("ended_at")),
             restarted_at=_str_or_none(document.get("restarted_at")),
+            gift=document.get("gift") is True,
         )
 
 
@@ -152,6 +159,8 @@ class CourseRecord:
     def with_purchase(self, observed: PurchaseState) -> CourseRecord:
         """This record with ``observed`` merged into the purchase it describes (or added)."""
         existing = self.find(sale_id=observed.sale_id, subscription_id=observed.subscription_id)
+        if existing is None and observed.gift:
+            existing = self.find_gift(observed)
         if existing is None:
             return replace(self, purchases=(*self.purchases, observed))
         merged = existing.merge(observed)
@@ -159,6 +168,27 @@ class CourseRecord:
             self,
             purchases=tuple(merged if purchase is existing else purchase for purchase in self.purchases),
         )
+
+    def find_gift(self, observed: PurchaseState) -> PurchaseState | None:
+        """The gift purchase of the same product made within GIFT_PAIRING_SECONDS of ``observed``, closest first.
+
+        The giftee's purchase (named by the sale ping) and the giver's (listed by the Sales API, which
+        reconciliation reads) carry different ids, and a refund marks both but pings only the giver's.
+        Two gifts of one product to one buyer within ten minutes would pair wrongly; access is the same
+        either way while both are alive.
+        """
+        moment = _instant(observed.purchased_at)
+        if moment is None:
+            return None
+        candidates = [
+            (abs((instant - moment).total_seconds()), purchase)
+            for purchase in self.purchases
+            if purchase.gift
+            and purchase.product_id == observed.product_id
+            and (instant := _instant(purchase.purchased_at)) is not None
+        ]
+        close = [pair for pair in candidates if pair[0] <= GIFT_PAIRING_SECONDS]
+        return min(close, key=lambda pair: pair[0])[1] if close else None
 
     def with_role(self, assigned: bool) -> CourseRecord:
         return replace(self, role_assigned=assigned)
@@ -214,6 +244,15 @@ def _latest(left: str | None, right: str | None) -> str | None:
     if right is None:
         return left
     return max(left, right)
+
+
+def _instant(timestamp: str | None) -> datetime | None:
+    if timestamp is None:
+        return None
+    try:
+        return datetime.fromisoformat(timestamp)
+    except ValueError:
+        return None
 
 
 def _str_or_none(value: Any) -> str | None:

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from chalicelib.catalog import Course, CourseCatalog
 from chalicelib.entitlements import CourseRecord, PurchaseState, record_key
 from chalicelib.errors import ServiceError
-from chalicelib.gumroad import PingEvent, SaleEvent, SubscriptionEvent, UnhandledEvent
+from chalicelib.gumroad import RECONCILIATION_ORIGIN, PingEvent, SaleEvent, SubscriptionEvent, UnhandledEvent
 from chalicelib.logs import log_event
 from chalicelib.ping_log import mask_email
 
@@ -227,9 +227,13 @@ class Fulfilment:
             refunded=event.refunded,
             disputed=event.disputed or event.resource_name in ("dispute", "dispute_won"),
             dispute_won=event.dispute_won or event.resource_name == "dispute_won",
+            gift=event.gift,
         )
         buyer = self._directory.find_buyer(event.email)
         if buyer is None:
+            if not observed.active and event.origin == RECONCILIATION_ORIGIN:
+                # Read from the Sales API, not raced by its sale: a buyer Auth0 does not know has no access to remove.
+                return Outcome(IGNORED, event.event_name, reason="unknown_buyer", course=course.slug)
             if not observed.active:
                 # A refund or dispute overtook its sale: say "retry later" so that Gumroad
                 # redelivers it once the sale has made the buyer.
@@ -243,6 +247,11 @@ class Fulfilment:
             return Outcome(IGNORED, event.event_name, reason="unknown_buyer", course=course.slug)
         record = CourseRecord.from_app_metadata(buyer.app_metadata, slug=course.slug, role_id=course.role_id)
         known = record.find(sale_id=None, subscription_id=event.subscription_id, purchase_ids=event.purchase_ids)
+        settled = known is not None and known.ended and not record.grants_access and record.role_assigned is False
+        if event.origin == RECONCILIATION_ORIGIN and settled:
+            # The Sales API says "ended by now", not when: an end already recorded is the same end, and
+            # moving its date forward on every run would rewrite the record for nothing.
+            return Outcome(ALREADY_DONE, event.event_name, course=course.slug)
         observed = PurchaseState(
             purchase_id=known.purchase_id if known else event.subscription_id,
             sale_id=known.sale_id if known else None,

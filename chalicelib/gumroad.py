@@ -49,6 +49,9 @@ _RETRY_COUNT = re.compile(r"^[0-9]{1,9}$")
 # timestamp at four-digit years is what makes their text order the time order (see chalicelib.entitlements).
 EARLIEST_YEAR = 1970
 LATEST_YEAR = 2099
+# Where an event came from: Gumroad's ping, or the scheduled reconciliation reading the Sales API.
+PING_ORIGIN = "ping"
+RECONCILIATION_ORIGIN = "reconciliation"
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,9 @@ class SaleEvent:
     shadowed_keys: tuple[str, ...]
     email_problem: str | None = None
     """Why ``email`` is an address Auth0 can never hold (the event is then ignored for review)."""
+    origin: str = PING_ORIGIN
+    """``reconciliation`` when read from the Sales API: a revocation for a buyer Auth0 does not know is then
+    final (there is no sale on its way), and a membership end says "ended by now", not when."""
 
     @property
     def event_name(self) -> str:
@@ -112,6 +118,7 @@ class SubscriptionEvent:
     occurred_at: str | None  # cancelled_at / ended_at / restarted_at / effective_as_of
     retry_count: int
     email_problem: str | None = None
+    origin: str = PING_ORIGIN
 
     @property
     def event_name(self) -> str:

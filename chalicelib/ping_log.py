@@ -36,6 +36,7 @@ class PingLogLine:
     course: str | None = None
     buyer: str | None = None
     retry_count: int | None = None
+    origin: str | None = None  # "reconciliation" for an event read from the Sales API (pings: left out)
     changes: list[str] | None = None
     auth0_calls: int = 0
     auth0_throttled: int = 0

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
+from chalicelib import metrics
 from chalicelib.errors import ConfigurationError, ServiceError, UpstreamRejected
 from chalicelib.fulfilment import Outcome
+from chalicelib.gumroad import RECONCILIATION_ORIGIN, SaleEvent
 from chalicelib.logs import log_event
 from chalicelib.ping_log import PingLogLine, mask_email
 from chalicelib.ping_queue import MalformedMessage, QueuedEvent, decode_event, group_id
@@ -71,11 +74,13 @@ class PingWorker:
         dead_letters: DeadLetterSink,
         visibility: RetryDelay,
         deadline_seconds: float,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._fulfil = fulfil
         self._dead_letters = dead_letters
         self._visibility = visibility
         self._deadline_seconds = deadline_seconds
+        self._clock = clock
 
     def process_all(self, records: Iterable[QueueRecord]) -> None:
         for record in records:
@@ -84,21 +89,25 @@ class PingWorker:
     def process(self, record: QueueRecord) -> None:
         started = time.monotonic()
         line = PingLogLine(event="ping_processed", retry_count=record.receive_count - 1 or None)
+        measured: list[metrics.Metric] = []
         try:
             try:
                 event = decode_event(record.body)
             except MalformedMessage as error:
                 self._dead_letter(record, error, line, group=None)
+                measured.append(metrics.Metric(metrics.DEAD_LETTERS, 1))
                 return
             line.resource = event.event_name
             line.buyer = mask_email(event.email)
             line.subscription_id = event.subscription_id
             line.sale_id = getattr(event, "sale_id", None)
+            line.origin = event.origin if event.origin == RECONCILIATION_ORIGIN else None
             with upstream_scope(Deadline.after(self._deadline_seconds)) as stats:
                 try:
                     outcome = self._fulfil(event, verify_role=record.receive_count > 1 or record.redriven)
                 except (UpstreamRejected, ConfigurationError) as error:
                     self._dead_letter(record, error, line, group=group_id(event))
+                    measured.append(metrics.Metric(metrics.DEAD_LETTERS, 1))
                     return
                 except ServiceError as error:
                     line.status, line.error, line.detail = 503, error.code, error.message
@@ -106,17 +115,54 @@ class PingWorker:
                     raise RetryLater(error.code) from None
                 finally:
                     line.auth0_calls, line.auth0_throttled = stats.total, stats.throttled
+                    measured.append(metrics.Metric(metrics.AUTH0_THROTTLED, stats.throttled))
             line.status, line.outcome, line.course = 200, outcome.status, outcome.course
             line.reason, line.changes = outcome.reason, list(outcome.changes) or None
+            measured += outcome_metrics(event, outcome, now=self._clock())
         finally:
             line.duration_ms = round((time.monotonic() - started) * 1000, 1)
             line.emit()
+            metrics.emit("worker_metrics", measured)
 
     def _dead_letter(self, record: QueueRecord, error: ServiceError, line: PingLogLine, *, group: str | None) -> None:
         line.status, line.outcome, line.error, line.detail = 422, "dead_lettered", error.code, error.message
         reason = f"{error.code}: {error.message}"
         self._dead_letters.send(body=record.body, message_id=record.message_id, reason=reason, group=group)
         log_event(log, logging.ERROR, "ping_dead_lettered", reason=reason)
+
+
+def outcome_metrics(event: QueuedEvent, outcome: Outcome, *, now: float) -> list[metrics.Metric]:
+    """What one applied event did, as metrics: a grant (and how long after the sale), a removal, and,
+    for an event the reconciliation read from the Sales API, whether it fixed anything."""
+    granted = "role_assigned" in outcome.changes
+    removed = "role_removed" in outcome.changes
+    found: list[metrics.Metric] = []
+    if granted:
+        found.append(metrics.Metric(metrics.PURCHASES_FULFILLED, 1))
+        waited = _seconds_since(event.sale_timestamp if isinstance(event, SaleEvent) else None, now)
+        if waited is not None:
+            found.append(metrics.Metric(metrics.SECONDS_TO_ACCESS, waited, metrics.SECONDS))
+    if removed:
+        found.append(metrics.Metric(metrics.ACCESS_REMOVED, 1))
+    if event.origin == RECONCILIATION_ORIGIN:
+        name = (
+            metrics.RECONCILIATION_GRANTED
+            if granted
+            else metrics.RECONCILIATION_REVOKED
+            if removed
+            else metrics.RECONCILIATION_ALREADY_RIGHT
+        )
+        found.append(metrics.Metric(name, 1))
+    return found
+
+
+def _seconds_since(timestamp: str | None, now: float) -> float | None:
+    if timestamp is None:
+        return None
+    try:
+        return max(0.0, round(now - datetime.fromisoformat(timestamp).timestamp(), 3))
+    except ValueError:
+        return None
 
 
 def backoff_seconds(receive_count: int) -> int:

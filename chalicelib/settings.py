@@ -300,3 +300,22 @@ def _onboarding(environ: Mapping[str, str]) -> Onboarding:
     except ValueError as exc:
         choices = ", ".join(option.value for option in Onboarding)
         raise ConfigurationError(f"BUYER_ONBOARDING must be one of: {choices}") from exc
+
+
+@dataclass(frozen=True)
+class ReconcileSettings:
+    """The scheduled reconciliation's settings (see chalicelib/reconcile.py)."""
+
+    watermark_parameter: str | None
+    ping_url: str | None
+    lookback_days: int
+    overlap_minutes: int
+
+
+def load_reconcile_settings(environ: Mapping[str, str]) -> ReconcileSettings:
+    return ReconcileSettings(
+        watermark_parameter=_optional(environ, "RECONCILE_WATERMARK_PARAMETER"),
+        ping_url=_optional(environ, "GUMROAD_PING_URL"),
+        lookback_days=int(_number(environ, "RECONCILE_LOOKBACK_DAYS", default=35, low=1, high=400)),
+        overlap_minutes=int(_number(environ, "RECONCILE_OVERLAP_MINUTES", default=60, low=0, high=10080)),
+    )

@@ -30,12 +30,17 @@ from chalicelib.settings import (
 from chalicelib.upstream_policy import RateLimitPacer, RetryPolicy
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import httpx
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_ssm import SSMClient
 
     from chalicelib.auth0_directory import Auth0Directory
+    from chalicelib.gumroad_api import GumroadApi
     from chalicelib.login import PasswordLogin
+    from chalicelib.reconcile import Report
 
 APP_DIR = Path(__file__).resolve().parent.parent
 
@@ -203,6 +208,59 @@ class LivePingServices:
             return decision
         queue.enqueue(decision.event)
         return Outcome(QUEUED, decision.event.event_name, course=decision.course.slug)
+
+
+def get_gumroad_api() -> GumroadApi:
+    """Gumroad's API v2 with the seller's OAuth token: the secret's ``gumroad_access_token``, else
+    GUMROAD_ACCESS_TOKEN (local runs and ``ops``)."""
+    from chalicelib.gumroad_api import TOKEN_VARIABLE, GumroadApi
+
+    token = get_credentials().get().gumroad_access_token or os.environ.get(TOKEN_VARIABLE, "").strip()
+    if not token:
+        raise ConfigurationError(
+            f"no Gumroad access token: add gumroad_access_token to the secret AUTH0_SECRET_ID names (or set "
+            f"{TOKEN_VARIABLE}): an OAuth token of your Gumroad application with the view_sales scope"
+        )
+    return GumroadApi(access_token=token)
+
+
+def run_reconciliation(now: datetime | None = None) -> Report:
+    """One scheduled run: the Sales API since the watermark, through the ping queue (chalicelib/reconcile.py)."""
+    from datetime import UTC, datetime
+
+    from chalicelib.reconcile import ParameterWatermark, Reconciler, ScheduleSettings, run_scheduled
+    from chalicelib.settings import load_reconcile_settings
+
+    settings = get_purchase_settings()
+    schedule = load_reconcile_settings(os.environ)
+    queue = get_ping_queue()
+    if queue is None or schedule.watermark_parameter is None:
+        raise ConfigurationError("the reconciliation needs PING_QUEUE_URL and RECONCILE_WATERMARK_PARAMETER")
+    api = get_gumroad_api()
+    reconciler = Reconciler(
+        sales=api,
+        catalog=get_catalog(),
+        sink=queue,
+        seller_id=settings.seller_id,
+        provision_test_purchases=settings.provision_test_purchases,
+    )
+    return run_scheduled(
+        reconciler=reconciler,
+        subscriptions=api,
+        watermark=ParameterWatermark(client_factory=_ssm_client, name=schedule.watermark_parameter),
+        settings=ScheduleSettings(
+            ping_url=schedule.ping_url,
+            lookback_days=schedule.lookback_days,
+            overlap_minutes=schedule.overlap_minutes,
+        ),
+        now=now or datetime.now(UTC),
+    )
+
+
+def _ssm_client() -> SSMClient:
+    import boto3
+
+    return boto3.client("ssm")
 
 
 def _sqs_client() -> SQSClient:

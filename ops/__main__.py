@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from chalicelib.errors import ServiceError
 from ops.errors import NotConfigured
+from ops.reconcile import add_reconcile
 
 if TYPE_CHECKING:
     from auth0.management import Auth0
@@ -84,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_check(commands)
     _add_seller_commands(commands)
     _add_explain(commands)
+    add_reconcile(commands)
     return parser
 
 

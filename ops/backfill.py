@@ -13,6 +13,8 @@ from chalicelib.catalog import CourseCatalog, looks_like_product_id
 from chalicelib.errors import MalformedPing, ServiceError
 from chalicelib.fulfilment import ALREADY_DONE, IGNORED, PROCESSED, Directory, Fulfilment, Outcome
 from chalicelib.gumroad import SaleEvent, event_from_fields
+from chalicelib.gumroad_sales import sale_fields as sale_fields
+from chalicelib.gumroad_sales import skip_reason as skip_reason
 from chalicelib.ping_log import mask_email
 from ops.errors import InvalidOption
 
@@ -53,57 +55,6 @@ def checked_date(value: str | None, option: str) -> str | None:
     except ValueError:
         raise InvalidOption(f"{option} must be a date written YYYY-MM-DD, not {value!r}") from None
     return value
-
-
-def sale_fields(sale: Mapping[str, Any]) -> dict[str, Any]:
-    """A sale of ``GET /v2/sales`` (``Purchase#as_json(version: 2)``) in the ping's field names.
-
-    The two presentations of one purchase differ: the API's ``id`` is the ping's ``sale_id``;
-    its ``email`` is the buyer's *account* address when they have one, while the ping's
-    ``email`` is the purchase's own address, which the API calls ``purchase_email``; its
-    ``product_permalink`` is the unique short permalink (the ping's ``short_product_id``, not
-    the ping's full-URL ``product_permalink``); ``recurring_charge`` is the ping's
-    ``is_recurring_charge``; ``refunded`` is left out when Gumroad holds no value (nil). Custom
-    fields are not copied: the API keeps them apart, so none can shadow the buyer's address.
-    """
-    fields: dict[str, Any] = {
-        "resource_name": "sale",
-        "sale_id": sale.get("id"),
-        "seller_id": sale.get("seller_id"),
-        "product_id": sale.get("product_id"),
-        "product_name": sale.get("product_name"),
-        "short_product_id": sale.get("product_permalink"),
-        "email": sale.get("purchase_email") or sale.get("email"),
-        "full_name": sale.get("full_name"),
-        "subscription_id": sale.get("subscription_id"),
-        "sale_timestamp": sale.get("created_at"),
-        "refunded": sale.get("refunded") is True,
-        "disputed": sale.get("disputed") is True,
-        "dispute_won": sale.get("dispute_won") is True,
-        "is_gift_receiver_purchase": sale.get("is_gift_receiver_purchase") is True,
-        "is_recurring_charge": sale.get("recurring_charge") is True,
-    }
-    return {name: value for name, value in fields.items() if value is not None}
-
-
-def skip_reason(sale: Mapping[str, Any], *, seller_id: str | None) -> str | None:
-    """Why a sale grants nobody access (checked before any Auth0 call), or None.
-
-    Test purchases never get here: the Sales API lists only ``successful`` purchases and free
-    trials, and a seller's own purchase is ``test_successful``.
-    """
-    if seller_id and sale.get("seller_id") != seller_id:
-        return "other_seller"
-    if sale.get("is_gift_sender_purchase") is True:
-        # Access belongs to the giftee, whose own $0 purchase the Sales API does not list.
-        return "gift_sender_purchase"
-    if sale.get("refunded") is True:
-        return "refunded"
-    if sale.get("chargedback") is True or (sale.get("disputed") is True and sale.get("dispute_won") is not True):
-        return "chargedback"
-    if sale.get("subscription_id") and (sale.get("dead") is True or sale.get("ended") is True):
-        return "membership_not_alive"
-    return None
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ OUTPUTS = {
     "PingQueueUrl": "PING_QUEUE_URL",
     "PingDeadLetterQueueUrl": "PING_DEAD_LETTER_QUEUE_URL",
     "GumroadPingUrl": "GUMROAD_PING_URL",
+    "ReconcileWatermarkParameter": "RECONCILE_WATERMARK_PARAMETER",
 }
 # A stack in one of these states has no usable outputs (creation failed, or it is going away).
 _UNUSABLE = frozenset(

@@ -234,6 +234,16 @@ def test_surrounding_whitespace_in_secret_values_is_dropped() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"), [(" gumroad-oauth-token-Xy7 ", "gumroad-oauth-token-Xy7"), ("", None), (7, None)]
+)
+def test_the_gumroad_access_token_is_an_optional_key_never_shown(value: Any, expected: str | None) -> None:
+    credentials = parse_secret(json.dumps({**GOOD_SECRET, "gumroad_access_token": value}))
+
+    assert credentials.gumroad_access_token == expected
+    assert "gumroad-oauth-token" not in repr(credentials)
+
+
 # --- a bad secret -------------------------------------------------------------------------------
 
 

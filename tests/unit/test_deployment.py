@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib import metrics
 from chalicelib.catalog import load_catalog
 from chalicelib.ping_worker import BACKOFF_SECONDS
 from chalicelib.settings import MAX_PING_DEADLINE_SECONDS
@@ -16,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
 TEMPLATE = json.loads((ROOT / ".chalice" / "deploy-resources.json").read_text())
 DEPLOYED = ("dev", "prod")
+WATERMARK_ARN = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${ReconcileWatermark}"
 GUMROAD_TIMEOUT_SECONDS = 5
 
 
@@ -25,7 +27,7 @@ def statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
 
 def template_policies() -> list[dict[str, Any]]:
     found = []
-    for name in ("ApiHandlerRole", "ProcessPingRole"):
+    for name in ("ApiHandlerRole", "ProcessPingRole", "ReconcileRole"):
         for policy in TEMPLATE["Resources"][name]["Properties"]["Policies"]:
             found.extend(statements(policy["PolicyDocument"]))
     return found
@@ -37,6 +39,10 @@ def test_the_template_grants_each_permission_on_one_named_resource_only() -> Non
         assert isinstance(resource, dict), (
             f"{statement['Sid']} must name its resource with Ref/GetAtt, not {resource!r}"
         )
+        if "Fn::Sub" in resource:
+            # An SSM parameter has no Arn attribute: its ARN is built from the parameter's own Ref, nothing else.
+            assert resource == {"Fn::Sub": WATERMARK_ARN}, statement["Sid"]
+            continue
         assert set(resource) <= {"Ref", "Fn::GetAtt"}
         assert statement["Effect"] == "Allow"
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
@@ -55,7 +61,7 @@ def test_the_api_may_only_read_the_secret_queue_pings_and_log() -> None:
 
 @pytest.mark.parametrize("stage", DEPLOYED)
 def test_the_policy_files_pin_every_resource_to_this_app_and_stage(stage: str) -> None:
-    for role in ("api", "worker"):
+    for role in ("api", "worker", "reconcile"):
         policy = json.loads((ROOT / ".chalice" / f"policy-{stage}-{role}.json").read_text())
         for statement in statements(policy):
             resource = statement["Resource"]
@@ -106,3 +112,55 @@ def test_the_worker_reads_the_queue_the_template_creates() -> None:
     assert worker["Environment"]["Variables"]["PING_QUEUE_URL"] == {"Ref": "PingQueue"}
     assert worker["Environment"]["Variables"]["PING_DEAD_LETTER_QUEUE_URL"] == {"Ref": "PingDeadLetterQueue"}
     assert TEMPLATE["Resources"]["PingQueue"]["Properties"]["FifoQueue"] is True
+
+
+def test_the_reconciliation_may_only_read_the_secret_queue_events_move_its_watermark_and_log() -> None:
+    policy = TEMPLATE["Resources"]["ReconcileRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    granted = {(str(s["Action"]), json.dumps(s["Resource"])) for s in statements(policy)}
+
+    assert granted == {
+        ("secretsmanager:GetSecretValue", json.dumps({"Ref": "Auth0SecretArn"})),
+        ("sqs:SendMessage", json.dumps({"Fn::GetAtt": ["PingQueue", "Arn"]})),
+        (str(["ssm:GetParameter", "ssm:PutParameter"]), json.dumps({"Fn::Sub": WATERMARK_ARN})),
+        (str(["logs:CreateLogStream", "logs:PutLogEvents"]), json.dumps({"Fn::GetAtt": ["ReconcileLogGroup", "Arn"]})),
+    }
+    watermark = TEMPLATE["Resources"]["ReconcileWatermark"]
+    assert watermark["Type"] == "AWS::SSM::Parameter"
+    assert watermark["Properties"]["Name"] == {"Fn::Sub": "/${AWS::StackName}/reconcile/watermark"}
+
+
+def test_the_reconciliation_runs_on_the_configured_schedule_into_the_ping_queue() -> None:
+    function = TEMPLATE["Resources"]["Reconcile"]["Properties"]
+    variables = function["Environment"]["Variables"]
+
+    assert function["Events"]["ReconcileEvent"]["Properties"]["Schedule"] == {"Ref": "ReconcileSchedule"}
+    assert function["EventInvokeConfig"] == {"MaximumRetryAttempts": 0}, "the next scheduled run is the retry"
+    assert variables["PING_QUEUE_URL"] == {"Ref": "PingQueue"}
+    assert variables["RECONCILE_WATERMARK_PARAMETER"] == {"Ref": "ReconcileWatermark"}
+    assert variables["GUMROAD_PING_URL"] == TEMPLATE["Outputs"]["GumroadPingUrl"]["Value"]
+
+
+def test_the_alarms_and_dashboard_read_the_metrics_the_code_writes() -> None:
+    resources = TEMPLATE["Resources"]
+    missing = resources["MissingSubscriptionsAlarm"]["Properties"]
+    body = resources["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+
+    assert (missing["Namespace"], missing["MetricName"]) == (metrics.NAMESPACE, metrics.MISSING_SUBSCRIPTIONS)
+    assert missing["Dimensions"] == [{"Name": metrics.DIMENSION, "Value": {"Fn::Sub": "${AWS::StackName}-reconcile"}}]
+    assert missing["AlarmActions"] == [{"Ref": "DeadLetterTopic"}]
+    for name in (
+        metrics.PURCHASES_FULFILLED,
+        metrics.ACCESS_REMOVED,
+        metrics.SECONDS_TO_ACCESS,
+        metrics.AUTH0_THROTTLED,
+        metrics.DEAD_LETTERS,
+        metrics.RECONCILIATION_ENQUEUED,
+        metrics.RECONCILIATION_GRANTED,
+        metrics.RECONCILIATION_REVOKED,
+        metrics.RECONCILIATION_ALREADY_RIGHT,
+        metrics.MISSING_SUBSCRIPTIONS,
+    ):
+        assert f'"{name}"' in body, name
+    # The metrics' dimension is the function's name, which the template fixes.
+    assert resources["ProcessPing"]["Properties"]["FunctionName"] == {"Fn::Sub": "${AWS::StackName}-worker"}
+    assert resources["Reconcile"]["Properties"]["FunctionName"] == {"Fn::Sub": "${AWS::StackName}-reconcile"}

@@ -387,3 +387,54 @@ def test_a_purchase_with_wrongly_typed_fields_keeps_only_what_is_readable() -> N
     assert record.purchases == (PurchaseState(purchase_id=SALE_ID),)
     assert record.role_assigned is True
     assert record.grants_access is True
+
+
+# --- gifts: the giver's purchase (Sales API) and the giftee's (the sale ping) are one purchase --------
+
+GIFTEE_SALE_ID = "Gr9Tm3wQz6XcV1bN8kLp4A=="
+GIVER_SALE_ID = "Gf2Yq8sLp0VbN4cXw7tKmA=="
+
+
+def gift(sale_id: str, purchased_at: str, **flags: Any) -> PurchaseState:
+    return sale(sale_id, purchased_at=purchased_at, gift=True, **flags)
+
+
+def test_the_givers_refund_pairs_with_the_giftees_purchase_and_revokes_it() -> None:
+    record = CourseRecord(slug=SLUG, role_id=ROLE_ID).with_purchase(gift(GIFTEE_SALE_ID, "2026-11-15T17:45:13Z"))
+
+    after = record.with_purchase(gift(GIVER_SALE_ID, "2026-11-15T17:45:12Z", refunded=True))
+
+    [purchase] = after.purchases
+    assert (purchase.purchase_id, purchase.status, purchase.gift) == (GIFTEE_SALE_ID, "refunded", True)
+    assert not after.grants_access
+
+
+def test_the_giftees_own_ping_after_a_reconciled_gift_merges_into_it() -> None:
+    reconciled = CourseRecord(slug=SLUG, role_id=ROLE_ID).with_purchase(gift(GIVER_SALE_ID, "2026-11-15T17:45:12Z"))
+
+    after = reconciled.with_purchase(gift(GIFTEE_SALE_ID, "2026-11-15T17:45:13Z"))
+
+    assert len(after.purchases) == 1
+    assert after.to_json()["purchases"][0]["gift"] is True
+
+
+def test_gifts_apart_in_time_or_not_gifts_stay_separate_purchases() -> None:
+    record = (
+        CourseRecord(slug=SLUG, role_id=ROLE_ID)
+        .with_purchase(gift(GIFTEE_SALE_ID, "2026-11-15T17:45:13Z"))
+        .with_purchase(sale(OTHER_SALE_ID, purchased_at="2026-11-20T09:00:00Z"))
+    )
+
+    later_gift = record.with_purchase(gift(GIVER_SALE_ID, "2026-11-15T18:45:12Z", refunded=True))
+    bought = record.with_purchase(sale(GIVER_SALE_ID, purchased_at="2026-11-15T17:45:12Z", refunded=True))
+
+    assert len(later_gift.purchases) == 3, "an hour apart: another gift"
+    assert len(bought.purchases) == 3, "not a gift: its own purchase"
+
+
+def test_the_gift_flag_survives_the_record_round_trip() -> None:
+    record = CourseRecord(slug=SLUG, role_id=ROLE_ID).with_purchase(gift(GIFTEE_SALE_ID, "2026-11-15T17:45:13Z"))
+
+    read_back = CourseRecord.from_app_metadata({record_key(SLUG): record.to_json()}, slug=SLUG, role_id=ROLE_ID)
+
+    assert read_back.purchases == record.purchases

@@ -64,8 +64,13 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch, *, region: str | None = "eu
 
 def stack_template() -> dict[str, Any]:
     """The real template's parameters, queues and outputs; the ping URL without Chalice's RestAPI."""
-    resources = {name: TEMPLATE["Resources"][name] for name in ("PingQueue", "PingDeadLetterQueue")}
-    outputs = {name: TEMPLATE["Outputs"][name] for name in ("PingQueueUrl", "PingDeadLetterQueueUrl")}
+    resources = {
+        name: TEMPLATE["Resources"][name] for name in ("PingQueue", "PingDeadLetterQueue", "ReconcileWatermark")
+    }
+    outputs = {
+        name: TEMPLATE["Outputs"][name]
+        for name in ("PingQueueUrl", "PingDeadLetterQueueUrl", "ReconcileWatermarkParameter")
+    }
     outputs["GumroadPingUrl"] = {
         "Value": {"Fn::Sub": "https://abc123.execute-api.${AWS::Region}.${AWS::URLSuffix}/api/gumroad/ping"}
     }
