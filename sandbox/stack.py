@@ -1,4 +1,4 @@
-"""`make run`: the Auth0 sandbox and `chalice local --stage local`, started and stopped together."""
+"""`make run`: the Auth0 sandbox, `chalice local --stage local` and the example SPA, started and stopped together."""
 
 from __future__ import annotations
 
@@ -24,6 +24,9 @@ from sandbox.config import LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_STAGE = "local"
 DEFAULT_SERVICE_PORT = 8000
+# The SPA's origin is fixed: the sandbox's SPA client and the local stage's CORS_ALLOW_ORIGIN allow exactly it.
+SPA_PORT = 3000
+SPA_DIR = ROOT / "spa"
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 5.0
 _PR_SET_PDEATHSIG = 1
@@ -55,6 +58,7 @@ class Stack:
     sandbox_url: str
     service_url: str
     processes: list[subprocess.Popen[bytes]]
+    spa_url: str | None = None
 
     def stop(self) -> None:
         for process in reversed(self.processes):
@@ -93,10 +97,14 @@ def wait_until_answering(url: str, process: subprocess.Popen[bytes], what: str) 
     raise RuntimeError(f"{what} did not answer at {url} within {READY_TIMEOUT_SECONDS:.0f} s")
 
 
-def start_stack(*, service_port: int, quiet_sandbox: bool = False) -> Stack:
-    """Start the sandbox on the local stage's port, then the service; both stop with ``Stack.stop``."""
+def start_stack(*, service_port: int, quiet_sandbox: bool = False, with_spa: bool = False) -> Stack:
+    """Start the sandbox on the local stage's port, then the service, then (``with_spa``) the SPA's
+    dev server; all stop with ``Stack.stop``."""
     stage = LocalStage.read()
-    for port, what in ((stage.sandbox_port, "the sandbox"), (service_port, "the service")):
+    ports = [(stage.sandbox_port, "the sandbox"), (service_port, "the service")]
+    if with_spa:
+        ports.append((SPA_PORT, "the SPA"))
+    for port, what in ports:
         if not port_is_free(port):
             raise RuntimeError(f"port {port} for {what} is already in use (is `make run` already running?)")
     bin_dir = Path(sys.executable).parent
@@ -127,15 +135,30 @@ def start_stack(*, service_port: int, quiet_sandbox: bool = False) -> Stack:
         ]
         service = _spawn(service_command)
         stack.processes.append(service)
+        if with_spa:  # started while chalice local starts: they do not depend on each other
+            stack.spa_url = f"http://127.0.0.1:{SPA_PORT}"
+            spa = _spawn(_spa_command(), cwd=SPA_DIR)
+            stack.processes.append(spa)
         wait_until_answering(f"{stack.service_url}/courses", service, "chalice local")
+        if with_spa:
+            wait_until_answering(f"{stack.spa_url}/", spa, "the SPA (vite)")
     except BaseException:
         stack.stop()
         raise
     return stack
 
 
-def _spawn(command: Sequence[str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(list(command), cwd=ROOT, preexec_fn=_die_with_parent)  # noqa: S603
+def _spa_command() -> list[str]:
+    # Vite's dev server, not a build: edits under spa/src show at once, and it starts in about a second.
+    # clearScreen off, or it would wipe the next-steps text printed above it.
+    vite = SPA_DIR / "node_modules" / ".bin" / "vite"
+    if not vite.exists():
+        raise RuntimeError("spa/node_modules is missing: run `make run` (it runs npm ci in spa/) or `cd spa && npm ci`")
+    return [str(vite), "--host", "127.0.0.1", "--port", str(SPA_PORT), "--strictPort", "--clearScreen", "false"]
+
+
+def _spawn(command: Sequence[str], *, cwd: Path = ROOT) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(list(command), cwd=cwd, preexec_fn=_die_with_parent)  # noqa: S603
 
 
 def _die_with_parent() -> None:
@@ -158,8 +181,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def running_stack(*, service_port: int, quiet_sandbox: bool = False) -> Iterator[Stack]:
-    stack = start_stack(service_port=service_port, quiet_sandbox=quiet_sandbox)
+def running_stack(*, service_port: int, quiet_sandbox: bool = False, with_spa: bool = False) -> Iterator[Stack]:
+    stack = start_stack(service_port=service_port, quiet_sandbox=quiet_sandbox, with_spa=with_spa)
     try:
         yield stack
     finally:
@@ -168,9 +191,10 @@ def running_stack(*, service_port: int, quiet_sandbox: bool = False) -> Iterator
 
 def next_steps(stack: Stack, stage: LocalStage) -> str:
     ping = f"{stack.service_url}/gumroad/ping"
+    servers = "all three servers" if stack.spa_url else "both servers"
     return f"""
   Auth0 sandbox   {stack.sandbox_url}   (state in .sandbox/state.json; dev views under /sandbox/)
-  Service         {stack.service_url}   (chalice local, stage "local")
+  Service         {stack.service_url}   (chalice local, stage "local"){_spa_lines(stack)}
 
   1. Send a realistic Gumroad sale (the secret travels as the Basic password, as Gumroad sends URL userinfo):
        curl -s -u gumroad:{stage.ping_secret} -H 'Content-Type: application/x-www-form-urlencoded' \\
@@ -183,18 +207,29 @@ def next_steps(stack: Stack, stage: LocalStage) -> str:
        curl -s -u gumroad:{stage.ping_secret} -H 'Content-Type: application/x-www-form-urlencoded' \\
          --data-binary @tests/fixtures/gumroad/refund.form {ping}
 
-  `make demo` runs this whole journey by itself. Ctrl-C stops both servers.
+  `make demo` runs this whole journey by itself. Ctrl-C stops {servers}.
 """
+
+
+def _spa_lines(stack: Stack) -> str:
+    if stack.spa_url is None:
+        return ""
+    return f"""
+  Example SPA     {stack.spa_url}   (spa/, Vite dev server: open it in a browser)
+
+  In a browser: send the sale (1 below), open the set-password link in the sandbox's outbox
+  ({stack.sandbox_url}/sandbox/outbox), choose a password, then sign in at {stack.spa_url}."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox.stack", description=__doc__)
     parser.add_argument("--port", type=int, default=DEFAULT_SERVICE_PORT, help="port of chalice local (default 8000)")
+    parser.add_argument("--no-spa", action="store_true", help="serve only the sandbox and the service")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     try:
-        stack = start_stack(service_port=args.port)
+        stack = start_stack(service_port=args.port, with_spa=not args.no_spa)
     except (RuntimeError, OSError) as exc:
         print(f"make run: {exc}", file=sys.stderr)
         return 1
@@ -202,10 +237,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(next_steps(stack, LocalStage.read()), flush=True)
         while all(process.poll() is None for process in stack.processes):
             time.sleep(0.5)
-        print("make run: a server stopped; stopping the other", file=sys.stderr)
+        print("make run: a server stopped; stopping the others", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("\nmake run: stopping the sandbox and the service", file=sys.stderr)
+        print("\nmake run: stopping the servers", file=sys.stderr)
         return 0
     finally:
         stack.stop()

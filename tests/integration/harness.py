@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,9 +93,9 @@ class ChaliceLocal:
 
 @contextmanager
 def chalice_local(
-    sandbox: SandboxServer, tmp_path: Path, *, environment: dict[str, str] | None = None
+    sandbox: SandboxServer, tmp_path: Path, *, environment: Mapping[str, str] | None = None
 ) -> Iterator[ChaliceLocal]:
-    """``environment`` adds to (or overrides) the `local` stage's variables."""
+    """``environment`` adds to (or overrides) the local stage's variables, e.g. CORS_ALLOW_ORIGIN."""
     project = tmp_path / "project"
     (project / ".chalice").mkdir(parents=True)
     (project / "app.py").symlink_to(ROOT / "app.py")

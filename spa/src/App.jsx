@@ -1,0 +1,287 @@
+import { useCallback, useEffect, useRef, useState } from "react";
+import { useAuth0 } from "@auth0/auth0-react";
+
+import { callApi } from "./api.js";
+import {
+  BackLink,
+  CourseList,
+  CourseLocked,
+  CourseMissing,
+  CourseOpen,
+  Header,
+  Page,
+  RemovedNotice,
+  SignedOut,
+  Splash,
+  Unreachable,
+} from "./screens.jsx";
+
+// While the tab is visible the courses are re-read this often, besides every time the tab regains focus: a
+// refund shows up without the student doing anything, once the access token they hold has been replaced.
+const RECHECK_MS = 30_000;
+
+// SDK errors that mean "there is no usable sign-in any more": the student has to sign in again.
+const SESSION_OVER = new Set([
+  "login_required",
+  "consent_required",
+  "interaction_required",
+  "missing_refresh_token",
+  "invalid_grant",
+]);
+
+export default function App({ config }) {
+  const { isLoading, isAuthenticated, error, user, loginWithRedirect, logout } = useAuth0();
+  const [problem, setProblem] = useState(null);
+
+  const signIn = () => {
+    setProblem(null);
+    loginWithRedirect();
+  };
+  const signOut = () => logout({ logoutParams: { returnTo: window.location.origin } });
+  const endSession = useCallback(
+    async (message) => {
+      setProblem(message);
+      await logout({ openUrl: false });
+    },
+    [logout],
+  );
+
+  let body;
+  if (isLoading) {
+    body = <Splash text="Loading…" />;
+  } else if (!isAuthenticated) {
+    body = <SignedOut onSignIn={signIn} problem={problem ?? describeSignInError(error)} />;
+  } else {
+    body = <Library config={config} onSessionOver={endSession} />;
+  }
+  return (
+    <>
+      <Header email={isAuthenticated ? (user?.email ?? user?.name ?? "") : null} onSignOut={signOut} />
+      <Page>{body}</Page>
+    </>
+  );
+}
+
+function describeSignInError(error) {
+  if (!error) return null;
+  // The tenant's own words (e.g. "access_denied: user is blocked"), never a token or a URL.
+  return `Sign-in did not complete: ${error.message || "unknown error"}. Please try again.`;
+}
+
+/** Signed in: the course list, or one course, following the URL's hash (#/ or #/courses/<slug>). */
+function Library({ config, onSessionOver }) {
+  const call = useApi(config, onSessionOver);
+  const slug = useHashRoute();
+  const list = useCourseList(call);
+  const course = useCourse(slug, call, list.markLocked);
+
+  const recheck = useCallback(() => {
+    list.load();
+    course.load();
+  }, [list.load, course.load]);
+  useWhenVisibleAgain(recheck);
+  // Back on the list from a course: read it again (the course may have been locked meanwhile).
+  useEffect(() => {
+    if (!slug) list.load();
+  }, [slug, list.load]);
+
+  if (slug) {
+    return <CourseScreen slug={slug} state={course.state} retry={course.load} list={list} config={config} />;
+  }
+  if (list.state.status === "loading") return <Splash text="Loading your courses…" />;
+  if (list.state.status === "unavailable") {
+    return (
+      <section aria-labelledby="my-courses-title">
+        <h1 id="my-courses-title">My courses</h1>
+        <Unreachable what="your courses" onRetry={() => list.load()} busy={list.busy} />
+      </section>
+    );
+  }
+  return (
+    <>
+      <RemovedNotice courses={list.state.removed} onDismiss={list.dismissRemoved} />
+      <CourseList
+        courses={list.state.courses}
+        onRefresh={() => list.load({ fresh: true })}
+        refreshing={list.busy}
+        purchaseUrl={config.purchaseUrl}
+      />
+    </>
+  );
+}
+
+function CourseScreen({ slug, state, retry, list, config }) {
+  switch (state.status) {
+    case "open":
+      return <CourseOpen course={state.course} />;
+    case "locked":
+      return <CourseLocked title={list.titleOf(slug)} purchaseUrl={config.purchaseUrl} />;
+    case "not_found":
+      return <CourseMissing slug={slug} />;
+    case "unavailable":
+      return (
+        <article className="course" aria-labelledby="course-title">
+          <BackLink />
+          <h1 id="course-title">{list.titleOf(slug)}</h1>
+          <Unreachable what="this course" onRetry={retry} busy={false} />
+        </article>
+      );
+    default:
+      return <Splash text="Opening the course…" />;
+  }
+}
+
+/** The API caller: SDK token + fetch, with the SDK's "you are signed out" errors turned into a sign-out. */
+function useApi(config, onSessionOver) {
+  const { getAccessTokenSilently } = useAuth0();
+  return useCallback(
+    async (path, options) => {
+      try {
+        return await callApi(getAccessTokenSilently, config.apiBaseUrl, path, options);
+      } catch (error) {
+        if (SESSION_OVER.has(error?.error)) {
+          await onSessionOver("Your session has ended. Please sign in again.");
+          return { kind: "session_over" };
+        }
+        // The tenant did not answer the token request (network, timeout, 5xx).
+        return { kind: "unavailable", detail: "sign-in service" };
+      }
+    },
+    [getAccessTokenSilently, config.apiBaseUrl, onSessionOver],
+  );
+}
+
+/** GET /courses, and what disappeared from it since the student last looked. */
+function useCourseList(call) {
+  const [state, setState] = useState({ status: "loading", courses: [], removed: [] });
+  const [busy, setBusy] = useState(false);
+  const inFlight = useRef(false);
+  // Every course seen in this visit, so one that vanishes (a refund) can be named, not just dropped.
+  const known = useRef(new Map());
+
+  const load = useCallback(
+    async ({ fresh = false } = {}) => {
+      if (inFlight.current) return;
+      inFlight.current = true;
+      setBusy(true);
+      try {
+        const result = await call("/courses", { fresh });
+        if (result.kind === "session_over") return;
+        if (result.kind !== "ok") {
+          setState((previous) => ({ ...previous, status: "unavailable" }));
+          return;
+        }
+        const courses = readCourses(result.body);
+        const listed = new Set(courses.map((course) => course.slug));
+        const gone = [...known.current.values()].filter((course) => !listed.has(course.slug));
+        gone.forEach((course) => known.current.delete(course.slug));
+        courses.forEach((course) => known.current.set(course.slug, course));
+        setState((previous) => ({
+          status: "ready",
+          courses,
+          removed: mergeBySlug(previous.removed, gone).filter((course) => !listed.has(course.slug)),
+        }));
+      } finally {
+        inFlight.current = false;
+        setBusy(false);
+      }
+    },
+    [call],
+  );
+
+  useEffect(() => {
+    load();
+  }, [load]);
+
+  const markLocked = useCallback((slug) => {
+    const course = known.current.get(slug);
+    if (!course) return;
+    known.current.delete(slug);
+    setState((previous) => ({
+      ...previous,
+      courses: previous.courses.filter((listed) => listed.slug !== slug),
+      removed: mergeBySlug(previous.removed, [course]),
+    }));
+  }, []);
+
+  const dismissRemoved = useCallback(() => setState((previous) => ({ ...previous, removed: [] })), []);
+
+  const titleOf = (slug) =>
+    [...state.courses, ...state.removed].find((course) => course.slug === slug)?.title ?? slug;
+
+  return { state, busy, load, markLocked, dismissRemoved, titleOf };
+}
+
+/** GET /courses/{slug} for the course in the URL (nothing when the list is shown). */
+function useCourse(slug, call, markLocked) {
+  const [state, setState] = useState({ status: "loading" });
+  const inFlight = useRef(false);
+
+  const load = useCallback(async () => {
+    if (!slug || inFlight.current) return;
+    inFlight.current = true;
+    try {
+      const result = await call(`/courses/${encodeURIComponent(slug)}`);
+      if (result.kind === "session_over") return;
+      if (result.kind === "ok") setState({ status: "open", course: result.body });
+      else if (result.kind === "forbidden") {
+        setState({ status: "locked" });
+        markLocked(slug);
+      } else if (result.kind === "not_found") setState({ status: "not_found" });
+      else setState({ status: "unavailable" });
+    } finally {
+      inFlight.current = false;
+    }
+  }, [slug, call, markLocked]);
+
+  useEffect(() => {
+    setState({ status: "loading" });
+    load();
+  }, [load]);
+
+  return { state, load };
+}
+
+function readCourses(body) {
+  const courses = Array.isArray(body?.courses) ? body.courses : [];
+  return courses.filter((course) => typeof course?.slug === "string" && typeof course?.title === "string");
+}
+
+function mergeBySlug(first, second) {
+  const merged = new Map(first.map((course) => [course.slug, course]));
+  second.forEach((course) => merged.set(course.slug, course));
+  return [...merged.values()];
+}
+
+/** The course slug in `#/courses/<slug>`, or null for the list. */
+function useHashRoute() {
+  const [slug, setSlug] = useState(() => slugFromHash(window.location.hash));
+  useEffect(() => {
+    const onHashChange = () => setSlug(slugFromHash(window.location.hash));
+    window.addEventListener("hashchange", onHashChange);
+    return () => window.removeEventListener("hashchange", onHashChange);
+  }, []);
+  return slug;
+}
+
+function slugFromHash(hash) {
+  const match = /^#\/courses\/([^/?#]+)$/.exec(hash);
+  return match ? decodeURIComponent(match[1]) : null;
+}
+
+/** Run ``callback`` when the tab regains focus or becomes visible, and every RECHECK_MS while visible. */
+function useWhenVisibleAgain(callback) {
+  useEffect(() => {
+    const whenVisible = () => {
+      if (document.visibilityState === "visible") callback();
+    };
+    window.addEventListener("focus", whenVisible);
+    document.addEventListener("visibilitychange", whenVisible);
+    const timer = window.setInterval(whenVisible, RECHECK_MS);
+    return () => {
+      window.removeEventListener("focus", whenVisible);
+      document.removeEventListener("visibilitychange", whenVisible);
+      window.clearInterval(timer);
+    };
+  }, [callback]);
+}

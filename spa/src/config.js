@@ -1,0 +1,34 @@
+// The SPA's settings come from Vite env files only (.env.development for `make run`, .env.production.local for a
+// real tenant); variables set in the environment when Vite runs win over the files (the browser tests rely on it).
+
+const NAMES = [
+  "VITE_AUTH0_DOMAIN",
+  "VITE_AUTH0_CLIENT_ID",
+  "VITE_AUTH0_AUDIENCE",
+  "VITE_API_BASE_URL",
+  "VITE_PURCHASE_URL",
+];
+
+/** The scopes the SPA asks for: an ID token with the profile, and offline_access for a refresh token. */
+export const SCOPE = "openid profile email offline_access";
+
+/**
+ * Read and check the settings once.
+ * @returns {{ok: true, domain: string, clientId: string, audience: string, apiBaseUrl: string, purchaseUrl: string}
+ *   | {ok: false, missing: string[]}}
+ */
+export function readConfig(env = import.meta.env) {
+  const missing = NAMES.filter((name) => !String(env[name] ?? "").trim());
+  if (missing.length > 0) {
+    return { ok: false, missing };
+  }
+  return {
+    ok: true,
+    domain: env.VITE_AUTH0_DOMAIN.trim(),
+    clientId: env.VITE_AUTH0_CLIENT_ID.trim(),
+    audience: env.VITE_AUTH0_AUDIENCE.trim(),
+    // Without a trailing slash, so `${apiBaseUrl}/courses` never doubles it.
+    apiBaseUrl: env.VITE_API_BASE_URL.trim().replace(/\/+$/, ""),
+    purchaseUrl: env.VITE_PURCHASE_URL.trim(),
+  };
+}

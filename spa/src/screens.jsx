@@ -1,0 +1,210 @@
+// Presentational pieces: every screen the student can see, without any fetching or SDK calls.
+
+/** The bar on top of every screen: the product's name and, when signed in, who and how to leave. */
+export function Header({ email, onSignOut }) {
+  return (
+    <header className="topbar">
+      <a className="brand" href="#/">
+        <span className="brand-mark" aria-hidden="true">◆</span> Course Library
+      </a>
+      {email ? (
+        <div className="account">
+          <span className="account-email" data-testid="signed-in-as">
+            {email}
+          </span>
+          <button type="button" className="button button-quiet" onClick={onSignOut}>
+            Sign out
+          </button>
+        </div>
+      ) : null}
+    </header>
+  );
+}
+
+export function Page({ children }) {
+  return <main className="page">{children}</main>;
+}
+
+/** While the SDK talks to the tenant (first load, coming back from the login page). */
+export function Splash({ text }) {
+  return (
+    <div className="splash" role="status" aria-live="polite">
+      <span className="spinner" aria-hidden="true" />
+      {text}
+    </div>
+  );
+}
+
+/** Signed out: the one thing to do is sign in. */
+export function SignedOut({ onSignIn, problem }) {
+  return (
+    <section className="hero" aria-labelledby="signed-out-title">
+      <h1 id="signed-out-title">Your courses, one sign-in away</h1>
+      <p className="lead">Sign in with the e-mail address you used at checkout to open the courses you bought.</p>
+      {problem ? (
+        <p className="notice notice-error" role="alert">
+          {problem}
+        </p>
+      ) : null}
+      <button type="button" className="button button-primary button-large" onClick={onSignIn}>
+        Sign in
+      </button>
+      <p className="hint">
+        New here? After your purchase we e-mailed you a link to choose a password. Use it first, then sign in.
+      </p>
+    </section>
+  );
+}
+
+/** The API did not answer (503, a network error, a timeout): say so and offer to try again. */
+export function Unreachable({ what, onRetry, busy }) {
+  return (
+    <div className="notice notice-error" role="alert">
+      <h2 className="notice-title">The course service is unreachable</h2>
+      <p>
+        We could not load {what} just now. Your purchases are safe; this is on our side. Try again in a moment.
+      </p>
+      <button type="button" className="button" onClick={onRetry} disabled={busy}>
+        {busy ? "Trying…" : "Try again"}
+      </button>
+    </div>
+  );
+}
+
+/** Courses the student could open earlier in this visit and no longer can. */
+export function RemovedNotice({ courses, onDismiss }) {
+  if (courses.length === 0) return null;
+  const titles = courses.map((course) => course.title).join(", ");
+  return (
+    <div className="notice notice-warning" role="alert" data-testid="access-removed">
+      <h2 className="notice-title">Access removed</h2>
+      <p>
+        You no longer have access to <strong>{titles}</strong>. This happens after a refund, a chargeback or the end
+        of a membership. If that looks wrong, reply to your receipt e-mail.
+      </p>
+      <button type="button" className="button button-quiet" onClick={onDismiss}>
+        Dismiss
+      </button>
+    </div>
+  );
+}
+
+export function CourseList({ courses, onRefresh, refreshing, purchaseUrl }) {
+  return (
+    <section aria-labelledby="my-courses-title">
+      <div className="section-head">
+        <div>
+          <h1 id="my-courses-title">My courses</h1>
+          <p className="lead lead-left">Everything you bought, ready to open. New purchases show up here.</p>
+        </div>
+        <button type="button" className="button button-quiet" onClick={onRefresh} disabled={refreshing}>
+          {refreshing ? "Checking…" : "Check for new purchases"}
+        </button>
+      </div>
+      {courses.length === 0 ? (
+        <div className="empty" data-testid="no-courses">
+          <h2>No courses yet</h2>
+          <p>Courses you buy show up here a few moments after checkout.</p>
+          <a className="button button-primary" href={purchaseUrl} target="_blank" rel="noreferrer">
+            Browse courses
+          </a>
+        </div>
+      ) : (
+        <ul className="course-grid" aria-label="Courses you can open">
+          {courses.map((course) => (
+            <li key={course.slug} className="course-card">
+              <span className="course-badge" aria-hidden="true">
+                {course.title.slice(0, 1)}
+              </span>
+              <div className="course-text">
+                <h2 className="course-title">{course.title}</h2>
+                <p className="course-meta">Full access</p>
+              </div>
+              <a className="button button-primary" href={`#/courses/${encodeURIComponent(course.slug)}`}>
+                Open <span className="visually-hidden">{course.title}</span>
+              </a>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+export function BackLink() {
+  return (
+    <a className="back" href="#/">
+      ← My courses
+    </a>
+  );
+}
+
+export function CourseOpen({ course }) {
+  return (
+    <article className="course" aria-labelledby="course-title">
+      <BackLink />
+      <p className="eyebrow">Course</p>
+      <h1 id="course-title">{course.title}</h1>
+      <p className="notice notice-ok" role="status">
+        You have access to this course.
+      </p>
+      <div className="lesson-placeholder">
+        <h2>Start here</h2>
+        <p>
+          Your course material goes here: this example shows that the service opened <code>{course.slug}</code> for
+          your access token.
+        </p>
+      </div>
+    </article>
+  );
+}
+
+export function CourseLocked({ title, purchaseUrl }) {
+  return (
+    <article className="course" aria-labelledby="course-title">
+      <BackLink />
+      <p className="eyebrow">Course locked</p>
+      <h1 id="course-title">{title}</h1>
+      <div className="notice notice-warning" role="alert" data-testid="course-locked">
+        <h2 className="notice-title">Access removed</h2>
+        <p>
+          This course is locked for your account: the purchase was refunded, charged back or the membership ended.
+        </p>
+      </div>
+      <a className="button" href={purchaseUrl} target="_blank" rel="noreferrer">
+        Buy it again
+      </a>
+    </article>
+  );
+}
+
+export function CourseMissing({ slug }) {
+  return (
+    <article className="course" aria-labelledby="course-title">
+      <BackLink />
+      <h1 id="course-title">No such course</h1>
+      <p>
+        There is no course called <code>{slug}</code>.
+      </p>
+    </article>
+  );
+}
+
+/** The build was made without its settings: tell the developer which ones, not the student a blank page. */
+export function ConfigProblem({ missing }) {
+  return (
+    <main className="page">
+      <section className="notice notice-error" role="alert">
+        <h1 className="notice-title">This app is not configured</h1>
+        <p>Set these in an env file (see .env.tenant.example) and build again:</p>
+        <ul>
+          {missing.map((name) => (
+            <li key={name}>
+              <code>{name}</code>
+            </li>
+          ))}
+        </ul>
+      </section>
+    </main>
+  );
+}

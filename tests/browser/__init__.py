@@ -1,0 +1,1 @@
+"""Real-browser journeys: headless Debian Chromium driven by Playwright through the example SPA."""

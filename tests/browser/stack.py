@@ -1,0 +1,85 @@
+"""The servers a student's browser talks to, on ephemeral 127.0.0.1 ports, and the Chromium that talks to them.
+
+Shared by the browser tests (tests/browser/conftest.py) and bench/refund_to_locked.py.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from playwright.sync_api import Browser, Playwright
+
+from sandbox.server import SandboxServer
+from tests.browser.site import StaticSite, build_spa
+from tests.integration.harness import AUDIENCE, CATALOGUE, ROOT, ChaliceLocal, chalice_local
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+# The flags Debian's Chromium needs here: root (no sandbox), no GPU, and no calls home on a closed network.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PURCHASE_URL = "https://sahil.gumroad.com/l/pencil"
+
+
+@dataclass
+class Stack:
+    """The sandbox, the real app under `chalice local`, and the SPA built for both."""
+
+    sandbox: SandboxServer
+    service: ChaliceLocal
+    spa_url: str
+
+    def outbox_link(self, email: str) -> str:
+        """The newest set-password link e-mailed to ``email`` (read over HTTP, like a mail client would)."""
+        answer = requests.get(f"{self.sandbox.base_url}/sandbox/outbox", params={"to": email}, timeout=10)
+        answer.raise_for_status()
+        links = [message["ticket_url"] for message in answer.json()["messages"] if "ticket_url" in message]
+        assert links, f"no set-password e-mail for {email}"
+        return str(links[-1])
+
+
+@contextmanager
+def browser_stack(work_dir: Path, *, access_token_lifetime: int) -> Iterator[Stack]:
+    """Start the three servers; ``work_dir`` holds the build and the service's throwaway project."""
+    # The SPA's port is taken first: its origin goes into the sandbox's SPA client, the service's CORS
+    # and the build.
+    (work_dir / "spa-dist").mkdir(parents=True, exist_ok=True)
+    with (
+        StaticSite(work_dir / "spa-dist") as site,
+        SandboxServer(
+            port=0,
+            state_path=None,
+            catalogue=ROOT / CATALOGUE,
+            spa_origins=(site.url,),
+            access_token_lifetime=access_token_lifetime,
+        ) as sandbox,
+        chalice_local(sandbox, work_dir, environment={"CORS_ALLOW_ORIGIN": site.url}) as service,
+    ):
+        build_spa(
+            site.root,
+            {
+                "VITE_AUTH0_DOMAIN": sandbox.base_url,
+                "VITE_AUTH0_CLIENT_ID": sandbox.spa.client_id,
+                "VITE_AUTH0_AUDIENCE": AUDIENCE,
+                "VITE_API_BASE_URL": service.base_url,
+                "VITE_PURCHASE_URL": PURCHASE_URL,
+            },
+        )
+        yield Stack(sandbox=sandbox, service=service, spa_url=site.url)
+
+
+def launch_chromium(driver: Playwright, executable: Path = CHROMIUM) -> Browser:
+    """Debian's Chromium, headless; launch() gives it a fresh throw-away profile (user-data-dir)."""
+    return driver.chromium.launch(executable_path=str(executable), headless=True, args=CHROMIUM_ARGS)
