@@ -6,13 +6,14 @@ from typing import Any
 
 from chalice.app import Chalice, CloudWatchEvent, Rate, Request, Response, SQSEvent
 
-from chalicelib import access_api, wiring
-from chalicelib.login_request import answer_login
+from chalicelib import wiring
 from chalicelib.logs import configure_logging
-from chalicelib.ping_endpoint import receive_ping
-from chalicelib.ping_queue import REDRIVEN_ATTRIBUTE
-from chalicelib.ping_worker import QueueRecord
-from chalicelib.web import ANY_CONTENT_TYPE, answer_in_the_service_shape, refuse_other_methods
+from chalicelib.purchases.queue import REDRIVEN_ATTRIBUTE
+from chalicelib.purchases.worker import QueueRecord
+from chalicelib.web import access as access_api
+from chalicelib.web.edge import ANY_CONTENT_TYPE, answer_in_the_service_shape, refuse_other_methods
+from chalicelib.web.login import answer_login
+from chalicelib.web.pings import receive_ping
 
 # The FIFO queue the worker reads. The deployment template (.chalice/deploy-resources.json) creates it
 # with its dead-letter queue and replaces this placeholder ARN with the real one, per stack.
@@ -55,13 +56,13 @@ def gumroad_ping() -> Response:
 )
 def process_ping(event: SQSEvent) -> None:
     # One message per batch: Chalice has no partial batch failure, so a failure retries
-    # only this buyer's message (see chalicelib/ping_worker.py).
+    # only this buyer's message (see chalicelib/purchases/worker.py).
     wiring.get_worker().process_all(_queue_record(record.to_dict()) for record in event)
 
 
 @app.schedule(Rate(30, unit=Rate.MINUTES), name="reconcile")
 def reconcile(event: CloudWatchEvent) -> None:
-    # Pings Gumroad never delivered, read back from its Sales API into the same queue (chalicelib/reconcile.py).
+    # Pings Gumroad never delivered, read back from its Sales API into the same queue (purchases/reconcile.py).
     # The template's ReconcileSchedule parameter overrides this rate per stack.
     wiring.run_reconciliation()
 

@@ -91,8 +91,8 @@ def ping_headers() -> dict[str, str]:
 
 
 def sqs_event(email: str) -> dict[str, object]:
-    from chalicelib.gumroad import parse_ping
-    from chalicelib.ping_queue import encode_event
+    from chalicelib.purchases.gumroad import parse_ping
+    from chalicelib.purchases.queue import encode_event
 
     event = parse_ping("application/x-www-form-urlencoded", sale_body(email).encode())
     body = encode_event(event)  # type: ignore[arg-type]

@@ -23,8 +23,8 @@ from collections.abc import Callable
 
 import jwt
 
-from chalicelib.jwks import JwksCache
-from chalicelib.token_verifier import AccessTokenVerifier
+from chalicelib.access.jwks import JwksCache
+from chalicelib.access.verifier import AccessTokenVerifier
 from tests.tokens import (
     AUDIENCE,
     ISSUER,

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from chalicelib.auth0_api.pacing import Deadline
 from chalicelib.errors import UpstreamUnavailable
-from chalicelib.upstream_policy import Deadline
 
 
 class BuyerBusy(UpstreamUnavailable):

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from chalicelib.config import EnvironmentCredentials
 from chalicelib.errors import ConfigurationError, UpstreamUnavailable
 from chalicelib.logs import log_event
-from chalicelib.settings import EnvironmentCredentials
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient

@@ -22,8 +22,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from chalicelib.auth0_api.pacing import Deadline
 from chalicelib.errors import UpstreamUnavailable
-from chalicelib.upstream_policy import Deadline
 
 # How much the estimate of a ping's Auth0 work moves down towards each shorter measurement.
 SMOOTHING = 0.3

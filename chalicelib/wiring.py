@@ -15,22 +15,22 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from chalicelib.auth0_api.pacing import RateLimitPacer, RetryPolicy, current_deadline
 from chalicelib.buyer_locks import BuyerLocks
-from chalicelib.catalog import CourseCatalog, load_catalog
-from chalicelib.credentials import CredentialsSource, SecretsManagerCredentials, StaticCredentials
-from chalicelib.errors import ConfigurationError, LoginDisabled
-from chalicelib.fulfilment import QUEUED, Fulfilment, Outcome, triage
-from chalicelib.gumroad import PingEvent
-from chalicelib.inline_gate import InlineGate
-from chalicelib.ping_queue import DeadLetters, PingQueue, QueuedEvent, Visibility
-from chalicelib.ping_worker import PingWorker
-from chalicelib.settings import (
+from chalicelib.catalogue import CourseCatalog, load_catalog
+from chalicelib.config import (
     Onboarding,
     PurchaseSettings,
     load_purchase_settings,
     resolve_courses_file,
 )
-from chalicelib.upstream_policy import RateLimitPacer, RetryPolicy, current_deadline
+from chalicelib.credentials import CredentialsSource, SecretsManagerCredentials, StaticCredentials
+from chalicelib.errors import ConfigurationError, LoginDisabled
+from chalicelib.inline_gate import InlineGate
+from chalicelib.purchases.fulfilment import QUEUED, Fulfilment, Outcome, triage
+from chalicelib.purchases.gumroad import PingEvent
+from chalicelib.purchases.queue import DeadLetters, PingQueue, QueuedEvent, Visibility
+from chalicelib.purchases.worker import PingWorker
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -40,10 +40,10 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_ssm import SSMClient
 
-    from chalicelib.auth0_directory import Auth0Directory
-    from chalicelib.gumroad_api import GumroadApi
-    from chalicelib.login import PasswordLogin
-    from chalicelib.reconcile import Report
+    from chalicelib.auth0_api.directory import Auth0Directory
+    from chalicelib.auth0_api.password_login import PasswordLogin
+    from chalicelib.purchases.gumroad_api import GumroadApi
+    from chalicelib.purchases.reconcile import Report
 
 APP_DIR = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -93,8 +93,8 @@ def get_directory() -> Auth0Directory:
     import httpx
     from auth0.management import Auth0
 
-    from chalicelib.auth0_directory import Auth0Directory, response_hook
-    from chalicelib.auth0_token import ManagementToken
+    from chalicelib.auth0_api.directory import Auth0Directory, response_hook
+    from chalicelib.auth0_api.management_token import ManagementToken
 
     settings = get_purchase_settings()
     policy = get_retry_policy()
@@ -112,8 +112,8 @@ def get_directory() -> Auth0Directory:
 
 @functools.cache
 def get_fulfilment() -> Fulfilment:
-    from chalicelib.auth0_directory import BuyerAlreadyExists
-    from chalicelib.onboarding import PasswordResetOnboarding
+    from chalicelib.auth0_api.directory import BuyerAlreadyExists
+    from chalicelib.auth0_api.onboarding import PasswordResetOnboarding
 
     settings = get_purchase_settings()
     credentials = get_credentials()
@@ -140,7 +140,7 @@ def get_fulfilment() -> Fulfilment:
 def get_login() -> PasswordLogin:
     """``POST /login``, enabled by AUTH0_LOGIN_CLIENT_ID (its secret: AUTH0_LOGIN_CLIENT_SECRET or the
     secret's ``login_client_secret``)."""
-    from chalicelib.login import PasswordLogin
+    from chalicelib.auth0_api.password_login import PasswordLogin
 
     client_id = os.environ.get("AUTH0_LOGIN_CLIENT_ID", "").strip()
     if not client_id:
@@ -265,7 +265,7 @@ def _built(accessor: Callable[[], T]) -> T:
 def get_gumroad_api() -> GumroadApi:
     """Gumroad's API v2 with the seller's OAuth token: the secret's ``gumroad_access_token``, else
     GUMROAD_ACCESS_TOKEN (local runs and ``ops``)."""
-    from chalicelib.gumroad_api import TOKEN_VARIABLE, GumroadApi
+    from chalicelib.purchases.gumroad_api import TOKEN_VARIABLE, GumroadApi
 
     token = get_credentials().get().gumroad_access_token or os.environ.get(TOKEN_VARIABLE, "").strip()
     if not token:
@@ -277,11 +277,11 @@ def get_gumroad_api() -> GumroadApi:
 
 
 def run_reconciliation(now: datetime | None = None) -> Report:
-    """One scheduled run: the Sales API since the watermark, through the ping queue (chalicelib/reconcile.py)."""
+    """One scheduled run: the Sales API since the watermark, through the ping queue (purchases/reconcile.py)."""
     from datetime import UTC, datetime
 
-    from chalicelib.reconcile import ParameterWatermark, Reconciler, ScheduleSettings, run_scheduled
-    from chalicelib.settings import load_reconcile_settings
+    from chalicelib.config import load_reconcile_settings
+    from chalicelib.purchases.reconcile import ParameterWatermark, Reconciler, ScheduleSettings, run_scheduled
 
     settings = get_purchase_settings()
     schedule = load_reconcile_settings(os.environ)

@@ -280,9 +280,9 @@ def _dlq_redrive(args: argparse.Namespace) -> int:
 
 def _rerun(args: argparse.Namespace) -> int:
     from chalicelib import wiring
-    from chalicelib.fulfilment import Outcome
-    from chalicelib.ping_queue import QueuedEvent
-    from chalicelib.upstream_policy import Deadline, upstream_scope
+    from chalicelib.auth0_api.pacing import Deadline, upstream_scope
+    from chalicelib.purchases.fulfilment import Outcome
+    from chalicelib.purchases.queue import QueuedEvent
     from ops.dead_letters import as_text, rerun
 
     _needs_auth0()
@@ -310,7 +310,7 @@ def _work_queue_url() -> str | None:
 
 def _explain(args: argparse.Namespace) -> int:
     from chalicelib import wiring
-    from chalicelib.upstream_policy import Deadline, upstream_scope
+    from chalicelib.auth0_api.pacing import Deadline, upstream_scope
     from ops.explain import as_json, as_text, explain
 
     _needs_auth0()
@@ -414,10 +414,10 @@ def _backfill(args: argparse.Namespace) -> int:
 def _backfill_fulfil(*, apply: bool) -> BackfillFulfil:
     """Where each past sale goes: the work queue when there is one, else the ping's fulfilment here."""
     from chalicelib import wiring
-    from chalicelib.fulfilment import Outcome
-    from chalicelib.gumroad import SaleEvent
-    from chalicelib.ping_queue import PingQueue
-    from chalicelib.upstream_policy import Deadline, upstream_scope
+    from chalicelib.auth0_api.pacing import Deadline, upstream_scope
+    from chalicelib.purchases.fulfilment import Outcome
+    from chalicelib.purchases.gumroad import SaleEvent
+    from chalicelib.purchases.queue import PingQueue
     from ops.backfill import dry_run_fulfilment, queue_fulfilment
 
     settings = wiring.get_purchase_settings()
@@ -474,8 +474,8 @@ def _management_client(credentials: CredentialsSource) -> Auth0:
     from auth0.management import Auth0
 
     from chalicelib import wiring
-    from chalicelib.auth0_token import ManagementToken
-    from chalicelib.upstream_policy import RetryPolicy
+    from chalicelib.auth0_api.management_token import ManagementToken
+    from chalicelib.auth0_api.pacing import RetryPolicy
 
     settings = wiring.get_purchase_settings()
     token = ManagementToken(endpoint=settings.auth0, credentials=credentials, policy=RetryPolicy())
@@ -514,7 +514,7 @@ def _needs_credentials() -> None:
 
 
 def _catalogue_filled_in() -> None:
-    from chalicelib.settings import resolve_courses_file
+    from chalicelib.config import resolve_courses_file
     from ops.packaging import catalogue_problems
 
     path = resolve_courses_file(os.environ, app_dir=ROOT)

@@ -9,15 +9,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any, Protocol
 
-from chalicelib.catalog import CourseCatalog, looks_like_product_id
+from chalicelib.catalogue import CourseCatalog, looks_like_product_id
 from chalicelib.errors import MalformedPing, ServiceError
-from chalicelib.fulfilment import ALREADY_DONE, IGNORED, PROCESSED, Directory, Fulfilment, Outcome, triage
-from chalicelib.fulfilment import QUEUED as QUEUED_OUTCOME
-from chalicelib.gumroad import SaleEvent, event_from_fields
-from chalicelib.gumroad_sales import sale_fields as sale_fields
-from chalicelib.gumroad_sales import skip_reason as skip_reason
-from chalicelib.ping_log import mask_email
-from chalicelib.ping_queue import QueuedEvent
+from chalicelib.purchases.fulfilment import ALREADY_DONE, IGNORED, PROCESSED, Directory, Fulfilment, Outcome, triage
+from chalicelib.purchases.fulfilment import QUEUED as QUEUED_OUTCOME
+from chalicelib.purchases.gumroad import SaleEvent, event_from_fields
+from chalicelib.purchases.ping_log import mask_email
+from chalicelib.purchases.queue import QueuedEvent
+from chalicelib.purchases.sales import sale_fields as sale_fields
+from chalicelib.purchases.sales import skip_reason as skip_reason
 from ops.errors import InvalidOption
 
 GRANTED = "granted"
@@ -350,7 +350,7 @@ class _DryRunBuyer:
 
 def dry_run_fulfilment(*, catalog: CourseCatalog, directory: Directory, provision_test_purchases: bool) -> Fulfilment:
     """The ping's fulfilment over a directory that only reads, with no onboarding e-mail."""
-    from chalicelib.auth0_directory import BuyerAlreadyExists
+    from chalicelib.auth0_api.directory import BuyerAlreadyExists
 
     return Fulfilment(
         catalog=catalog,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TypeVar
 import httpx
 from auth0.management.core.api_error import ApiError
 
-from chalicelib.catalog import Course, CourseCatalog
+from chalicelib.catalogue import Course, CourseCatalog
 from chalicelib.credentials import ServiceCredentials
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """Explain: for one buyer, per course, whether they have access, which purchase says so, and whether Auth0 agrees.
 
 Read-only: one users-by-email lookup and one roles read per course, through the service's own
-Auth0Directory. The purchase record is the buyer's ``app_metadata`` (chalicelib.entitlements), the
+Auth0Directory. The purchase record is the buyer's ``app_metadata`` (chalicelib.purchases.records), the
 role is what Auth0 enforces; when the two disagree the answer names the command that repairs it.
 """
 
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Protocol
 
-from chalicelib.catalog import Course, CourseCatalog, looks_like_product_id
-from chalicelib.entitlements import CourseRecord, PurchaseState
+from chalicelib.catalogue import Course, CourseCatalog, looks_like_product_id
+from chalicelib.purchases.records import CourseRecord, PurchaseState
 
 _USERS_PAGE = "Auth0 Dashboard > User Management > Users"
 

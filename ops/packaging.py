@@ -15,9 +15,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from chalicelib.catalog import load_catalog
+from chalicelib.catalogue import load_catalog
+from chalicelib.config import DEFAULT_COURSES_FILE
 from chalicelib.errors import ConfigurationError
-from chalicelib.settings import DEFAULT_COURSES_FILE
 from ops.placeholders import is_placeholder, placeholders_in
 
 # Stages that never reach AWS: the sandbox's values are allowed to look like examples.

@@ -13,12 +13,12 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_ssm import SSMClient
 
-    from chalicelib.gumroad_api import GumroadApi
-    from chalicelib.reconcile import Window
-    from chalicelib.settings import ReconcileSettings
+    from chalicelib.config import ReconcileSettings
+    from chalicelib.purchases.gumroad_api import GumroadApi
+    from chalicelib.purchases.reconcile import Window
 
 RECONCILE_DOC = """Read the catalogue's sales from Gumroad's Sales API and send what each says through the ping queue,
-exactly as the deployed `reconcile` function does every 30 minutes (chalicelib/reconcile.py):
+exactly as the deployed `reconcile` function does every 30 minutes (chalicelib/purchases/reconcile.py):
 
 - every live sale created since the watermark (RECONCILE_WATERMARK_PARAMETER, read, never moved here)
   minus RECONCILE_OVERLAP_MINUTES, or since --after; as the `sale` its ping would have carried;
@@ -47,9 +47,9 @@ def add_reconcile(commands: argparse._SubParsersAction[argparse.ArgumentParser])
 
 def run_reconcile(args: argparse.Namespace) -> int:
     from chalicelib import wiring
-    from chalicelib.ping_queue import PingQueue
-    from chalicelib.reconcile import Reconciler
-    from chalicelib.settings import load_reconcile_settings
+    from chalicelib.config import load_reconcile_settings
+    from chalicelib.purchases.queue import PingQueue
+    from chalicelib.purchases.reconcile import Reconciler
 
     settings = wiring.get_purchase_settings()
     schedule = load_reconcile_settings(os.environ)
@@ -74,7 +74,7 @@ def run_reconcile(args: argparse.Namespace) -> int:
 
 
 def _window(after: str | None, schedule: ReconcileSettings, now: datetime) -> Window:
-    from chalicelib.reconcile import ParameterWatermark, Window, window
+    from chalicelib.purchases.reconcile import ParameterWatermark, Window, window
     from ops.backfill import checked_date
 
     day = checked_date(after, "--after")

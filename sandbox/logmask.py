@@ -1,7 +1,7 @@
 """What the request log may show: buyers' addresses masked, one-time tickets hidden.
 
 The sandbox is independent of the service, so this is its own copy of the service's rule
-(``chalicelib.ping_log.mask_email``): ``customer@example.com`` -> ``c***r@example.com``.
+(``chalicelib.purchases.ping_log.mask_email``): ``customer@example.com`` -> ``c***r@example.com``.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from chalicelib import access_api, wiring
+from chalicelib import wiring
+from chalicelib.web import access as access_api
 from sandbox.server import SandboxServer
 from tests.chalice_client import app_client
 from tests.integration.harness import (

@@ -16,7 +16,8 @@ from chalice.test import Client
 from moto import mock_aws
 
 from app import PING_QUEUE_NAME
-from chalicelib import access_api, wiring
+from chalicelib import wiring
+from chalicelib.web import access as access_api
 from sandbox.faults import parse_fault
 from sandbox.server import SandboxServer
 from tests.chalice_client import app_client

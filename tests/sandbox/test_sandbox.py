@@ -23,9 +23,9 @@ from auth0.management import Auth0
 from auth0.management.core.api_error import ApiError
 from auth0.management.errors import ConflictError, NotFoundError
 
-from chalicelib.access_settings import load_access_settings
-from chalicelib.jwks import JwksCache
-from chalicelib.token_verifier import AccessTokenVerifier
+from chalicelib.access.jwks import JwksCache
+from chalicelib.access.settings import load_access_settings
+from chalicelib.access.verifier import AccessTokenVerifier
 from sandbox.__main__ import main as sandbox_cli
 from sandbox.server import SandboxServer
 from sandbox.state import StateFileError

@@ -25,9 +25,10 @@ import responses
 from chalice.test import Client
 
 from app import app as chalice_app
-from chalicelib import access_api, wiring
-from chalicelib.access_settings import load_access_settings, load_cors_policy
+from chalicelib import wiring
+from chalicelib.access.settings import load_access_settings, load_cors_policy
 from chalicelib.errors import ConfigurationError
+from chalicelib.web import access as access_api
 from tests.tokens import AUDIENCE, ISSUER, JWKS_URL, SUBJECT, claims, jwks, rsa_key, sign
 
 REALM = 'Bearer realm="gumroad-auth0-gate"'

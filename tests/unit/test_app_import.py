@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from chalicelib.catalog import load_catalog
+from chalicelib.catalogue import load_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from chalicelib.auth0_directory import gave_up
+from chalicelib.auth0_api.directory import gave_up
 from chalicelib.errors import UpstreamUnavailable
 from tests.auth0_replay import fixture
 from tests.purchase_support import recorded_body

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.buyer_email import InvalidEmail, normalise_email
+from chalicelib.purchases.buyer_email import InvalidEmail, normalise_email
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.catalog import Course, CourseCatalog, load_catalog
+from chalicelib.catalogue import Course, CourseCatalog, load_catalog
 from chalicelib.errors import ConfigurationError
-from chalicelib.gumroad import ProductKeys
+from chalicelib.purchases.gumroad import ProductKeys
 
 # Product keys as the recorded pings in tests/fixtures/gumroad/ carry them.
 PENCIL = ProductKeys(

@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from moto import mock_aws
 
+from chalicelib.config import EnvironmentCredentials
 from chalicelib.credentials import (
     MIN_SECONDS_BETWEEN_FORCED_REFRESHES,
     RETRY_AFTER_FAILED_REFRESH_SECONDS,
@@ -21,7 +22,6 @@ from chalicelib.credentials import (
     parse_secret,
 )
 from chalicelib.errors import ConfigurationError, UpstreamUnavailable
-from chalicelib.settings import EnvironmentCredentials
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient

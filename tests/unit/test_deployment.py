@@ -13,9 +13,9 @@ import pytest
 
 from app import WORKER_MAXIMUM_CONCURRENCY
 from chalicelib import metrics
-from chalicelib.catalog import load_catalog
-from chalicelib.ping_worker import BACKOFF_SECONDS
-from chalicelib.settings import MAX_PING_DEADLINE_SECONDS, load_purchase_settings
+from chalicelib.catalogue import load_catalog
+from chalicelib.config import MAX_PING_DEADLINE_SECONDS, load_purchase_settings
+from chalicelib.purchases.worker import BACKOFF_SECONDS
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())

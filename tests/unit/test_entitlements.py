@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.entitlements import (
+from chalicelib.purchases.records import (
     SCHEMA_VERSION,
     CourseRecord,
     PurchaseState,

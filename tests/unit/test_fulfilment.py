@@ -14,11 +14,11 @@ import pytest
 import responses
 
 from chalicelib import wiring
-from chalicelib.entitlements import CourseRecord, PurchaseState, record_key
+from chalicelib.auth0_api.pacing import Deadline, upstream_scope
 from chalicelib.errors import UpstreamRejected, UpstreamUnavailable
-from chalicelib.fulfilment import ALREADY_DONE, IGNORED, PROCESSED, Outcome, PurchaseNotYetKnown, plan_change
-from chalicelib.gumroad import parse_ping
-from chalicelib.upstream_policy import Deadline, upstream_scope
+from chalicelib.purchases.fulfilment import ALREADY_DONE, IGNORED, PROCESSED, Outcome, PurchaseNotYetKnown, plan_change
+from chalicelib.purchases.gumroad import parse_ping
+from chalicelib.purchases.records import CourseRecord, PurchaseState, record_key
 from tests.auth0_replay import (
     BASE_URL,
     USER_ID,

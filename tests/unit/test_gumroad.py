@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, quote
 import pytest
 
 from chalicelib.errors import MalformedPing, UnsupportedMediaType
-from chalicelib.gumroad import (
+from chalicelib.purchases.gumroad import (
     MAX_BODY_BYTES,
     PingEvent,
     ProductKeys,

@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 import pytest
 
+from chalicelib.auth0_api.pacing import Deadline, RateLimitPacer, RetryPolicy
 from chalicelib.errors import UpstreamUnavailable
 from chalicelib.inline_gate import InlineBusy, InlineGate
-from chalicelib.upstream_policy import Deadline, RateLimitPacer, RetryPolicy
 
 POLICY = RetryPolicy(min_call_seconds=0.05)
 

@@ -10,8 +10,8 @@ import time
 import pytest
 
 from chalicelib import wiring
+from chalicelib.auth0_api.pacing import Deadline
 from chalicelib.buyer_locks import BuyerBusy, BuyerLocks
-from chalicelib.upstream_policy import Deadline
 from tests.purchase_support import recorded_body
 from tests.unit.test_ping_route import Harness, harness
 from tests.unit.test_ping_route_queued import Deployed, deployed

@@ -16,8 +16,8 @@ import responses
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from chalicelib.jwks import JwksCache, RequestsJwksFetcher, parse_jwks
-from chalicelib.token_errors import JwksFetchError, KeysUnavailable, UnknownSigningKey
+from chalicelib.access.jwks import JwksCache, RequestsJwksFetcher, parse_jwks
+from chalicelib.access.token_errors import JwksFetchError, KeysUnavailable, UnknownSigningKey
 from tests.tokens import JWKS_URL, FakeClock, FakeJwksEndpoint, ec_key, jwks, rsa_key
 
 COOLDOWN = 15.0

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from chalicelib import metrics
-from chalicelib.fulfilment import ALREADY_DONE, PROCESSED, Outcome
-from chalicelib.gumroad import RECONCILIATION_ORIGIN, ProductKeys, SaleEvent, SubscriptionEvent
-from chalicelib.ping_queue import encode_event
-from chalicelib.ping_worker import PingWorker, QueueRecord, outcome_metrics
+from chalicelib.purchases.fulfilment import ALREADY_DONE, PROCESSED, Outcome
+from chalicelib.purchases.gumroad import RECONCILIATION_ORIGIN, ProductKeys, SaleEvent, SubscriptionEvent
+from chalicelib.purchases.queue import encode_event
+from chalicelib.purchases.worker import PingWorker, QueueRecord, outcome_metrics
 
 SALE = SaleEvent(
     resource_name="sale",

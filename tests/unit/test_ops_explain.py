@@ -11,7 +11,7 @@ import pytest
 import responses
 
 from chalicelib import wiring
-from chalicelib.entitlements import CourseRecord, PurchaseState, record_key
+from chalicelib.purchases.records import CourseRecord, PurchaseState, record_key
 from ops.__main__ import main as ops
 from sandbox.server import SandboxServer
 from tests.auth0_replay import USER_ID, Auth0Replay, fixture, found_user

@@ -13,7 +13,7 @@ from moto import mock_aws
 from responses import matchers
 
 from chalicelib import wiring
-from chalicelib.ping_queue import decode_event
+from chalicelib.purchases.queue import decode_event
 from ops.__main__ import main as ops
 from tests.purchase_support import set_purchase_env
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from chalicelib.errors import MalformedPing, PingForbidden, PingUnauthorized
-from chalicelib.gumroad import PingEvent, SaleEvent, UnhandledEvent, parse_ping
-from chalicelib.ping_auth import authenticate_ping, check_seller, presented_secrets
+from chalicelib.purchases.gumroad import PingEvent, SaleEvent, UnhandledEvent, parse_ping
+from chalicelib.purchases.ping_auth import authenticate_ping, check_seller, presented_secrets
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "gumroad"
 SECRET = "q8Zr3mV7-ping-secret-current"
@@ -170,7 +170,7 @@ def counting_compare_digest(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bytes
         calls.append((left, right))
         return original(left, right)
 
-    monkeypatch.setattr("chalicelib.ping_auth.hmac.compare_digest", recording)
+    monkeypatch.setattr("chalicelib.purchases.ping_auth.hmac.compare_digest", recording)
     return calls
 
 

@@ -8,7 +8,7 @@ from dataclasses import fields
 
 import pytest
 
-from chalicelib.ping_log import PingLogLine, mask_email
+from chalicelib.purchases.ping_log import PingLogLine, mask_email
 
 LOGGER = "gumroad_auth0.ping"
 

@@ -13,9 +13,9 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from chalicelib.errors import ConfigurationError, UpstreamRejected, UpstreamUnavailable
-from chalicelib.fulfilment import PROCESSED, Outcome, PurchaseNotYetKnown
-from chalicelib.gumroad import SaleEvent, SubscriptionEvent, parse_ping
-from chalicelib.ping_queue import (
+from chalicelib.purchases.fulfilment import PROCESSED, Outcome, PurchaseNotYetKnown
+from chalicelib.purchases.gumroad import SaleEvent, SubscriptionEvent, parse_ping
+from chalicelib.purchases.queue import (
     DeadLetters,
     MalformedMessage,
     PingQueue,
@@ -26,7 +26,7 @@ from chalicelib.ping_queue import (
     encode_event,
     group_id,
 )
-from chalicelib.ping_worker import BACKOFF_SECONDS, PingWorker, QueueRecord, RetryLater, backoff_seconds
+from chalicelib.purchases.worker import BACKOFF_SECONDS, PingWorker, QueueRecord, RetryLater, backoff_seconds
 from tests.purchase_support import form_body, recorded_body
 
 if TYPE_CHECKING:

@@ -16,8 +16,8 @@ from chalice.test import Client
 from moto import mock_aws
 
 from chalicelib import wiring
-from chalicelib.gumroad import SaleEvent
-from chalicelib.ping_queue import decode_event
+from chalicelib.purchases.gumroad import SaleEvent
+from chalicelib.purchases.queue import decode_event
 from tests.chalice_client import app_client
 from tests.purchase_support import form_body, recorded_body, set_purchase_env
 from tests.unit.test_ping_route import FORM, basic

@@ -21,11 +21,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelib import wiring
-from chalicelib.bearer import extract_bearer_token
+from chalicelib.access.bearer import extract_bearer_token
+from chalicelib.access.jwks import parse_jwks
+from chalicelib.access.token_errors import InvalidRequest, JwksFetchError, NoCredentials
 from chalicelib.errors import MalformedPing, UnsupportedMediaType
-from chalicelib.gumroad import parse_ping
-from chalicelib.jwks import parse_jwks
-from chalicelib.token_errors import InvalidRequest, JwksFetchError, NoCredentials
+from chalicelib.purchases.gumroad import parse_ping
 from tests.chalice_client import app_client
 from tests.purchase_support import PING_SECRET, PURCHASE_ENV, mock_token_endpoint, recorded_body
 from tests.tokens import rsa_key

@@ -13,13 +13,12 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from chalicelib.catalog import load_catalog
+from chalicelib.catalogue import load_catalog
 from chalicelib.errors import ConfigurationError, UpstreamUnavailable
-from chalicelib.gumroad import RECONCILIATION_ORIGIN, SaleEvent, SubscriptionEvent
-from chalicelib.gumroad_api import ResourceSubscription
-from chalicelib.gumroad_sales import observe
-from chalicelib.ping_queue import QueuedEvent
-from chalicelib.reconcile import (
+from chalicelib.purchases.gumroad import RECONCILIATION_ORIGIN, SaleEvent, SubscriptionEvent
+from chalicelib.purchases.gumroad_api import ResourceSubscription
+from chalicelib.purchases.queue import QueuedEvent
+from chalicelib.purchases.reconcile import (
     NEEDED_RESOURCES,
     ParameterWatermark,
     Reconciler,
@@ -30,6 +29,7 @@ from chalicelib.reconcile import (
     run_scheduled,
     window,
 )
+from chalicelib.purchases.sales import observe
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "gumroad_api"

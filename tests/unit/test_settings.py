@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.errors import ConfigurationError
-from chalicelib.settings import (
+from chalicelib.config import (
     DEFAULT_CONNECTION,
     Onboarding,
     PurchaseSettings,
     load_purchase_settings,
     parse_auth0_domain,
 )
+from chalicelib.errors import ConfigurationError
 
 APP_DIR = Path("/var/task")
 CLIENT_ID = "pQ7xVb2kLm9NcR4tYw1ZsD3fGh6JkE8a"

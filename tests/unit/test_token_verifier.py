@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.jwks import JwksCache, SigningKey
-from chalicelib.token_errors import (
+from chalicelib.access.jwks import JwksCache, SigningKey
+from chalicelib.access.token_errors import (
     ForbiddenHeader,
     InvalidClaim,
     InvalidSignature,
@@ -30,7 +30,7 @@ from chalicelib.token_errors import (
     UnsupportedAlgorithm,
     UnsupportedTokenType,
 )
-from chalicelib.token_verifier import AccessTokenVerifier, VerifiedToken
+from chalicelib.access.verifier import AccessTokenVerifier, VerifiedToken
 from tests.tokens import (
     AUDIENCE,
     ISSUER,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.errors import UpstreamUnavailable
-from chalicelib.upstream_policy import (
+from chalicelib.auth0_api.pacing import (
     CallStats,
     Deadline,
     RateLimitPacer,
@@ -15,6 +14,7 @@ from chalicelib.upstream_policy import (
     rate_limit_wait,
     upstream_scope,
 )
+from chalicelib.errors import UpstreamUnavailable
 
 NOW = 1_700_000_000.0  # unix seconds, as Auth0's x-ratelimit-reset counts them
 

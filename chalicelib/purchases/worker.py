@@ -10,13 +10,13 @@ from datetime import datetime
 from typing import Protocol
 
 from chalicelib import metrics
+from chalicelib.auth0_api.pacing import Deadline, upstream_scope
 from chalicelib.errors import ConfigurationError, ServiceError, UpstreamRejected
-from chalicelib.fulfilment import Outcome
-from chalicelib.gumroad import RECONCILIATION_ORIGIN, SaleEvent
 from chalicelib.logs import log_event
-from chalicelib.ping_log import PingLogLine, mask_email
-from chalicelib.ping_queue import MalformedMessage, QueuedEvent, decode_event, group_id
-from chalicelib.upstream_policy import Deadline, upstream_scope
+from chalicelib.purchases.fulfilment import Outcome
+from chalicelib.purchases.gumroad import RECONCILIATION_ORIGIN, SaleEvent
+from chalicelib.purchases.ping_log import PingLogLine, mask_email
+from chalicelib.purchases.queue import MalformedMessage, QueuedEvent, decode_event, group_id
 
 log = logging.getLogger("gumroad_auth0.worker")
 

@@ -11,8 +11,8 @@ from typing import Any, Protocol
 from chalice.app import Response
 
 from chalicelib.errors import ConfigurationError, InternalError, LoginRejected, ServiceError, describe_failure
-from chalicelib.http_answers import json_answer, login_error_answer
 from chalicelib.logs import log_event
+from chalicelib.web.answers import json_answer, login_error_answer
 
 log = logging.getLogger("gumroad_auth0.login")
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from chalicelib.config import is_loopback_host, parse_auth0_domain
 from chalicelib.errors import ConfigurationError
-from chalicelib.settings import is_loopback_host, parse_auth0_domain
 
 DEFAULT_ALGORITHMS = ("RS256",)
 DEFAULT_LEEWAY_SECONDS = 5

@@ -15,10 +15,10 @@ import requests
 from auth0.authentication import GetToken
 from auth0.authentication.exceptions import Auth0Error, RateLimitError
 
+from chalicelib.config import Auth0Endpoint
 from chalicelib.errors import ConfigurationError, LoginRejected, LoginThrottled, ServiceError, UpstreamUnavailable
-from chalicelib.login_request import Credentials
 from chalicelib.logs import log_event
-from chalicelib.settings import Auth0Endpoint
+from chalicelib.web.login import Credentials
 
 log = logging.getLogger("gumroad_auth0.login")
 

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from auth0.authentication import Database
 from auth0.authentication.exceptions import Auth0Error
 
+from chalicelib.auth0_api.pacing import RetryPolicy, current_deadline, current_stats
+from chalicelib.config import Auth0Endpoint
 from chalicelib.logs import log_event
-from chalicelib.settings import Auth0Endpoint
-from chalicelib.upstream_policy import RetryPolicy, current_deadline, current_stats
 
 log = logging.getLogger("gumroad_auth0.onboarding")
 

@@ -7,12 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from chalicelib.catalog import Course, CourseCatalog
-from chalicelib.entitlements import CourseRecord, PurchaseState, record_key
+from chalicelib.catalogue import Course, CourseCatalog
 from chalicelib.errors import ServiceError
-from chalicelib.gumroad import RECONCILIATION_ORIGIN, PingEvent, SaleEvent, SubscriptionEvent, UnhandledEvent
 from chalicelib.logs import log_event
-from chalicelib.ping_log import mask_email
+from chalicelib.purchases.gumroad import RECONCILIATION_ORIGIN, PingEvent, SaleEvent, SubscriptionEvent, UnhandledEvent
+from chalicelib.purchases.ping_log import mask_email
+from chalicelib.purchases.records import CourseRecord, PurchaseState, record_key
 
 log = logging.getLogger("gumroad_auth0.fulfilment")
 

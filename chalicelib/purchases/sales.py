@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from chalicelib.errors import MalformedPing
-from chalicelib.gumroad import RECONCILIATION_ORIGIN, SaleEvent, SubscriptionEvent, event_from_fields
+from chalicelib.purchases.gumroad import RECONCILIATION_ORIGIN, SaleEvent, SubscriptionEvent, event_from_fields
 
 # What the state of a listed sale becomes, in the resource names of the pings Gumroad would have sent.
 SALE = "sale"
@@ -97,7 +97,7 @@ def observe(sale: Mapping[str, Any], *, seller_id: str | None, observed_at: str)
     and a refund marks the giftee's purchase refunded without pinging it
     (``Purchase#mark_giftee_purchase_as_refunded``). So the giver's sale stands for the giftee: the
     event carries ``giftee_email`` and ``is_gift_receiver_purchase``, and the record pairs it with the
-    giftee's own purchase of the same product (``chalicelib.entitlements``).
+    giftee's own purchase of the same product (``chalicelib.purchases.records``).
     """
     sale_id = str(sale.get("id") or "-")
     created_at = sale.get("created_at") if isinstance(sale.get("created_at"), str) else None

@@ -9,8 +9,8 @@ from typing import Any
 from chalice.app import Chalice, Request, Response
 
 from chalicelib.errors import describe_failure
-from chalicelib.http_answers import error_body, json_answer
 from chalicelib.logs import log_event
+from chalicelib.web.answers import error_body, json_answer
 
 # Chalice answers a Content-Type a route does not list with its own 415 body; every route takes any
 # type and the service answers a wrong one itself, in its own shape.

@@ -8,13 +8,13 @@ from typing import Protocol
 
 from chalice.app import Response
 
+from chalicelib.auth0_api.pacing import Deadline, upstream_scope
 from chalicelib.errors import InternalError, ServiceError, describe_failure
-from chalicelib.fulfilment import Outcome
-from chalicelib.gumroad import PingEvent, SaleEvent, SubscriptionEvent, parse_ping
-from chalicelib.http_answers import json_answer, ping_error_answer
-from chalicelib.ping_auth import authenticate_ping, check_seller, presented_secrets
-from chalicelib.ping_log import PingLogLine, mask_email
-from chalicelib.upstream_policy import Deadline, upstream_scope
+from chalicelib.purchases.fulfilment import Outcome
+from chalicelib.purchases.gumroad import PingEvent, SaleEvent, SubscriptionEvent, parse_ping
+from chalicelib.purchases.ping_auth import authenticate_ping, check_seller, presented_secrets
+from chalicelib.purchases.ping_log import PingLogLine, mask_email
+from chalicelib.web.answers import json_answer, ping_error_answer
 
 
 class PingServices(Protocol):

@@ -16,16 +16,16 @@ from auth0.management.core.api_error import ApiError
 from auth0.management.core.parse_error import ParsingError
 from auth0.management.core.request_options import RequestOptions
 
-from chalicelib.auth0_token import ManagementToken
-from chalicelib.errors import UpstreamError, UpstreamRejected, UpstreamUnavailable
-from chalicelib.logs import log_event
-from chalicelib.upstream_policy import (
+from chalicelib.auth0_api.management_token import ManagementToken
+from chalicelib.auth0_api.pacing import (
     RateLimitPacer,
     RetryPolicy,
     current_deadline,
     current_stats,
     rate_limit_wait,
 )
+from chalicelib.errors import UpstreamError, UpstreamRejected, UpstreamUnavailable
+from chalicelib.logs import log_event
 
 log = logging.getLogger("gumroad_auth0.auth0")
 

@@ -12,11 +12,11 @@ import requests
 from auth0.authentication import GetToken
 from auth0.authentication.exceptions import Auth0Error, RateLimitError
 
+from chalicelib.auth0_api.pacing import RetryPolicy, current_deadline, current_stats
+from chalicelib.config import Auth0Endpoint
 from chalicelib.credentials import CredentialsSource
 from chalicelib.errors import UpstreamRejected, UpstreamUnavailable
 from chalicelib.logs import log_event
-from chalicelib.settings import Auth0Endpoint
-from chalicelib.upstream_policy import RetryPolicy, current_deadline, current_stats
 
 log = logging.getLogger("gumroad_auth0.auth0")
 

@@ -319,7 +319,7 @@ def _onboarding(environ: Mapping[str, str]) -> Onboarding:
 
 @dataclass(frozen=True)
 class ReconcileSettings:
-    """The scheduled reconciliation's settings (see chalicelib/reconcile.py)."""
+    """The scheduled reconciliation's settings (see chalicelib/purchases/reconcile.py)."""
 
     watermark_parameter: str | None
     ping_url: str | None

@@ -93,7 +93,7 @@ def bearer_error_answer(error: ServiceError, realm: str, headers: dict[str, str]
         Extra headers (CORS) merged into the answer.
     """
     # Imported here so that the ping path, which shares this module, never loads it.
-    from chalicelib.token_errors import (
+    from chalicelib.access.token_errors import (
         AccessError,
         InsufficientScope,
         InvalidRequest,

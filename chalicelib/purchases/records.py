@@ -238,7 +238,7 @@ def _charge_order(state: PurchaseState) -> tuple[bool, str, bool, str]:
 
 
 def _latest(left: str | None, right: str | None) -> str | None:
-    # chalicelib.gumroad normalises timestamps to YYYY-MM-DDTHH:MM:SSZ, so text order is time order.
+    # chalicelib.purchases.gumroad normalises timestamps to YYYY-MM-DDTHH:MM:SSZ, so text order is time order.
     if left is None:
         return right
     if right is None:

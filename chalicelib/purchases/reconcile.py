@@ -3,7 +3,7 @@
 Gumroad retries a failed ping three times at most and never after a 4xx, a 429 or a connection error;
 a revoked OAuth token silently stops resource-subscription pings; a refunded gift never pings the
 giftee's purchase. Each run lists the catalogue's sales since a stored watermark and sends, for each,
-the event its ping would have carried (``chalicelib.gumroad_sales.observe``) to the SAME FIFO queue the
+the event its ping would have carried (``chalicelib.purchases.sales.observe``) to the SAME FIFO queue the
 pings go to: per-buyer order holds, the deduplication id is the event's identity, and the worker's
 fulfilment is idempotent, so an event that was already applied costs the worker one lookup.
 
@@ -26,19 +26,19 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from chalicelib import metrics
-from chalicelib.catalog import CourseCatalog
+from chalicelib.catalogue import CourseCatalog
 from chalicelib.errors import ConfigurationError, ServiceError
-from chalicelib.fulfilment import Outcome, triage
-from chalicelib.gumroad import SALE_RESOURCE_NAMES, format_timestamp
-from chalicelib.gumroad_sales import KINDS, SALE, Observation, observe
 from chalicelib.logs import log_event
-from chalicelib.ping_log import mask_email
-from chalicelib.ping_queue import QueuedEvent, deduplication_id
+from chalicelib.purchases.fulfilment import Outcome, triage
+from chalicelib.purchases.gumroad import SALE_RESOURCE_NAMES, format_timestamp
+from chalicelib.purchases.ping_log import mask_email
+from chalicelib.purchases.queue import QueuedEvent, deduplication_id
+from chalicelib.purchases.sales import KINDS, SALE, Observation, observe
 
 if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
 
-    from chalicelib.gumroad_api import ResourceSubscription
+    from chalicelib.purchases.gumroad_api import ResourceSubscription
 
 log = logging.getLogger("gumroad_auth0.reconcile")
 

@@ -22,8 +22,8 @@ import urllib3
 from jwt import PyJWK, PyJWTError
 from jwt.algorithms import get_default_algorithms
 
+from chalicelib.access.token_errors import JwksFetchError, KeysUnavailable, UnknownSigningKey
 from chalicelib.logs import log_event
-from chalicelib.token_errors import JwksFetchError, KeysUnavailable, UnknownSigningKey
 
 DEFAULT_COOLDOWN_SECONDS = 15.0
 DEFAULT_MAX_AGE_SECONDS = 600.0

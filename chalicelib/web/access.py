@@ -20,26 +20,26 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Request, Response
 
-from chalicelib.access_settings import (
+from chalicelib.access.bearer import QUERY_PARAMETER, extract_bearer_token
+from chalicelib.access.settings import (
     AccessSettings,
     CorsPolicy,
     load_access_settings,
     load_cors_policy,
 )
-from chalicelib.bearer import QUERY_PARAMETER, extract_bearer_token
-from chalicelib.errors import ConfigurationError, InternalError, ServiceError, describe_failure
-from chalicelib.http_answers import bearer_error_answer, error_body, json_answer
-from chalicelib.logs import log_event
-from chalicelib.token_errors import (
+from chalicelib.access.token_errors import (
     AccessError,
     InsufficientScope,
     InvalidRequest,
     KeysUnavailable,
 )
+from chalicelib.errors import ConfigurationError, InternalError, ServiceError, describe_failure
+from chalicelib.logs import log_event
+from chalicelib.web.answers import bearer_error_answer, error_body, json_answer
 from chalicelib.wiring import get_catalog
 
 if TYPE_CHECKING:
-    from chalicelib.token_verifier import AccessTokenVerifier, VerifiedToken
+    from chalicelib.access.verifier import AccessTokenVerifier, VerifiedToken
 
 REALM = "gumroad-auth0-gate"
 MAX_VERIFY_BODY_BYTES = 16_384
@@ -75,8 +75,8 @@ def get_cors_policy() -> CorsPolicy:
 def get_verifier() -> AccessTokenVerifier:
     """The verifier and its JWKS cache, built once per warm container."""
     # Imported on first use: PyJWT and requests are only needed once a token arrives.
-    from chalicelib.jwks import JwksCache
-    from chalicelib.token_verifier import AccessTokenVerifier
+    from chalicelib.access.jwks import JwksCache
+    from chalicelib.access.verifier import AccessTokenVerifier
 
     settings = get_access_settings()
     return AccessTokenVerifier(

@@ -9,8 +9,8 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.errors import ServiceError, UpstreamUnavailable
-from chalicelib.gumroad import ProductKeys, SaleEvent, SubscriptionEvent
 from chalicelib.logs import log_event
+from chalicelib.purchases.gumroad import ProductKeys, SaleEvent, SubscriptionEvent
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from chalicelib.buyer_email import InvalidEmail, normalise_email
 from chalicelib.errors import MalformedPing, UnsupportedMediaType
+from chalicelib.purchases.buyer_email import InvalidEmail, normalise_email
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_FIELDS = 2000
@@ -46,7 +46,7 @@ SHADOWABLE_SALE_KEYS = frozenset(
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 _RETRY_COUNT = re.compile(r"^[0-9]{1,9}$")
 # Gumroad has existed since 2011: an instant outside these years is not a sale's, and keeping every stored
-# timestamp at four-digit years is what makes their text order the time order (see chalicelib.entitlements).
+# timestamp at four-digit years is what makes their text order the time order (see chalicelib.purchases.records).
 EARLIEST_YEAR = 1970
 LATEST_YEAR = 2099
 # Where an event came from: Gumroad's ping, or the scheduled reconciliation reading the Sales API.

@@ -23,8 +23,8 @@ from typing import Any, Protocol
 from jwt import InvalidSignatureError, PyJWTError
 from jwt.api_jws import PyJWS
 
-from chalicelib.jwks import MAX_KID_LENGTH, SigningKey
-from chalicelib.token_errors import (
+from chalicelib.access.jwks import MAX_KID_LENGTH, SigningKey
+from chalicelib.access.token_errors import (
     ForbiddenHeader,
     InvalidClaim,
     InvalidSignature,
@@ -57,7 +57,7 @@ _STRING_LIST_CLAIMS = ("permissions", "amr", "groups", "roles", "entitlements")
 
 
 class KeySource(Protocol):
-    """Where the verifier gets signing keys (``chalicelib.jwks.JwksCache``)."""
+    """Where the verifier gets signing keys (``chalicelib.access.jwks.JwksCache``)."""
 
     def get_key(self, kid: str) -> SigningKey: ...
 

@@ -1,0 +1,1 @@
+"""The AWS adapter: Secrets Manager and SQS through boto3."""
