@@ -1,19 +1,20 @@
-"""Routes only: each reads the request, calls the chalicelib service that answers it, and returns."""
+"""Routes only. Each reads top to bottom (authenticate -> authorise -> answer) and calls the chalicelib
+service that does the work; errors become answers in ``chalicelib/web``.
+
+The purchase path (pings, queue worker, reconciliation, login) is imported inside its routes, so a cold
+container serving a private route never loads it: see "How the code is laid out" in the README.
+"""
 
 from __future__ import annotations
-
-from typing import Any
 
 from chalice.app import Chalice, CloudWatchEvent, Rate, Request, Response, SQSEvent
 
 from chalicelib import wiring
+from chalicelib.access.guard import authorise, course_by_slug, display_name, granted_courses
 from chalicelib.logs import configure_logging
-from chalicelib.purchases.queue import REDRIVEN_ATTRIBUTE
-from chalicelib.purchases.worker import QueueRecord
-from chalicelib.web import access as access_api
+from chalicelib.web.access import authenticate, cors, preflight_answer, private_routes, token_to_verify
+from chalicelib.web.answers import ok
 from chalicelib.web.edge import ANY_CONTENT_TYPE, answer_in_the_service_shape, refuse_other_methods
-from chalicelib.web.login import answer_login
-from chalicelib.web.pings import receive_ping
 
 # The FIFO queue the worker reads. The deployment template (.chalice/deploy-resources.json) creates it
 # with its dead-letter queue and replaces this placeholder ARN with the real one, per stack.
@@ -29,6 +30,8 @@ WORKER_MAXIMUM_CONCURRENCY = 2
 app = Chalice(app_name="gumroad-auth0-gate")
 configure_logging()
 app.register_middleware(answer_in_the_service_shape, "http")
+app.register_middleware(cors, "http")
+private_route = private_routes(lambda: app.current_request)
 _ping_services = wiring.LivePingServices()
 
 
@@ -38,6 +41,8 @@ _ping_services = wiring.LivePingServices()
 
 @app.route("/gumroad/ping", methods=["POST"], content_types=ANY_CONTENT_TYPE)
 def gumroad_ping() -> Response:
+    from chalicelib.web.pings import receive_ping
+
     request = _request()
     return receive_ping(
         services=_ping_services,
@@ -57,7 +62,9 @@ def gumroad_ping() -> Response:
 def process_ping(event: SQSEvent) -> None:
     # One message per batch: Chalice has no partial batch failure, so a failure retries
     # only this buyer's message (see chalicelib/purchases/worker.py).
-    wiring.get_worker().process_all(_queue_record(record.to_dict()) for record in event)
+    from chalicelib.purchases.worker import queue_record
+
+    wiring.get_worker().process_all(queue_record(record.to_dict()) for record in event)
 
 
 @app.schedule(Rate(30, unit=Rate.MINUTES), name="reconcile")
@@ -70,6 +77,8 @@ def reconcile(event: CloudWatchEvent) -> None:
 @app.route("/login", methods=["POST"], content_types=ANY_CONTENT_TYPE)
 def login() -> Response:
     # For scripts and CLIs; browsers use Universal Login (see README).
+    from chalicelib.web.login import answer_login
+
     request = _request()
     return answer_login(
         wiring.get_login,
@@ -80,26 +89,46 @@ def login() -> Response:
 
 
 # --- Access -> API: Auth0 access tokens open the courses -------------------------------------
+# CORS headers come from the `cors` middleware; @private_route turns refusals into RFC 6750 answers.
 
 
 @app.route("/private", methods=["GET"], content_types=ANY_CONTENT_TYPE)
+@private_route
 def private() -> Response:
-    return access_api.private(_request())
+    token = authenticate(_request())
+    return ok({"message": f"Hello {display_name(token, wiring.get_access_settings().name_claim)}"})
 
 
 @app.route("/verify", methods=["POST"], content_types=ANY_CONTENT_TYPE)
+@private_route
 def verify() -> Response:
-    return access_api.verify(_request())
+    # The session check a SPA runs when it starts: the token travels in the JSON body.
+    token = wiring.get_verifier().verify(token_to_verify(_request()))
+    return ok(
+        {
+            "status": "valid",
+            "sub": token.subject,
+            "expires_at": token.expires_at,
+            "permissions": sorted(token.permissions),
+        }
+    )
 
 
 @app.route("/courses", methods=["GET"], content_types=ANY_CONTENT_TYPE)
+@private_route
 def list_courses() -> Response:
-    return access_api.list_courses(_request())
+    token = authenticate(_request())
+    courses = granted_courses(token, wiring.get_catalogue())
+    return ok({"courses": [{"slug": course.slug, "title": course.title} for course in courses]})
 
 
 @app.route("/courses/{slug}", methods=["GET"], content_types=ANY_CONTENT_TYPE)
+@private_route
 def get_course(slug: str) -> Response:
-    return access_api.get_course(_request(), slug)
+    token = authenticate(_request())
+    course = course_by_slug(wiring.get_catalogue(), slug)  # 404, told only after the token checks out
+    authorise(token, course)  # 403 insufficient_scope
+    return ok({"slug": course.slug, "title": course.title, "permission": course.permission})
 
 
 @app.route("/private", methods=["OPTIONS"], content_types=ANY_CONTENT_TYPE)
@@ -107,25 +136,12 @@ def get_course(slug: str) -> Response:
 @app.route("/courses", methods=["OPTIONS"], content_types=ANY_CONTENT_TYPE)
 @app.route("/courses/{slug}", methods=["OPTIONS"], content_types=ANY_CONTENT_TYPE)
 def preflight(slug: str | None = None) -> Response:
-    return access_api.preflight(_request())
+    return preflight_answer()
 
 
 # Last: every other method on these paths gets the service's own 405 (in AWS too, where API Gateway
 # would otherwise answer a method it does not know with its own 403).
 refuse_other_methods(app)
-
-
-def _queue_record(record: dict[str, Any]) -> QueueRecord:
-    attributes = record.get("attributes") or {}
-    message_attributes = record.get("messageAttributes") or {}
-    redriven = (message_attributes.get(REDRIVEN_ATTRIBUTE) or {}).get("stringValue") == "true"
-    return QueueRecord(
-        message_id=str(record.get("messageId", "")),
-        body=str(record.get("body", "")),
-        receipt_handle=str(record.get("receiptHandle", "")),
-        receive_count=int(attributes.get("ApproximateReceiveCount", "1")),
-        redriven=redriven,
-    )
 
 
 def _query_values(request: Request, name: str) -> list[str]:

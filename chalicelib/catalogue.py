@@ -37,7 +37,7 @@ class Course:
 
 
 @dataclass(frozen=True)
-class CourseCatalog:
+class CourseCatalogue:
     """An immutable, validated catalogue with O(1) lookups by slug and by product key."""
 
     courses: tuple[Course, ...]
@@ -47,7 +47,7 @@ class CourseCatalog:
     _by_other_key_without_id: Mapping[str, Course]
 
     @classmethod
-    def from_courses(cls, courses: Iterable[Course]) -> CourseCatalog:
+    def from_courses(cls, courses: Iterable[Course]) -> CourseCatalogue:
         ordered = tuple(courses)
         by_slug: dict[str, Course] = {}
         by_product: dict[str, Course] = {}
@@ -101,7 +101,7 @@ class CourseCatalog:
         return None
 
 
-def load_catalog(path: Path) -> CourseCatalog:
+def load_catalogue(path: Path) -> CourseCatalogue:
     """Read and validate a catalogue file; raise ConfigurationError naming the problem."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -115,10 +115,10 @@ def load_catalog(path: Path) -> CourseCatalog:
         raise ConfigurationError(
             f"course catalogue {path.name} is not valid JSON (line {exc.lineno}, column {exc.colno})"
         ) from exc
-    return parse_catalog(document)
+    return parse_catalogue(document)
 
 
-def parse_catalog(document: Any) -> CourseCatalog:
+def parse_catalogue(document: Any) -> CourseCatalogue:
     if not isinstance(document, dict):
         raise ConfigurationError('course catalogue must be an object {"courses": [...]}')
     unknown = set(document) - {"courses"}
@@ -127,7 +127,7 @@ def parse_catalog(document: Any) -> CourseCatalog:
     entries = document.get("courses")
     if not isinstance(entries, list):
         raise ConfigurationError('course catalogue: "courses" must be a list')
-    return CourseCatalog.from_courses(_parse_course(index, entry) for index, entry in enumerate(entries))
+    return CourseCatalogue.from_courses(_parse_course(index, entry) for index, entry in enumerate(entries))
 
 
 def _parse_course(index: int, entry: Any) -> Course:

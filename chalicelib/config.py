@@ -1,4 +1,8 @@
-"""Settings read from the environment once, validated, with messages that name the variable."""
+"""Every setting of the service, read from the environment once and validated, with messages that name the variable.
+
+Purchase path (``load_purchase_settings``), private routes (``load_access_settings``, ``load_cors_policy``),
+``POST /login`` (``load_login_settings``) and the scheduled reconciliation (``load_reconcile_settings``).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,8 @@ MAX_PING_DEADLINE_SECONDS = 4.5
 # The worker's budget per message; its Lambda timeout must be longer (see .chalice/config.json).
 DEFAULT_WORKER_DEADLINE_SECONDS = 20.0
 DEFAULT_SECRET_TTL_SECONDS = 300.0
+# Set by the Lambda runtime in every function; never by `chalice local`, the test client or ops.
+LAMBDA_MARKER = "AWS_LAMBDA_FUNCTION_NAME"
 
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
@@ -28,7 +34,7 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
-class Onboarding(Enum):
+class OnboardingMode(Enum):
     """How a buyer the service just created gets into their new account."""
 
     PASSWORD_RESET_EMAIL = "password_reset_email"  # noqa: S105 - a mode, not a password
@@ -147,9 +153,8 @@ class PurchaseSettings:
     secret_id: str | None
     environment_credentials: EnvironmentCredentials
     seller_id: str | None
-    courses_file: Path
     provision_test_purchases: bool
-    onboarding: Onboarding
+    onboarding: OnboardingMode
     onboarding_client_id: str | None
     ping_deadline_seconds: float
     secret_ttl_seconds: float
@@ -158,12 +163,14 @@ class PurchaseSettings:
     management_rate: float | None = None
     management_burst: int = 1
     worker_deadline_seconds: float = DEFAULT_WORKER_DEADLINE_SECONDS
+    in_lambda: bool = False
+    """Running in AWS Lambda (its runtime sets AWS_LAMBDA_FUNCTION_NAME; ``chalice local``, tests and ops do not)."""
 
     def __repr__(self) -> str:
         # Never let a stray log line print the environment credentials.
         return (
             f"PurchaseSettings(auth0={self.auth0.base_url!r}, connection={self.connection!r}, "
-            f"secret_id={'set' if self.secret_id else 'unset'}, courses_file={str(self.courses_file)!r})"
+            f"secret_id={'set' if self.secret_id else 'unset'})"
         )
 
 
@@ -194,7 +201,6 @@ def load_purchase_settings(environ: Mapping[str, str], *, app_dir: Path) -> Purc
         secret_id=secret_id,
         environment_credentials=credentials,
         seller_id=_optional(environ, "GUMROAD_SELLER_ID"),
-        courses_file=resolve_courses_file(environ, app_dir=app_dir),
         provision_test_purchases=_boolean(environ, "GUMROAD_PROVISION_TEST_PURCHASES", default=False),
         onboarding=_onboarding(environ),
         onboarding_client_id=_optional(environ, "AUTH0_ONBOARDING_CLIENT_ID"),
@@ -212,6 +218,7 @@ def load_purchase_settings(environ: Mapping[str, str], *, app_dir: Path) -> Purc
         management_burst=_burst(environ),
         queue_url=_queue_url(environ, "PING_QUEUE_URL"),
         dead_letter_queue_url=_queue_url(environ, "PING_DEAD_LETTER_QUEUE_URL"),
+        in_lambda=_optional(environ, LAMBDA_MARKER) is not None,
         worker_deadline_seconds=_number(
             environ, "WORKER_DEADLINE_SECONDS", default=DEFAULT_WORKER_DEADLINE_SECONDS, low=1.0, high=600.0
         ),
@@ -306,14 +313,14 @@ def _number(environ: Mapping[str, str], name: str, *, default: float, low: float
     return value
 
 
-def _onboarding(environ: Mapping[str, str]) -> Onboarding:
+def _onboarding(environ: Mapping[str, str]) -> OnboardingMode:
     raw = _optional(environ, "BUYER_ONBOARDING")
     if raw is None:
-        return Onboarding.PASSWORD_RESET_EMAIL
+        return OnboardingMode.PASSWORD_RESET_EMAIL
     try:
-        return Onboarding(raw.lower())
+        return OnboardingMode(raw.lower())
     except ValueError as exc:
-        choices = ", ".join(option.value for option in Onboarding)
+        choices = ", ".join(option.value for option in OnboardingMode)
         raise ConfigurationError(f"BUYER_ONBOARDING must be one of: {choices}") from exc
 
 
@@ -333,4 +340,187 @@ def load_reconcile_settings(environ: Mapping[str, str]) -> ReconcileSettings:
         ping_url=_optional(environ, "GUMROAD_PING_URL"),
         lookback_days=int(_number(environ, "RECONCILE_LOOKBACK_DAYS", default=35, low=1, high=400)),
         overlap_minutes=int(_number(environ, "RECONCILE_OVERLAP_MINUTES", default=60, low=0, high=10080)),
+    )
+
+
+# --- private routes: token verification and CORS ------------------------------------------------
+
+DEFAULT_ALGORITHMS = ("RS256",)
+DEFAULT_LEEWAY_SECONDS = 5
+MAX_LEEWAY_SECONDS = 60
+
+# Only asymmetric algorithms: a JWKS publishes public keys, and accepting HS* would let
+# anyone who knows a public key forge tokens (the RS/HS confusion attack).
+ASYMMETRIC_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
+
+
+@dataclass(frozen=True)
+class AccessSettings:
+    """What the token verifier needs to accept exactly the tokens Auth0 issued for this API."""
+
+    audience: str
+    issuer: str
+    jwks_url: str
+    algorithms: tuple[str, ...]
+    leeway_seconds: int
+    name_claim: str | None
+
+
+@dataclass(frozen=True)
+class CorsPolicy:
+    """Which browser origins may call the private routes (empty: send no CORS headers)."""
+
+    allowed_origins: tuple[str, ...]
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.allowed_origins)
+
+    def allow_origin(self, origin: str | None) -> str | None:
+        """The Access-Control-Allow-Origin value for a request from ``origin``, if any."""
+        if "*" in self.allowed_origins:
+            return "*"
+        if origin is not None and origin in self.allowed_origins:
+            return origin
+        return None
+
+
+def load_access_settings(environ: Mapping[str, str]) -> AccessSettings:
+    """Read and validate the verifier's settings.
+
+    Parameters
+    ----------
+    environ
+        The process environment (or any mapping standing in for it).
+
+    Raises
+    ------
+    ConfigurationError
+        With a message naming the variable that is missing or invalid.
+    """
+    audience = _optional(environ, "AUTH0_AUDIENCE")
+    if audience is None:
+        raise ConfigurationError(
+            "AUTH0_AUDIENCE is not set: private routes answer 503 until it names the API identifier of the Auth0 API"
+        )
+    issuer = _issuer(environ)
+    jwks_url = _optional(environ, "AUTH0_JWKS_URL")
+    if jwks_url is None:
+        jwks_url = issuer.rstrip("/") + "/.well-known/jwks.json"
+    _require_https_url(jwks_url, "AUTH0_JWKS_URL")
+    return AccessSettings(
+        audience=audience,
+        issuer=issuer,
+        jwks_url=jwks_url,
+        algorithms=_algorithms(environ),
+        leeway_seconds=_leeway(environ),
+        name_claim=_optional(environ, "AUTH0_NAME_CLAIM"),
+    )
+
+
+def load_cors_policy(environ: Mapping[str, str]) -> CorsPolicy:
+    """Read CORS_ALLOW_ORIGIN: ``*``, or one or more origins separated by commas."""
+    raw = _optional(environ, "CORS_ALLOW_ORIGIN")
+    if raw is None:
+        return CorsPolicy(allowed_origins=())
+    origins = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for origin in origins:
+        if origin != "*" and not _is_origin(origin):
+            raise ConfigurationError(
+                "CORS_ALLOW_ORIGIN must be * or origins such as https://app.example.com "
+                "(scheme and host, no path or trailing slash), separated by commas"
+            )
+    return CorsPolicy(allowed_origins=origins)
+
+
+def _issuer(environ: Mapping[str, str]) -> str:
+    issuer = _optional(environ, "AUTH0_ISSUER")
+    if issuer is not None:
+        _require_https_url(issuer, "AUTH0_ISSUER")
+        # Compared exactly with the token's iss: Auth0 writes it with a trailing slash.
+        return issuer
+    domain = _optional(environ, "AUTH0_DOMAIN")
+    if domain is None:
+        raise ConfigurationError("AUTH0_ISSUER is not set and neither is AUTH0_DOMAIN to derive it from")
+    return parse_auth0_domain(domain, variable="AUTH0_DOMAIN").default_issuer
+
+
+def _require_https_url(value: str, variable: str) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigurationError(f"{variable} must be an https:// URL")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigurationError(f"{variable} must not contain credentials")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise ConfigurationError(f"{variable} may use http:// only for a loopback host")
+
+
+def _algorithms(environ: Mapping[str, str]) -> tuple[str, ...]:
+    raw = _optional(environ, "AUTH0_ALGORITHMS")
+    if raw is None:
+        return DEFAULT_ALGORITHMS
+    names = tuple(dict.fromkeys(name for name in re.split(r"[\s,]+", raw) if name))
+    rejected = [name for name in names if name not in ASYMMETRIC_ALGORITHMS]
+    if rejected or not names:
+        choices = ", ".join(sorted(ASYMMETRIC_ALGORITHMS))
+        raise ConfigurationError(f"AUTH0_ALGORITHMS accepts asymmetric algorithms only: {choices}")
+    return names
+
+
+def _leeway(environ: Mapping[str, str]) -> int:
+    raw = _optional(environ, "AUTH0_LEEWAY_SECONDS")
+    if raw is None:
+        return DEFAULT_LEEWAY_SECONDS
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigurationError("AUTH0_LEEWAY_SECONDS must be a whole number of seconds") from exc
+    if not 0 <= value <= MAX_LEEWAY_SECONDS:
+        raise ConfigurationError(f"AUTH0_LEEWAY_SECONDS must be between 0 and {MAX_LEEWAY_SECONDS}")
+    return value
+
+
+def _is_origin(value: str) -> bool:
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return False
+    if parts.username is not None or parts.password is not None:
+        return False
+    if parts.path or parts.query or parts.fragment or value.endswith("/"):
+        return False
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        return False
+    return True
+
+
+# --- POST /login ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoginSettings:
+    """``POST /login``: on when AUTH0_LOGIN_CLIENT_ID names the login application."""
+
+    client_id: str
+    audience: str
+    explicit_client_secret: str | None
+    """AUTH0_LOGIN_CLIENT_SECRET; else the secret's ``login_client_secret``."""
+
+    def __repr__(self) -> str:
+        return f"LoginSettings(client_id={self.client_id!r}, audience={self.audience!r}, secret=<redacted>)"
+
+
+def load_login_settings(environ: Mapping[str, str]) -> LoginSettings | None:
+    """The login route's settings, or None when it is off (AUTH0_LOGIN_CLIENT_ID unset)."""
+    client_id = _optional(environ, "AUTH0_LOGIN_CLIENT_ID")
+    if client_id is None:
+        return None
+    audience = _optional(environ, "AUTH0_AUDIENCE")
+    if audience is None:
+        raise ConfigurationError("AUTH0_AUDIENCE is not set (POST /login issues tokens for it)")
+    return LoginSettings(
+        client_id=client_id, audience=audience, explicit_client_secret=_optional(environ, "AUTH0_LOGIN_CLIENT_SECRET")
     )

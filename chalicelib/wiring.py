@@ -1,9 +1,9 @@
-"""Composition root: settings -> clients -> services, each built lazily once per warm container.
+"""The one composition root: settings -> clients -> services, each built lazily, once per warm container.
 
-Nothing here runs at import time. Routes ask for what they need through the small
-``get_*`` accessors; tests reset everything with ``clear_caches()``. auth0-python,
-httpx and boto3 are imported only inside the accessors of the ping path, so a
-container that only serves private routes never loads them.
+It builds and never decides. Nothing runs at import time, and this module imports only what every
+path needs (settings, the catalogue, credentials): each accessor imports what it builds, so a
+container that serves only private routes never loads the purchase path, auth0-python, httpx or
+boto3. Tests reset everything with ``clear_caches()``.
 """
 
 from __future__ import annotations
@@ -12,89 +12,140 @@ import functools
 import os
 import threading
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from chalicelib.auth0_api.pacing import RateLimitPacer, RetryPolicy, current_deadline
-from chalicelib.buyer_locks import BuyerLocks
-from chalicelib.catalogue import CourseCatalog, load_catalog
+from chalicelib.catalogue import CourseCatalogue, load_catalogue
 from chalicelib.config import (
-    Onboarding,
+    AccessSettings,
+    CorsPolicy,
+    LoginSettings,
+    OnboardingMode,
     PurchaseSettings,
+    load_access_settings,
+    load_cors_policy,
+    load_login_settings,
     load_purchase_settings,
+    load_reconcile_settings,
     resolve_courses_file,
 )
-from chalicelib.credentials import CredentialsSource, SecretsManagerCredentials, StaticCredentials
+from chalicelib.credentials import CredentialsSource, StaticCredentials
 from chalicelib.errors import ConfigurationError, LoginDisabled
-from chalicelib.inline_gate import InlineGate
-from chalicelib.purchases.fulfilment import QUEUED, Fulfilment, Outcome, triage
-from chalicelib.purchases.gumroad import PingEvent
-from chalicelib.purchases.queue import DeadLetters, PingQueue, QueuedEvent, Visibility
-from chalicelib.purchases.worker import PingWorker
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     import httpx
-    from mypy_boto3_secretsmanager import SecretsManagerClient
-    from mypy_boto3_sqs import SQSClient
-    from mypy_boto3_ssm import SSMClient
 
+    from chalicelib.access.verifier import AccessTokenVerifier
     from chalicelib.auth0_api.directory import Auth0Directory
+    from chalicelib.auth0_api.pacing import RetryPolicy
     from chalicelib.auth0_api.password_login import PasswordLogin
+    from chalicelib.aws.sqs import PingQueue
+    from chalicelib.purchases.dispatch import PingDispatch
+    from chalicelib.purchases.fulfilment import Fulfilment, Outcome
+    from chalicelib.purchases.gumroad import PingEvent
     from chalicelib.purchases.gumroad_api import GumroadApi
+    from chalicelib.purchases.queue import QueuedEvent
     from chalicelib.purchases.reconcile import Report
+    from chalicelib.purchases.worker import PingWorker
 
 APP_DIR = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
 
 # Tests replace the Management API's network with a recorded exchange (an httpx transport).
 _auth0_transport: httpx.BaseTransport | None = None
-# Inline processing: one event per buyer at a time in this process (see chalicelib/buyer_locks.py),
-# and one ping's Auth0 work at a time, earliest deadline first (see chalicelib/inline_gate.py).
-_buyer_locks = BuyerLocks()
-_inline_gate = InlineGate()
-# functools.cache may build a value twice when threads ask at once: concurrent inline pings must
-# share one directory (one pacer, one token), so the first build is serialised.
-_build_lock = threading.Lock()
-# Set by the Lambda runtime in every function; never by `chalice local`, the test client or ops.
-LAMBDA_MARKER = "AWS_LAMBDA_FUNCTION_NAME"
+# functools.cache may build a value twice when threads ask at once: concurrent inline pings must share
+# one directory (one pacer, one token) and one dispatch (one set of buyer locks), so builds take turns.
+_build_lock = threading.RLock()
+_ACCESSORS: list[functools._lru_cache_wrapper[object]] = []
 
 
-@functools.cache
-def get_catalog() -> CourseCatalog:
-    return load_catalog(resolve_courses_file(os.environ, app_dir=APP_DIR))
+def _built_once(build: Callable[[], T]) -> Callable[[], T]:
+    cached = functools.cache(build)
+    _ACCESSORS.append(cached)
+
+    @functools.wraps(build)
+    def accessor() -> T:
+        with _build_lock:
+            return cached()
+
+    return accessor
 
 
-@functools.cache
+# --- settings and what both halves share ---------------------------------------------------------
+
+
+@_built_once
+def get_catalogue() -> CourseCatalogue:
+    return load_catalogue(resolve_courses_file(os.environ, app_dir=APP_DIR))
+
+
+@_built_once
 def get_purchase_settings() -> PurchaseSettings:
     return load_purchase_settings(os.environ, app_dir=APP_DIR)
 
 
-@functools.cache
+@_built_once
+def get_access_settings() -> AccessSettings:
+    return load_access_settings(os.environ)
+
+
+@_built_once
+def get_cors_policy() -> CorsPolicy:
+    return load_cors_policy(os.environ)
+
+
+@_built_once
 def get_credentials() -> CredentialsSource:
     settings = get_purchase_settings()
     if settings.secret_id is None:
         return StaticCredentials(settings.environment_credentials)
+    from chalicelib.aws.secrets import SecretsManagerCredentials, secrets_manager_client
+
     return SecretsManagerCredentials(
-        client_factory=_secrets_manager_client,
+        client_factory=secrets_manager_client,
         secret_id=settings.secret_id,
         ttl_seconds=settings.secret_ttl_seconds,
     )
 
 
-@functools.cache
+# --- Access -> API --------------------------------------------------------------------------------
+
+
+@_built_once
+def get_verifier() -> AccessTokenVerifier:
+    """The verifier and its JWKS cache (PyJWT is loaded on first use: only once a token arrives)."""
+    from chalicelib.access.jwks import JwksCache
+    from chalicelib.access.verifier import AccessTokenVerifier
+
+    settings = get_access_settings()
+    return AccessTokenVerifier(
+        issuer=settings.issuer,
+        audience=settings.audience,
+        keys=JwksCache(settings.jwks_url, algorithms=settings.algorithms),
+        algorithms=settings.algorithms,
+        leeway_seconds=settings.leeway_seconds,
+    )
+
+
+# --- Purchase -> access ---------------------------------------------------------------------------
+
+
+@_built_once
 def get_retry_policy() -> RetryPolicy:
+    from chalicelib.auth0_api.pacing import RetryPolicy
+
     return RetryPolicy()
 
 
-@functools.cache
+@_built_once
 def get_directory() -> Auth0Directory:
     import httpx
     from auth0.management import Auth0
 
     from chalicelib.auth0_api.directory import Auth0Directory, response_hook
     from chalicelib.auth0_api.management_token import ManagementToken
+    from chalicelib.auth0_api.pacing import RateLimitPacer
 
     settings = get_purchase_settings()
     policy = get_retry_policy()
@@ -110,15 +161,15 @@ def get_directory() -> Auth0Directory:
     return Auth0Directory(client=client, token=token, connection=settings.connection, policy=policy, pacer=pacer)
 
 
-@functools.cache
+@_built_once
 def get_fulfilment() -> Fulfilment:
-    from chalicelib.auth0_api.directory import BuyerAlreadyExists
     from chalicelib.auth0_api.onboarding import PasswordResetOnboarding
+    from chalicelib.purchases.fulfilment import Fulfilment
 
     settings = get_purchase_settings()
     credentials = get_credentials()
     onboarding = None
-    if settings.onboarding is Onboarding.PASSWORD_RESET_EMAIL:
+    if settings.onboarding is OnboardingMode.PASSWORD_RESET_EMAIL:
         onboarding_client = settings.onboarding_client_id
         onboarding = PasswordResetOnboarding(
             endpoint=settings.auth0,
@@ -127,34 +178,98 @@ def get_fulfilment() -> Fulfilment:
             policy=get_retry_policy(),
         )
     return Fulfilment(
-        catalog=get_catalog(),
+        catalogue=get_catalogue(),
         directory=get_directory(),
         onboarding=onboarding,
-        send_verification_email=settings.onboarding is Onboarding.VERIFICATION_EMAIL,
+        send_verification_email=settings.onboarding is OnboardingMode.VERIFICATION_EMAIL,
         provision_test_purchases=settings.provision_test_purchases,
-        buyer_exists_error=BuyerAlreadyExists,
     )
 
 
-@functools.cache
+@_built_once
+def get_ping_queue() -> PingQueue | None:
+    """The FIFO queue pings go to in deployed stages; None processes them inline (local stage, tests)."""
+    settings = get_purchase_settings()
+    if settings.queue_url is None:
+        return None
+    from chalicelib.aws.sqs import PingQueue, sqs_client
+
+    return PingQueue(client_factory=sqs_client, queue_url=settings.queue_url)
+
+
+@_built_once
+def get_dispatch() -> PingDispatch:
+    from chalicelib.purchases.dispatch import PingDispatch
+
+    settings = get_purchase_settings()
+    return PingDispatch(
+        catalogue=get_catalogue(),
+        provision_test_purchases=settings.provision_test_purchases,
+        queue=get_ping_queue(),
+        fulfilment=get_fulfilment,
+        in_lambda=settings.in_lambda,
+    )
+
+
+class LivePingServices:
+    """What the ping route asks for, each built on first use (so a 401 never builds an Auth0 client)."""
+
+    def check_ready(self) -> None:
+        get_dispatch().check_placement()
+
+    def ping_secrets(self) -> Sequence[str]:
+        return get_credentials().get().gumroad_ping_secrets
+
+    def seller_id(self) -> str | None:
+        return get_purchase_settings().seller_id
+
+    def deadline_seconds(self) -> float:
+        return get_purchase_settings().ping_deadline_seconds
+
+    def dispatch(self, event: PingEvent) -> Outcome:
+        return get_dispatch().dispatch(event)
+
+
+@_built_once
+def get_worker() -> PingWorker:
+    from chalicelib.aws.sqs import DeadLetters, Visibility, sqs_client
+    from chalicelib.purchases.worker import PingWorker
+
+    settings = get_purchase_settings()
+    if settings.queue_url is None or settings.dead_letter_queue_url is None:
+        raise ConfigurationError("the worker needs PING_QUEUE_URL and PING_DEAD_LETTER_QUEUE_URL")
+
+    def fulfil(event: QueuedEvent, *, verify_role: bool) -> Outcome:
+        return get_fulfilment().handle(event, verify_role=verify_role)
+
+    return PingWorker(
+        fulfil=fulfil,
+        dead_letters=DeadLetters(client_factory=sqs_client, queue_url=settings.dead_letter_queue_url),
+        visibility=Visibility(client_factory=sqs_client, queue_url=settings.queue_url),
+        deadline_seconds=settings.worker_deadline_seconds,
+    )
+
+
+@_built_once
+def get_login_settings() -> LoginSettings:
+    settings = load_login_settings(os.environ)
+    if settings is None:
+        raise LoginDisabled("sign-in with a password is not enabled on this deployment")
+    return settings
+
+
+@_built_once
 def get_login() -> PasswordLogin:
-    """``POST /login``, enabled by AUTH0_LOGIN_CLIENT_ID (its secret: AUTH0_LOGIN_CLIENT_SECRET or the
-    secret's ``login_client_secret``)."""
+    """``POST /login``: its secret is AUTH0_LOGIN_CLIENT_SECRET or the secret's ``login_client_secret``."""
     from chalicelib.auth0_api.password_login import PasswordLogin
 
-    client_id = os.environ.get("AUTH0_LOGIN_CLIENT_ID", "").strip()
-    if not client_id:
-        raise LoginDisabled("sign-in with a password is not enabled on this deployment")
-    audience = os.environ.get("AUTH0_AUDIENCE", "").strip()
-    if not audience:
-        raise ConfigurationError("AUTH0_AUDIENCE is not set (POST /login issues tokens for it)")
+    login = get_login_settings()
     settings = get_purchase_settings()
-    explicit_secret = os.environ.get("AUTH0_LOGIN_CLIENT_SECRET", "").strip() or None
     credentials = get_credentials()
 
     def client_secret() -> str:
         # Read on every sign-in, so a secret rotated in Secrets Manager is picked up after its TTL.
-        secret = explicit_secret or credentials.get().login_client_secret
+        secret = login.explicit_client_secret or credentials.get().login_client_secret
         if not secret:
             raise ConfigurationError(
                 "AUTH0_LOGIN_CLIENT_ID is set but the login application has no secret: set "
@@ -165,101 +280,14 @@ def get_login() -> PasswordLogin:
     client_secret()  # a missing secret fails loudly at first use, not as Auth0's "access_denied"
     return PasswordLogin(
         endpoint=settings.auth0,
-        client_id=client_id,
+        client_id=login.client_id,
         client_secret=client_secret,
         realm=settings.connection,
-        audience=audience,
+        audience=login.audience,
     )
 
 
-@functools.cache
-def get_ping_queue() -> PingQueue | None:
-    """The FIFO queue pings go to in deployed stages; None processes them inline (local stage, tests)."""
-    settings = get_purchase_settings()
-    if settings.queue_url is None:
-        return None
-    return PingQueue(client_factory=_sqs_client, queue_url=settings.queue_url)
-
-
-@functools.cache
-def get_worker() -> PingWorker:
-    settings = get_purchase_settings()
-    if settings.queue_url is None or settings.dead_letter_queue_url is None:
-        raise ConfigurationError("the worker needs PING_QUEUE_URL and PING_DEAD_LETTER_QUEUE_URL")
-
-    def fulfil(event: QueuedEvent, *, verify_role: bool) -> Outcome:
-        return get_fulfilment().handle(event, verify_role=verify_role)
-
-    return PingWorker(
-        fulfil=fulfil,
-        dead_letters=DeadLetters(client_factory=_sqs_client, queue_url=settings.dead_letter_queue_url),
-        visibility=Visibility(client_factory=_sqs_client, queue_url=settings.queue_url),
-        deadline_seconds=settings.worker_deadline_seconds,
-    )
-
-
-def buyer_locks() -> BuyerLocks:
-    return _buyer_locks
-
-
-def fulfil_inline(event: PingEvent, *, verify_role: bool = False) -> Outcome:
-    """Fulfil ``event`` in this process: its buyer's lock, then its turn for Auth0, within the deadline."""
-    fulfilment = _built(get_fulfilment)
-    decision = fulfilment.triage(event)
-    if isinstance(decision, Outcome):
-        return decision
-    deadline = current_deadline()
-    with (
-        _buyer_locks.hold(decision.event.email, deadline=deadline),
-        _inline_gate.turn(deadline, retry_count=decision.event.retry_count),
-    ):
-        return fulfilment.fulfil(decision, verify_role=verify_role)
-
-
-def refuse_inline_in_lambda() -> None:
-    """A deployed function without a queue refuses pings instead of processing them inline.
-
-    The buyer lock holds inside one process only; Lambda runs many, and Auth0 has no conditional
-    write. "Deployed" is known from the Lambda runtime's own variable, so a stage whose template
-    lost PING_QUEUE_URL is caught whatever its name.
-    """
-    if get_ping_queue() is None and os.environ.get(LAMBDA_MARKER):
-        raise ConfigurationError(
-            "PING_QUEUE_URL is not set: in AWS Lambda pings must go through the SQS FIFO queue "
-            "(inline processing is for the local stage only; see .chalice/deploy-resources.json)"
-        )
-
-
-class LivePingServices:
-    """The ping route's services, each built on first use."""
-
-    def ping_secrets(self) -> Sequence[str]:
-        refuse_inline_in_lambda()  # first thing the route asks: no ping is processed inline in Lambda
-        return get_credentials().get().gumroad_ping_secrets
-
-    def seller_id(self) -> str | None:
-        return get_purchase_settings().seller_id
-
-    def deadline_seconds(self) -> float:
-        return get_purchase_settings().ping_deadline_seconds
-
-    def fulfil(self, event: PingEvent) -> Outcome:
-        queue = get_ping_queue()
-        if queue is None:
-            refuse_inline_in_lambda()
-            return fulfil_inline(event)
-        # Deployed: decide what needs no Auth0 right here (without loading auth0-python), queue the rest.
-        settings = get_purchase_settings()
-        decision = triage(event, catalog=get_catalog(), provision_test_purchases=settings.provision_test_purchases)
-        if isinstance(decision, Outcome):
-            return decision
-        queue.enqueue(decision.event)
-        return Outcome(QUEUED, decision.event.event_name, course=decision.course.slug)
-
-
-def _built(accessor: Callable[[], T]) -> T:
-    with _build_lock:
-        return accessor()
+# --- the scheduled reconciliation -----------------------------------------------------------------
 
 
 def get_gumroad_api() -> GumroadApi:
@@ -277,11 +305,11 @@ def get_gumroad_api() -> GumroadApi:
 
 
 def run_reconciliation(now: datetime | None = None) -> Report:
-    """One scheduled run: the Sales API since the watermark, through the ping queue (purchases/reconcile.py)."""
-    from datetime import UTC, datetime
+    """One scheduled run, assembled from its parts (the run itself is ``purchases.reconcile.run_scheduled``)."""
+    from datetime import UTC
 
-    from chalicelib.config import load_reconcile_settings
-    from chalicelib.purchases.reconcile import ParameterWatermark, Reconciler, ScheduleSettings, run_scheduled
+    from chalicelib.aws.parameters import ParameterWatermark, ssm_client
+    from chalicelib.purchases.reconcile import Reconciler, ScheduleSettings, run_scheduled
 
     settings = get_purchase_settings()
     schedule = load_reconcile_settings(os.environ)
@@ -289,42 +317,24 @@ def run_reconciliation(now: datetime | None = None) -> Report:
     if queue is None or schedule.watermark_parameter is None:
         raise ConfigurationError("the reconciliation needs PING_QUEUE_URL and RECONCILE_WATERMARK_PARAMETER")
     api = get_gumroad_api()
-    reconciler = Reconciler(
-        sales=api,
-        catalog=get_catalog(),
-        sink=queue,
-        seller_id=settings.seller_id,
-        provision_test_purchases=settings.provision_test_purchases,
-    )
     return run_scheduled(
-        reconciler=reconciler,
+        reconciler=Reconciler(
+            sales=api,
+            catalogue=get_catalogue(),
+            sink=queue,
+            seller_id=settings.seller_id,
+            provision_test_purchases=settings.provision_test_purchases,
+        ),
         subscriptions=api,
-        watermark=ParameterWatermark(client_factory=_ssm_client, name=schedule.watermark_parameter),
+        watermark=ParameterWatermark(client_factory=ssm_client, name=schedule.watermark_parameter),
         settings=ScheduleSettings(
-            ping_url=schedule.ping_url,
-            lookback_days=schedule.lookback_days,
-            overlap_minutes=schedule.overlap_minutes,
+            ping_url=schedule.ping_url, lookback_days=schedule.lookback_days, overlap_minutes=schedule.overlap_minutes
         ),
         now=now or datetime.now(UTC),
     )
 
 
-def _ssm_client() -> SSMClient:
-    import boto3
-
-    return boto3.client("ssm")
-
-
-def _sqs_client() -> SQSClient:
-    import boto3
-
-    return boto3.client("sqs")
-
-
-def _secrets_manager_client() -> SecretsManagerClient:
-    import boto3
-
-    return boto3.client("secretsmanager")
+# --- seams for tests and tools ---------------------------------------------------------------------
 
 
 def auth0_transport() -> httpx.BaseTransport | None:
@@ -340,16 +350,7 @@ def use_auth0_transport(transport: httpx.BaseTransport | None) -> None:
 
 
 def clear_caches() -> None:
-    """Forget every cached setting, client and service (tests change the environment)."""
-    for accessor in (
-        get_catalog,
-        get_purchase_settings,
-        get_credentials,
-        get_retry_policy,
-        get_directory,
-        get_fulfilment,
-        get_login,
-        get_ping_queue,
-        get_worker,
-    ):
-        accessor.cache_clear()
+    """Forget every cached setting, client and service: the one reset (tests change the environment)."""
+    with _build_lock:
+        for accessor in _ACCESSORS:
+            accessor.cache_clear()

@@ -289,7 +289,7 @@ def _rerun(args: argparse.Namespace) -> int:
 
     def fulfil(event: QueuedEvent) -> Outcome:
         with upstream_scope(Deadline.after(60.0)):
-            return wiring.fulfil_inline(event, verify_role=True)
+            return wiring.get_dispatch().fulfil_inline(event, verify_role=True)
 
     report = rerun(
         _sqs(),
@@ -315,7 +315,7 @@ def _explain(args: argparse.Namespace) -> int:
 
     _needs_auth0()
     with upstream_scope(Deadline.after(BACKFILL_SALE_SECONDS)):
-        answer = explain(wiring.get_directory(), wiring.get_catalog(), args.email, command=_command(args))
+        answer = explain(wiring.get_directory(), wiring.get_catalogue(), args.email, command=_command(args))
     connection = wiring.get_purchase_settings().connection
     print(as_json(answer) if args.json else as_text(answer, connection=connection))
     return 1 if answer.user_id is None or answer.disagreements else 0
@@ -399,9 +399,9 @@ def _backfill(args: argparse.Namespace) -> int:
     _needs_auth0()
     api = _gumroad()
     settings = wiring.get_purchase_settings()
-    catalog = wiring.get_catalog()
+    catalogue = wiring.get_catalogue()
     fulfil = _backfill_fulfil(apply=args.apply)
-    sales, notes = collect(api, catalog, products=args.product, after=after, before=before, progress=sys.stderr)
+    sales, notes = collect(api, catalogue, products=args.product, after=after, before=before, progress=sys.stderr)
     planned = plan(sales, seller_id=settings.seller_id)
     print(estimate(planned, apply=args.apply, rate=settings.management_rate), file=sys.stderr)
     progress = Progress(len(planned), stream=sys.stderr, apply=args.apply)
@@ -415,9 +415,9 @@ def _backfill_fulfil(*, apply: bool) -> BackfillFulfil:
     """Where each past sale goes: the work queue when there is one, else the ping's fulfilment here."""
     from chalicelib import wiring
     from chalicelib.auth0_api.pacing import Deadline, upstream_scope
+    from chalicelib.aws.sqs import PingQueue
     from chalicelib.purchases.fulfilment import Outcome
     from chalicelib.purchases.gumroad import SaleEvent
-    from chalicelib.purchases.queue import PingQueue
     from ops.backfill import dry_run_fulfilment, queue_fulfilment
 
     settings = wiring.get_purchase_settings()
@@ -425,12 +425,12 @@ def _backfill_fulfil(*, apply: bool) -> BackfillFulfil:
     if apply and queue_url is not None:
         queue = PingQueue(client_factory=_sqs, queue_url=queue_url)
         return queue_fulfilment(
-            queue, catalog=wiring.get_catalog(), provision_test_purchases=settings.provision_test_purchases
+            queue, catalogue=wiring.get_catalogue(), provision_test_purchases=settings.provision_test_purchases
         )
-    handle: Callable[..., Outcome] = wiring.fulfil_inline
+    handle: Callable[..., Outcome] = wiring.get_dispatch().fulfil_inline
     if not apply:
         handle = dry_run_fulfilment(
-            catalog=wiring.get_catalog(),
+            catalogue=wiring.get_catalogue(),
             directory=wiring.get_directory(),
             provision_test_purchases=settings.provision_test_purchases,
         ).handle
@@ -448,7 +448,7 @@ def _check(args: argparse.Namespace) -> int:
 
     _needs_auth0()
     settings = wiring.get_purchase_settings()
-    catalog = wiring.get_catalog()
+    catalogue = wiring.get_catalogue()
     service = wiring.get_credentials()
     check_id = os.environ.get("AUTH0_CHECK_CLIENT_ID", "").strip()
     check_secret = os.environ.get("AUTH0_CHECK_CLIENT_SECRET", "").strip()
@@ -458,7 +458,7 @@ def _check(args: argparse.Namespace) -> int:
         service_client_id=service.get().client_id,
         management_audience=settings.auth0.management_audience,
         api_identifier=os.environ.get("AUTH0_AUDIENCE", "").strip() or None,
-        catalog=catalog,
+        catalogue=catalogue,
         checker_is_service=not check_id,
         max_token_lifetime=max_token_lifetime(args.max_token_lifetime, os.environ),
     )

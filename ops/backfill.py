@@ -9,9 +9,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any, Protocol
 
-from chalicelib.catalogue import CourseCatalog, looks_like_product_id
+from chalicelib.catalogue import CourseCatalogue, looks_like_product_id
 from chalicelib.errors import MalformedPing, ServiceError
-from chalicelib.purchases.fulfilment import ALREADY_DONE, IGNORED, PROCESSED, Directory, Fulfilment, Outcome, triage
+from chalicelib.purchases.fulfilment import (
+    ALREADY_DONE,
+    IGNORED,
+    PROCESSED,
+    Buyer,
+    Directory,
+    Fulfilment,
+    Outcome,
+    triage,
+)
 from chalicelib.purchases.fulfilment import QUEUED as QUEUED_OUTCOME
 from chalicelib.purchases.gumroad import SaleEvent, event_from_fields
 from chalicelib.purchases.ping_log import mask_email
@@ -160,7 +169,7 @@ def _table(results: Sequence[SaleResult], *, granted_label: str) -> str:
 
 def collect(
     api: SalesSource,
-    catalog: CourseCatalog,
+    catalogue: CourseCatalogue,
     *,
     products: Sequence[str] = (),
     after: str | None = None,
@@ -168,7 +177,7 @@ def collect(
     progress: IO[str] | None = None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Every sale of the catalogue's products (or of ``products``), each once; plus notes on keys not queried."""
-    keys = [(course.slug, key) for course in catalog for key in course.gumroad_products]
+    keys = [(course.slug, key) for course in catalogue for key in course.gumroad_products]
     for key in products:
         if key not in {known for _, known in keys}:
             raise InvalidOption(f"--product {key!r} is not in the catalogue")
@@ -324,7 +333,7 @@ class Progress:
             self._stream.flush()
 
 
-def queue_fulfilment(queue: Enqueue, *, catalog: CourseCatalog, provision_test_purchases: bool) -> Fulfil:
+def queue_fulfilment(queue: Enqueue, *, catalogue: CourseCatalogue, provision_test_purchases: bool) -> Fulfil:
     """``--apply`` in a deployment with a work queue: each sale goes to its buyer's FIFO group.
 
     The worker fulfils it, one event of a buyer at a time, re-reading the buyer's roles (the
@@ -333,7 +342,7 @@ def queue_fulfilment(queue: Enqueue, *, catalog: CourseCatalog, provision_test_p
     """
 
     def fulfil(event: SaleEvent) -> Outcome:
-        decision = triage(event, catalog=catalog, provision_test_purchases=provision_test_purchases)
+        decision = triage(event, catalogue=catalogue, provision_test_purchases=provision_test_purchases)
         if isinstance(decision, Outcome):
             return decision
         queue.enqueue(decision.event, redriven=True)
@@ -342,23 +351,16 @@ def queue_fulfilment(queue: Enqueue, *, catalog: CourseCatalog, provision_test_p
     return fulfil
 
 
-@dataclass(frozen=True)
-class _DryRunBuyer:
-    user_id: str
-    app_metadata: Mapping[str, Any]
-
-
-def dry_run_fulfilment(*, catalog: CourseCatalog, directory: Directory, provision_test_purchases: bool) -> Fulfilment:
+def dry_run_fulfilment(
+    *, catalogue: CourseCatalogue, directory: Directory, provision_test_purchases: bool
+) -> Fulfilment:
     """The ping's fulfilment over a directory that only reads, with no onboarding e-mail."""
-    from chalicelib.auth0_api.directory import BuyerAlreadyExists
-
     return Fulfilment(
-        catalog=catalog,
+        catalogue=catalogue,
         directory=DryRunDirectory(directory),
         onboarding=None,
         send_verification_email=False,
         provision_test_purchases=provision_test_purchases,
-        buyer_exists_error=BuyerAlreadyExists,
     )
 
 
@@ -371,16 +373,16 @@ class DryRunDirectory:
 
     def __init__(self, directory: Directory) -> None:
         self._directory = directory
-        self._created: dict[str, _DryRunBuyer] = {}
+        self._created: dict[str, Buyer] = {}
         self._metadata: dict[str, dict[str, Any]] = {}
         self._roles: dict[str, set[str]] = {}
 
-    def find_buyer(self, email: str) -> _DryRunBuyer | None:
+    def find_buyer(self, email: str) -> Buyer | None:
         buyer = self._created.get(email) or self._directory.find_buyer(email)
         if buyer is None:
             return None
         overlay = self._metadata.get(buyer.user_id, {})
-        return _DryRunBuyer(user_id=buyer.user_id, app_metadata={**buyer.app_metadata, **overlay})
+        return Buyer(user_id=buyer.user_id, app_metadata={**buyer.app_metadata, **overlay})
 
     def create_buyer(
         self,
@@ -389,8 +391,8 @@ class DryRunDirectory:
         name: str | None,
         app_metadata: Mapping[str, Any],
         send_verification_email: bool,
-    ) -> _DryRunBuyer:
-        buyer = _DryRunBuyer(user_id=f"dry-run|{len(self._created) + 1}", app_metadata={})
+    ) -> Buyer:
+        buyer = Buyer(user_id=f"dry-run|{len(self._created) + 1}", app_metadata={})
         self._created[email] = buyer
         self._metadata[buyer.user_id] = dict(app_metadata)
         return buyer

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TypeVar
 import httpx
 from auth0.management.core.api_error import ApiError
 
-from chalicelib.catalogue import Course, CourseCatalog
+from chalicelib.catalogue import Course, CourseCatalogue
 from chalicelib.credentials import ServiceCredentials
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ class Target:
     service_client_id: str
     management_audience: str
     api_identifier: str | None
-    catalog: CourseCatalog
+    catalogue: CourseCatalogue
     checker_is_service: bool
     max_token_lifetime: int = DEFAULT_MAX_TOKEN_LIFETIME_SECONDS
 
@@ -95,7 +95,7 @@ def run_checks(client: Auth0, target: Target) -> list[Finding]:
     findings = check_grant(client, target)
     api_scopes, api_findings = check_api(client, target)
     findings += api_findings
-    for course in target.catalog:
+    for course in target.catalogue:
         findings += check_role(client, course, api_identifier=target.api_identifier, api_scopes=api_scopes)
     return findings
 

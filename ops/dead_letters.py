@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.errors import ServiceError
+from chalicelib.errors import MalformedMessage, ServiceError
 from chalicelib.purchases.fulfilment import Outcome
 from chalicelib.purchases.ping_log import mask_email
-from chalicelib.purchases.queue import MalformedMessage, QueuedEvent, decode_event, group_id, redriven_attributes
+from chalicelib.purchases.queue import QueuedEvent, decode_event, group_id, redriven_attributes
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Protocol
 
-from chalicelib.catalogue import Course, CourseCatalog, looks_like_product_id
+from chalicelib.catalogue import Course, CourseCatalogue, looks_like_product_id
 from chalicelib.purchases.records import CourseRecord, PurchaseState
 
 _USERS_PAGE = "Auth0 Dashboard > User Management > Users"
@@ -87,14 +87,14 @@ class Explanation:
         }
 
 
-def explain(directory: ReadOnlyDirectory, catalog: CourseCatalog, email: str, *, command: str) -> Explanation:
+def explain(directory: ReadOnlyDirectory, catalogue: CourseCatalogue, email: str, *, command: str) -> Explanation:
     """Read the buyer and each course's role; ``command`` prefixes the repair commands (``... -m ops --stack X``)."""
     normalised = email.strip().lower()
     buyer = directory.find_buyer(normalised)
     if buyer is None:
         return Explanation(email=normalised, user_id=None, courses=())
     answers = []
-    for course in catalog:
+    for course in catalogue:
         record = CourseRecord.from_app_metadata(buyer.app_metadata, slug=course.slug, role_id=course.role_id)
         held = directory.has_role(buyer.user_id, course.role_id)
         problem, repair = judge(course, record, held, email=normalised, command=command)

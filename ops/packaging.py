@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from chalicelib.catalogue import load_catalog
+from chalicelib.catalogue import load_catalogue
 from chalicelib.config import DEFAULT_COURSES_FILE
 from chalicelib.errors import ConfigurationError
 from ops.placeholders import is_placeholder, placeholders_in
@@ -58,11 +58,11 @@ def stage_problems(config: Mapping[str, Any], stage: str) -> list[str]:
 def catalogue_problems(path: Path, *, shown_as: str) -> list[str]:
     """Each placeholder role id or product of the catalogue, or why the catalogue does not load."""
     try:
-        catalog = load_catalog(path)
+        catalogue = load_catalogue(path)
     except ConfigurationError as error:
         return [f"{shown_as}: {error.message}"]
     problems = []
-    for course in catalog:
+    for course in catalogue:
         if is_placeholder(course.role_id):
             problems.append(f"{shown_as}: course {course.slug!r} role_id is a placeholder ({course.role_id})")
         problems.extend(

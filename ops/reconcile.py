@@ -47,8 +47,8 @@ def add_reconcile(commands: argparse._SubParsersAction[argparse.ArgumentParser])
 
 def run_reconcile(args: argparse.Namespace) -> int:
     from chalicelib import wiring
+    from chalicelib.aws.sqs import PingQueue
     from chalicelib.config import load_reconcile_settings
-    from chalicelib.purchases.queue import PingQueue
     from chalicelib.purchases.reconcile import Reconciler
 
     settings = wiring.get_purchase_settings()
@@ -63,7 +63,7 @@ def run_reconcile(args: argparse.Namespace) -> int:
         sink = PingQueue(client_factory=_sqs, queue_url=queue_url)
     reconciler = Reconciler(
         sales=_gumroad(),
-        catalog=wiring.get_catalog(),
+        catalogue=wiring.get_catalogue(),
         sink=sink,
         seller_id=settings.seller_id,
         provision_test_purchases=settings.provision_test_purchases,
@@ -74,7 +74,8 @@ def run_reconcile(args: argparse.Namespace) -> int:
 
 
 def _window(after: str | None, schedule: ReconcileSettings, now: datetime) -> Window:
-    from chalicelib.purchases.reconcile import ParameterWatermark, Window, window
+    from chalicelib.aws.parameters import ParameterWatermark
+    from chalicelib.purchases.reconcile import Window, window
     from ops.backfill import checked_date
 
     day = checked_date(after, "--after")

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from jwt.api_jws import PyJWS
 
-from chalicelib.access.token_errors import JwksFetchError
+from chalicelib.errors import JwksFetchError
 
 ISSUER = "https://tenant.example.auth0.com/"
 AUDIENCE = "https://courses.example.com/api"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 
-from chalicelib.access.token_errors import InvalidRequest, NoCredentials
+from chalicelib.errors import InvalidRequest, NoCredentials
 
 QUERY_PARAMETER = "access_token"
 

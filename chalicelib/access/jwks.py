@@ -22,7 +22,7 @@ import urllib3
 from jwt import PyJWK, PyJWTError
 from jwt.algorithms import get_default_algorithms
 
-from chalicelib.access.token_errors import JwksFetchError, KeysUnavailable, UnknownSigningKey
+from chalicelib.errors import JwksFetchError, KeysUnavailable, UnknownSigningKey
 from chalicelib.logs import log_event
 
 DEFAULT_COOLDOWN_SECONDS = 15.0

@@ -24,7 +24,8 @@ from jwt import InvalidSignatureError, PyJWTError
 from jwt.api_jws import PyJWS
 
 from chalicelib.access.jwks import MAX_KID_LENGTH, SigningKey
-from chalicelib.access.token_errors import (
+from chalicelib.config import DEFAULT_LEEWAY_SECONDS, MAX_LEEWAY_SECONDS
+from chalicelib.errors import (
     ForbiddenHeader,
     InvalidClaim,
     InvalidSignature,
@@ -40,8 +41,6 @@ from chalicelib.access.token_errors import (
 
 DEFAULT_MAX_TOKEN_BYTES = 8_192
 DEFAULT_CACHE_SIZE = 1_024
-DEFAULT_LEEWAY_SECONDS = 5
-MAX_LEEWAY_SECONDS = 60
 
 # Strict compact serialisation: three non-empty base64url segments, no padding, no '+/'.
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")

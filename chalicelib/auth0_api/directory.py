@@ -7,7 +7,6 @@ import secrets
 import string
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
@@ -26,23 +25,13 @@ from chalicelib.auth0_api.pacing import (
 )
 from chalicelib.errors import UpstreamError, UpstreamRejected, UpstreamUnavailable
 from chalicelib.logs import log_event
+from chalicelib.purchases.fulfilment import Buyer, BuyerAlreadyExists
 
 log = logging.getLogger("gumroad_auth0.auth0")
 
 T = TypeVar("T")
 
 USER_FIELDS = "user_id,email,identities,app_metadata"
-
-
-@dataclass(frozen=True)
-class Buyer:
-    user_id: str
-    email: str
-    app_metadata: Mapping[str, Any]
-
-
-class BuyerAlreadyExists(Exception):
-    """``POST /users`` answered 409: someone created this address a moment ago."""
 
 
 def response_hook(pacer: RateLimitPacer) -> Callable[[httpx.Response], None]:
@@ -84,10 +73,6 @@ class Auth0Directory:
         self._sleep = sleep or time.sleep
         self._wall_clock = wall_clock or time.time
 
-    @property
-    def connection(self) -> str:
-        return self._connection
-
     def find_buyer(self, email: str) -> Buyer | None:
         """The buyer with this (already normalised) address in the service's connection.
 
@@ -104,11 +89,7 @@ class Auth0Directory:
         for user in users:
             identities = user.identities or []
             if user.user_id and any(identity.connection == self._connection for identity in identities):
-                return Buyer(
-                    user_id=user.user_id,
-                    email=user.email or email,
-                    app_metadata=user.app_metadata or {},
-                )
+                return Buyer(user_id=user.user_id, app_metadata=user.app_metadata or {})
         return None
 
     def create_buyer(
@@ -136,7 +117,7 @@ class Auth0Directory:
         )
         if not user.user_id:
             raise UpstreamUnavailable("Auth0 created a user but did not return its id")
-        return Buyer(user_id=user.user_id, email=email, app_metadata=user.app_metadata or dict(app_metadata))
+        return Buyer(user_id=user.user_id, app_metadata=user.app_metadata or dict(app_metadata))
 
     def assign_role(self, user_id: str, role_id: str) -> None:
         self._call(

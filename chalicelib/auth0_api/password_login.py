@@ -16,7 +16,7 @@ from auth0.authentication import GetToken
 from auth0.authentication.exceptions import Auth0Error, RateLimitError
 
 from chalicelib.config import Auth0Endpoint
-from chalicelib.errors import ConfigurationError, LoginRejected, LoginThrottled, ServiceError, UpstreamUnavailable
+from chalicelib.errors import ConfigurationError, LoginRefused, LoginThrottled, ServiceError, UpstreamUnavailable
 from chalicelib.logs import log_event
 from chalicelib.web.login import Credentials
 
@@ -25,25 +25,17 @@ log = logging.getLogger("gumroad_auth0.login")
 LOGIN_TIMEOUT_SECONDS = 5.0
 
 
-# Auth0's error codes for the password grant, mapped to this API's stable answers.
-_REJECTIONS: Mapping[str, tuple[int, str, str]] = {
-    "invalid_grant": (401, "invalid_credentials", "wrong username or password"),
-    "invalid_user_password": (401, "invalid_credentials", "wrong username or password"),
-    # "unauthorized" is the user's own refusal (a blocked user). "access_denied", "unauthorized_client"
-    # and "invalid_client" mean the login application itself is refused (wrong client secret, unknown
-    # audience, password grant not enabled): the operator's problem, answered 503 below.
-    "unauthorized": (401, "access_denied", "this account may not sign in"),
-    "mfa_required": (
-        401,
-        "mfa_required",
-        "this account needs multi-factor authentication: use Universal Login",
-    ),
-    "password_leaked": (401, "password_leaked", "this password must be changed before signing in"),
-    "requires_verification": (
-        401,
-        "requires_verification",
-        "Auth0 needs to verify this sign-in: use Universal Login",
-    ),
+# Auth0's error codes for the password grant, mapped to this API's stable codes (all answered 401).
+# "unauthorized" is the user's own refusal (a blocked user). "access_denied", "unauthorized_client"
+# and "invalid_client" mean the login application itself is refused (wrong client secret, unknown
+# audience, password grant not enabled): the operator's problem, a ConfigurationError below.
+_REFUSALS: Mapping[str, tuple[str, str]] = {
+    "invalid_grant": ("invalid_credentials", "wrong username or password"),
+    "invalid_user_password": ("invalid_credentials", "wrong username or password"),
+    "unauthorized": ("access_denied", "this account may not sign in"),
+    "mfa_required": ("mfa_required", "this account needs multi-factor authentication: use Universal Login"),
+    "password_leaked": ("password_leaked", "this password must be changed before signing in"),
+    "requires_verification": ("requires_verification", "Auth0 needs to verify this sign-in: use Universal Login"),
 }
 
 
@@ -102,9 +94,8 @@ def _mapped(error: Auth0Error) -> ServiceError:
     code = str(error.error_code or "")
     if error.status_code == 429 or code == "too_many_attempts":
         return LoginThrottled("too many attempts; retry later", _retry_after(error.headers))
-    if code in _REJECTIONS:
-        status, public_code, message = _REJECTIONS[code]
-        return LoginRejected(status, public_code, message)
+    if code in _REFUSALS:
+        return LoginRefused(*_REFUSALS[code])
     if error.status_code >= 500:
         log_event(log, logging.ERROR, "login_grant_failed", status=error.status_code, error=code)
         return UpstreamUnavailable("Auth0 could not sign in now; retry later")

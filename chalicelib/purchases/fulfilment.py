@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from chalicelib.catalogue import Course, CourseCatalog
-from chalicelib.errors import ServiceError
+from chalicelib.catalogue import Course, CourseCatalogue
+from chalicelib.errors import PurchaseNotYetKnown, ServiceError, UpstreamUnavailable
 from chalicelib.logs import log_event
 from chalicelib.purchases.gumroad import RECONCILIATION_ORIGIN, PingEvent, SaleEvent, SubscriptionEvent, UnhandledEvent
 from chalicelib.purchases.ping_log import mask_email
@@ -22,22 +22,27 @@ ALREADY_DONE = "already_done"
 QUEUED = "queued"
 
 
-class PurchaseNotYetKnown(ServiceError):
-    """A refund or dispute for a buyer Auth0 does not know yet: its sale may still be on its way."""
-
-    code = "purchase_not_yet_known"
+# --- the ports: what fulfilment needs from the outside, in its own terms -------------------------
 
 
-class Buyer(Protocol):
-    @property
-    def user_id(self) -> str: ...
+@dataclass(frozen=True)
+class Buyer:
+    """A buyer as the directory knows them: their id and the ``app_metadata`` holding their records."""
 
-    @property
-    def app_metadata(self) -> Mapping[str, Any]: ...
+    user_id: str
+    app_metadata: Mapping[str, Any]
+
+
+class BuyerAlreadyExists(Exception):
+    """``create_buyer`` found the address taken: another delivery created this buyer a moment ago."""
 
 
 class Directory(Protocol):
-    """What fulfilment needs from Auth0 (``Auth0Directory`` in production)."""
+    """What fulfilment needs from Auth0 (``chalicelib.auth0_api.directory.Auth0Directory`` in production).
+
+    ``create_buyer`` raises ``BuyerAlreadyExists`` when the address is taken; every other failure is
+    an ``UpstreamError``.
+    """
 
     def find_buyer(self, email: str) -> Buyer | None: ...
 
@@ -60,6 +65,8 @@ class Directory(Protocol):
 
 
 class Onboarding(Protocol):
+    """Gets a buyer the service just created into their account (``PasswordResetOnboarding``)."""
+
     def welcome(self, email: str) -> bool: ...
 
 
@@ -72,7 +79,6 @@ class Outcome:
     reason: str | None = None
     course: str | None = None
     changes: tuple[str, ...] = ()
-    onboarding: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"status": self.status, "event": self.event}
@@ -119,12 +125,12 @@ class Work:
     course: Course
 
 
-def triage(event: PingEvent, *, catalog: CourseCatalog, provision_test_purchases: bool) -> Outcome | Work:
+def triage(event: PingEvent, *, catalogue: CourseCatalogue, provision_test_purchases: bool) -> Outcome | Work:
     """The decisions that need no Auth0: ignore (with the reason) or hand over as ``Work``."""
     if isinstance(event, UnhandledEvent):
         return Outcome(IGNORED, event.event_name, reason="unhandled_event")
     name = event.event_name
-    course = catalog.match_product(event.product.product_id, event.product.other_keys)
+    course = catalogue.match_product(event.product.product_id, event.product.other_keys)
     if isinstance(event, SubscriptionEvent):
         if course is None:
             return Outcome(IGNORED, name, reason="unknown_product")
@@ -179,19 +185,17 @@ class Fulfilment:
     def __init__(
         self,
         *,
-        catalog: CourseCatalog,
+        catalogue: CourseCatalogue,
         directory: Directory,
         onboarding: Onboarding | None,
         send_verification_email: bool,
         provision_test_purchases: bool,
-        buyer_exists_error: type[Exception],
     ) -> None:
-        self._catalog = catalog
+        self._catalogue = catalogue
         self._directory = directory
         self._onboarding = onboarding
         self._send_verification_email = send_verification_email
         self._provision_test_purchases = provision_test_purchases
-        self._buyer_exists_error = buyer_exists_error
 
     def handle(self, event: PingEvent, *, verify_role: bool = False) -> Outcome:
         """Triage one event, then apply it if it needs Auth0.
@@ -201,14 +205,10 @@ class Fulfilment:
         re-run) set it: the attempt before may have created the buyer and stopped before the
         role was assigned.
         """
-        decision = self.triage(event)
+        decision = triage(event, catalogue=self._catalogue, provision_test_purchases=self._provision_test_purchases)
         if isinstance(decision, Outcome):
             return decision
         return self.fulfil(decision, verify_role=verify_role)
-
-    def triage(self, event: PingEvent) -> Outcome | Work:
-        """Decide, without I/O, whether an event needs Auth0 at all (see ``triage``)."""
-        return triage(event, catalog=self._catalog, provision_test_purchases=self._provision_test_purchases)
 
     def fulfil(self, work: Work, *, verify_role: bool = False) -> Outcome:
         """Make Auth0 agree with one event that ``triage`` said needs work."""
@@ -304,11 +304,13 @@ class Fulfilment:
                 app_metadata={record_key(course.slug): record.to_json()},
                 send_verification_email=self._send_verification_email,
             )
-        except self._buyer_exists_error:
+        except BuyerAlreadyExists:
             # Another delivery created this buyer between our lookup and our create.
             existing = self._directory.find_buyer(event.email)
             if existing is None:
-                raise
+                raise UpstreamUnavailable(
+                    "Auth0 says this buyer exists but does not find them yet; retry later"
+                ) from None
             return self._apply(event.event_name, course, existing, observed, verify_role=True)
         onboarding: str | None = None
         try:
@@ -322,7 +324,7 @@ class Fulfilment:
         finally:
             onboarding = self._welcome(event.email)
         changes = ("user_created", "role_assigned") + ((f"onboarding_{onboarding}",) if onboarding else ())
-        return Outcome(PROCESSED, event.event_name, course=course.slug, changes=changes, onboarding=onboarding)
+        return Outcome(PROCESSED, event.event_name, course=course.slug, changes=changes)
 
     def _forget_assignment(self, buyer: Buyer, record: CourseRecord) -> None:
         """Best effort: say in the record that the role is not assigned, so any later delivery assigns it."""

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from chalicelib.errors import MalformedPing, UnsupportedMediaType
+from chalicelib.media_types import media_type
 from chalicelib.purchases.buyer_email import InvalidEmail, normalise_email
 
 MAX_BODY_BYTES = 256 * 1024
@@ -147,8 +148,8 @@ def parse_ping(content_type: str | None, body: bytes) -> PingEvent:
 
 
 def decode_body(content_type: str | None, body: bytes) -> dict[str, Any]:
-    media_type = (content_type or "").split(";", 1)[0].strip().lower()
-    if media_type not in ("application/x-www-form-urlencoded", "application/json"):
+    body_type = media_type(content_type)
+    if body_type not in ("application/x-www-form-urlencoded", "application/json"):
         raise UnsupportedMediaType("send application/x-www-form-urlencoded (as Gumroad does) or application/json")
     if len(body) > MAX_BODY_BYTES:
         raise MalformedPing(f"the body is larger than {MAX_BODY_BYTES} bytes")
@@ -156,7 +157,7 @@ def decode_body(content_type: str | None, body: bytes) -> dict[str, Any]:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise MalformedPing("the body is not valid UTF-8") from exc
-    if media_type == "application/json":
+    if body_type == "application/json":
         return _decode_json(text)
     return decode_form(text)
 

@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from chalicelib import metrics
-from chalicelib.catalogue import CourseCatalog
-from chalicelib.errors import ConfigurationError, ServiceError
+from chalicelib.catalogue import CourseCatalogue
+from chalicelib.errors import ConfigurationError, ReconciliationIncomplete, ServiceError
 from chalicelib.logs import log_event
 from chalicelib.purchases.fulfilment import Outcome, triage
 from chalicelib.purchases.gumroad import SALE_RESOURCE_NAMES, format_timestamp
@@ -36,8 +36,6 @@ from chalicelib.purchases.queue import QueuedEvent, deduplication_id
 from chalicelib.purchases.sales import KINDS, SALE, Observation, observe
 
 if TYPE_CHECKING:
-    from mypy_boto3_ssm import SSMClient
-
     from chalicelib.purchases.gumroad_api import ResourceSubscription
 
 log = logging.getLogger("gumroad_auth0.reconcile")
@@ -56,12 +54,6 @@ NEEDED_RESOURCES = (
 )
 # The value the template stores before the first run (SSM refuses an empty parameter).
 UNSET_WATERMARK = "not-yet-run"
-
-
-class ReconciliationIncomplete(ServiceError):
-    """A run could not send every event: the watermark stays where it was, and the next run sends them."""
-
-    code = "reconciliation_incomplete"
 
 
 class SalesSource(Protocol):
@@ -190,13 +182,13 @@ class Reconciler:
         self,
         *,
         sales: SalesSource,
-        catalog: CourseCatalog,
+        catalogue: CourseCatalogue,
         sink: EventSink | None,
         seller_id: str | None,
         provision_test_purchases: bool,
     ) -> None:
         self._sales = sales
-        self._catalog = catalog
+        self._catalogue = catalogue
         self._sink = sink
         self._seller_id = seller_id
         self._provision_test_purchases = provision_test_purchases
@@ -216,7 +208,7 @@ class Reconciler:
     def _read(self, window: Window, report: Report) -> list[dict[str, Any]]:
         sales: dict[str, dict[str, Any]] = {}
         not_ids = []
-        for course in self._catalog:
+        for course in self._catalogue:
             for key in course.gumroad_products:
                 if key not in course.product_ids:
                     not_ids.append(f"{key!r} ({course.slug})")
@@ -236,7 +228,9 @@ class Reconciler:
         if seen.kind == SALE and (seen.created_at is None or _normal(seen.created_at) < window.new_since):
             report.already_checked += 1
             return
-        decision = triage(seen.event, catalog=self._catalog, provision_test_purchases=self._provision_test_purchases)
+        decision = triage(
+            seen.event, catalogue=self._catalogue, provision_test_purchases=self._provision_test_purchases
+        )
         if isinstance(decision, Outcome):
             report.skipped[decision.reason or "ignored"] += 1
             return
@@ -305,29 +299,6 @@ def _endpoint(url: str) -> tuple[str, str] | None:
 
 
 # --- the watermark -----------------------------------------------------------------------------
-
-
-class ParameterWatermark:
-    """The watermark in one SSM Parameter Store parameter (a String the template creates)."""
-
-    def __init__(self, *, client_factory: Callable[[], SSMClient], name: str) -> None:
-        self._client_factory = client_factory
-        self._client: SSMClient | None = None
-        self._name = name
-
-    def read(self) -> str | None:
-        value = self._ssm().get_parameter(Name=self._name)["Parameter"].get("Value", "")
-        if not value or value == UNSET_WATERMARK:
-            return None
-        return format_timestamp(parse_instant(value))
-
-    def write(self, value: str) -> None:
-        self._ssm().put_parameter(Name=self._name, Value=value, Type="String", Overwrite=True)
-
-    def _ssm(self) -> SSMClient:
-        if self._client is None:
-            self._client = self._client_factory()
-        return self._client
 
 
 # --- one scheduled run -------------------------------------------------------------------------

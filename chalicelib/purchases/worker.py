@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from chalicelib import metrics
 from chalicelib.auth0_api.pacing import Deadline, upstream_scope
-from chalicelib.errors import ConfigurationError, ServiceError, UpstreamRejected
+from chalicelib.errors import ConfigurationError, MalformedMessage, ServiceError, UpstreamRejected
 from chalicelib.logs import log_event
 from chalicelib.purchases.fulfilment import Outcome
 from chalicelib.purchases.gumroad import RECONCILIATION_ORIGIN, SaleEvent
 from chalicelib.purchases.ping_log import PingLogLine, mask_email
-from chalicelib.purchases.queue import MalformedMessage, QueuedEvent, decode_event, group_id
+from chalicelib.purchases.queue import REDRIVEN_ATTRIBUTE, QueuedEvent, decode_event, group_id
 
 log = logging.getLogger("gumroad_auth0.worker")
 
@@ -32,6 +32,22 @@ class QueueRecord:
     receive_count: int
     redriven: bool = False
     """Put back from the dead-letter queue by an operator: its earlier attempts may have stopped half-way."""
+
+
+def queue_record(record: Mapping[str, Any]) -> QueueRecord:
+    """An SQS record as the Lambda event source delivers it (``SQSEvent`` record's ``to_dict()``)."""
+    attributes = record.get("attributes") or {}
+    message_attributes = record.get("messageAttributes") or {}
+    redriven = (message_attributes.get(REDRIVEN_ATTRIBUTE) or {}).get("stringValue") == "true"
+    count = str(attributes.get("ApproximateReceiveCount", "1"))
+    return QueueRecord(
+        message_id=str(record.get("messageId", "")),
+        body=str(record.get("body", "")),
+        receipt_handle=str(record.get("receiptHandle", "")),
+        # A count SQS did not write (it always does) is taken as a redelivery: the roles are re-read.
+        receive_count=int(count) if count.isdigit() else 2,
+        redriven=redriven,
+    )
 
 
 class Fulfil(Protocol):

@@ -8,17 +8,46 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.errors import (
+    AccessError,
     ConfigurationError,
+    InsufficientScope,
+    InvalidLoginRequest,
+    InvalidRequest,
+    InvalidToken,
     LoginDisabled,
-    LoginRejected,
+    LoginRefused,
     LoginThrottled,
+    MalformedPing,
+    NoCredentials,
+    PingForbidden,
     PingRejected,
+    PingUnauthorized,
     ServiceError,
+    UnknownCourse,
+    UnsupportedMediaType,
     UpstreamError,
 )
 
 JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
 RETRY_AFTER_SECONDS = 60
+
+# The statuses of the errors a caller caused (4xx). Everything else the service raises is "not now": 503.
+_CLIENT_ERROR_STATUS: tuple[tuple[type[ServiceError], int], ...] = (
+    (PingUnauthorized, 401),
+    (PingForbidden, 403),
+    (MalformedPing, 400),
+    (PingRejected, 400),
+    (UnsupportedMediaType, 415),
+    (InvalidLoginRequest, 400),
+    (LoginRefused, 401),
+    (LoginDisabled, 404),
+    (UnknownCourse, 404),
+)
+
+
+def client_error_status(error: ServiceError) -> int | None:
+    """The 4xx status of an error the caller caused, or None for the service's own trouble."""
+    return next((status for kind, status in _CLIENT_ERROR_STATUS if isinstance(error, kind)), None)
 
 
 def json_answer(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
@@ -26,6 +55,11 @@ def json_answer(status: int, body: dict[str, Any], headers: dict[str, str] | Non
     if headers:
         merged.update(headers)
     return Response(body=json.dumps(body, separators=(",", ":")), status_code=status, headers=merged)
+
+
+def ok(body: dict[str, Any]) -> Response:
+    """A 200 JSON answer."""
+    return json_answer(200, body)
 
 
 def error_body(code: str, description: str) -> dict[str, Any]:
@@ -39,8 +73,9 @@ def ping_error_answer(error: ServiceError) -> Response:
     4xx answers are final for Gumroad; 503 is one of the statuses it retries
     (499, 500, 502, 503, 504), so every failure that might succeed later is a 503.
     """
-    if isinstance(error, PingRejected):
-        return json_answer(error.status, error_body(error.code, error.message))
+    status = client_error_status(error)
+    if status is not None:
+        return json_answer(status, error_body(error.code, error.message))
     if isinstance(error, UpstreamError | ConfigurationError):
         return json_answer(
             503,
@@ -52,14 +87,13 @@ def ping_error_answer(error: ServiceError) -> Response:
 
 
 def login_error_answer(error: ServiceError) -> Response:
-    """``POST /login`` failures: 400/401/415 as decided, 429 passed on, 503 for Auth0 trouble."""
-    if isinstance(error, LoginRejected):
-        return json_answer(error.status, error_body(error.code, error.message))
+    """``POST /login`` failures: 400/401/404/415 for the caller, 429 passed on, 503 for the service's trouble."""
+    status = client_error_status(error)
+    if status is not None:
+        return json_answer(status, error_body(error.code, error.message))
     if isinstance(error, LoginThrottled):
         headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
         return json_answer(429, error_body(error.code, error.message), headers)
-    if isinstance(error, LoginDisabled):
-        return json_answer(404, error_body(error.code, error.message))
     return json_answer(503, error_body(error.code, _public_description(error)), {"Retry-After": "5"})
 
 
@@ -92,15 +126,6 @@ def bearer_error_answer(error: ServiceError, realm: str, headers: dict[str, str]
     headers
         Extra headers (CORS) merged into the answer.
     """
-    # Imported here so that the ping path, which shares this module, never loads it.
-    from chalicelib.access.token_errors import (
-        AccessError,
-        InsufficientScope,
-        InvalidRequest,
-        InvalidToken,
-        NoCredentials,
-    )
-
     merged = dict(headers or {})
     body = error_body(error.code, error.message)
     if isinstance(error, NoCredentials):
@@ -115,6 +140,9 @@ def bearer_error_answer(error: ServiceError, realm: str, headers: dict[str, str]
             realm, error=error.code, error_description=error.message, scope=error.scope
         )
         return json_answer(403, body, merged)
+    client_status = client_error_status(error)
+    if client_status is not None:  # 404 for an unknown course, 415 for /verify's body
+        return json_answer(client_status, body, merged)
     merged["Retry-After"] = str(KEYS_RETRY_AFTER_SECONDS)
     if isinstance(error, AccessError):
         return json_answer(503, body, merged)

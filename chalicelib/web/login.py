@@ -10,8 +10,16 @@ from typing import Any, Protocol
 
 from chalice.app import Response
 
-from chalicelib.errors import ConfigurationError, InternalError, LoginRejected, ServiceError, describe_failure
+from chalicelib.errors import (
+    ConfigurationError,
+    InternalError,
+    InvalidLoginRequest,
+    ServiceError,
+    UnsupportedMediaType,
+    describe_failure,
+)
 from chalicelib.logs import log_event
+from chalicelib.media_types import media_type
 from chalicelib.web.answers import json_answer, login_error_answer
 
 log = logging.getLogger("gumroad_auth0.login")
@@ -52,16 +60,15 @@ def answer_login(
 
 def parse_login_body(raw: bytes, content_type: str | None) -> Credentials:
     """``{"username": ..., "password": ...}`` (``email`` is accepted for ``username``)."""
-    media_type = (content_type or "").split(";", 1)[0].strip().lower()
-    if media_type != "application/json":
-        raise LoginRejected(415, "unsupported_media_type", "send a JSON body")
+    if media_type(content_type) != "application/json":
+        raise UnsupportedMediaType("send a JSON body")
     try:
         # ValueError: bad UTF-8, bad JSON, NaN/Infinity, and integers past Python's conversion limit.
         document = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
     except (ValueError, RecursionError):
-        raise LoginRejected(400, "invalid_request", "the body is not valid JSON") from None
+        raise InvalidLoginRequest("the body is not valid JSON") from None
     if not isinstance(document, dict):
-        raise LoginRejected(400, "invalid_request", 'the body must be {"username": ..., "password": ...}')
+        raise InvalidLoginRequest('the body must be {"username": ..., "password": ...}')
     username = _field(document.get("username", document.get("email")), "username")
     password = _field(document.get("password"), "password")
     return Credentials(username=username.strip(), password=password)
@@ -69,9 +76,9 @@ def parse_login_body(raw: bytes, content_type: str | None) -> Credentials:
 
 def _field(value: object, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise LoginRejected(400, "invalid_request", f"{name} is missing")
+        raise InvalidLoginRequest(f"{name} is missing")
     if len(value) > MAX_FIELD_LENGTH:
-        raise LoginRejected(400, "invalid_request", f"{name} is too long")
+        raise InvalidLoginRequest(f"{name} is too long")
     return value
 
 

@@ -20,13 +20,17 @@ from chalicelib.web.answers import json_answer, ping_error_answer
 class PingServices(Protocol):
     """What the route needs, built lazily by ``wiring`` (so a 401 never builds an Auth0 client)."""
 
+    def check_ready(self) -> None:
+        """Raise ConfigurationError where no ping may be processed (inline, inside Lambda)."""
+
     def ping_secrets(self) -> Sequence[str]: ...
 
     def seller_id(self) -> str | None: ...
 
     def deadline_seconds(self) -> float: ...
 
-    def fulfil(self, event: PingEvent) -> Outcome: ...
+    def dispatch(self, event: PingEvent) -> Outcome:
+        """Fulfil the event, or queue it (``chalicelib.purchases.dispatch``)."""
 
 
 def receive_ping(
@@ -67,6 +71,7 @@ def _receive(
     content_type: str | None,
     body: bytes,
 ) -> Response:
+    services.check_ready()
     # Authentication comes first and needs no Auth0 client: a request without the secret
     # learns nothing and costs nothing.
     authenticate_ping(presented_secrets(authorization, token_params), services.ping_secrets())
@@ -75,7 +80,7 @@ def _receive(
     check_seller(event, services.seller_id())
     with upstream_scope(Deadline.after(services.deadline_seconds())) as stats:
         try:
-            outcome = services.fulfil(event)
+            outcome = services.dispatch(event)
         finally:
             line.auth0_calls = stats.total
             line.auth0_throttled = stats.throttled

@@ -12,7 +12,6 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import wiring
-from chalicelib.web import access as access_api
 from sandbox.server import SandboxServer
 from tests.chalice_client import app_client
 from tests.integration.harness import (
@@ -75,8 +74,6 @@ def service(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Iterator
     for name in ("AUTH0_SECRET_ID", "BUYER_ONBOARDING", "GUMROAD_PROVISION_TEST_PURCHASES", "CORS_ALLOW_ORIGIN"):
         monkeypatch.delenv(name, raising=False)
     wiring.clear_caches()
-    access_api.clear_caches()
     with app_client() as client:
         yield Service(client=client, sandbox=sandbox)
     wiring.clear_caches()
-    access_api.clear_caches()

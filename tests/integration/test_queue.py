@@ -17,7 +17,6 @@ from moto import mock_aws
 
 from app import PING_QUEUE_NAME
 from chalicelib import wiring
-from chalicelib.web import access as access_api
 from sandbox.faults import parse_fault
 from sandbox.server import SandboxServer
 from tests.chalice_client import app_client
@@ -170,11 +169,9 @@ def deployment(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Itera
         monkeypatch.delenv("AUTH0_SECRET_ID", raising=False)
         transport = KillingTransport()
         wiring.use_auth0_transport(transport)
-        access_api.clear_caches()
         with app_client() as client:
             yield Deployment(client, sqs, main["QueueUrl"], dead["QueueUrl"], sandbox, transport)
         wiring.use_auth0_transport(None)
-        access_api.clear_caches()
 
 
 def role_names(deployment: Deployment, email: str) -> list[str]:
@@ -288,7 +285,7 @@ def test_secrets_manager_throttling_delays_but_loses_nothing(
                 )
             return secrets.get_secret_value(**kwargs)
 
-    monkeypatch.setattr(wiring, "_secrets_manager_client", ThrottledSecrets)
+    monkeypatch.setattr("chalicelib.aws.secrets.secrets_manager_client", ThrottledSecrets)
     monkeypatch.setenv("AUTH0_SECRET_ID", "gumroad-auth0-gate/test")
     wiring.clear_caches()
 

@@ -19,8 +19,9 @@ import pytest
 import responses
 
 from chalicelib import metrics, wiring
+from chalicelib.errors import ReconciliationIncomplete
 from chalicelib.purchases.gumroad import format_timestamp
-from chalicelib.purchases.reconcile import NEEDED_RESOURCES, ReconciliationIncomplete
+from chalicelib.purchases.reconcile import NEEDED_RESOURCES
 from tests.integration import test_queue
 from tests.integration.harness import HANDBOOK, MEMBERSHIP, gumroad_body
 

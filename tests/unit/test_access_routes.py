@@ -26,9 +26,8 @@ from chalice.test import Client
 
 from app import app as chalice_app
 from chalicelib import wiring
-from chalicelib.access.settings import load_access_settings, load_cors_policy
+from chalicelib.config import load_access_settings, load_cors_policy
 from chalicelib.errors import ConfigurationError
-from chalicelib.web import access as access_api
 from tests.tokens import AUDIENCE, ISSUER, JWKS_URL, SUBJECT, claims, jwks, rsa_key, sign
 
 REALM = 'Bearer realm="gumroad-auth0-gate"'
@@ -58,10 +57,8 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AUTH0_DOMAIN", "tenant.example.auth0.com")
     monkeypatch.setenv("COURSES_FILE", COURSES_FILE)
     wiring.clear_caches()
-    access_api.clear_caches()
     yield
     wiring.clear_caches()
-    access_api.clear_caches()
 
 
 @pytest.fixture
@@ -759,7 +756,7 @@ def test_a_bug_in_a_private_route_is_a_503_in_the_service_shape_not_a_500(
     def broken() -> None:
         raise KeyError("boom")
 
-    monkeypatch.setattr(access_api, "get_catalog", broken)
+    monkeypatch.setattr(wiring, "get_catalogue", broken)
     token = token_for()
     with caplog.at_level(logging.ERROR, logger="gumroad_auth0"):
         response = client.http.get("/courses", headers=bearer(token))

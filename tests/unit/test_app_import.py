@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from chalicelib.catalogue import load_catalog
+from chalicelib.catalogue import load_catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,12 +39,12 @@ def test_importing_app_needs_no_environment_no_network_and_no_auth0_or_boto3() -
 
 def test_the_shipped_catalogues_are_valid() -> None:
     for name in ("courses.local.json", "courses.json"):
-        catalog = load_catalog(ROOT / "chalicelib" / name)
-        assert catalog.courses, name
+        catalogue = load_catalogue(ROOT / "chalicelib" / name)
+        assert catalogue.courses, name
 
 
 def test_the_local_stage_points_at_a_loopback_sandbox_and_a_valid_catalogue() -> None:
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     local = config["stages"]["local"]["environment_variables"]
     assert local["AUTH0_DOMAIN"].startswith("http://127.0.0.1:")
-    assert load_catalog(ROOT / local["COURSES_FILE"]).by_slug("serverless-handbook") is not None
+    assert load_catalogue(ROOT / local["COURSES_FILE"]).by_slug("serverless-handbook") is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.access.bearer import extract_bearer_token
-from chalicelib.access.token_errors import InvalidRequest, NoCredentials
+from chalicelib.errors import InvalidRequest, NoCredentials
 
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
 

@@ -12,11 +12,11 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from moto import mock_aws
 
+from chalicelib.aws.secrets import SecretsManagerCredentials
 from chalicelib.config import EnvironmentCredentials
 from chalicelib.credentials import (
     MIN_SECONDS_BETWEEN_FORCED_REFRESHES,
     RETRY_AFTER_FAILED_REFRESH_SECONDS,
-    SecretsManagerCredentials,
     ServiceCredentials,
     StaticCredentials,
     parse_secret,

@@ -13,7 +13,7 @@ import pytest
 
 from app import WORKER_MAXIMUM_CONCURRENCY
 from chalicelib import metrics
-from chalicelib.catalogue import load_catalog
+from chalicelib.catalogue import load_catalogue
 from chalicelib.config import MAX_PING_DEADLINE_SECONDS, load_purchase_settings
 from chalicelib.purchases.worker import BACKOFF_SECONDS
 
@@ -170,7 +170,7 @@ def test_each_deployed_stage_ships_a_valid_catalogue_inside_chalicelib(stage: st
     path = CONFIG["stages"][stage]["environment_variables"]["COURSES_FILE"]
 
     assert path.startswith("chalicelib/"), "only app.py and chalicelib/ go into the Lambda zip"
-    assert load_catalog(ROOT / path).courses
+    assert load_catalogue(ROOT / path).courses
 
 
 def test_the_worker_reads_the_queue_the_template_creates() -> None:

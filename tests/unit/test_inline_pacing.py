@@ -13,8 +13,8 @@ from collections.abc import Callable
 import pytest
 
 from chalicelib.auth0_api.pacing import Deadline, RateLimitPacer, RetryPolicy
-from chalicelib.errors import UpstreamUnavailable
-from chalicelib.inline_gate import InlineBusy, InlineGate
+from chalicelib.errors import InlineBusy, UpstreamUnavailable
+from chalicelib.purchases.inline_gate import InlineGate
 
 POLICY = RetryPolicy(min_call_seconds=0.05)
 

@@ -11,7 +11,9 @@ import pytest
 
 from chalicelib import wiring
 from chalicelib.auth0_api.pacing import Deadline
-from chalicelib.buyer_locks import BuyerBusy, BuyerLocks
+from chalicelib.config import LAMBDA_MARKER
+from chalicelib.errors import BuyerBusy
+from chalicelib.purchases.buyer_locks import BuyerLocks
 from tests.purchase_support import recorded_body
 from tests.unit.test_ping_route import Harness, harness
 from tests.unit.test_ping_route_queued import Deployed, deployed
@@ -94,13 +96,13 @@ def test_the_ping_route_releases_every_buyer_lock(harness: Harness) -> None:
 
     harness.ping(recorded_body("sale"))
 
-    assert len(wiring.buyer_locks()) == 0
+    assert len(wiring.get_dispatch().locks) == 0
 
 
 def test_a_function_in_aws_lambda_without_a_queue_refuses_pings_and_calls_no_one(
     harness: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setenv(wiring.LAMBDA_MARKER, "gumroad-auth0-gate-api")
+    monkeypatch.setenv(LAMBDA_MARKER, "gumroad-auth0-gate-api")
 
     with caplog.at_level(logging.INFO, logger="gumroad_auth0"):
         response = harness.ping(recorded_body("sale"))
@@ -115,7 +117,7 @@ def test_a_function_in_aws_lambda_without_a_queue_refuses_pings_and_calls_no_one
 def test_a_function_in_aws_lambda_with_a_queue_queues_pings(
     deployed: Deployed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(wiring.LAMBDA_MARKER, "gumroad-auth0-gate-api")
+    monkeypatch.setenv(LAMBDA_MARKER, "gumroad-auth0-gate-api")
 
     response = deployed.ping(recorded_body("sale"))
 

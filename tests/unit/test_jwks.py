@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from chalicelib.access.jwks import JwksCache, RequestsJwksFetcher, parse_jwks
-from chalicelib.access.token_errors import JwksFetchError, KeysUnavailable, UnknownSigningKey
+from chalicelib.errors import JwksFetchError, KeysUnavailable, UnknownSigningKey
 from tests.tokens import JWKS_URL, FakeClock, FakeJwksEndpoint, ec_key, jwks, rsa_key
 
 COOLDOWN = 15.0

@@ -12,15 +12,18 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from chalicelib.errors import ConfigurationError, UpstreamRejected, UpstreamUnavailable
-from chalicelib.purchases.fulfilment import PROCESSED, Outcome, PurchaseNotYetKnown
+from chalicelib.aws.sqs import DeadLetters, PingQueue, Visibility
+from chalicelib.errors import (
+    ConfigurationError,
+    MalformedMessage,
+    PurchaseNotYetKnown,
+    UpstreamRejected,
+    UpstreamUnavailable,
+)
+from chalicelib.purchases.fulfilment import PROCESSED, Outcome
 from chalicelib.purchases.gumroad import SaleEvent, SubscriptionEvent, parse_ping
 from chalicelib.purchases.queue import (
-    DeadLetters,
-    MalformedMessage,
-    PingQueue,
     QueuedEvent,
-    Visibility,
     decode_event,
     deduplication_id,
     encode_event,

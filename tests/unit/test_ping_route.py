@@ -311,7 +311,7 @@ def test_an_unexpected_failure_is_a_503_that_gumroad_retries_with_one_log_line(
     def broken(self: object, event: object) -> object:
         raise TypeError("a bug quoting customer@example.com")
 
-    monkeypatch.setattr(wiring.LivePingServices, "fulfil", broken)
+    monkeypatch.setattr(wiring.LivePingServices, "dispatch", broken)
     with caplog.at_level(logging.INFO, logger="gumroad_auth0"):
         response = harness.ping(recorded_body("sale"))
 

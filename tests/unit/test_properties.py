@@ -23,8 +23,7 @@ from hypothesis import strategies as st
 from chalicelib import wiring
 from chalicelib.access.bearer import extract_bearer_token
 from chalicelib.access.jwks import parse_jwks
-from chalicelib.access.token_errors import InvalidRequest, JwksFetchError, NoCredentials
-from chalicelib.errors import MalformedPing, UnsupportedMediaType
+from chalicelib.errors import InvalidRequest, JwksFetchError, MalformedPing, NoCredentials, UnsupportedMediaType
 from chalicelib.purchases.gumroad import parse_ping
 from tests.chalice_client import app_client
 from tests.purchase_support import PING_SECRET, PURCHASE_ENV, mock_token_endpoint, recorded_body

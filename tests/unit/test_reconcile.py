@@ -13,16 +13,15 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from chalicelib.catalogue import load_catalog
-from chalicelib.errors import ConfigurationError, UpstreamUnavailable
+from chalicelib.aws.parameters import ParameterWatermark
+from chalicelib.catalogue import load_catalogue
+from chalicelib.errors import ConfigurationError, ReconciliationIncomplete, UpstreamUnavailable
 from chalicelib.purchases.gumroad import RECONCILIATION_ORIGIN, SaleEvent, SubscriptionEvent
 from chalicelib.purchases.gumroad_api import ResourceSubscription
 from chalicelib.purchases.queue import QueuedEvent
 from chalicelib.purchases.reconcile import (
     NEEDED_RESOURCES,
-    ParameterWatermark,
     Reconciler,
-    ReconciliationIncomplete,
     ScheduleSettings,
     Window,
     check_subscriptions,
@@ -37,7 +36,7 @@ SELLER_ID = "kL0psVL2admJSYRNs-OCMg=="
 NOW = datetime(2026, 11, 29, 12, 0, 0, tzinfo=UTC)
 OBSERVED = "2026-11-29T12:00:00Z"
 PING_URL = "https://abc123.execute-api.eu-west-1.amazonaws.com/api/gumroad/ping"
-CATALOG = load_catalog(ROOT / "chalicelib" / "courses.local.json")
+CATALOG = load_catalogue(ROOT / "chalicelib" / "courses.local.json")
 
 
 def fixture(name: str) -> Any:
@@ -215,7 +214,7 @@ class Sink:
 
 
 def reconciler(pages: Pages, sink: Sink | None) -> Reconciler:
-    return Reconciler(sales=pages, catalog=CATALOG, sink=sink, seller_id=SELLER_ID, provision_test_purchases=False)
+    return Reconciler(sales=pages, catalogue=CATALOG, sink=sink, seller_id=SELLER_ID, provision_test_purchases=False)
 
 
 HANDBOOK = "32-nPAicqbLj8B_WswVlMw=="

@@ -8,10 +8,11 @@ import pytest
 
 from chalicelib.config import (
     DEFAULT_CONNECTION,
-    Onboarding,
+    OnboardingMode,
     PurchaseSettings,
     load_purchase_settings,
     parse_auth0_domain,
+    resolve_courses_file,
 )
 from chalicelib.errors import ConfigurationError
 
@@ -327,19 +328,19 @@ def test_the_secret_ttl_defaults_to_five_minutes_and_is_bounded() -> None:
 
 
 def test_buyer_onboarding_defaults_to_the_password_reset_email() -> None:
-    assert load().onboarding is Onboarding.PASSWORD_RESET_EMAIL
+    assert load().onboarding is OnboardingMode.PASSWORD_RESET_EMAIL
 
 
 @pytest.mark.parametrize(
     ("value", "onboarding"),
     [
-        ("password_reset_email", Onboarding.PASSWORD_RESET_EMAIL),
-        ("verification_email", Onboarding.VERIFICATION_EMAIL),
-        ("VERIFICATION_EMAIL", Onboarding.VERIFICATION_EMAIL),
-        ("none", Onboarding.NONE),
+        ("password_reset_email", OnboardingMode.PASSWORD_RESET_EMAIL),
+        ("verification_email", OnboardingMode.VERIFICATION_EMAIL),
+        ("VERIFICATION_EMAIL", OnboardingMode.VERIFICATION_EMAIL),
+        ("none", OnboardingMode.NONE),
     ],
 )
-def test_each_buyer_onboarding_value_is_understood(value: str, onboarding: Onboarding) -> None:
+def test_each_buyer_onboarding_value_is_understood(value: str, onboarding: OnboardingMode) -> None:
     assert load(BUYER_ONBOARDING=value).onboarding is onboarding
 
 
@@ -357,22 +358,30 @@ def test_the_onboarding_client_id_is_optional() -> None:
 # --- COURSES_FILE ----------------------------------------------------------------------------------
 
 
+def courses_file_error(value: str) -> str:
+    with pytest.raises(ConfigurationError) as caught:
+        resolve_courses_file({"COURSES_FILE": value}, app_dir=APP_DIR)
+    return str(caught.value)
+
+
 def test_the_courses_file_defaults_to_the_catalogue_in_chalicelib() -> None:
-    assert load().courses_file == APP_DIR / "chalicelib" / "courses.json"
+    assert resolve_courses_file({}, app_dir=APP_DIR) == APP_DIR / "chalicelib" / "courses.json"
 
 
 def test_the_courses_file_is_resolved_relative_to_the_app_directory() -> None:
-    assert load(COURSES_FILE="config/courses.json").courses_file == APP_DIR / "config" / "courses.json"
+    resolved = resolve_courses_file({"COURSES_FILE": "config/courses.json"}, app_dir=APP_DIR)
+
+    assert resolved == APP_DIR / "config" / "courses.json"
 
 
 def test_an_absolute_courses_file_is_refused() -> None:
-    message = configuration_error(COURSES_FILE="/etc/courses.json")
+    message = courses_file_error("/etc/courses.json")
 
     assert message == "COURSES_FILE must be relative to the app directory"
 
 
 def test_a_courses_file_outside_the_app_directory_is_refused() -> None:
-    message = configuration_error(COURSES_FILE="../../etc/courses.json")
+    message = courses_file_error("../../etc/courses.json")
 
     assert message == "COURSES_FILE must stay inside the app directory (only it is deployed)"
 

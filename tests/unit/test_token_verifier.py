@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from chalicelib.access.jwks import JwksCache, SigningKey
-from chalicelib.access.token_errors import (
+from chalicelib.access.verifier import AccessTokenVerifier, VerifiedToken
+from chalicelib.errors import (
     ForbiddenHeader,
     InvalidClaim,
     InvalidSignature,
@@ -30,7 +31,6 @@ from chalicelib.access.token_errors import (
     UnsupportedAlgorithm,
     UnsupportedTokenType,
 )
-from chalicelib.access.verifier import AccessTokenVerifier, VerifiedToken
 from tests.tokens import (
     AUDIENCE,
     ISSUER,

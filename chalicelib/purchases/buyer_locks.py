@@ -15,11 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from chalicelib.auth0_api.pacing import Deadline
-from chalicelib.errors import UpstreamUnavailable
-
-
-class BuyerBusy(UpstreamUnavailable):
-    """Another event of this buyer kept the lock until the deadline: retrying later is safe."""
+from chalicelib.errors import BuyerBusy
 
 
 @dataclass

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.catalogue import Course, CourseCatalog, load_catalog
+from chalicelib.catalogue import Course, CourseCatalogue, load_catalogue
 from chalicelib.errors import ConfigurationError
 from chalicelib.purchases.gumroad import ProductKeys
 
@@ -58,8 +58,8 @@ def write(tmp_path: Path, document: Any) -> Path:
     return path
 
 
-def load(tmp_path: Path, document: Any) -> CourseCatalog:
-    return load_catalog(write(tmp_path, document))
+def load(tmp_path: Path, document: Any) -> CourseCatalogue:
+    return load_catalogue(write(tmp_path, document))
 
 
 def refusal(tmp_path: Path, document: Any) -> str:
@@ -69,10 +69,10 @@ def refusal(tmp_path: Path, document: Any) -> str:
 
 
 def test_a_valid_catalogue_loads_every_course_in_order(tmp_path: Path) -> None:
-    catalog = load(tmp_path, valid_document())
+    catalogue = load(tmp_path, valid_document())
 
-    assert [course.slug for course in catalog] == ["serverless-handbook", "pro-membership"]
-    assert catalog.by_slug("serverless-handbook") == Course(
+    assert [course.slug for course in catalogue] == ["serverless-handbook", "pro-membership"]
+    assert catalogue.by_slug("serverless-handbook") == Course(
         slug="serverless-handbook",
         title="Serverless Handbook",
         role_id="rol_abc123",
@@ -84,15 +84,15 @@ def test_a_valid_catalogue_loads_every_course_in_order(tmp_path: Path) -> None:
             "https://sahil.gumroad.com/l/pencil",
         ),
     )
-    assert catalog.by_slug("pro-membership") is not None
-    assert catalog.by_slug("missing") is None
+    assert catalogue.by_slug("pro-membership") is not None
+    assert catalogue.by_slug("missing") is None
 
 
 def test_an_empty_course_list_loads_as_an_empty_catalogue(tmp_path: Path) -> None:
-    catalog = load(tmp_path, {"courses": []})
+    catalogue = load(tmp_path, {"courses": []})
 
-    assert list(catalog) == []
-    assert catalog.match_product(PENCIL.product_id, PENCIL.other_keys) is None
+    assert list(catalogue) == []
+    assert catalogue.match_product(PENCIL.product_id, PENCIL.other_keys) is None
 
 
 def test_text_values_are_trimmed(tmp_path: Path) -> None:
@@ -100,12 +100,12 @@ def test_text_values_are_trimmed(tmp_path: Path) -> None:
     document["courses"][0]["role_id"] = "  rol_abc123 "
     document["courses"][0]["gumroad_products"] = [" pencil "]
 
-    catalog = load(tmp_path, document)
+    catalogue = load(tmp_path, document)
 
-    course = catalog.by_slug("serverless-handbook")
+    course = catalogue.by_slug("serverless-handbook")
     assert course is not None
     assert course.role_id == "rol_abc123"
-    assert catalog.match_product(None, ["pencil"]) == course
+    assert catalogue.match_product(None, ["pencil"]) == course
 
 
 @pytest.mark.parametrize(
@@ -119,16 +119,16 @@ def test_text_values_are_trimmed(tmp_path: Path) -> None:
     ids=["product_id", "permalink", "short_product_id", "product_permalink"],
 )
 def test_a_ping_matches_its_course_by_any_listed_product_key(tmp_path: Path, keys: ProductKeys) -> None:
-    catalog = load(tmp_path, valid_document())
+    catalogue = load(tmp_path, valid_document())
 
-    course = catalog.match_product(keys.product_id, keys.other_keys)
+    course = catalogue.match_product(keys.product_id, keys.other_keys)
 
     assert course is not None
     assert course.slug == "serverless-handbook"
 
 
 def test_a_product_in_no_course_matches_nothing(tmp_path: Path) -> None:
-    catalog = load(tmp_path, valid_document())
+    catalogue = load(tmp_path, valid_document())
 
     unknown = ProductKeys(
         product_id="vG8hPbGGf7_I4S4mpSFMsw==",
@@ -136,8 +136,8 @@ def test_a_product_in_no_course_matches_nothing(tmp_path: Path) -> None:
         short_product_id="Klm",
         product_permalink="https://sahil.gumroad.com/l/Klm",
     )
-    assert catalog.match_product(unknown.product_id, unknown.other_keys) is None
-    assert catalog.match_product(None, [None, ""]) is None
+    assert catalogue.match_product(unknown.product_id, unknown.other_keys) is None
+    assert catalogue.match_product(None, [None, ""]) is None
 
 
 @pytest.mark.parametrize(
@@ -151,20 +151,20 @@ def test_a_product_in_no_course_matches_nothing(tmp_path: Path) -> None:
 def test_another_products_ping_never_opens_a_course_by_its_permalink(tmp_path: Path, borrowed: dict[str, str]) -> None:
     # The course lists its product id: a ping with another product_id that carries the course's
     # permalink (or short id, or URL) is for another product, whatever else it says.
-    catalog = load(tmp_path, valid_document())
+    catalogue = load(tmp_path, valid_document())
 
     keys = ProductKeys(product_id="vG8hPbGGf7_I4S4mpSFMsw==", **borrowed)
 
-    assert catalog.match_product(keys.product_id, keys.other_keys) is None
+    assert catalogue.match_product(keys.product_id, keys.other_keys) is None
 
 
 def test_a_course_without_a_product_id_matches_on_its_permalink_whatever_the_product_id(tmp_path: Path) -> None:
     document = valid_document()
     document["courses"][0]["gumroad_products"] = ["pencil", "https://sahil.gumroad.com/l/pencil"]
-    catalog = load(tmp_path, document)
+    catalogue = load(tmp_path, document)
 
     keys = ProductKeys(product_id="32-nPAicqbLj8B_WswVlMw==", permalink="pencil")
-    course = catalog.match_product(keys.product_id, keys.other_keys)
+    course = catalogue.match_product(keys.product_id, keys.other_keys)
 
     assert course is not None
     assert course.slug == "serverless-handbook"
@@ -175,10 +175,10 @@ def test_product_id_wins_when_the_keys_point_to_different_courses(tmp_path: Path
     document = valid_document()
     document["courses"][0]["gumroad_products"] = ["pro"]
     document["courses"][1]["gumroad_products"] = ["32-nPAicqbLj8B_WswVlMw=="]
-    catalog = load(tmp_path, document)
+    catalogue = load(tmp_path, document)
 
     keys = ProductKeys(product_id="32-nPAicqbLj8B_WswVlMw==", permalink="pro")
-    course = catalog.match_product(keys.product_id, keys.other_keys)
+    course = catalogue.match_product(keys.product_id, keys.other_keys)
 
     assert course is not None
     assert course.slug == "pro-membership"
@@ -288,7 +288,7 @@ def test_invalid_json_is_refused_with_its_position(tmp_path: Path) -> None:
     path.write_text('{"courses": [\n  {"slug": "serverless-handbook",}\n]}', encoding="utf-8")
 
     with pytest.raises(ConfigurationError) as caught:
-        load_catalog(path)
+        load_catalogue(path)
 
     message = str(caught.value)
     assert "courses.json is not valid JSON" in message
@@ -297,7 +297,7 @@ def test_invalid_json_is_refused_with_its_position(tmp_path: Path) -> None:
 
 def test_a_missing_catalogue_file_is_refused_pointing_at_courses_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError) as caught:
-        load_catalog(tmp_path / "nowhere.json")
+        load_catalogue(tmp_path / "nowhere.json")
 
     message = str(caught.value)
     assert "course catalogue not found: nowhere.json" in message
@@ -306,7 +306,7 @@ def test_a_missing_catalogue_file_is_refused_pointing_at_courses_file(tmp_path: 
 
 def test_a_catalogue_path_that_is_a_directory_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="cannot be read"):
-        load_catalog(tmp_path)
+        load_catalogue(tmp_path)
 
 
 def test_duplicate_slugs_are_refused_when_courses_are_built_directly() -> None:
@@ -319,4 +319,4 @@ def test_duplicate_slugs_are_refused_when_courses_are_built_directly() -> None:
     )
 
     with pytest.raises(ConfigurationError, match="duplicate slug 'serverless-handbook'"):
-        CourseCatalog.from_courses([course, course])
+        CourseCatalogue.from_courses([course, course])

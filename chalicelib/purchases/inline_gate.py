@@ -23,14 +23,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from chalicelib.auth0_api.pacing import Deadline
-from chalicelib.errors import UpstreamUnavailable
+from chalicelib.errors import InlineBusy
 
 # How much the estimate of a ping's Auth0 work moves down towards each shorter measurement.
 SMOOTHING = 0.3
-
-
-class InlineBusy(UpstreamUnavailable):
-    """Earlier pings keep Auth0's rate busy past this ping's deadline: retrying later is safe."""
 
 
 class InlineGate:
