@@ -16,7 +16,6 @@ _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 # short product ids and product URLs never have that shape.
 _PRODUCT_ID = re.compile(r"^[A-Za-z0-9_-]{22}==$")
 _COURSE_KEYS = {"slug", "title", "role_id", "permission", "gumroad_products"}
-_REQUIRED_KEYS = _COURSE_KEYS
 
 
 def looks_like_product_id(key: str) -> bool:
@@ -137,7 +136,7 @@ def _parse_course(index: int, entry: Any) -> Course:
     unknown = set(entry) - _COURSE_KEYS
     if unknown:
         raise ConfigurationError(f"{where} has unknown keys {sorted(unknown)}")
-    missing = sorted(_REQUIRED_KEYS - set(entry))
+    missing = sorted(_COURSE_KEYS - set(entry))
     if missing:
         raise ConfigurationError(f"{where} is missing {', '.join(missing)}")
     slug = _text(entry["slug"], f"{where}.slug")

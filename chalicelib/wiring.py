@@ -34,10 +34,8 @@ from chalicelib.credentials import CredentialsSource, StaticCredentials
 from chalicelib.errors import ConfigurationError, LoginDisabled
 
 if TYPE_CHECKING:
-    import httpx
-
     from chalicelib.access.verifier import AccessTokenVerifier
-    from chalicelib.auth0_api.directory import Auth0Directory
+    from chalicelib.auth0_api.directory import Auth0Directory, HttpTransport
     from chalicelib.auth0_api.pacing import RetryPolicy
     from chalicelib.auth0_api.password_login import PasswordLogin
     from chalicelib.aws.sqs import PingQueue
@@ -53,7 +51,7 @@ APP_DIR = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
 
 # Tests replace the Management API's network with a recorded exchange (an httpx transport).
-_auth0_transport: httpx.BaseTransport | None = None
+_auth0_transport: HttpTransport | None = None
 # functools.cache may build a value twice when threads ask at once: concurrent inline pings must share
 # one directory (one pacer, one token) and one dispatch (one set of buyer locks), so builds take turns.
 _build_lock = threading.RLock()
@@ -140,25 +138,18 @@ def get_retry_policy() -> RetryPolicy:
 
 @_built_once
 def get_directory() -> Auth0Directory:
-    import httpx
-    from auth0.management import Auth0
-
-    from chalicelib.auth0_api.directory import Auth0Directory, response_hook
-    from chalicelib.auth0_api.management_token import ManagementToken
+    from chalicelib.auth0_api.directory import build_directory
     from chalicelib.auth0_api.pacing import RateLimitPacer
 
     settings = get_purchase_settings()
-    policy = get_retry_policy()
-    pacer = RateLimitPacer(rate=settings.management_rate, burst=settings.management_burst)
-    token = ManagementToken(endpoint=settings.auth0, credentials=get_credentials(), policy=policy)
-    http = httpx.Client(
+    return build_directory(
+        endpoint=settings.auth0,
+        credentials=get_credentials(),
+        connection=settings.connection,
+        policy=get_retry_policy(),
+        pacer=RateLimitPacer(rate=settings.management_rate, burst=settings.management_burst),
         transport=_auth0_transport,
-        follow_redirects=False,
-        timeout=policy.per_call_timeout,
-        event_hooks={"response": [response_hook(pacer)]},
     )
-    client = Auth0(base_url=settings.auth0.management_base_url, token=token, max_retries=0, httpx_client=http)
-    return Auth0Directory(client=client, token=token, connection=settings.connection, policy=policy, pacer=pacer)
 
 
 @_built_once
@@ -337,12 +328,12 @@ def run_reconciliation(now: datetime | None = None) -> Report:
 # --- seams for tests and tools ---------------------------------------------------------------------
 
 
-def auth0_transport() -> httpx.BaseTransport | None:
+def auth0_transport() -> HttpTransport | None:
     """The transport the Management API goes through (None: the network), for tools that build their own client."""
     return _auth0_transport
 
 
-def use_auth0_transport(transport: httpx.BaseTransport | None) -> None:
+def use_auth0_transport(transport: HttpTransport | None) -> None:
     """Route the Management API through ``transport`` (tests only); resets cached clients."""
     global _auth0_transport
     _auth0_transport = transport

@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.aws.sqs import redriven_attributes
 from chalicelib.errors import MalformedMessage, ServiceError
 from chalicelib.purchases.fulfilment import Outcome
 from chalicelib.purchases.ping_log import mask_email
-from chalicelib.purchases.queue import QueuedEvent, decode_event, group_id, redriven_attributes
+from chalicelib.purchases.queue import QueuedEvent, decode_event, group_id
 
 if TYPE_CHECKING:
     from collections.abc import Callable

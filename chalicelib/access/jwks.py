@@ -54,7 +54,6 @@ class SigningKey:
     """One verification key of the JWKS, bound to the algorithms it may verify."""
 
     kid: str
-    key_type: str
     by_algorithm: Mapping[str, PyJWK]
 
     def for_algorithm(self, algorithm: str) -> PyJWK | None:
@@ -197,7 +196,7 @@ def _signing_key(entry: Any, algorithms: Collection[str]) -> SigningKey | None:
             by_algorithm[algorithm] = prepared
     if not by_algorithm:
         return None
-    return SigningKey(kid=kid, key_type=str(entry["kty"]), by_algorithm=by_algorithm)
+    return SigningKey(kid=kid, by_algorithm=by_algorithm)
 
 
 def _members_have_their_types(entry: dict[str, Any]) -> bool:

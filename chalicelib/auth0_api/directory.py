@@ -23,6 +23,8 @@ from chalicelib.auth0_api.pacing import (
     current_stats,
     rate_limit_wait,
 )
+from chalicelib.config import Auth0Endpoint
+from chalicelib.credentials import CredentialsSource
 from chalicelib.errors import UpstreamError, UpstreamRejected, UpstreamUnavailable
 from chalicelib.logs import log_event
 from chalicelib.purchases.fulfilment import Buyer, BuyerAlreadyExists
@@ -32,6 +34,34 @@ log = logging.getLogger("gumroad_auth0.auth0")
 T = TypeVar("T")
 
 USER_FIELDS = "user_id,email,identities,app_metadata"
+
+
+HttpTransport = httpx.BaseTransport
+
+
+def build_directory(
+    *,
+    endpoint: Auth0Endpoint,
+    credentials: CredentialsSource,
+    connection: str,
+    policy: RetryPolicy,
+    pacer: RateLimitPacer,
+    transport: HttpTransport | None = None,
+) -> Auth0Directory:
+    """The directory over auth0-python's Management API: one shared httpx client, the SDK's retries off
+    (the directory owns them), the M2M token from ``ManagementToken``, every answer fed to the pacer.
+
+    ``transport`` replaces the network (tests replay recorded exchanges through it).
+    """
+    token = ManagementToken(endpoint=endpoint, credentials=credentials, policy=policy)
+    http = httpx.Client(
+        transport=transport,
+        follow_redirects=False,
+        timeout=policy.per_call_timeout,
+        event_hooks={"response": [response_hook(pacer)]},
+    )
+    client = Auth0(base_url=endpoint.management_base_url, token=token, max_retries=0, httpx_client=http)
+    return Auth0Directory(client=client, token=token, connection=connection, policy=policy, pacer=pacer)
 
 
 def response_hook(pacer: RateLimitPacer) -> Callable[[httpx.Response], None]:

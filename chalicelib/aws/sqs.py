@@ -8,15 +8,20 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.errors import UpstreamUnavailable
 from chalicelib.logs import log_event
-from chalicelib.purchases.queue import QueuedEvent, deduplication_id, encode_event, group_id, redriven_attributes
+from chalicelib.purchases.queue import REDRIVEN_ATTRIBUTE, QueuedEvent, deduplication_id, encode_event, group_id
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from mypy_boto3_sqs import SQSClient
-    from mypy_boto3_sqs.type_defs import SendMessageRequestTypeDef
+    from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef, SendMessageRequestTypeDef
 
 log = logging.getLogger("gumroad_auth0.queue")
+
+
+def redriven_attributes() -> dict[str, MessageAttributeValueTypeDef]:
+    """The ``MessageAttributes`` of a message an operator puts into the queue (see REDRIVEN_ATTRIBUTE)."""
+    return {REDRIVEN_ATTRIBUTE: {"DataType": "String", "StringValue": "true"}}
 
 
 def sqs_client() -> SQSClient:

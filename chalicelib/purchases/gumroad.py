@@ -189,7 +189,7 @@ def decode_form(text: str) -> dict[str, Any]:
 def _insert(fields: dict[str, Any], key: str, value: str) -> None:
     bracket = key.find("[")
     if bracket < 0 and "]" not in key:
-        _set_once(fields, _unescape(key), value, key)
+        _set_once(fields, _unescape(key), value)
         return
     if bracket <= 0:
         # Gumroad escapes brackets inside names, so a stray one is not Gumroad speaking.
@@ -218,10 +218,10 @@ def _insert(fields: dict[str, Any], key: str, value: str) -> None:
             raise MalformedPing("a field is sent both as a value and as a group")
         container.append(value)
     else:
-        _set_once(container, last, value, key)
+        _set_once(container, last, value)
 
 
-def _set_once(container: dict[str, Any], name: str, value: str, original: str) -> None:
+def _set_once(container: dict[str, Any], name: str, value: str) -> None:
     if name in container:
         # Gumroad builds the body from a hash, so a repeated key is not Gumroad speaking.
         raise MalformedPing("a field appears more than once")

@@ -6,13 +6,9 @@ import hashlib
 import json
 import logging
 from dataclasses import asdict
-from typing import TYPE_CHECKING
 
 from chalicelib.errors import MalformedMessage
 from chalicelib.purchases.gumroad import ProductKeys, SaleEvent, SubscriptionEvent
-
-if TYPE_CHECKING:
-    from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef
 
 log = logging.getLogger("gumroad_auth0.queue")
 
@@ -58,11 +54,6 @@ def _checked(event: QueuedEvent) -> QueuedEvent:
     if not all(isinstance(value, str) and value for value in required):
         raise MalformedMessage("the event lacks its identity or buyer")
     return event
-
-
-def redriven_attributes() -> dict[str, MessageAttributeValueTypeDef]:
-    """The ``MessageAttributes`` of a message an operator puts into the queue (see REDRIVEN_ATTRIBUTE)."""
-    return {REDRIVEN_ATTRIBUTE: {"DataType": "String", "StringValue": "true"}}
 
 
 def group_id(event: QueuedEvent) -> str:
