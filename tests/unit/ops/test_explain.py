@@ -16,7 +16,7 @@ from ops.__main__ import main as ops
 from sandbox.server import SandboxServer
 from tests.auth0_replay import USER_ID, Auth0Replay, fixture, found_user
 from tests.purchase_support import MEMBERSHIP_ROLE, SERVERLESS_ROLE, mock_token_endpoint, set_purchase_env
-from tests.unit.test_ops_backfill import (
+from tests.unit.ops.test_backfill import (
     ACCESS_TOKEN,
     HANDBOOK_PRODUCT,
     MEMBERSHIP_PRODUCT,
