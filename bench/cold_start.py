@@ -150,7 +150,7 @@ def main() -> None:
     print(f"cold start, median of {options.runs} fresh interpreters each")
     for name, seconds in medians.items():
         ratio = seconds / baseline
-        target = "   (target <= 1.5)" if name.startswith("test client (") else ""
+        target = "   (target <= 1.5)" if name.startswith("lambda handler") else ""
         print(f"   {name:38s} {seconds * 1000:7.1f} ms   ratio {ratio:5.2f}{target}")
 
 

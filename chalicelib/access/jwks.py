@@ -3,22 +3,24 @@
 ``JwksCache`` hands out the key for a ``kid``. It fetches the JWKS once per warm
 container, again when the set is older than its max age, and on an unknown
 ``kid`` at most once per cooldown; concurrent misses share one fetch. When a
-refresh fails the last good set stays in use. ``RequestsJwksFetcher`` does the
+refresh fails the last good set stays in use. ``UrllibJwksFetcher`` does the
 HTTP part: no redirects, a timeout, a body cap and one retry on a network error.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import threading
 import time
+import urllib.error
+import urllib.request
+import zlib
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import requests
-import urllib3
 from jwt import PyJWK, PyJWTError
 from jwt.algorithms import get_default_algorithms
 
@@ -66,17 +68,19 @@ class _KeySet:
     fetched_at: float
 
 
-class RequestsJwksFetcher:
-    """Fetch a JWKS with ``requests``: no redirects, bounded time and size, one retry.
+class UrllibJwksFetcher:
+    """Fetch a JWKS with the standard library: no redirects, bounded time and size, one retry.
+
+    Not ``requests``: on a cold Lambda container ``requests`` and urllib3 cost about as much to import
+    as all the rest of a private route's first request, while PyJWT already loads ``urllib.request``.
+    One GET with these rules is all the JWKS needs.
 
     Parameters
     ----------
-    session
-        The session to reuse (keep-alive across fetches); built lazily when omitted.
     timeout_seconds
         Budget of one attempt, connection and body together.
     max_bytes
-        Larger bodies are refused before they are read whole.
+        Larger bodies (after decompression) are refused without being read whole.
     attempts
         Attempts in total; only network errors (connect, timeout, reset) are retried.
     """
@@ -84,68 +88,66 @@ class RequestsJwksFetcher:
     def __init__(
         self,
         *,
-        session: requests.Session | None = None,
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         max_bytes: int = DEFAULT_MAX_BYTES,
         attempts: int = 2,
     ) -> None:
-        self._session = session
         self._timeout = timeout_seconds
         self._max_bytes = max_bytes
         self._attempts = max(1, attempts)
+        # A redirect could point key discovery anywhere: the opener refuses them all.
+        self._opener = urllib.request.build_opener(_RefuseRedirects())
 
     def __call__(self, url: str) -> bytes:
         problem = "no attempt made"
         for _ in range(self._attempts):
             try:
                 return self._get(url)
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (OSError, http.client.HTTPException) as exc:
+                # URLError, timeouts, resets and broken HTTP are network errors: worth one more try.
                 problem = f"network error ({type(exc).__name__})"
-            except requests.RequestException as exc:
-                raise JwksFetchError(f"request failed ({type(exc).__name__})") from exc
         raise JwksFetchError(problem)
 
     def _get(self, url: str) -> bytes:
         deadline = time.monotonic() + self._timeout
-        session = self._session_for_use()
-        with session.get(
-            url,
-            timeout=self._timeout,
-            allow_redirects=False,  # a redirect could point key discovery anywhere
-            stream=True,  # so an oversized body is refused without being read whole
-            headers={"Accept": "application/json"},
-        ) as response:
-            if response.status_code != 200:
-                raise JwksFetchError(f"HTTP status {response.status_code}")
+        request = urllib.request.Request(url, headers={"Accept": "application/json", "Accept-Encoding": "gzip"})  # noqa: S310 - the configured https (or loopback http) JWKS URL
+        try:
+            response = self._opener.open(request, timeout=self._timeout)
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            raise JwksFetchError(f"HTTP status {exc.code}") from None
+        with response:
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > self._max_bytes:
                 raise JwksFetchError(f"body larger than {self._max_bytes} bytes")
-            return self._read_capped(response, deadline)
+            gzipped = response.headers.get("Content-Encoding", "").strip().lower() == "gzip"
+            return self._read_capped(response, deadline, gzipped=gzipped)
 
-    def _read_capped(self, response: requests.Response, deadline: float) -> bytes:
+    def _read_capped(self, response: http.client.HTTPResponse, deadline: float, *, gzipped: bool) -> bytes:
+        # The cap bounds the decompressed size, so a small gzip bomb is refused like a large body.
+        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzipped else None
         chunks: list[bytes] = []
         size = 0
         while True:
             if time.monotonic() > deadline:
                 # A server dripping bytes would otherwise reset the read timeout forever.
-                raise requests.Timeout("JWKS body not received in time")
-            try:
-                # read1 returns what has arrived, so the deadline is checked between bytes;
-                # decoding here means the cap also bounds a compressed body's real size.
-                chunk = response.raw.read1(16_384, decode_content=True)
-            except urllib3.exceptions.HTTPError as exc:
-                raise requests.ConnectionError(f"body read failed ({type(exc).__name__})") from exc
-            if not chunk:
+                raise TimeoutError("JWKS body not received in time")
+            # read1 returns what has arrived, so the deadline is checked between bytes.
+            raw = response.read1(16_384)
+            if not raw:
+                if inflate is not None:
+                    chunks.append(inflate.flush())
                 return b"".join(chunks)
+            chunk = inflate.decompress(raw, self._max_bytes + 1 - size) if inflate is not None else raw
             size += len(chunk)
-            if size > self._max_bytes:
+            if size > self._max_bytes or (inflate is not None and inflate.unconsumed_tail):
                 raise JwksFetchError(f"body larger than {self._max_bytes} bytes")
             chunks.append(chunk)
 
-    def _session_for_use(self) -> requests.Session:
-        if self._session is None:
-            self._session = requests.Session()
-        return self._session
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # the 3xx then surfaces as an HTTPError with its status
 
 
 def parse_jwks(body: bytes, *, algorithms: Collection[str]) -> dict[str, SigningKey]:
@@ -254,7 +256,7 @@ class JwksCache:
     algorithms
         The allowed algorithms; keys are prepared for these only.
     fetcher
-        Downloads the document; ``RequestsJwksFetcher()`` when omitted.
+        Downloads the document; ``UrllibJwksFetcher()`` when omitted.
     clock
         Monotonic seconds; injectable so tests can move time.
     cooldown_seconds
@@ -277,7 +279,7 @@ class JwksCache:
             raise ValueError("cooldown_seconds must be between 0 and max_age_seconds")
         self._url = url
         self._algorithms = tuple(algorithms)
-        self._fetcher: JwksFetcher = fetcher if fetcher is not None else RequestsJwksFetcher()
+        self._fetcher: JwksFetcher = fetcher if fetcher is not None else UrllibJwksFetcher()
         self._clock = clock
         self._cooldown = cooldown_seconds
         self._max_age = max_age_seconds

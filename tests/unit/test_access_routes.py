@@ -1,7 +1,6 @@
 """The four private routes end to end through Chalice: RFC 6750 answers, courses, CORS, outages.
 
-The environment is set per test; the JWKS is replayed with ``responses`` (or served on a
-real loopback server where the cold-start path itself is under test).
+The environment is set per test; the JWKS is served by a real HTTP server on a loopback port.
 """
 
 from __future__ import annotations
@@ -20,15 +19,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
-import responses
 from chalice.test import Client
 
 from app import app as chalice_app
 from chalicelib import wiring
 from chalicelib.config import load_access_settings, load_cors_policy
 from chalicelib.errors import ConfigurationError
-from tests.tokens import AUDIENCE, ISSUER, JWKS_URL, SUBJECT, claims, jwks, rsa_key, sign
+from tests.tokens import (
+    AUDIENCE,
+    ISSUER,
+    SUBJECT,
+    Answer,
+    LoopbackJwksServer,
+    ScriptedServer,
+    claims,
+    jwks,
+    loopback_jwks,
+    rsa_key,
+    sign,
+)
 
 REALM = 'Bearer realm="gumroad-auth0-gate"'
 SPA_ORIGIN = "https://app.example.com"
@@ -62,11 +71,12 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def tenant() -> Iterator[responses.RequestsMock]:
-    """The Auth0 tenant's JWKS endpoint, replayed; ``tenant.calls`` counts fetches."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.get(JWKS_URL, json=jwks(rsa_key("k1")))
-        yield mock
+def tenant(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackJwksServer]:
+    """The Auth0 tenant's JWKS endpoint on a loopback port; ``tenant.requests`` counts fetches."""
+    with loopback_jwks(rsa_key("k1")) as server:
+        monkeypatch.setenv("AUTH0_JWKS_URL", server.url)
+        wiring.clear_caches()
+        yield server
 
 
 @pytest.fixture
@@ -109,7 +119,7 @@ def post_json(client: Client, document: Any, **headers: str) -> Any:
 # --- GET /private -----------------------------------------------------------------------------
 
 
-def test_private_greets_the_subject_of_a_valid_token(client: Client, tenant: responses.RequestsMock) -> None:
+def test_private_greets_the_subject_of_a_valid_token(client: Client, tenant: LoopbackJwksServer) -> None:
     response = client.http.get("/private", headers=bearer(token_for()))
     assert response.status_code == 200
     assert body_of(response) == {"message": f"Hello {SUBJECT}"}
@@ -117,7 +127,7 @@ def test_private_greets_the_subject_of_a_valid_token(client: Client, tenant: res
 
 
 def test_private_greets_by_the_configured_name_claim(
-    client: Client, tenant: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+    client: Client, tenant: LoopbackJwksServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AUTH0_NAME_CLAIM", "https://courses.example.com/name")
     token = token_for(**{"https://courses.example.com/name": "Ada Lovelace"})
@@ -126,7 +136,7 @@ def test_private_greets_by_the_configured_name_claim(
 
 
 def test_private_falls_back_to_sub_when_the_name_claim_is_not_a_string(
-    client: Client, tenant: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+    client: Client, tenant: LoopbackJwksServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AUTH0_NAME_CLAIM", "name")
     response = client.http.get("/private", headers=bearer(token_for(name=["Ada"])))
@@ -138,13 +148,13 @@ def test_private_falls_back_to_sub_when_the_name_claim_is_not_a_string(
 
 @pytest.mark.parametrize("path", ["/private", "/courses", "/courses/pencil-icons"])
 def test_no_credentials_is_a_401_with_a_bare_bearer_challenge(
-    client: Client, tenant: responses.RequestsMock, path: str
+    client: Client, tenant: LoopbackJwksServer, path: str
 ) -> None:
     response = client.http.get(path)
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == REALM
     assert body_of(response)["error"] == "unauthorized"
-    assert len(tenant.calls) == 0  # nothing to verify, nothing fetched
+    assert tenant.requests == 0  # nothing to verify, nothing fetched
 
 
 def test_another_scheme_is_a_401_with_a_bare_bearer_challenge(client: Client) -> None:
@@ -153,7 +163,7 @@ def test_another_scheme_is_a_401_with_a_bare_bearer_challenge(client: Client) ->
     assert response.headers["WWW-Authenticate"] == REALM
 
 
-def test_the_scheme_is_case_insensitive(client: Client, tenant: responses.RequestsMock) -> None:
+def test_the_scheme_is_case_insensitive(client: Client, tenant: LoopbackJwksServer) -> None:
     response = client.http.get("/private", headers={"authorization": f"bEaReR {token_for()}"})
     assert response.status_code == 200
 
@@ -172,19 +182,19 @@ def test_a_malformed_authorization_header_is_a_400_invalid_request(client: Clien
     assert_challenge_matches_body(response)
 
 
-def test_a_header_plus_an_access_token_query_parameter_is_a_400(client: Client, tenant: responses.RequestsMock) -> None:
+def test_a_header_plus_an_access_token_query_parameter_is_a_400(client: Client, tenant: LoopbackJwksServer) -> None:
     response = client.http.get("/courses?access_token=abc", headers=bearer(token_for()))
     assert response.status_code == 400
     assert body_of(response)["error"] == "invalid_request"
 
 
-def test_a_token_in_the_query_string_alone_is_not_accepted(client: Client, tenant: responses.RequestsMock) -> None:
+def test_a_token_in_the_query_string_alone_is_not_accepted(client: Client, tenant: LoopbackJwksServer) -> None:
     response = client.http.get(f"/courses?access_token={token_for()}")
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == REALM
 
 
-def test_two_authorization_headers_are_a_400(tenant: responses.RequestsMock) -> None:
+def test_two_authorization_headers_are_a_400(tenant: LoopbackJwksServer) -> None:
     # API Gateway delivers repeated headers in multiValueHeaders; the test client cannot.
     token = token_for()
     event = api_gateway_event("/private", {"Authorization": [f"Bearer {token}", f"Bearer {token}"]})
@@ -194,7 +204,7 @@ def test_two_authorization_headers_are_a_400(tenant: responses.RequestsMock) -> 
 
 
 def test_a_single_multi_value_authorization_header_is_accepted(
-    tenant: responses.RequestsMock,
+    tenant: LoopbackJwksServer,
 ) -> None:
     event = api_gateway_event("/private", {"Authorization": [f"Bearer {token_for()}"]})
     assert chalice_app(event, None)["statusCode"] == 200
@@ -216,7 +226,7 @@ BAD_TOKENS: dict[str, Callable[[], str]] = {
 
 @pytest.mark.parametrize("kind", list(BAD_TOKENS))
 def test_any_bad_token_is_a_401_invalid_token_that_echoes_nothing(
-    client: Client, tenant: responses.RequestsMock, kind: str
+    client: Client, tenant: LoopbackJwksServer, kind: str
 ) -> None:
     token = BAD_TOKENS[kind]()
     response = client.http.get("/courses", headers=bearer(token))
@@ -259,7 +269,7 @@ def test_any_bad_token_is_a_401_invalid_token_that_echoes_nothing(
 )
 def test_courses_lists_exactly_the_courses_the_token_grants(
     client: Client,
-    tenant: responses.RequestsMock,
+    tenant: LoopbackJwksServer,
     overrides: dict[str, Any],
     expected: list[dict[str, str]],
 ) -> None:
@@ -268,14 +278,14 @@ def test_courses_lists_exactly_the_courses_the_token_grants(
     assert body_of(response) == {"courses": expected}
 
 
-def test_a_granted_course_is_a_200_with_its_permission(client: Client, tenant: responses.RequestsMock) -> None:
+def test_a_granted_course_is_a_200_with_its_permission(client: Client, tenant: LoopbackJwksServer) -> None:
     response = client.http.get("/courses/pencil-icons", headers=bearer(token_for()))
     assert response.status_code == 200
     assert body_of(response) == {**PENCIL, "permission": "read:course:pencil-icons"}
 
 
 def test_a_course_the_token_does_not_grant_is_a_403_insufficient_scope(
-    client: Client, tenant: responses.RequestsMock
+    client: Client, tenant: LoopbackJwksServer
 ) -> None:
     response = client.http.get("/courses/pro-membership", headers=bearer(token_for()))
     assert response.status_code == 403
@@ -286,7 +296,7 @@ def test_a_course_the_token_does_not_grant_is_a_403_insufficient_scope(
     assert_challenge_matches_body(response)
 
 
-def test_an_unknown_slug_is_a_404_after_authentication(client: Client, tenant: responses.RequestsMock) -> None:
+def test_an_unknown_slug_is_a_404_after_authentication(client: Client, tenant: LoopbackJwksServer) -> None:
     assert client.http.get("/courses/no-such-course").status_code == 401
     response = client.http.get("/courses/no-such-course", headers=bearer(token_for()))
     assert response.status_code == 404
@@ -294,7 +304,7 @@ def test_an_unknown_slug_is_a_404_after_authentication(client: Client, tenant: r
 
 
 def test_an_unreadable_catalogue_is_a_503_not_a_500(
-    client: Client, tenant: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+    client: Client, tenant: LoopbackJwksServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COURSES_FILE", "tests/fixtures/no-such-catalogue.json")
     wiring.clear_caches()
@@ -305,7 +315,7 @@ def test_an_unreadable_catalogue_is_a_503_not_a_500(
 # --- POST /verify -----------------------------------------------------------------------------
 
 
-def test_verify_answers_valid_for_a_valid_token(client: Client, tenant: responses.RequestsMock) -> None:
+def test_verify_answers_valid_for_a_valid_token(client: Client, tenant: LoopbackJwksServer) -> None:
     document = claims()
     response = post_json(client, {"token": sign(rsa_key("k1"), document)})
     assert response.status_code == 200
@@ -317,7 +327,7 @@ def test_verify_answers_valid_for_a_valid_token(client: Client, tenant: response
     }
 
 
-def test_verify_answers_401_for_an_invalid_token(client: Client, tenant: responses.RequestsMock) -> None:
+def test_verify_answers_401_for_an_invalid_token(client: Client, tenant: LoopbackJwksServer) -> None:
     response = post_json(client, {"token": token_for(exp=1, iat=0)})
     assert response.status_code == 401
     assert body_of(response)["error"] == "invalid_token"
@@ -330,7 +340,7 @@ def test_verify_answers_401_for_an_invalid_token(client: Client, tenant: respons
     ids=["array", "empty-object", "number", "empty-string", "extra-key", "broken-json", "no-body"],
 )
 def test_verify_answers_400_when_the_body_is_not_a_token_object(
-    client: Client, tenant: responses.RequestsMock, body: bytes
+    client: Client, tenant: LoopbackJwksServer, body: bytes
 ) -> None:
     response = client.http.post("/verify", headers={"Content-Type": "application/json"}, body=body)
     assert response.status_code == 400
@@ -346,7 +356,7 @@ def test_verify_answers_415_for_a_body_that_is_not_json(client: Client, content_
     assert set(body_of(response)) == {"error", "error_description"}
 
 
-def test_verify_accepts_a_charset_parameter(client: Client, tenant: responses.RequestsMock) -> None:
+def test_verify_accepts_a_charset_parameter(client: Client, tenant: LoopbackJwksServer) -> None:
     response = client.http.post(
         "/verify",
         headers={"Content-Type": "application/json; charset=utf-8"},
@@ -355,7 +365,7 @@ def test_verify_accepts_a_charset_parameter(client: Client, tenant: responses.Re
     assert response.status_code == 200
 
 
-def test_verify_refuses_a_token_in_the_url(client: Client, tenant: responses.RequestsMock) -> None:
+def test_verify_refuses_a_token_in_the_url(client: Client, tenant: LoopbackJwksServer) -> None:
     response = client.http.post(
         "/verify?access_token=x",
         headers={"Content-Type": "application/json"},
@@ -391,12 +401,15 @@ def test_verify_also_answers_503_without_auth0_audience(client: Client, monkeypa
 
 @pytest.mark.parametrize(
     "failure",
-    [{"status": 500}, {"body": requests.ConnectionError("refused")}, {"body": "<html>"}],
-    ids=["http-500", "connection-refused", "not-json"],
+    [Answer(status=500), Answer(reset=True), Answer(body=b"<html>")],
+    ids=["http-500", "connection-reset", "not-json"],
 )
-def test_jwks_down_at_cold_start_is_a_503_that_names_no_url(client: Client, failure: dict[str, Any]) -> None:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.get(JWKS_URL, **failure)
+def test_jwks_down_at_cold_start_is_a_503_that_names_no_url(
+    client: Client, failure: Answer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with ScriptedServer(failure, failure) as server:
+        monkeypatch.setenv("AUTH0_JWKS_URL", server.url())
+        wiring.clear_caches()
         response = client.http.get("/courses", headers=bearer(token_for()))
     assert response.status_code == 503
     assert response.headers["Retry-After"].isdigit()
@@ -407,25 +420,26 @@ def test_jwks_down_at_cold_start_is_a_503_that_names_no_url(client: Client, fail
 
 
 def test_while_warm_an_outage_and_an_unknown_kid_do_not_break_valid_tokens(
-    client: Client,
+    client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.get(JWKS_URL, json=jwks(rsa_key("k1")))
+    keys = json.dumps(jwks(rsa_key("k1"))).encode()
+    with ScriptedServer(Answer(body=keys), Answer(status=503), Answer(status=503)) as server:
+        monkeypatch.setenv("AUTH0_JWKS_URL", server.url())
+        wiring.clear_caches()
         assert client.http.get("/courses", headers=bearer(token_for())).status_code == 200
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as down:
-        down.get(JWKS_URL, status=503)
         unknown = sign(rsa_key("k-new"), claims())
         assert client.http.get("/courses", headers=bearer(unknown)).status_code == 401
         fresh = token_for(jti="another-session")
         assert client.http.get("/courses", headers=bearer(fresh)).status_code == 200
+    assert len(server.paths) == 1, "within the cooldown an unknown kid refetches nothing; known keys need no fetch"
 
 
-def test_many_requests_with_several_tokens_fetch_the_jwks_once(client: Client, tenant: responses.RequestsMock) -> None:
+def test_many_requests_with_several_tokens_fetch_the_jwks_once(client: Client, tenant: LoopbackJwksServer) -> None:
     tokens = [token_for(jti=str(index)) for index in range(3)]
     for index in range(30):
         path = ("/private", "/courses", "/courses/pencil-icons")[index % 3]
         assert client.http.get(path, headers=bearer(tokens[index % 3])).status_code == 200
-    assert len(tenant.calls) == 1
+    assert tenant.requests == 1
 
 
 # --- CORS -------------------------------------------------------------------------------------
@@ -463,7 +477,7 @@ def test_preflight_from_another_origin_gets_no_allow_origin(client: Client, monk
     assert response.headers["Vary"] == "Origin"
 
 
-def test_without_cors_allow_origin_no_cors_headers_are_sent(client: Client, tenant: responses.RequestsMock) -> None:
+def test_without_cors_allow_origin_no_cors_headers_are_sent(client: Client, tenant: LoopbackJwksServer) -> None:
     preflight = client.http.options("/courses", headers={"Origin": SPA_ORIGIN})
     answer = client.http.get("/courses", headers={"Origin": SPA_ORIGIN, **bearer(token_for())})
     for response in (preflight, answer):
@@ -473,7 +487,7 @@ def test_without_cors_allow_origin_no_cors_headers_are_sent(client: Client, tena
 
 @pytest.mark.parametrize("token", ["valid", "missing"])
 def test_private_answers_carry_cors_headers_for_the_configured_origin(
-    client: Client, tenant: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch, token: str
+    client: Client, tenant: LoopbackJwksServer, monkeypatch: pytest.MonkeyPatch, token: str
 ) -> None:
     monkeypatch.setenv("CORS_ALLOW_ORIGIN", f"https://other.example, {SPA_ORIGIN}")
     headers = {"Origin": SPA_ORIGIN, **(bearer(token_for()) if token == "valid" else {})}
@@ -485,7 +499,7 @@ def test_private_answers_carry_cors_headers_for_the_configured_origin(
 
 
 def test_a_wildcard_origin_is_answered_with_a_wildcard(
-    client: Client, tenant: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+    client: Client, tenant: LoopbackJwksServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CORS_ALLOW_ORIGIN", "*")
     response = client.http.get("/private", headers={"Origin": SPA_ORIGIN, **bearer(token_for())})
@@ -503,7 +517,7 @@ def test_an_invalid_cors_setting_is_a_503(client: Client, monkeypatch: pytest.Mo
 def test_settings_default_the_issuer_and_jwks_url_from_the_domain() -> None:
     settings = load_access_settings({"AUTH0_AUDIENCE": AUDIENCE, "AUTH0_DOMAIN": "Tenant.Example.Auth0.com"})
     assert settings.issuer == ISSUER
-    assert settings.jwks_url == JWKS_URL
+    assert settings.jwks_url == "https://tenant.example.auth0.com/.well-known/jwks.json"
     assert settings.algorithms == ("RS256",)
     assert 0 < settings.leeway_seconds <= 30
 
@@ -588,7 +602,7 @@ def test_cors_allow_origin_refuses_anything_but_an_origin(value: str) -> None:
 
 
 def test_log_lines_are_json_and_never_contain_a_token(
-    client: Client, tenant: responses.RequestsMock, caplog: pytest.LogCaptureFixture
+    client: Client, tenant: LoopbackJwksServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     bad = [token_for(exp=1, iat=0), sign(rsa_key("attacker"), claims(), kid="k1"), "x.y.z"]
     with caplog.at_level("DEBUG", logger="gumroad_auth0.access"):
@@ -608,7 +622,7 @@ def test_log_lines_are_json_and_never_contain_a_token(
 # --- fuzzing through the routes: never a 2xx, never a 5xx -------------------------------------
 
 
-def test_fuzz_no_mutated_token_ever_gets_a_2xx_or_a_5xx(client: Client, tenant: responses.RequestsMock) -> None:
+def test_fuzz_no_mutated_token_ever_gets_a_2xx_or_a_5xx(client: Client, tenant: LoopbackJwksServer) -> None:
     rng = random.Random(1337)
     valid = token_for()
     alphabet = string.ascii_letters + string.digits + "-_.=+/~"
@@ -626,9 +640,7 @@ def test_fuzz_no_mutated_token_ever_gets_a_2xx_or_a_5xx(client: Client, tenant: 
         assert post_json(client, {"token": mutated}).status_code in (400, 401)
 
 
-def test_fuzz_random_authorization_headers_never_get_a_2xx_or_a_5xx(
-    client: Client, tenant: responses.RequestsMock
-) -> None:
+def test_fuzz_random_authorization_headers_never_get_a_2xx_or_a_5xx(client: Client, tenant: LoopbackJwksServer) -> None:
     rng = random.Random(4242)
     for _ in range(400):
         length = rng.randrange(0, 120)
@@ -744,14 +756,14 @@ def test_another_method_on_a_known_path_is_405_in_the_service_shape(
     assert response.headers["Allow"] == allow
 
 
-def test_a_get_with_any_content_type_is_served(client: Client, tenant: responses.RequestsMock) -> None:
+def test_a_get_with_any_content_type_is_served(client: Client, tenant: LoopbackJwksServer) -> None:
     response = client.http.get("/courses", headers={**bearer(token_for()), "Content-Type": "text/plain"})
 
     assert response.status_code == 200
 
 
 def test_a_bug_in_a_private_route_is_a_503_in_the_service_shape_not_a_500(
-    client: Client, tenant: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    client: Client, tenant: LoopbackJwksServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     def broken() -> None:
         raise KeyError("boom")
@@ -777,7 +789,7 @@ def test_a_bug_in_a_private_route_is_a_503_in_the_service_shape_not_a_500(
     ids=["permissions-wrong-type", "scope-wrong-type", "jti-number"],
 )
 def test_a_token_whose_claims_have_the_wrong_json_type_is_401(
-    client: Client, tenant: responses.RequestsMock, overrides: dict[str, Any]
+    client: Client, tenant: LoopbackJwksServer, overrides: dict[str, Any]
 ) -> None:
     response = client.http.get("/courses", headers=bearer(token_for(**overrides)))
 

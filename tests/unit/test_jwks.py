@@ -11,14 +11,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests
-import responses
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from chalicelib.access.jwks import JwksCache, RequestsJwksFetcher, parse_jwks
+from chalicelib.access.jwks import JwksCache, UrllibJwksFetcher, parse_jwks
 from chalicelib.errors import JwksFetchError, KeysUnavailable, UnknownSigningKey
-from tests.tokens import JWKS_URL, FakeClock, FakeJwksEndpoint, ec_key, jwks, rsa_key
+from tests.tokens import JWKS_URL, Answer, FakeClock, FakeJwksEndpoint, ScriptedServer, ec_key, jwks, rsa_key
 
 COOLDOWN = 15.0
 MAX_AGE = 600.0
@@ -393,70 +391,77 @@ def jwks_body(*entries: dict[str, Any]) -> bytes:
 # --- the HTTP fetcher --------------------------------------------------------------------------
 
 
-@responses.activate
+def served_jwks(*kids: str) -> bytes:
+    return json.dumps(jwks(*(rsa_key(kid) for kid in kids))).encode()
+
+
 def test_the_fetcher_returns_the_body_of_a_200() -> None:
-    responses.get(JWKS_URL, json=jwks(rsa_key("k1")))
-    body = RequestsJwksFetcher()(JWKS_URL)
+    with ScriptedServer(Answer(body=served_jwks("k1"))) as server:
+        body = UrllibJwksFetcher()(server.url())
     assert json.loads(body)["keys"][0]["kid"] == "k1"
 
 
-@responses.activate
 def test_the_fetcher_does_not_follow_redirects() -> None:
-    elsewhere = "https://attacker.example/jwks.json"
-    responses.get(JWKS_URL, status=302, headers={"Location": elsewhere})
-    responses.get(elsewhere, json=jwks(rsa_key("evil")))
-    with pytest.raises(JwksFetchError, match="302"):
-        RequestsJwksFetcher()(JWKS_URL)
-    assert [call.request.url for call in responses.calls] == [JWKS_URL]
+    with ScriptedServer() as elsewhere, ScriptedServer() as server:
+        server.answers.append(Answer(status=302, headers={"Location": elsewhere.url()}))
+        elsewhere.answers.append(Answer(body=served_jwks("evil")))
+        with pytest.raises(JwksFetchError, match="302"):
+            UrllibJwksFetcher()(server.url())
+    assert (len(server.paths), elsewhere.paths) == (1, [])
 
 
-@responses.activate
 def test_the_fetcher_refuses_an_error_status_without_retrying() -> None:
-    responses.get(JWKS_URL, status=503)
-    with pytest.raises(JwksFetchError, match="503"):
-        RequestsJwksFetcher()(JWKS_URL)
-    assert len(responses.calls) == 1
+    with (
+        ScriptedServer(Answer(status=503), Answer(body=served_jwks("k1"))) as server,
+        pytest.raises(JwksFetchError, match="503"),
+    ):
+        UrllibJwksFetcher()(server.url())
+    assert len(server.paths) == 1
 
 
-@responses.activate
 def test_the_fetcher_refuses_a_body_over_the_cap() -> None:
-    responses.get(JWKS_URL, body=b"x" * 2_000)
-    with pytest.raises(JwksFetchError, match="larger"):
-        RequestsJwksFetcher(max_bytes=1_000)(JWKS_URL)
+    with ScriptedServer(Answer(body=b"x" * 2_000)) as server, pytest.raises(JwksFetchError, match="larger"):
+        UrllibJwksFetcher(max_bytes=1_000)(server.url())
 
 
-@responses.activate
+def test_the_fetcher_refuses_a_body_over_the_cap_without_a_content_length() -> None:
+    # Declared length absent: the cap is enforced while reading.
+    with (
+        ScriptedServer(Answer(body=b"x" * 2_000, headers={"Content-Length": "", "Connection": "close"})) as server,
+        pytest.raises(JwksFetchError),
+    ):
+        UrllibJwksFetcher(max_bytes=1_000)(server.url())
+
+
 def test_the_fetcher_decodes_a_gzip_body() -> None:
-    document = json.dumps(jwks(rsa_key("k1"))).encode()
-    responses.get(JWKS_URL, body=gzip.compress(document), headers={"Content-Encoding": "gzip"})
-    assert RequestsJwksFetcher()(JWKS_URL) == document
+    document = served_jwks("k1")
+    with ScriptedServer(Answer(body=gzip.compress(document), headers={"Content-Encoding": "gzip"})) as server:
+        assert UrllibJwksFetcher()(server.url()) == document
 
 
-@responses.activate
 def test_the_cap_applies_to_the_decompressed_size_of_a_gzip_body() -> None:
     bomb = gzip.compress(b" " * 5_000_000)
-    responses.get(JWKS_URL, body=bomb, headers={"Content-Encoding": "gzip"})
-    with pytest.raises(JwksFetchError, match="larger"):
-        RequestsJwksFetcher(max_bytes=150_000)(JWKS_URL)
+    with (
+        ScriptedServer(Answer(body=bomb, headers={"Content-Encoding": "gzip"})) as server,
+        pytest.raises(JwksFetchError, match="larger"),
+    ):
+        UrllibJwksFetcher(max_bytes=150_000)(server.url())
 
 
-@responses.activate
 def test_the_fetcher_retries_once_after_a_network_error() -> None:
-    responses.get(JWKS_URL, body=requests.ConnectionError("reset"))
-    responses.get(JWKS_URL, json=jwks(rsa_key("k1")))
-    body = RequestsJwksFetcher()(JWKS_URL)
+    with ScriptedServer(Answer(reset=True), Answer(body=served_jwks("k1"))) as server:
+        body = UrllibJwksFetcher()(server.url())
     assert b"k1" in body
-    assert len(responses.calls) == 2
+    assert len(server.paths) == 2
 
 
-@responses.activate
 def test_the_fetcher_gives_up_after_two_network_errors() -> None:
-    responses.get(JWKS_URL, body=requests.ConnectionError("reset"))
-    responses.get(JWKS_URL, body=requests.ConnectionError("reset again"))
-    responses.get(JWKS_URL, json=jwks(rsa_key("k1")))
-    with pytest.raises(JwksFetchError, match="network"):
-        RequestsJwksFetcher()(JWKS_URL)
-    assert len(responses.calls) == 2
+    with (
+        ScriptedServer(Answer(reset=True), Answer(reset=True), Answer(body=served_jwks("k1"))) as server,
+        pytest.raises(JwksFetchError, match="network"),
+    ):
+        UrllibJwksFetcher()(server.url())
+    assert len(server.paths) == 2
 
 
 @pytest.fixture
@@ -475,7 +480,7 @@ def silent_server() -> Iterator[str]:
 def test_the_fetcher_times_out_on_a_server_that_never_answers(silent_server: str) -> None:
     started = time.monotonic()
     with pytest.raises(JwksFetchError, match="network"):
-        RequestsJwksFetcher(timeout_seconds=0.2, attempts=2)(silent_server)
+        UrllibJwksFetcher(timeout_seconds=0.2, attempts=2)(silent_server)
     assert time.monotonic() - started < 2.0
 
 
@@ -517,7 +522,7 @@ def dripping_server() -> Iterator[str]:
 def test_the_fetcher_stops_a_body_that_drips_past_the_deadline(dripping_server: str) -> None:
     started = time.monotonic()
     with pytest.raises(JwksFetchError):
-        RequestsJwksFetcher(timeout_seconds=0.3, attempts=1)(dripping_server)
+        UrllibJwksFetcher(timeout_seconds=0.3, attempts=1)(dripping_server)
     assert time.monotonic() - started < 2.0
 
 
