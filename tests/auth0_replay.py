@@ -5,12 +5,13 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TENANT = "example.us.auth0.com"
@@ -157,3 +158,21 @@ def echo_patch(replay: Auth0Replay) -> Callable[[], Any]:
         return json.loads(patches[-1].content)["app_metadata"]
 
     return last
+
+
+@pytest.fixture
+def auth0_replay() -> Iterator[Auth0Replay]:
+    """An ``Auth0Replay`` the service's Management API goes through; at teardown every scripted exchange must
+    have been used, so a test that scripts a call the code never makes fails.
+
+    Use it from a test module with ``from tests.auth0_replay import auth0_replay`` (and list it in ``__all__``).
+    """
+    from chalicelib import wiring  # here, not at the top: the replay itself serves tools that build their own client
+
+    replay = Auth0Replay()
+    wiring.use_auth0_transport(replay.transport)
+    try:
+        yield replay
+    finally:
+        wiring.use_auth0_transport(None)
+    replay.assert_finished()

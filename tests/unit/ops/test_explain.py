@@ -10,13 +10,12 @@ from typing import Any
 import pytest
 import responses
 
-from chalicelib import wiring
 from chalicelib.purchases.records import CourseRecord, PurchaseState, record_key
 from ops.__main__ import main as ops
 from sandbox.server import SandboxServer
 from tests.auth0_replay import USER_ID, Auth0Replay, fixture, found_user
 from tests.purchase_support import MEMBERSHIP_ROLE, SERVERLESS_ROLE, mock_token_endpoint, set_purchase_env
-from tests.unit.test_ops_backfill import (
+from tests.unit.ops.test_backfill import (
     ACCESS_TOKEN,
     HANDBOOK_PRODUCT,
     MEMBERSHIP_PRODUCT,
@@ -60,14 +59,11 @@ def roles(*held: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def auth0(monkeypatch: pytest.MonkeyPatch) -> Iterator[Auth0Replay]:
+def auth0(monkeypatch: pytest.MonkeyPatch, auth0_replay: Auth0Replay) -> Iterator[Auth0Replay]:
     set_purchase_env(monkeypatch)
-    replay = Auth0Replay()
-    wiring.use_auth0_transport(replay.transport)
     with responses.RequestsMock() as mock:
         mock_token_endpoint(mock)
-        yield replay
-    wiring.use_auth0_transport(None)
+        yield auth0_replay
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from chalicelib.errors import MalformedPing, PingForbidden, PingUnauthorized
 from chalicelib.purchases.gumroad import PingEvent, SaleEvent, UnhandledEvent, parse_ping
 from chalicelib.purchases.ping_auth import authenticate_ping, check_seller, presented_secrets
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "gumroad"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "gumroad"
 SECRET = "q8Zr3mV7-ping-secret-current"
 PREVIOUS_SECRET = "c41Lw0Ya-ping-secret-previous"
 SELLER_ID = "kL0psVL2admJSYRNs-OCMg=="

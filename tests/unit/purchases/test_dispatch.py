@@ -15,8 +15,8 @@ from chalicelib.config import LAMBDA_MARKER
 from chalicelib.errors import BuyerBusy
 from chalicelib.purchases.buyer_locks import BuyerLocks
 from tests.purchase_support import recorded_body
-from tests.unit.test_ping_route import Harness, harness
-from tests.unit.test_ping_route_queued import Deployed, deployed
+from tests.unit.web.test_pings import Harness, harness
+from tests.unit.web.test_pings_queued import Deployed, deployed
 
 __all__ = ["deployed", "harness"]  # fixtures shared with the ping route's tests
 

@@ -17,7 +17,7 @@ from chalicelib.purchases.queue import decode_event
 from ops.__main__ import main as ops
 from tests.purchase_support import set_purchase_env
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gumroad_api"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "gumroad_api"
 SALES = "https://api.gumroad.com/v2/sales"
 ACCESS_TOKEN = "gumroad-oauth-token-for-tests-Op9"
 HANDBOOK_PRODUCT = "32-nPAicqbLj8B_WswVlMw=="

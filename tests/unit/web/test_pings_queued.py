@@ -20,12 +20,12 @@ from chalicelib.purchases.gumroad import SaleEvent
 from chalicelib.purchases.queue import decode_event
 from tests.chalice_client import app_client
 from tests.purchase_support import form_body, recorded_body, set_purchase_env
-from tests.unit.test_ping_route import FORM, basic
+from tests.unit.web.test_pings import FORM, basic
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @dataclass
@@ -126,7 +126,7 @@ with mock_aws():
     os.environ["PING_QUEUE_URL"] = url
     from tests.chalice_client import app_client
     from tests.purchase_support import PING_SECRET, recorded_body
-    from tests.unit.test_ping_route import FORM, basic
+    from tests.unit.web.test_pings import FORM, basic
     with app_client() as client:
         answer = client.http.post("/gumroad/ping", headers={**FORM, **basic(PING_SECRET)}, body=recorded_body("sale"))
     print(json.dumps({"status": answer.status_code, "auth0": "auth0" in sys.modules}))

@@ -47,16 +47,13 @@ class Harness:
 
 
 @pytest.fixture
-def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
+def harness(monkeypatch: pytest.MonkeyPatch, auth0_replay: Auth0Replay) -> Iterator[Harness]:
     set_purchase_env(monkeypatch)
     monkeypatch.setattr("time.sleep", lambda seconds: None)
-    replay = Auth0Replay()
-    wiring.use_auth0_transport(replay.transport)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock, app_client() as client:
         token = mock_token_endpoint(mock)
         mock_change_password(mock)
-        yield Harness(client, replay, token)
-    wiring.use_auth0_transport(None)
+        yield Harness(client, auth0_replay, token)
 
 
 def body_of(response: Any) -> Any:

@@ -30,7 +30,7 @@ from chalicelib.purchases.reconcile import (
 )
 from chalicelib.purchases.sales import observe
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = ROOT / "tests" / "fixtures" / "gumroad_api"
 SELLER_ID = "kL0psVL2admJSYRNs-OCMg=="
 NOW = datetime(2026, 11, 29, 12, 0, 0, tzinfo=UTC)

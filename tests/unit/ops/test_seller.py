@@ -15,9 +15,9 @@ import responses
 from chalicelib import wiring
 from ops.__main__ import main as ops
 from tests.purchase_support import PING_SECRET, SELLER_ID, form_body, recorded_body, set_purchase_env
-from tests.unit.test_ping_route import Harness, harness
+from tests.unit.web.test_pings import Harness, harness
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gumroad_api"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "gumroad_api"
 USER = "https://api.gumroad.com/v2/user"
 ACCESS_TOKEN = "gumroad-oauth-token-for-tests-Xq9"
 __all__ = ["harness"]  # the ping route's fixture

@@ -27,7 +27,7 @@ from tests.integration.harness import CATALOGUE, ROOT, SELLER_ID, service_enviro
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gumroad_api"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "gumroad_api"
 SALES = "https://api.gumroad.com/v2/sales"
 ACCESS_TOKEN = "gumroad-oauth-token-for-tests-Xq9"
 HANDBOOK_PRODUCT = "32-nPAicqbLj8B_WswVlMw=="

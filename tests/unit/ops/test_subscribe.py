@@ -17,7 +17,7 @@ from ops.__main__ import main as ops
 from ops.subscriptions import DEFAULT_RESOURCES, mask
 from tests.purchase_support import PING_SECRET, set_purchase_env
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gumroad_api"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "gumroad_api"
 SUBSCRIPTIONS = "https://api.gumroad.com/v2/resource_subscriptions"
 ACCESS_TOKEN = "gumroad-oauth-token-for-tests-Xq9"
 URL = "https://abc123.execute-api.eu-west-1.amazonaws.com/api/gumroad/ping"

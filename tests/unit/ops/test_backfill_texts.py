@@ -7,7 +7,7 @@ import responses
 
 from ops.backfill import Planned, duration, estimate
 from sandbox.server import SandboxServer
-from tests.unit.test_ops_backfill import (
+from tests.unit.ops.test_backfill import (
     HANDBOOK_PRODUCT,
     MEMBERSHIP_PRODUCT,
     gumroad,

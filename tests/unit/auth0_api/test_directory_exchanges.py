@@ -58,15 +58,12 @@ class Tenant:
 
 
 @pytest.fixture
-def tenant(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tenant]:
+def tenant(monkeypatch: pytest.MonkeyPatch, auth0_replay: Auth0Replay) -> Iterator[Tenant]:
     set_purchase_env(monkeypatch)
     sleeps: list[float] = []
     monkeypatch.setattr("time.sleep", sleeps.append)
-    replay = Auth0Replay()
-    wiring.use_auth0_transport(replay.transport)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield Tenant(replay, mock_token_endpoint(mock), mock_change_password(mock), sleeps)
-    wiring.use_auth0_transport(None)
+        yield Tenant(auth0_replay, mock_token_endpoint(mock), mock_change_password(mock), sleeps)
 
 
 def handle(body: str, *, content_type: str = FORM) -> Outcome:

@@ -23,7 +23,7 @@ from chalicelib.purchases.gumroad import (
     parse_ping,
 )
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "gumroad"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "gumroad"
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 RECORDED = sorted(path.name for path in FIXTURES.glob("*.form"))

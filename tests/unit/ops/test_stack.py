@@ -17,7 +17,7 @@ from ops.__main__ import OPS_SETTINGS
 from ops.__main__ import main as ops
 from ops.stack import OUTPUTS, PARAMETERS
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = json.loads((ROOT / ".chalice" / "deploy-resources.json").read_text())
 STACK = "gumroad-auth0-gate-prod"
 SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gumroad-auth0-gate/prod-AbCdEf"

@@ -10,7 +10,6 @@ from urllib.parse import parse_qsl
 import pytest
 import responses
 
-from chalicelib import wiring
 from ops.__main__ import main as ops
 from tests.auth0_replay import BASE_URL, Auth0Replay, fixture
 from tests.purchase_support import (
@@ -83,17 +82,16 @@ def script(
 
 
 @pytest.fixture
-def auth0(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Auth0Replay, responses.RequestsMock]]:
+def auth0(
+    monkeypatch: pytest.MonkeyPatch, auth0_replay: Auth0Replay
+) -> Iterator[tuple[Auth0Replay, responses.RequestsMock]]:
     set_purchase_env(monkeypatch, AUTH0_AUDIENCE=AUDIENCE)
     monkeypatch.delenv("AUTH0_CHECK_CLIENT_ID", raising=False)
     monkeypatch.delenv("AUTH0_CHECK_CLIENT_SECRET", raising=False)
     monkeypatch.delenv("ACCESS_TOKEN_MAX_LIFETIME_SECONDS", raising=False)
-    replay = Auth0Replay()
-    wiring.use_auth0_transport(replay.transport)
     with responses.RequestsMock() as mock:
         mock_token_endpoint(mock)
-        yield replay, mock
-    wiring.use_auth0_transport(None)
+        yield auth0_replay, mock
 
 
 def check(capsys: pytest.CaptureFixture[str], *flags: str) -> tuple[int, str]:

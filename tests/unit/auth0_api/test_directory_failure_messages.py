@@ -9,7 +9,7 @@ from chalicelib.auth0_api.directory import gave_up
 from chalicelib.errors import UpstreamUnavailable
 from tests.auth0_replay import fixture
 from tests.purchase_support import recorded_body
-from tests.unit.test_fulfilment import Tenant, handle, tenant
+from tests.unit.auth0_api.test_directory_exchanges import Tenant, handle, tenant
 
 __all__ = ["tenant"]  # the fixture, shared with the fulfilment tests
 
