@@ -41,7 +41,7 @@ from tests.tokens import (
 
 REALM = 'Bearer realm="gumroad-auth0-gate"'
 SPA_ORIGIN = "https://app.example.com"
-APP_DIR = Path(__file__).resolve().parents[2]
+APP_DIR = Path(__file__).resolve().parents[3]
 COURSES_FILE = "tests/fixtures/courses.test.json"
 PENCIL = {"slug": "pencil-icons", "title": "Pencil Icon PSD"}
 PRO = {"slug": "pro-membership", "title": "Pro Membership"}
