@@ -20,19 +20,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("gumroad_auth0.credentials")
 
 _REQUIRED = ("client_id", "client_secret", "gumroad_ping_secret")
-TRANSIENT_AWS_CODES = frozenset(
-    {
-        "ThrottlingException",
-        "InternalServiceError",
-        "ServiceUnavailable",
-        "RequestTimeout",
-        "TooManyRequestsException",
-    }
-)
-# After Auth0 rejects the credentials we re-read the secret, but not more often than this,
-# so a wrong secret does not turn every ping into a Secrets Manager call.
-MIN_SECONDS_BETWEEN_FORCED_REFRESHES = 30.0
-RETRY_AFTER_FAILED_REFRESH_SECONDS = 30.0
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from chalicelib.credentials import (
-    MIN_SECONDS_BETWEEN_FORCED_REFRESHES,
-    RETRY_AFTER_FAILED_REFRESH_SECONDS,
-    TRANSIENT_AWS_CODES,
-    ServiceCredentials,
-    parse_secret,
-)
+from chalicelib.credentials import ServiceCredentials, parse_secret
 from chalicelib.errors import ConfigurationError, UpstreamUnavailable
 from chalicelib.logs import log_event
 
@@ -22,6 +16,20 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
 log = logging.getLogger("gumroad_auth0.credentials")
+
+TRANSIENT_AWS_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "InternalServiceError",
+        "ServiceUnavailable",
+        "RequestTimeout",
+        "TooManyRequestsException",
+    }
+)
+# After Auth0 rejects the credentials we re-read the secret, but not more often than this,
+# so a wrong secret does not turn every ping into a Secrets Manager call.
+MIN_SECONDS_BETWEEN_FORCED_REFRESHES = 30.0
+RETRY_AFTER_FAILED_REFRESH_SECONDS = 30.0
 
 
 def secrets_manager_client() -> SecretsManagerClient:

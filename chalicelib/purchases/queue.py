@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from dataclasses import asdict
 
 from chalicelib.errors import MalformedMessage
 from chalicelib.purchases.gumroad import ProductKeys, SaleEvent, SubscriptionEvent
-
-log = logging.getLogger("gumroad_auth0.queue")
 
 MESSAGE_VERSION = 1
 # Message attribute set on messages an operator puts (back) into the queue: a redriven dead letter, a

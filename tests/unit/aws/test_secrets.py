@@ -12,14 +12,13 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from moto import mock_aws
 
-from chalicelib.aws.secrets import SecretsManagerCredentials
-from chalicelib.config import EnvironmentCredentials
-from chalicelib.credentials import (
+from chalicelib.aws.secrets import (
     MIN_SECONDS_BETWEEN_FORCED_REFRESHES,
     RETRY_AFTER_FAILED_REFRESH_SECONDS,
-    ServiceCredentials,
-    StaticCredentials,
+    SecretsManagerCredentials,
 )
+from chalicelib.config import EnvironmentCredentials
+from chalicelib.credentials import ServiceCredentials, StaticCredentials
 from chalicelib.errors import ConfigurationError, UpstreamUnavailable
 
 if TYPE_CHECKING:
