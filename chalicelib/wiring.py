@@ -39,10 +39,10 @@ if TYPE_CHECKING:
     from chalicelib.auth0_api.pacing import RetryPolicy
     from chalicelib.auth0_api.password_login import PasswordLogin
     from chalicelib.aws.sqs import PingQueue
+    from chalicelib.gumroad_api.client import GumroadApi
     from chalicelib.purchases.dispatch import PingDispatch
     from chalicelib.purchases.fulfilment import Fulfilment, Outcome
     from chalicelib.purchases.gumroad import PingEvent
-    from chalicelib.purchases.gumroad_api import GumroadApi
     from chalicelib.purchases.queue import QueuedEvent
     from chalicelib.purchases.reconcile import Report
     from chalicelib.purchases.worker import PingWorker
@@ -284,7 +284,7 @@ def get_login() -> PasswordLogin:
 def get_gumroad_api() -> GumroadApi:
     """Gumroad's API v2 with the seller's OAuth token: the secret's ``gumroad_access_token``, else
     GUMROAD_ACCESS_TOKEN (local runs and ``ops``)."""
-    from chalicelib.purchases.gumroad_api import TOKEN_VARIABLE, GumroadApi
+    from chalicelib.gumroad_api.client import TOKEN_VARIABLE, GumroadApi
 
     token = get_credentials().get().gumroad_access_token or os.environ.get(TOKEN_VARIABLE, "").strip()
     if not token:

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
     from chalicelib.credentials import CredentialsSource
+    from chalicelib.gumroad_api.client import GumroadApi
     from ops.backfill import Fulfil as BackfillFulfil
-    from ops.gumroad_api import GumroadApi
 
 ROOT = Path(__file__).resolve().parent.parent
 # Each past sale gets the worker's kind of budget: a backfill is not bound by Gumroad's 5 s.
@@ -183,7 +183,7 @@ The exit code is 1 when something is wrong.
 
 
 def _add_subscribe(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from ops.gumroad_api import RESOURCE_NAMES
+    from chalicelib.purchases.gumroad import RESOURCE_NAMES
     from ops.subscriptions import DEFAULT_RESOURCES
 
     subscribe = commands.add_parser(
@@ -328,7 +328,7 @@ def _command(args: argparse.Namespace) -> str:
 
 
 def _gumroad() -> GumroadApi:
-    from ops.gumroad_api import GumroadApi, access_token_from
+    from chalicelib.gumroad_api.client import GumroadApi, access_token_from
 
     return GumroadApi(access_token=access_token_from(os.environ))
 
@@ -360,7 +360,7 @@ def _ping_url(args: argparse.Namespace) -> int:
 
 
 def _subscribe_list(args: argparse.Namespace) -> int:
-    from ops.gumroad_api import RESOURCE_NAMES
+    from chalicelib.purchases.gumroad import RESOURCE_NAMES
     from ops.subscriptions import as_table, list_subscriptions, parse_resources
 
     resources = parse_resources(args.resources) if args.resources else RESOURCE_NAMES
@@ -379,7 +379,7 @@ def _subscribe_add(args: argparse.Namespace) -> int:
 
 
 def _subscribe_remove(args: argparse.Namespace) -> int:
-    from ops.gumroad_api import RESOURCE_NAMES
+    from chalicelib.purchases.gumroad import RESOURCE_NAMES
     from ops.subscriptions import as_table, endpoint, parse_resources, remove_subscriptions
 
     url = endpoint(args.url) if args.url else None

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
 
     from chalicelib.config import ReconcileSettings
-    from chalicelib.purchases.gumroad_api import GumroadApi
+    from chalicelib.gumroad_api.client import GumroadApi
     from chalicelib.purchases.reconcile import Window
 
 RECONCILE_DOC = """Read the catalogue's sales from Gumroad's Sales API and send what each says through the ping queue,
@@ -88,7 +88,7 @@ def _window(after: str | None, schedule: ReconcileSettings, now: datetime) -> Wi
 
 
 def _gumroad() -> GumroadApi:
-    from ops.gumroad_api import GumroadApi, access_token_from
+    from chalicelib.gumroad_api.client import GumroadApi, access_token_from
 
     return GumroadApi(access_token=access_token_from(os.environ))
 

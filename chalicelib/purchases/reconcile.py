@@ -36,7 +36,7 @@ from chalicelib.purchases.queue import QueuedEvent, deduplication_id
 from chalicelib.purchases.sales import KINDS, SALE, Observation, observe
 
 if TYPE_CHECKING:
-    from chalicelib.purchases.gumroad_api import ResourceSubscription
+    from chalicelib.gumroad_api.client import ResourceSubscription
 
 log = logging.getLogger("gumroad_auth0.reconcile")
 

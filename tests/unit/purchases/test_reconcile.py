@@ -16,8 +16,8 @@ from moto import mock_aws
 from chalicelib.aws.parameters import ParameterWatermark
 from chalicelib.catalogue import load_catalogue
 from chalicelib.errors import ConfigurationError, ReconciliationIncomplete, UpstreamUnavailable
+from chalicelib.gumroad_api.client import ResourceSubscription
 from chalicelib.purchases.gumroad import RECONCILIATION_ORIGIN, SaleEvent, SubscriptionEvent
-from chalicelib.purchases.gumroad_api import ResourceSubscription
 from chalicelib.purchases.queue import QueuedEvent
 from chalicelib.purchases.reconcile import (
     NEEDED_RESOURCES,

@@ -15,7 +15,6 @@ from urllib.parse import quote
 import requests
 
 from chalicelib.errors import ConfigurationError, ServiceError
-from chalicelib.purchases.gumroad import RESOURCE_NAMES as RESOURCE_NAMES  # the service's list is the one source
 
 API_BASE = "https://api.gumroad.com"
 TOKEN_VARIABLE = "GUMROAD_ACCESS_TOKEN"  # noqa: S105 - the variable's name, not a token
