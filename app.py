@@ -10,11 +10,11 @@ from __future__ import annotations
 from chalice.app import Chalice, CloudWatchEvent, Rate, Request, Response, SQSEvent
 
 from chalicelib import wiring
-from chalicelib.access.guard import authorise, course_by_slug, display_name, granted_courses
+from chalicelib.access.courses import authorise, course_by_slug, display_name, granted_courses
 from chalicelib.logs import configure_logging
-from chalicelib.web.access import authenticate, cors, preflight_answer, private_routes, token_to_verify
 from chalicelib.web.answers import ok
 from chalicelib.web.edge import ANY_CONTENT_TYPE, answer_in_the_service_shape, refuse_other_methods
+from chalicelib.web.private_routes import authenticate, cors, preflight_answer, private_routes, token_to_verify
 
 # The FIFO queue the worker reads. The deployment template (.chalice/deploy-resources.json) creates it
 # with its dead-letter queue and replaces this placeholder ARN with the real one, per stack.

@@ -1,7 +1,7 @@
 """The private routes' guard: a request's credentials become a verified principal; a course needs its permission.
 
 It takes plain values (the Authorization header's values, the query's parameter names, a body), so it
-knows nothing of Chalice; ``chalicelib.web.access`` reads them out of the request. PyJWT is loaded only
+knows nothing of Chalice; ``chalicelib.web.private_routes`` reads them out of the request. PyJWT is loaded only
 with the verifier, when a token arrives.
 """
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from chalice.app import Request, Response
 
 from chalicelib import wiring
-from chalicelib.access import guard
+from chalicelib.access import courses as guard
 from chalicelib.errors import (
     AccessError,
     ConfigurationError,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.access.guard import (
+from chalicelib.access.courses import (
     MAX_VERIFY_BODY_BYTES,
     authenticate,
     authorise,
