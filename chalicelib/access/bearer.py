@@ -1,13 +1,21 @@
-"""Read the access token from an Authorization header, as RFC 6750 section 2.1 allows."""
+"""Where a request's access token is read: the Authorization header (RFC 6750 section 2.1), or /verify's body."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING
 
 from chalicelib.errors import InvalidRequest, NoCredentials
 
+if TYPE_CHECKING:
+    from chalicelib.access.verifier import AccessTokenVerifier, VerifiedToken
+
 QUERY_PARAMETER = "access_token"
+MAX_VERIFY_BODY_BYTES = 16_384
+# No double quotes: the text also goes into the WWW-Authenticate quoted-string.
+_BODY_SHAPE = "the body must be a JSON object whose only member, token, is a non-empty string"
 
 # RFC 6750: credentials = "Bearer" 1*SP b64token; RFC 7235: auth-scheme = token.
 _SCHEME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
@@ -52,6 +60,31 @@ def extract_bearer_token(
     if QUERY_PARAMETER in query_parameters:
         # RFC 6750 section 2: clients must not use more than one method per request.
         raise InvalidRequest("send the access token in the Authorization header only, not in the URL")
+    return token
+
+
+def verify_bearer(
+    authorization: Sequence[str], query_parameters: Collection[str], *, verifier: AccessTokenVerifier
+) -> VerifiedToken:
+    """The principal of a request carrying ``Authorization: Bearer <token>`` (RFC 6750 section 2.1 only)."""
+    return verifier.verify(extract_bearer_token(authorization, query_parameters=query_parameters))
+
+
+def token_from_body(body: bytes, query_parameters: Collection[str]) -> str:
+    """The token of ``POST /verify``'s ``{"token": "..."}``; never one from the URL."""
+    if QUERY_PARAMETER in query_parameters:
+        raise InvalidRequest("send the token in the JSON body, not in the URL")
+    if len(body) > MAX_VERIFY_BODY_BYTES:
+        raise InvalidRequest("the body is too large")
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        raise InvalidRequest(_BODY_SHAPE) from None
+    if not isinstance(document, dict) or set(document) != {"token"}:
+        raise InvalidRequest(_BODY_SHAPE)
+    token = document["token"]
+    if not isinstance(token, str) or not token:
+        raise InvalidRequest(_BODY_SHAPE)
     return token
 
 

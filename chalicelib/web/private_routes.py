@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from chalice.app import Request, Response
 
 from chalicelib import wiring
-from chalicelib.access import courses as guard
+from chalicelib.access.bearer import token_from_body, verify_bearer
 from chalicelib.errors import (
     AccessError,
     ConfigurationError,
@@ -74,7 +74,7 @@ def private_routes(current_request: Callable[[], Request | None]) -> Callable[[V
 def authenticate(request: Request) -> VerifiedToken:
     """The request's principal. The verifier comes first: a missing AUTH0_AUDIENCE is a 503 before anything."""
     verifier = wiring.get_verifier()
-    return guard.authenticate(_authorization_values(request), _query_names(request), verifier=verifier)
+    return verify_bearer(_authorization_values(request), _query_names(request), verifier=verifier)
 
 
 def token_to_verify(request: Request) -> str:
@@ -82,7 +82,7 @@ def token_to_verify(request: Request) -> str:
     if media_type(request.headers.get("content-type")) != "application/json":
         raise UnsupportedMediaType('send {"token": "..."} as application/json')
     raw = request.raw_body
-    return guard.token_to_verify(raw.encode("utf-8") if isinstance(raw, str) else raw, _query_names(request))
+    return token_from_body(raw.encode("utf-8") if isinstance(raw, str) else raw, _query_names(request))
 
 
 def cors(event: Request, get_response: Callable[[Request], Response]) -> Response:

@@ -1,26 +1,17 @@
-"""The private routes' guard on its own: credentials -> principal, /verify's body, courses and permissions."""
+"""What a verified token opens: the granted courses, one course by slug and its permission, the greeting."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chalicelib.access.courses import (
-    MAX_VERIFY_BODY_BYTES,
-    authenticate,
-    authorise,
-    course_by_slug,
-    display_name,
-    granted_courses,
-    token_to_verify,
-)
+from chalicelib.access.courses import authorise, course_by_slug, display_name, granted_courses
 from chalicelib.access.jwks import JwksCache
 from chalicelib.access.verifier import AccessTokenVerifier
 from chalicelib.catalogue import CourseCatalogue, load_catalogue
-from chalicelib.errors import InsufficientScope, InvalidRequest, InvalidToken, NoCredentials, UnknownCourse
+from chalicelib.errors import InsufficientScope, UnknownCourse
 from tests.tokens import AUDIENCE, ISSUER, SUBJECT, FakeJwksEndpoint, claims, rsa_key, sign
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "fixtures" / "courses.test.json"
@@ -41,53 +32,6 @@ def catalogue() -> CourseCatalogue:
 
 def token(**overrides: Any) -> str:
     return sign(rsa_key("k1"), claims(**overrides))
-
-
-def test_a_bearer_token_becomes_its_principal(verifier: AccessTokenVerifier) -> None:
-    principal = authenticate([f"Bearer {token()}"], set(), verifier=verifier)
-
-    assert principal.subject == SUBJECT
-
-
-@pytest.mark.parametrize(
-    ("authorization", "query", "refusal"),
-    [
-        ([], set(), NoCredentials),
-        (["Basic abc"], set(), NoCredentials),
-        (["Bearer a", "Bearer b"], set(), InvalidRequest),
-        (["Bearer abc.def.ghi"], {"access_token"}, InvalidRequest),
-        (["Bearer abc.def.ghi"], set(), InvalidToken),
-    ],
-    ids=["none", "other-scheme", "two-headers", "header-and-query", "not-a-token"],
-)
-def test_what_is_not_one_good_bearer_token_is_refused_with_its_reason(
-    verifier: AccessTokenVerifier, authorization: list[str], query: set[str], refusal: type[Exception]
-) -> None:
-    with pytest.raises(refusal):
-        authenticate(authorization, query, verifier=verifier)
-
-
-def test_verify_reads_the_token_from_a_json_body_only() -> None:
-    assert token_to_verify(json.dumps({"token": "abc"}).encode(), set()) == "abc"
-    with pytest.raises(InvalidRequest, match="not in the URL"):
-        token_to_verify(json.dumps({"token": "abc"}).encode(), {"access_token"})
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        b"",
-        b"[]",
-        b'{"token": ""}',
-        b'{"token": 5}',
-        b'{"token": "a", "other": 1}',
-        b"{",
-        b" " * (MAX_VERIFY_BODY_BYTES + 1),
-    ],
-)
-def test_a_verify_body_of_another_shape_is_an_invalid_request(body: bytes) -> None:
-    with pytest.raises(InvalidRequest):
-        token_to_verify(body, set())
 
 
 def test_the_granted_courses_are_those_whose_permission_the_token_carries(
