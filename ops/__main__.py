@@ -280,7 +280,7 @@ def _dlq_redrive(args: argparse.Namespace) -> int:
 
 def _rerun(args: argparse.Namespace) -> int:
     from chalicelib import wiring
-    from chalicelib.auth0_api.pacing import Deadline, upstream_scope
+    from chalicelib.deadlines import Deadline, upstream_scope
     from chalicelib.purchases.fulfilment import Outcome
     from chalicelib.purchases.queue import QueuedEvent
     from ops.dead_letters import as_text, rerun
@@ -310,7 +310,7 @@ def _work_queue_url() -> str | None:
 
 def _explain(args: argparse.Namespace) -> int:
     from chalicelib import wiring
-    from chalicelib.auth0_api.pacing import Deadline, upstream_scope
+    from chalicelib.deadlines import Deadline, upstream_scope
     from ops.explain import as_json, as_text, explain
 
     _needs_auth0()
@@ -414,8 +414,8 @@ def _backfill(args: argparse.Namespace) -> int:
 def _backfill_fulfil(*, apply: bool) -> BackfillFulfil:
     """Where each past sale goes: the work queue when there is one, else the ping's fulfilment here."""
     from chalicelib import wiring
-    from chalicelib.auth0_api.pacing import Deadline, upstream_scope
     from chalicelib.aws.sqs import PingQueue
+    from chalicelib.deadlines import Deadline, upstream_scope
     from chalicelib.purchases.fulfilment import Outcome
     from chalicelib.purchases.gumroad import SaleEvent
     from ops.backfill import dry_run_fulfilment, queue_fulfilment

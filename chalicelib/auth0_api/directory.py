@@ -16,15 +16,10 @@ from auth0.management.core.parse_error import ParsingError
 from auth0.management.core.request_options import RequestOptions
 
 from chalicelib.auth0_api.management_token import ManagementToken
-from chalicelib.auth0_api.pacing import (
-    RateLimitPacer,
-    RetryPolicy,
-    current_deadline,
-    current_stats,
-    rate_limit_wait,
-)
+from chalicelib.auth0_api.pacing import RateLimitPacer, RetryPolicy, rate_limit_wait
 from chalicelib.config import Auth0Endpoint
 from chalicelib.credentials import CredentialsSource
+from chalicelib.deadlines import current_deadline, current_stats
 from chalicelib.errors import UpstreamError, UpstreamRejected, UpstreamUnavailable
 from chalicelib.logs import log_event
 from chalicelib.purchases.fulfilment import Buyer, BuyerAlreadyExists

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from chalicelib.auth0_api.pacing import current_deadline
 from chalicelib.catalogue import CourseCatalogue
+from chalicelib.deadlines import current_deadline
 from chalicelib.errors import ConfigurationError
 from chalicelib.purchases.buyer_locks import BuyerLocks
 from chalicelib.purchases.fulfilment import QUEUED, Fulfilment, Outcome, triage

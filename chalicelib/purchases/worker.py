@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib import metrics
-from chalicelib.auth0_api.pacing import Deadline, upstream_scope
+from chalicelib.deadlines import Deadline, upstream_scope
 from chalicelib.errors import ConfigurationError, MalformedMessage, ServiceError, UpstreamRejected
 from chalicelib.logs import log_event
 from chalicelib.purchases.fulfilment import Outcome

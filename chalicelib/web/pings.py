@@ -8,7 +8,7 @@ from typing import Protocol
 
 from chalice.app import Response
 
-from chalicelib.auth0_api.pacing import Deadline, upstream_scope
+from chalicelib.deadlines import Deadline, upstream_scope
 from chalicelib.errors import InternalError, ServiceError, describe_failure
 from chalicelib.purchases.fulfilment import Outcome
 from chalicelib.purchases.gumroad import PingEvent, SaleEvent, SubscriptionEvent, parse_ping

@@ -10,8 +10,8 @@ import time
 import pytest
 
 from chalicelib import wiring
-from chalicelib.auth0_api.pacing import Deadline
 from chalicelib.config import LAMBDA_MARKER
+from chalicelib.deadlines import Deadline
 from chalicelib.errors import BuyerBusy
 from chalicelib.purchases.buyer_locks import BuyerLocks
 from tests.purchase_support import recorded_body
