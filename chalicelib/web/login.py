@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from chalice.app import Response
 
+from chalicelib.access.password_grant import PasswordCredentials, PasswordGrant
 from chalicelib.errors import (
     ConfigurationError,
     InternalError,
@@ -27,21 +27,8 @@ log = logging.getLogger("gumroad_auth0.login")
 MAX_FIELD_LENGTH = 512
 
 
-@dataclass(frozen=True)
-class Credentials:
-    username: str
-    password: str
-
-    def __repr__(self) -> str:
-        return f"Credentials(username={self.username!r}, password=<redacted>)"
-
-
-class Login(Protocol):
-    def login(self, credentials: Credentials, *, client_ip: str | None) -> dict[str, Any]: ...
-
-
 def answer_login(
-    get_login: Callable[[], Login], *, body: bytes, content_type: str | None, client_ip: str | None
+    get_login: Callable[[], PasswordGrant], *, body: bytes, content_type: str | None, client_ip: str | None
 ) -> Response:
     """Sign in with a password. The route's own configuration is checked before the body is even read."""
     try:
@@ -58,7 +45,7 @@ def answer_login(
         return login_error_answer(InternalError())
 
 
-def parse_login_body(raw: bytes, content_type: str | None) -> Credentials:
+def parse_login_body(raw: bytes, content_type: str | None) -> PasswordCredentials:
     """``{"username": ..., "password": ...}`` (``email`` is accepted for ``username``)."""
     if media_type(content_type) != "application/json":
         raise UnsupportedMediaType("send a JSON body")
@@ -71,7 +58,7 @@ def parse_login_body(raw: bytes, content_type: str | None) -> Credentials:
         raise InvalidLoginRequest('the body must be {"username": ..., "password": ...}')
     username = _field(document.get("username", document.get("email")), "username")
     password = _field(document.get("password"), "password")
-    return Credentials(username=username.strip(), password=password)
+    return PasswordCredentials(username=username.strip(), password=password)
 
 
 def _field(value: object, name: str) -> str:
