@@ -17,19 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from chalicelib.catalogue import CourseCatalogue, load_catalogue
-from chalicelib.config import (
-    AccessSettings,
-    CorsPolicy,
-    LoginSettings,
-    OnboardingMode,
-    PurchaseSettings,
-    load_access_settings,
-    load_cors_policy,
-    load_login_settings,
-    load_purchase_settings,
-    load_reconcile_settings,
-    resolve_courses_file,
-)
+from chalicelib.config.access_settings import AccessSettings, CorsPolicy, load_access_settings, load_cors_policy
+from chalicelib.config.environment import resolve_courses_file
+from chalicelib.config.login_settings import LoginSettings, load_login_settings
+from chalicelib.config.purchase_settings import OnboardingMode, PurchaseSettings, load_purchase_settings
+from chalicelib.config.reconcile_settings import load_reconcile_settings
 from chalicelib.credentials import CredentialsSource, StaticCredentials
 from chalicelib.errors import ConfigurationError, LoginDisabled
 

@@ -514,7 +514,7 @@ def _needs_credentials() -> None:
 
 
 def _catalogue_filled_in() -> None:
-    from chalicelib.config import resolve_courses_file
+    from chalicelib.config.environment import resolve_courses_file
     from ops.packaging import catalogue_problems
 
     path = resolve_courses_file(os.environ, app_dir=ROOT)

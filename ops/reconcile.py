@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_ssm import SSMClient
 
-    from chalicelib.config import ReconcileSettings
+    from chalicelib.config.reconcile_settings import ReconcileSettings
     from chalicelib.gumroad_api.client import GumroadApi
     from chalicelib.purchases.reconcile import Window
 
@@ -48,7 +48,7 @@ def add_reconcile(commands: argparse._SubParsersAction[argparse.ArgumentParser])
 def run_reconcile(args: argparse.Namespace) -> int:
     from chalicelib import wiring
     from chalicelib.aws.sqs import PingQueue
-    from chalicelib.config import load_reconcile_settings
+    from chalicelib.config.reconcile_settings import load_reconcile_settings
     from chalicelib.purchases.reconcile import Reconciler
 
     settings = wiring.get_purchase_settings()

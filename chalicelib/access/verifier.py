@@ -24,7 +24,7 @@ from jwt import InvalidSignatureError, PyJWTError
 from jwt.api_jws import PyJWS
 
 from chalicelib.access.jwks import MAX_KID_LENGTH, SigningKey
-from chalicelib.config import DEFAULT_LEEWAY_SECONDS, MAX_LEEWAY_SECONDS
+from chalicelib.config.access_settings import DEFAULT_LEEWAY_SECONDS, MAX_LEEWAY_SECONDS
 from chalicelib.errors import (
     ForbiddenHeader,
     InvalidClaim,

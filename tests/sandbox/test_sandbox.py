@@ -25,7 +25,7 @@ from auth0.management.errors import ConflictError, NotFoundError
 
 from chalicelib.access.jwks import JwksCache
 from chalicelib.access.verifier import AccessTokenVerifier
-from chalicelib.config import load_access_settings
+from chalicelib.config.access_settings import load_access_settings
 from sandbox.__main__ import main as sandbox_cli
 from sandbox.server import SandboxServer
 from sandbox.state import StateFileError

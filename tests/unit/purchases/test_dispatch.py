@@ -10,7 +10,7 @@ import time
 import pytest
 
 from chalicelib import wiring
-from chalicelib.config import LAMBDA_MARKER
+from chalicelib.config.environment import LAMBDA_MARKER
 from chalicelib.deadlines import Deadline
 from chalicelib.errors import BuyerBusy
 from chalicelib.purchases.buyer_locks import BuyerLocks
