@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 from chalicelib.errors import ConfigurationError
 
 DEFAULT_COURSES_FILE = "chalicelib/courses.json"
-# Set by the Lambda runtime in every function; never by `chalice local`, the test client or ops.
-LAMBDA_MARKER = "AWS_LAMBDA_FUNCTION_NAME"
+# Set by the Lambda runtime in every function, to its name; never by `chalice local`, the test client or ops.
+LAMBDA_FUNCTION_NAME = "AWS_LAMBDA_FUNCTION_NAME"
 
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
@@ -32,6 +32,11 @@ def optional(environ: Mapping[str, str], name: str) -> str | None:
         return None
     value = value.strip()
     return value or None
+
+
+def lambda_function_name(environ: Mapping[str, str]) -> str | None:
+    """The Lambda function this process runs as (``<stack>-worker``, ...), or None outside AWS Lambda."""
+    return optional(environ, LAMBDA_FUNCTION_NAME)
 
 
 def required(environ: Mapping[str, str], name: str) -> str:

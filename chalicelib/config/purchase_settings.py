@@ -9,9 +9,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from chalicelib.config.environment import (
-    LAMBDA_MARKER,
     Auth0Endpoint,
     boolean,
+    lambda_function_name,
     number,
     optional,
     parse_auth0_domain,
@@ -122,7 +122,7 @@ def load_purchase_settings(environ: Mapping[str, str], *, app_dir: Path) -> Purc
         management_burst=_burst(environ),
         queue_url=_queue_url(environ, "PING_QUEUE_URL"),
         dead_letter_queue_url=_queue_url(environ, "PING_DEAD_LETTER_QUEUE_URL"),
-        in_lambda=optional(environ, LAMBDA_MARKER) is not None,
+        in_lambda=lambda_function_name(environ) is not None,
         worker_deadline_seconds=number(
             environ, "WORKER_DEADLINE_SECONDS", default=DEFAULT_WORKER_DEADLINE_SECONDS, low=1.0, high=600.0
         ),
