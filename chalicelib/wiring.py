@@ -276,14 +276,10 @@ def get_login() -> PasswordLogin:
 def get_gumroad_api() -> GumroadApi:
     """Gumroad's API v2 with the seller's OAuth token: the secret's ``gumroad_access_token``, else
     GUMROAD_ACCESS_TOKEN (local runs and ``ops``)."""
-    from chalicelib.gumroad_api.client import TOKEN_VARIABLE, GumroadApi
+    from chalicelib.config.reconcile_settings import gumroad_access_token
+    from chalicelib.gumroad_api.client import GumroadApi
 
-    token = get_credentials().get().gumroad_access_token or os.environ.get(TOKEN_VARIABLE, "").strip()
-    if not token:
-        raise ConfigurationError(
-            f"no Gumroad access token: add gumroad_access_token to the secret AUTH0_SECRET_ID names (or set "
-            f"{TOKEN_VARIABLE}): an OAuth token of your Gumroad application with the view_sales scope"
-        )
+    token = gumroad_access_token(os.environ, from_secret=get_credentials().get().gumroad_access_token)
     return GumroadApi(access_token=token)
 
 
@@ -292,7 +288,7 @@ def run_reconciliation(now: datetime | None = None) -> Report:
     from datetime import UTC
 
     from chalicelib.aws.parameters import ParameterWatermark, ssm_client
-    from chalicelib.purchases.reconcile import Reconciler, ScheduleSettings, run_scheduled
+    from chalicelib.purchases.reconcile import Reconciler, run_scheduled
 
     settings = get_purchase_settings()
     schedule = load_reconcile_settings(os.environ)
@@ -310,9 +306,7 @@ def run_reconciliation(now: datetime | None = None) -> Report:
         ),
         subscriptions=api,
         watermark=ParameterWatermark(client_factory=ssm_client, name=schedule.watermark_parameter),
-        settings=ScheduleSettings(
-            ping_url=schedule.ping_url, lookback_days=schedule.lookback_days, overlap_minutes=schedule.overlap_minutes
-        ),
+        settings=schedule,
         now=now or datetime.now(UTC),
     )
 

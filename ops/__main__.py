@@ -328,9 +328,10 @@ def _command(args: argparse.Namespace) -> str:
 
 
 def _gumroad() -> GumroadApi:
-    from chalicelib.gumroad_api.client import GumroadApi, access_token_from
+    from chalicelib.config.reconcile_settings import gumroad_access_token
+    from chalicelib.gumroad_api.client import GumroadApi
 
-    return GumroadApi(access_token=access_token_from(os.environ))
+    return GumroadApi(access_token=gumroad_access_token(os.environ))
 
 
 def _ping_secret() -> str:

@@ -14,10 +14,10 @@ from urllib.parse import quote
 
 import requests
 
-from chalicelib.errors import ConfigurationError, ServiceError
+from chalicelib.config.reconcile_settings import GUMROAD_ACCESS_TOKEN
+from chalicelib.errors import ServiceError
 
 API_BASE = "https://api.gumroad.com"
-TOKEN_VARIABLE = "GUMROAD_ACCESS_TOKEN"  # noqa: S105 - the variable's name, not a token
 
 # Sales::index answers ten sales a page; a runaway cursor must not loop for ever.
 MAX_PAGES = 100_000
@@ -41,16 +41,6 @@ def mask_secrets(text: str) -> str:
     service's post URL carries the ping secret.
     """
     return _USERINFO_PASSWORD.sub(r"\1***@", text)
-
-
-def access_token_from(environ: Mapping[str, str]) -> str:
-    token = environ.get(TOKEN_VARIABLE, "").strip()
-    if not token:
-        raise ConfigurationError(
-            f"{TOKEN_VARIABLE} is not set: create an access token for your Gumroad OAuth application "
-            "(Settings > Advanced > Applications) with the view_sales scope"
-        )
-    return token
 
 
 @dataclass(frozen=True)
@@ -212,7 +202,7 @@ def _answer(method: str, path: str, response: requests.Response) -> dict[str, An
         body = None
     status = response.status_code
     if status == 401:
-        raise GumroadApiError(f"Gumroad refused the access token ({where}: 401); check {TOKEN_VARIABLE}")
+        raise GumroadApiError(f"Gumroad refused the access token ({where}: 401); check {GUMROAD_ACCESS_TOKEN}")
     if status == 403:
         raise GumroadApiError(f"Gumroad says the access token lacks the view_sales scope ({where}: 403)")
     if status in _RETRY_STATUSES:

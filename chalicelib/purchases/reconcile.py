@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from chalicelib import metrics
 from chalicelib.catalogue import CourseCatalogue
+from chalicelib.config.reconcile_settings import DEFAULT_LOOKBACK_DAYS, DEFAULT_OVERLAP_MINUTES, ReconcileSettings
 from chalicelib.errors import ConfigurationError, ReconciliationIncomplete, ServiceError
 from chalicelib.logs import log_event
 from chalicelib.purchases.fulfilment import Outcome, triage
@@ -40,8 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gumroad_auth0.reconcile")
 
-DEFAULT_LOOKBACK_DAYS = 35
-DEFAULT_OVERLAP_MINUTES = 60
 # Everything the service acts on arrives by resource subscription; `sale` may come from the settings-page
 # Ping URL instead, which the API cannot read, so its absence is reported but not alarmed on.
 NEEDED_RESOURCES = (
@@ -304,19 +303,12 @@ def _endpoint(url: str) -> tuple[str, str] | None:
 # --- one scheduled run -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ScheduleSettings:
-    ping_url: str | None
-    lookback_days: int = DEFAULT_LOOKBACK_DAYS
-    overlap_minutes: int = DEFAULT_OVERLAP_MINUTES
-
-
 def run_scheduled(
     *,
     reconciler: Reconciler,
     subscriptions: SubscriptionSource,
     watermark: WatermarkStore,
-    settings: ScheduleSettings,
+    settings: ReconcileSettings,
     now: datetime,
 ) -> Report:
     """One run of the schedule: reconcile, check the subscriptions, log and measure both, then move the
@@ -358,7 +350,7 @@ def _record_run(report: Report) -> None:
     )
 
 
-def _record_health(subscriptions: SubscriptionSource, settings: ScheduleSettings) -> None:
+def _record_health(subscriptions: SubscriptionSource, settings: ReconcileSettings) -> None:
     if settings.ping_url is None:
         raise ConfigurationError("GUMROAD_PING_URL is not set: the subscription check needs the stack's ping URL")
     health = check_subscriptions(subscriptions, ping_url=settings.ping_url)
