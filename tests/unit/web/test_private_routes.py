@@ -23,6 +23,7 @@ from chalice.test import Client
 
 from app import app as chalice_app
 from chalicelib import wiring
+from chalicelib.web.private_routes import preflight_answer
 from tests.tokens import (
     AUDIENCE,
     SUBJECT,
@@ -501,6 +502,25 @@ def test_a_wildcard_origin_is_answered_with_a_wildcard(
     monkeypatch.setenv("CORS_ALLOW_ORIGIN", "*")
     response = client.http.get("/private", headers={"Origin": SPA_ORIGIN, **bearer(token_for())})
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_the_private_paths_are_those_app_py_declares_and_each_has_a_preflight() -> None:
+    import app
+
+    assert app.private_routes.paths == {"/private", "/verify", "/courses", "/courses/{slug}"}
+    for path in app.private_routes.paths:
+        assert chalice_app.routes[path]["OPTIONS"].view_function is preflight_answer
+    # The ping route's OPTIONS is the service's 405, not a preflight.
+    assert chalice_app.routes["/gumroad/ping"]["OPTIONS"].view_function is not preflight_answer
+
+
+def test_a_route_that_is_not_private_gets_no_cors_headers(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORS_ALLOW_ORIGIN", SPA_ORIGIN)
+    response = client.http.post("/gumroad/ping", headers={"Origin": SPA_ORIGIN}, body=b"")
+
+    assert body_of(response)["error"]
+    assert not [name for name in response.headers if name.lower().startswith("access-control")]
+    assert "Vary" not in response.headers
 
 
 def test_an_invalid_cors_setting_is_a_503(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
