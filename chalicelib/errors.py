@@ -6,8 +6,6 @@ secret, a token, a URL with credentials or an e-mail address. They say nothing a
 
 from __future__ import annotations
 
-import traceback
-
 
 class ServiceError(Exception):
     """Base of every error the service raises on purpose.
@@ -311,18 +309,3 @@ class JwksFetchError(ServiceError):
     """One JWKS download failed; the cache decides whether that matters (last good keys)."""
 
     code = "jwks_fetch_failed"
-
-
-def describe_failure(error: BaseException) -> str:
-    """``TypeError at chalicelib/x.py:12 in f``: where an unexpected exception came from, without its message.
-
-    Exception messages may quote the request (an address, a token), so logs name the type and the
-    innermost frame of the service's own code only.
-    """
-    frames = traceback.extract_tb(error.__traceback__)
-    if not frames:
-        return type(error).__name__
-    where = ([frame for frame in frames if "/chalicelib/" in frame.filename] or frames)[-1]
-    path = where.filename
-    short = "chalicelib/" + path.rsplit("/chalicelib/", 1)[1] if "/chalicelib/" in path else path.rsplit("/", 1)[-1]
-    return f"{type(error).__name__} at {short}:{where.lineno} in {where.name}"

@@ -11,6 +11,7 @@ from typing import IO, Any, Protocol
 
 from chalicelib.catalogue import CourseCatalogue, looks_like_product_id
 from chalicelib.errors import MalformedPing, ServiceError
+from chalicelib.logs import mask_email
 from chalicelib.purchases.fulfilment import (
     ALREADY_DONE,
     IGNORED,
@@ -23,7 +24,6 @@ from chalicelib.purchases.fulfilment import (
 )
 from chalicelib.purchases.fulfilment import QUEUED as QUEUED_OUTCOME
 from chalicelib.purchases.gumroad import SaleEvent, event_from_fields
-from chalicelib.purchases.ping_log import mask_email
 from chalicelib.purchases.queue import QueuedEvent
 from chalicelib.purchases.sales import sale_fields as sale_fields
 from chalicelib.purchases.sales import skip_reason as skip_reason

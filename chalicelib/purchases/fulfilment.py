@@ -9,9 +9,8 @@ from typing import Any, Protocol
 
 from chalicelib.catalogue import Course, CourseCatalogue
 from chalicelib.errors import PurchaseNotYetKnown, ServiceError, UpstreamUnavailable
-from chalicelib.logs import log_event
+from chalicelib.logs import log_event, mask_email
 from chalicelib.purchases.gumroad import RECONCILIATION_ORIGIN, PingEvent, SaleEvent, SubscriptionEvent, UnhandledEvent
-from chalicelib.purchases.ping_log import mask_email
 from chalicelib.purchases.records import CourseRecord, PurchaseState, record_key
 
 log = logging.getLogger("gumroad_auth0.fulfilment")

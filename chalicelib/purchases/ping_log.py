@@ -10,16 +10,6 @@ from chalicelib.logs import log_event
 log = logging.getLogger("gumroad_auth0.ping")
 
 
-def mask_email(email: str | None) -> str | None:
-    """``customer@example.com`` -> ``c***r@example.com``: enough for support to match, not to harvest."""
-    if not email or "@" not in email:
-        return None
-    local, _, domain = email.rpartition("@")
-    if len(local) <= 2:
-        return f"{local[:1]}***@{domain}"
-    return f"{local[0]}***{local[-1]}@{domain}"
-
-
 @dataclass
 class PingLogLine:
     event: str = "ping_answered"  # "ping_answered" (the HTTP route) or "ping_processed" (the queue worker)

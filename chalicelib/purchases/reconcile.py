@@ -29,10 +29,9 @@ from chalicelib import metrics
 from chalicelib.catalogue import CourseCatalogue
 from chalicelib.config.reconcile_settings import DEFAULT_LOOKBACK_DAYS, DEFAULT_OVERLAP_MINUTES, ReconcileSettings
 from chalicelib.errors import ConfigurationError, ReconciliationIncomplete, ServiceError
-from chalicelib.logs import log_event
+from chalicelib.logs import log_event, mask_email
 from chalicelib.purchases.fulfilment import Outcome, triage
 from chalicelib.purchases.gumroad import SALE_RESOURCE_NAMES, format_timestamp
-from chalicelib.purchases.ping_log import mask_email
 from chalicelib.purchases.queue import QueuedEvent, deduplication_id
 from chalicelib.purchases.sales import KINDS, SALE, Observation, observe
 

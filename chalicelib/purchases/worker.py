@@ -12,10 +12,10 @@ from typing import Any, Protocol
 from chalicelib import metrics
 from chalicelib.deadlines import Deadline, upstream_scope
 from chalicelib.errors import ConfigurationError, MalformedMessage, ServiceError, UpstreamRejected
-from chalicelib.logs import log_event
+from chalicelib.logs import log_event, mask_email
 from chalicelib.purchases.fulfilment import Outcome
 from chalicelib.purchases.gumroad import RECONCILIATION_ORIGIN, SaleEvent
-from chalicelib.purchases.ping_log import PingLogLine, mask_email
+from chalicelib.purchases.ping_log import PingLogLine
 from chalicelib.purchases.queue import REDRIVEN_ATTRIBUTE, QueuedEvent, decode_event, group_id
 
 log = logging.getLogger("gumroad_auth0.worker")

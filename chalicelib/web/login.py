@@ -16,9 +16,8 @@ from chalicelib.errors import (
     InvalidLoginRequest,
     ServiceError,
     UnsupportedMediaType,
-    describe_failure,
 )
-from chalicelib.logs import log_event
+from chalicelib.logs import describe_failure, log_event
 from chalicelib.media_types import media_type
 from chalicelib.web.answers import json_answer, login_error_answer
 

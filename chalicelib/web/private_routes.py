@@ -23,9 +23,8 @@ from chalicelib.errors import (
     KeysUnavailable,
     ServiceError,
     UnsupportedMediaType,
-    describe_failure,
 )
-from chalicelib.logs import log_event
+from chalicelib.logs import describe_failure, log_event
 from chalicelib.media_types import media_type
 from chalicelib.web.answers import bearer_error_answer
 from chalicelib.web.edge import ANY_CONTENT_TYPE
