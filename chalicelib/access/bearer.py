@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 from chalicelib.errors import InvalidRequest, NoCredentials
+from chalicelib.strict_json import parse_json
 
 if TYPE_CHECKING:
     from chalicelib.access.verifier import AccessTokenVerifier, VerifiedToken
@@ -77,8 +77,8 @@ def token_from_body(body: bytes, query_parameters: Collection[str]) -> str:
     if len(body) > MAX_VERIFY_BODY_BYTES:
         raise InvalidRequest("the body is too large")
     try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):
+        document = parse_json(body)
+    except ValueError:
         raise InvalidRequest(_BODY_SHAPE) from None
     if not isinstance(document, dict) or set(document) != {"token"}:
         raise InvalidRequest(_BODY_SHAPE)

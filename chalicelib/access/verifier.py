@@ -11,7 +11,6 @@ remembered, so the same token sent again costs a dictionary lookup and an ``exp`
 from __future__ import annotations
 
 import base64
-import json
 import math
 import re
 import time
@@ -38,6 +37,7 @@ from chalicelib.errors import (
     UnsupportedAlgorithm,
     UnsupportedTokenType,
 )
+from chalicelib.strict_json import parse_json
 
 DEFAULT_MAX_TOKEN_BYTES = 8_192
 DEFAULT_CACHE_SIZE = 1_024
@@ -305,17 +305,12 @@ class AccessTokenVerifier:
 
 def _json_object(raw: bytes, problem: str) -> dict[str, Any]:
     try:
-        value = json.loads(raw, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError):
+        value = parse_json(raw)
+    except ValueError:
         raise MalformedToken(problem) from None
     if not isinstance(value, dict):
         raise MalformedToken(problem)
     return value
-
-
-def _refuse_constant(name: str) -> Any:
-    # NaN and Infinity are not JSON; Python's parser accepts them unless told otherwise.
-    raise ValueError(f"{name} is not JSON")
 
 
 def _time_claim(claims: Mapping[str, Any], name: str) -> float:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from urllib.parse import parse_qsl
 from chalicelib.errors import MalformedPing, UnsupportedMediaType
 from chalicelib.media_types import media_type
 from chalicelib.purchases.buyer_email import InvalidEmail, normalise_email
+from chalicelib.strict_json import parse_json
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_FIELDS = 2000
@@ -234,18 +234,12 @@ def _unescape(segment: str) -> str:
 
 def _decode_json(text: str) -> dict[str, Any]:
     try:
-        # ValueError covers the syntax errors, NaN/Infinity (refused below) and integers longer than
-        # Python's int-conversion limit; RecursionError covers absurd nesting.
-        document = json.loads(text, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as exc:
+        document = parse_json(text)
+    except ValueError as exc:
         raise MalformedPing("the JSON body cannot be decoded") from exc
     if not isinstance(document, dict):
         raise MalformedPing("the JSON body must be an object")
     return document
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 def event_from_fields(fields: Mapping[str, Any]) -> PingEvent:

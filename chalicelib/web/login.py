@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from chalice.app import Response
 
@@ -19,6 +17,7 @@ from chalicelib.errors import (
 )
 from chalicelib.logs import describe_failure, log_event
 from chalicelib.media_types import media_type
+from chalicelib.strict_json import parse_json
 from chalicelib.web.answers import json_answer, login_error_answer
 
 log = logging.getLogger("gumroad_auth0.login")
@@ -49,9 +48,8 @@ def parse_login_body(raw: bytes, content_type: str | None) -> PasswordCredential
     if media_type(content_type) != "application/json":
         raise UnsupportedMediaType("send a JSON body")
     try:
-        # ValueError: bad UTF-8, bad JSON, NaN/Infinity, and integers past Python's conversion limit.
-        document = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
-    except (ValueError, RecursionError):
+        document = parse_json(raw)
+    except ValueError:
         raise InvalidLoginRequest("the body is not valid JSON") from None
     if not isinstance(document, dict):
         raise InvalidLoginRequest('the body must be {"username": ..., "password": ...}')
@@ -66,7 +64,3 @@ def _field(value: object, name: str) -> str:
     if len(value) > MAX_FIELD_LENGTH:
         raise InvalidLoginRequest(f"{name} is too long")
     return value
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
