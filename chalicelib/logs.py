@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import traceback
 from datetime import UTC, datetime
 from typing import Any
 
 SERVICE_LOGGER = "gumroad_auth0"
+_URL_PASSWORD = re.compile(r"(?i)(https?://[^/@\s:]*:)[^@\s/]*@")
 
 
 def log_event(logger: logging.Logger, level: int, event: str, **fields: Any) -> None:
@@ -52,6 +54,15 @@ def mask_email(email: str | None) -> str | None:
     if len(local) <= 2:
         return f"{local[:1]}***@{domain}"
     return f"{local[0]}***{local[-1]}@{domain}"
+
+
+def mask_url_passwords(text: str) -> str:
+    """Hide the password of every ``https://user:password@host`` in ``text`` (``https://user:***@host``).
+
+    Gumroad echoes the post URL in some error messages (``Invalid post URL '...'``), and the service's
+    post URL carries the ping secret.
+    """
+    return _URL_PASSWORD.sub(r"\1***@", text)
 
 
 def describe_failure(error: BaseException) -> str:

@@ -20,9 +20,9 @@ from chalicelib.auth0_api.pacing import RateLimitPacer, RetryPolicy, rate_limit_
 from chalicelib.config.environment import Auth0Endpoint
 from chalicelib.credentials import CredentialsSource
 from chalicelib.deadlines import current_deadline, current_stats
-from chalicelib.errors import UpstreamError, UpstreamRejected, UpstreamUnavailable
+from chalicelib.errors import BuyerAlreadyExists, UpstreamError, UpstreamRejected, UpstreamUnavailable
 from chalicelib.logs import log_event
-from chalicelib.purchases.fulfilment import Buyer, BuyerAlreadyExists
+from chalicelib.purchases.fulfilment import Buyer
 
 log = logging.getLogger("gumroad_auth0.auth0")
 

@@ -5,7 +5,6 @@ Imported only by the reconciliation function and ``ops``: the ping and private r
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -15,32 +14,13 @@ from urllib.parse import quote
 import requests
 
 from chalicelib.config.reconcile_settings import GUMROAD_ACCESS_TOKEN
-from chalicelib.errors import ServiceError
+from chalicelib.errors import GumroadApiError
 
 API_BASE = "https://api.gumroad.com"
 
 # Sales::index answers ten sales a page; a runaway cursor must not loop for ever.
 MAX_PAGES = 100_000
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-_USERINFO_PASSWORD = re.compile(r"(?i)(https?://[^/@\s:]*:)[^@\s/]*@")
-
-
-class GumroadApiError(ServiceError):
-    """Gumroad's API refused or failed a request; the message never carries the token or a ping secret."""
-
-    code = "gumroad_api_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(mask_secrets(message))
-
-
-def mask_secrets(text: str) -> str:
-    """Hide the password of every ``https://user:password@host`` in ``text``.
-
-    Gumroad echoes the post URL in some error messages (``Invalid post URL '...'``), and the
-    service's post URL carries the ping secret.
-    """
-    return _USERINFO_PASSWORD.sub(r"\1***@", text)
 
 
 @dataclass(frozen=True)

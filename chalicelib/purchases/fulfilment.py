@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from chalicelib.catalogue import Course, CourseCatalogue
-from chalicelib.errors import PurchaseNotYetKnown, ServiceError, UpstreamUnavailable
+from chalicelib.errors import BuyerAlreadyExists, PurchaseNotYetKnown, ServiceError, UpstreamUnavailable
 from chalicelib.logs import log_event, mask_email
 from chalicelib.purchases.gumroad import RECONCILIATION_ORIGIN, PingEvent, SaleEvent, SubscriptionEvent, UnhandledEvent
 from chalicelib.purchases.records import CourseRecord, PurchaseState, record_key
@@ -30,10 +30,6 @@ class Buyer:
 
     user_id: str
     app_metadata: Mapping[str, Any]
-
-
-class BuyerAlreadyExists(Exception):
-    """``create_buyer`` found the address taken: another delivery created this buyer a moment ago."""
 
 
 class Directory(Protocol):

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from chalicelib.errors import MalformedPing, UnsupportedMediaType
+from chalicelib.errors import InvalidEmail, MalformedPing, UnsupportedMediaType
 from chalicelib.media_types import media_type
-from chalicelib.purchases.buyer_email import InvalidEmail, normalise_email
+from chalicelib.purchases.buyer_email import normalise_email
 from chalicelib.strict_json import parse_json
 
 MAX_BODY_BYTES = 256 * 1024

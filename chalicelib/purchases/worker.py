@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from chalicelib import metrics
 from chalicelib.deadlines import Deadline, upstream_scope
-from chalicelib.errors import ConfigurationError, MalformedMessage, ServiceError, UpstreamRejected
+from chalicelib.errors import ConfigurationError, MalformedMessage, RetryLater, ServiceError, UpstreamRejected
 from chalicelib.logs import log_event, mask_email
 from chalicelib.purchases.fulfilment import Outcome
 from chalicelib.purchases.gumroad import RECONCILIATION_ORIGIN, SaleEvent
@@ -60,10 +60,6 @@ class DeadLetterSink(Protocol):
 
 class RetryDelay(Protocol):
     def delay(self, receipt_handle: str, seconds: int) -> None: ...
-
-
-class RetryLater(Exception):
-    """Raised to make Lambda report the message as failed: SQS delivers it again later."""
 
 
 class PingWorker:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.logs import describe_failure, mask_email
+from chalicelib.logs import describe_failure, mask_email, mask_url_passwords
 
 
 @pytest.mark.parametrize(
@@ -53,3 +53,18 @@ def test_a_failure_is_described_by_its_type_and_place_never_its_message() -> Non
 
 def test_a_failure_without_a_traceback_is_its_type() -> None:
     assert describe_failure(KeyError("a secret")) == "KeyError"
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        (
+            "Invalid post URL 'https://gumroad:s3cr3t-ping@api.example.com/gumroad/ping'",
+            "Invalid post URL 'https://gumroad:***@api.example.com/gumroad/ping'",
+        ),
+        ("HTTP://u:p@a.example and http://v:q@b.example/x", "HTTP://u:***@a.example and http://v:***@b.example/x"),
+        ("no URL, and https://api.example.com/gumroad/ping", "no URL, and https://api.example.com/gumroad/ping"),
+    ],
+)
+def test_the_password_of_a_url_is_hidden_and_the_rest_of_the_text_kept(text: str, masked: str) -> None:
+    assert mask_url_passwords(text) == masked

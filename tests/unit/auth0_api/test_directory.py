@@ -19,8 +19,8 @@ from chalicelib.auth0_api.management_token import ManagementToken
 from chalicelib.auth0_api.pacing import RateLimitPacer, RetryPolicy
 from chalicelib.config.environment import Auth0Endpoint
 from chalicelib.deadlines import Deadline, upstream_scope
-from chalicelib.errors import UpstreamRejected, UpstreamUnavailable
-from chalicelib.purchases.fulfilment import Buyer, BuyerAlreadyExists
+from chalicelib.errors import BuyerAlreadyExists, UpstreamRejected, UpstreamUnavailable
+from chalicelib.purchases.fulfilment import Buyer
 from chalicelib.purchases.records import record_key
 from tests.auth0_replay import (
     BASE_URL,

@@ -14,8 +14,8 @@ from moto import mock_aws
 from responses import matchers
 
 from chalicelib import wiring
-from chalicelib.errors import UpstreamUnavailable
-from chalicelib.gumroad_api.client import GumroadApi, GumroadApiError
+from chalicelib.errors import GumroadApiError, UpstreamUnavailable
+from chalicelib.gumroad_api.client import GumroadApi
 from chalicelib.purchases.fulfilment import Outcome
 from chalicelib.purchases.gumroad import SaleEvent, event_from_fields
 from chalicelib.purchases.queue import REDRIVEN_ATTRIBUTE, decode_event, group_id

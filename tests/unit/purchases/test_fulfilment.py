@@ -17,13 +17,12 @@ from typing import Any
 import pytest
 
 from chalicelib.catalogue import load_catalogue
-from chalicelib.errors import PurchaseNotYetKnown, UpstreamRejected, UpstreamUnavailable
+from chalicelib.errors import BuyerAlreadyExists, PurchaseNotYetKnown, UpstreamRejected, UpstreamUnavailable
 from chalicelib.purchases.fulfilment import (
     ALREADY_DONE,
     IGNORED,
     PROCESSED,
     Buyer,
-    BuyerAlreadyExists,
     Directory,
     Fulfilment,
     Outcome,
