@@ -22,7 +22,7 @@ from chalicelib.credentials import CredentialsSource
 from chalicelib.deadlines import current_deadline, current_stats
 from chalicelib.errors import BuyerAlreadyExists, UpstreamError, UpstreamRejected, UpstreamUnavailable
 from chalicelib.logs import log_event
-from chalicelib.purchases.fulfilment import Buyer
+from chalicelib.purchases.ports import Buyer
 
 log = logging.getLogger("gumroad_auth0.auth0")
 

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 from chalicelib import metrics
@@ -32,11 +31,9 @@ from chalicelib.errors import ConfigurationError, ReconciliationIncomplete, Serv
 from chalicelib.logs import log_event, mask_email
 from chalicelib.purchases.fulfilment import Outcome, triage
 from chalicelib.purchases.gumroad import SALE_RESOURCE_NAMES, format_timestamp
-from chalicelib.purchases.queue import QueuedEvent, deduplication_id
+from chalicelib.purchases.ports import EventQueue, SalesSource, SubscriptionSource, WatermarkStore
+from chalicelib.purchases.queue import deduplication_id
 from chalicelib.purchases.sales import KINDS, SALE, Observation, observe
-
-if TYPE_CHECKING:
-    from chalicelib.gumroad_api.client import ResourceSubscription
 
 log = logging.getLogger("gumroad_auth0.reconcile")
 
@@ -50,30 +47,6 @@ NEEDED_RESOURCES = (
     "subscription_ended",
     "subscription_restarted",
 )
-# The value the template stores before the first run (SSM refuses an empty parameter).
-UNSET_WATERMARK = "not-yet-run"
-
-
-class SalesSource(Protocol):
-    def sales_pages(
-        self, *, product_id: str, after: str | None = None, before: str | None = None
-    ) -> Iterable[list[dict[str, Any]]]: ...
-
-
-class SubscriptionSource(Protocol):
-    def resource_subscriptions(
-        self, resource_name: str, *, this_application_only: bool = False
-    ) -> list[ResourceSubscription]: ...
-
-
-class EventSink(Protocol):
-    def enqueue(self, event: QueuedEvent) -> str: ...
-
-
-class WatermarkStore(Protocol):
-    def read(self) -> str | None: ...
-
-    def write(self, value: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -181,7 +154,7 @@ class Reconciler:
         *,
         sales: SalesSource,
         catalogue: CourseCatalogue,
-        sink: EventSink | None,
+        sink: EventQueue | None,
         seller_id: str | None,
         provision_test_purchases: bool,
     ) -> None:

@@ -20,7 +20,7 @@ from chalicelib.auth0_api.pacing import RateLimitPacer, RetryPolicy
 from chalicelib.config.environment import Auth0Endpoint
 from chalicelib.deadlines import Deadline, upstream_scope
 from chalicelib.errors import BuyerAlreadyExists, UpstreamRejected, UpstreamUnavailable
-from chalicelib.purchases.fulfilment import Buyer
+from chalicelib.purchases.ports import Buyer
 from chalicelib.purchases.records import record_key
 from tests.auth0_replay import (
     BASE_URL,

@@ -22,12 +22,11 @@ from chalicelib.purchases.fulfilment import (
     ALREADY_DONE,
     IGNORED,
     PROCESSED,
-    Buyer,
-    Directory,
     Fulfilment,
     Outcome,
 )
 from chalicelib.purchases.gumroad import RECONCILIATION_ORIGIN, PingEvent, SaleEvent, parse_ping
+from chalicelib.purchases.ports import Buyer, Directory
 from chalicelib.purchases.records import record_key
 from tests.purchase_support import MEMBERSHIP_ROLE, SERVERLESS_ROLE, form_body, recorded_body
 

@@ -206,7 +206,7 @@ class Sink:
         self.sent: list[QueuedEvent] = []
         self.fail = fail
 
-    def enqueue(self, event: QueuedEvent) -> str:
+    def enqueue(self, event: QueuedEvent, *, redriven: bool = False) -> str:
         if self.fail:
             raise UpstreamUnavailable("the ping could not be queued (ServiceUnavailable)")
         self.sent.append(event)
