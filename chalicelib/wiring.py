@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from chalicelib.aws.sqs import PingQueue
     from chalicelib.gumroad_api.client import GumroadApi
     from chalicelib.purchases.dispatch import PingDispatch
+    from chalicelib.purchases.events import PingEvent
     from chalicelib.purchases.fulfilment import Fulfilment, Outcome
-    from chalicelib.purchases.gumroad import PingEvent
     from chalicelib.purchases.queue import QueuedEvent
     from chalicelib.purchases.reconcile import Report
     from chalicelib.purchases.worker import PingWorker

@@ -417,8 +417,8 @@ def _backfill_fulfil(*, apply: bool) -> BackfillFulfil:
     from chalicelib import wiring
     from chalicelib.aws.sqs import PingQueue
     from chalicelib.deadlines import Deadline, upstream_scope
+    from chalicelib.purchases.events import SaleEvent
     from chalicelib.purchases.fulfilment import Outcome
-    from chalicelib.purchases.gumroad import SaleEvent
     from ops.backfill import dry_run_fulfilment, queue_fulfilment
 
     settings = wiring.get_purchase_settings()

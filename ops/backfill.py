@@ -12,6 +12,7 @@ from typing import IO, Any
 from chalicelib.catalogue import CourseCatalogue, looks_like_product_id
 from chalicelib.errors import MalformedPing, ServiceError
 from chalicelib.logs import mask_email
+from chalicelib.purchases.events import SaleEvent
 from chalicelib.purchases.fulfilment import (
     ALREADY_DONE,
     IGNORED,
@@ -21,7 +22,7 @@ from chalicelib.purchases.fulfilment import (
     triage,
 )
 from chalicelib.purchases.fulfilment import QUEUED as QUEUED_OUTCOME
-from chalicelib.purchases.gumroad import SaleEvent, event_from_fields
+from chalicelib.purchases.gumroad import event_from_fields
 from chalicelib.purchases.ports import Buyer, Directory, EventQueue, SalesSource
 from chalicelib.purchases.sales import sale_fields as sale_fields
 from chalicelib.purchases.sales import skip_reason as skip_reason

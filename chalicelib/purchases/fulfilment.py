@@ -9,7 +9,7 @@ from typing import Any
 from chalicelib.catalogue import Course, CourseCatalogue
 from chalicelib.errors import BuyerAlreadyExists, PurchaseNotYetKnown, ServiceError, UpstreamUnavailable
 from chalicelib.logs import log_event, mask_email
-from chalicelib.purchases.gumroad import RECONCILIATION_ORIGIN, PingEvent, SaleEvent, SubscriptionEvent, UnhandledEvent
+from chalicelib.purchases.events import RECONCILIATION_ORIGIN, PingEvent, SaleEvent, SubscriptionEvent, UnhandledEvent
 from chalicelib.purchases.ports import Buyer, Directory, Onboarding
 from chalicelib.purchases.records import CourseRecord, PurchaseState, record_key
 

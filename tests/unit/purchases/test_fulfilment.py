@@ -18,6 +18,7 @@ import pytest
 
 from chalicelib.catalogue import load_catalogue
 from chalicelib.errors import BuyerAlreadyExists, PurchaseNotYetKnown, UpstreamRejected, UpstreamUnavailable
+from chalicelib.purchases.events import RECONCILIATION_ORIGIN, PingEvent, SaleEvent
 from chalicelib.purchases.fulfilment import (
     ALREADY_DONE,
     IGNORED,
@@ -25,7 +26,7 @@ from chalicelib.purchases.fulfilment import (
     Fulfilment,
     Outcome,
 )
-from chalicelib.purchases.gumroad import RECONCILIATION_ORIGIN, PingEvent, SaleEvent, parse_ping
+from chalicelib.purchases.gumroad import parse_ping
 from chalicelib.purchases.ports import Buyer, Directory
 from chalicelib.purchases.records import record_key
 from tests.purchase_support import MEMBERSHIP_ROLE, SERVERLESS_ROLE, form_body, recorded_body

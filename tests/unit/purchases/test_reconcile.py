@@ -18,7 +18,7 @@ from chalicelib.catalogue import load_catalogue
 from chalicelib.config.reconcile_settings import ReconcileSettings
 from chalicelib.errors import ConfigurationError, ReconciliationIncomplete, UpstreamUnavailable
 from chalicelib.gumroad_api.client import ResourceSubscription
-from chalicelib.purchases.gumroad import RECONCILIATION_ORIGIN, SaleEvent, SubscriptionEvent
+from chalicelib.purchases.events import RECONCILIATION_ORIGIN, SaleEvent, SubscriptionEvent
 from chalicelib.purchases.queue import QueuedEvent
 from chalicelib.purchases.reconcile import (
     NEEDED_RESOURCES,
