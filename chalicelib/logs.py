@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 SERVICE_LOGGER = "gumroad_auth0"
-_URL_PASSWORD = re.compile(r"(?i)(https?://[^/@\s:]*:)[^@\s/]*@")
+# Compiled on first use (re keeps it): only the purchase path and ops mask URLs.
+_URL_USERINFO = r"(?i)(https?://[^/@\s:]*:)[^@\s/]*@"
 
 
 def log_event(logger: logging.Logger, level: int, event: str, **fields: Any) -> None:
@@ -62,7 +63,7 @@ def mask_url_passwords(text: str) -> str:
     Gumroad echoes the post URL in some error messages (``Invalid post URL '...'``), and the service's
     post URL carries the ping secret.
     """
-    return _URL_PASSWORD.sub(r"\1***@", text)
+    return re.sub(_URL_USERINFO, r"\1***@", text)
 
 
 def describe_failure(error: BaseException) -> str:

@@ -1,9 +1,9 @@
 """The one composition root: settings -> clients -> services, each built lazily, once per warm container.
 
-It builds and never decides. Nothing runs at import time, and this module imports only what every
-path needs (settings, the catalogue, credentials): each accessor imports what it builds, so a
-container that serves only private routes never loads the purchase path, auth0-python, httpx or
-boto3. Tests reset everything with ``clear_caches()``.
+It builds and never decides. Nothing runs at import time, and this module imports only what a private
+request needs (its settings and the catalogue): each accessor imports what it builds, so a container
+that serves only private routes never loads the purchase path, its settings and credentials,
+auth0-python, httpx or boto3. Tests reset everything with ``clear_caches()``.
 """
 
 from __future__ import annotations
@@ -13,16 +13,11 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from chalicelib.catalogue import CourseCatalogue, load_catalogue
 from chalicelib.config.access_settings import AccessSettings, CorsPolicy, load_access_settings, load_cors_policy
 from chalicelib.config.environment import resolve_courses_file
-from chalicelib.config.login_settings import LoginSettings, load_login_settings
-from chalicelib.config.purchase_settings import OnboardingMode, PurchaseSettings, load_purchase_settings
-from chalicelib.config.reconcile_settings import load_reconcile_settings
-from chalicelib.credentials import CredentialsSource, StaticCredentials
 from chalicelib.errors import ConfigurationError, LoginDisabled
 
 if TYPE_CHECKING:
@@ -31,6 +26,9 @@ if TYPE_CHECKING:
     from chalicelib.auth0_api.pacing import RetryPolicy
     from chalicelib.auth0_api.password_login import PasswordLogin
     from chalicelib.aws.sqs import PingQueue
+    from chalicelib.config.login_settings import LoginSettings
+    from chalicelib.config.purchase_settings import PurchaseSettings
+    from chalicelib.credentials import CredentialsSource
     from chalicelib.gumroad_api.client import GumroadApi
     from chalicelib.purchases.dispatch import PingDispatch
     from chalicelib.purchases.events import PingEvent
@@ -39,7 +37,7 @@ if TYPE_CHECKING:
     from chalicelib.purchases.reconcile import Report
     from chalicelib.purchases.worker import PingWorker
 
-APP_DIR = Path(__file__).resolve().parent.parent
+APP_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 T = TypeVar("T")
 
 # Tests replace the Management API's network with a recorded exchange (an httpx transport).
@@ -72,6 +70,8 @@ def get_catalogue() -> CourseCatalogue:
 
 @_built_once
 def get_purchase_settings() -> PurchaseSettings:
+    from chalicelib.config.purchase_settings import load_purchase_settings
+
     return load_purchase_settings(os.environ, app_dir=APP_DIR)
 
 
@@ -87,6 +87,8 @@ def get_cors_policy() -> CorsPolicy:
 
 @_built_once
 def get_credentials() -> CredentialsSource:
+    from chalicelib.credentials import StaticCredentials
+
     settings = get_purchase_settings()
     if settings.secret_id is None:
         return StaticCredentials(settings.environment_credentials)
@@ -147,6 +149,7 @@ def get_directory() -> Auth0Directory:
 @_built_once
 def get_fulfilment() -> Fulfilment:
     from chalicelib.auth0_api.onboarding import PasswordResetOnboarding
+    from chalicelib.config.purchase_settings import OnboardingMode
     from chalicelib.purchases.fulfilment import Fulfilment
 
     settings = get_purchase_settings()
@@ -235,6 +238,8 @@ def get_worker() -> PingWorker:
 
 @_built_once
 def get_login_settings() -> LoginSettings:
+    from chalicelib.config.login_settings import load_login_settings
+
     settings = load_login_settings(os.environ)
     if settings is None:
         raise LoginDisabled("sign-in with a password is not enabled on this deployment")
@@ -288,6 +293,7 @@ def run_reconciliation(now: datetime | None = None) -> Report:
     from datetime import UTC
 
     from chalicelib.aws.parameters import ParameterWatermark, ssm_client
+    from chalicelib.config.reconcile_settings import load_reconcile_settings
     from chalicelib.purchases.reconcile import Reconciler, run_scheduled
 
     settings = get_purchase_settings()

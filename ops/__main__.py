@@ -518,7 +518,7 @@ def _catalogue_filled_in() -> None:
     from chalicelib.config.environment import resolve_courses_file
     from ops.packaging import catalogue_problems
 
-    path = resolve_courses_file(os.environ, app_dir=ROOT)
+    path = Path(resolve_courses_file(os.environ, app_dir=ROOT))
     problems = [line for line in catalogue_problems(path, shown_as=path.name) if "placeholder" in line]
     if problems:
         raise NotConfigured("; ".join(problems) + " (fill in the catalogue, README Deploy step 3)")

@@ -17,7 +17,7 @@ from auth0.management.core.request_options import RequestOptions
 
 from chalicelib.auth0_api.management_token import ManagementToken
 from chalicelib.auth0_api.pacing import RateLimitPacer, RetryPolicy, rate_limit_wait
-from chalicelib.config.environment import Auth0Endpoint
+from chalicelib.config.purchase_settings import Auth0Endpoint
 from chalicelib.credentials import CredentialsSource
 from chalicelib.deadlines import current_deadline, current_stats
 from chalicelib.errors import BuyerAlreadyExists, UpstreamError, UpstreamRejected, UpstreamUnavailable

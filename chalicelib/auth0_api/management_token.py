@@ -13,7 +13,7 @@ from auth0.authentication import GetToken
 from auth0.authentication.exceptions import Auth0Error, RateLimitError
 
 from chalicelib.auth0_api.pacing import RetryPolicy
-from chalicelib.config.environment import Auth0Endpoint
+from chalicelib.config.purchase_settings import Auth0Endpoint
 from chalicelib.credentials import CredentialsSource
 from chalicelib.deadlines import current_deadline, current_stats
 from chalicelib.errors import UpstreamRejected, UpstreamUnavailable

@@ -9,7 +9,7 @@ from auth0.authentication import Database
 from auth0.authentication.exceptions import Auth0Error
 
 from chalicelib.auth0_api.pacing import RetryPolicy
-from chalicelib.config.environment import Auth0Endpoint
+from chalicelib.config.purchase_settings import Auth0Endpoint
 from chalicelib.deadlines import current_deadline, current_stats
 from chalicelib.logs import log_event
 

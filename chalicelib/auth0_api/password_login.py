@@ -16,7 +16,7 @@ from auth0.authentication import GetToken
 from auth0.authentication.exceptions import Auth0Error, RateLimitError
 
 from chalicelib.access.password_grant import PasswordCredentials
-from chalicelib.config.environment import Auth0Endpoint
+from chalicelib.config.purchase_settings import Auth0Endpoint
 from chalicelib.errors import ConfigurationError, LoginRefused, LoginThrottled, ServiceError, UpstreamUnavailable
 from chalicelib.logs import log_event
 

@@ -7,10 +7,9 @@ the same way and each message names the variable.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from chalicelib.errors import ConfigurationError
@@ -71,39 +70,9 @@ def number(environ: Mapping[str, str], name: str, *, default: float, low: float,
     return value
 
 
-@dataclass(frozen=True)
-class Auth0Endpoint:
-    """Where the Auth0 tenant (or its local stand-in) answers.
-
-    ``base_url`` has a scheme, a host, an optional port and no trailing slash.
-    """
-
-    base_url: str
-
-    @property
-    def scheme(self) -> str:
-        return self.base_url.split("://", 1)[0]
-
-    @property
-    def netloc(self) -> str:
-        """Host and port, the ``domain`` that auth0-python's Authentication API wants."""
-        return self.base_url.split("://", 1)[1]
-
-    @property
-    def management_base_url(self) -> str:
-        return f"{self.base_url}/api/v2"
-
-    @property
-    def management_audience(self) -> str:
-        return f"{self.base_url}/api/v2/"
-
-    @property
-    def default_issuer(self) -> str:
-        return f"{self.base_url}/"
-
-
-def parse_auth0_domain(value: str, *, variable: str = "AUTH0_DOMAIN") -> Auth0Endpoint:
-    """Accept a tenant domain (``example.us.auth0.com``) or a full base URL.
+def auth0_base_url(value: str, *, variable: str = "AUTH0_DOMAIN") -> str:
+    """The tenant's base URL (scheme, host, optional port, no trailing slash) from a tenant domain
+    (``example.us.auth0.com``) or a full base URL.
 
     ``http://`` is allowed only for loopback hosts so that a local stand-in can
     be used; anything else would send the M2M secret in clear text.
@@ -117,7 +86,7 @@ def parse_auth0_domain(value: str, *, variable: str = "AUTH0_DOMAIN") -> Auth0En
                 f"{variable} must be a domain such as example.us.auth0.com or a base URL such as "
                 "https://example.us.auth0.com"
             )
-        return Auth0Endpoint(base_url=f"https://{raw.lower()}")
+        return f"https://{raw.lower()}"
     parts = urlsplit(raw)
     if parts.scheme not in ("https", "http"):
         raise ConfigurationError(f"{variable} must use https:// (or http:// for a loopback host)")
@@ -141,7 +110,7 @@ def parse_auth0_domain(value: str, *, variable: str = "AUTH0_DOMAIN") -> Auth0En
     # Auth0's issuer never carries a default port: keeping ":443" would make every token's iss mismatch.
     default_port = 443 if parts.scheme == "https" else 80
     netloc = f"{shown_host}:{port}" if port is not None and port != default_port else shown_host
-    return Auth0Endpoint(base_url=f"{parts.scheme}://{netloc.lower()}")
+    return f"{parts.scheme}://{netloc.lower()}"
 
 
 def _is_ip(host: str) -> bool:
@@ -171,12 +140,14 @@ def require_https_url(value: str, variable: str) -> None:
         raise ConfigurationError(f"{variable} may use http:// only for a loopback host")
 
 
-def resolve_courses_file(environ: Mapping[str, str], *, app_dir: Path) -> Path:
+def resolve_courses_file(environ: Mapping[str, str], *, app_dir: str | os.PathLike[str]) -> str:
+    """The catalogue's path: COURSES_FILE (default chalicelib/courses.json), inside ``app_dir``, the deployed app."""
+    # os.path, not pathlib: a private request reads the catalogue on a cold start, and pathlib is a
+    # module to load that nothing else on that path needs (README, "Cold start").
     relative = optional(environ, "COURSES_FILE") or DEFAULT_COURSES_FILE
-    path = Path(relative)
-    if path.is_absolute():
+    if os.path.isabs(relative):
         raise ConfigurationError("COURSES_FILE must be relative to the app directory")
-    resolved = (app_dir / path).resolve()
-    if not resolved.is_relative_to(app_dir.resolve()):
+    root = os.path.realpath(app_dir)
+    if os.path.commonpath([root, os.path.realpath(os.path.join(root, relative))]) != root:
         raise ConfigurationError("COURSES_FILE must stay inside the app directory (only it is deployed)")
-    return app_dir / path
+    return os.path.join(os.fspath(app_dir), relative)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from chalicelib.config.environment import (
-    Auth0Endpoint,
+    auth0_base_url,
     boolean,
     lambda_function_name,
     number,
     optional,
-    parse_auth0_domain,
     required,
 )
 from chalicelib.errors import ConfigurationError
@@ -26,6 +25,43 @@ MAX_PING_DEADLINE_SECONDS = 4.5
 # The worker's budget per message; its Lambda timeout must be longer (see .chalice/config.json).
 DEFAULT_WORKER_DEADLINE_SECONDS = 20.0
 DEFAULT_SECRET_TTL_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class Auth0Endpoint:
+    """Where the Auth0 tenant (or its local stand-in) answers.
+
+    ``base_url`` has a scheme, a host, an optional port and no trailing slash.
+    """
+
+    base_url: str
+
+    @property
+    def scheme(self) -> str:
+        return self.base_url.split("://", 1)[0]
+
+    @property
+    def netloc(self) -> str:
+        """Host and port, the ``domain`` that auth0-python's Authentication API wants."""
+        return self.base_url.split("://", 1)[1]
+
+    @property
+    def management_base_url(self) -> str:
+        return f"{self.base_url}/api/v2"
+
+    @property
+    def management_audience(self) -> str:
+        return f"{self.base_url}/api/v2/"
+
+    @property
+    def default_issuer(self) -> str:
+        return f"{self.base_url}/"
+
+
+def parse_auth0_domain(value: str, *, variable: str = "AUTH0_DOMAIN") -> Auth0Endpoint:
+    """The tenant's endpoint from a tenant domain (``example.us.auth0.com``) or a full base URL (see
+    ``chalicelib.config.environment.auth0_base_url``)."""
+    return Auth0Endpoint(base_url=auth0_base_url(value, variable=variable))
 
 
 class OnboardingMode(Enum):
@@ -78,7 +114,7 @@ class PurchaseSettings:
         )
 
 
-def load_purchase_settings(environ: Mapping[str, str], *, app_dir: Path) -> PurchaseSettings:
+def load_purchase_settings(environ: Mapping[str, str], *, app_dir: str | os.PathLike[str]) -> PurchaseSettings:
     """Read and validate the ping route's settings; raise ConfigurationError naming the variable."""
     domain = required(environ, "AUTH0_DOMAIN")
     secret_id = optional(environ, "AUTH0_SECRET_ID")

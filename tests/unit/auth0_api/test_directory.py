@@ -17,7 +17,7 @@ from auth0.management import Auth0
 from chalicelib.auth0_api.directory import Auth0Directory, response_hook
 from chalicelib.auth0_api.management_token import ManagementToken
 from chalicelib.auth0_api.pacing import RateLimitPacer, RetryPolicy
-from chalicelib.config.environment import Auth0Endpoint
+from chalicelib.config.purchase_settings import Auth0Endpoint
 from chalicelib.deadlines import Deadline, upstream_scope
 from chalicelib.errors import BuyerAlreadyExists, UpstreamRejected, UpstreamUnavailable
 from chalicelib.purchases.ports import Buyer

@@ -22,13 +22,13 @@ def courses_file_error(value: str) -> str:
 
 
 def test_the_courses_file_defaults_to_the_catalogue_in_chalicelib() -> None:
-    assert resolve_courses_file({}, app_dir=APP_DIR) == APP_DIR / "chalicelib" / "courses.json"
+    assert resolve_courses_file({}, app_dir=APP_DIR) == str(APP_DIR / "chalicelib" / "courses.json")
 
 
 def test_the_courses_file_is_resolved_relative_to_the_app_directory() -> None:
     resolved = resolve_courses_file({"COURSES_FILE": "config/courses.json"}, app_dir=APP_DIR)
 
-    assert resolved == APP_DIR / "config" / "courses.json"
+    assert resolved == str(APP_DIR / "config" / "courses.json")
 
 
 def test_an_absolute_courses_file_is_refused() -> None:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.config.environment import parse_auth0_domain
 from chalicelib.config.purchase_settings import (
     DEFAULT_CONNECTION,
     OnboardingMode,
     PurchaseSettings,
     load_purchase_settings,
+    parse_auth0_domain,
 )
 from chalicelib.errors import ConfigurationError
 
