@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -345,3 +346,28 @@ def test_a_signature_version_2_url_is_refused_as_unsupported(local_s3: LocalS3) 
 
     assert response.status_code == 400
     assert s3_error(response)["Code"] == "InvalidRequest"
+
+
+def test_a_client_configured_only_by_the_environment_signs_urls_the_endpoint_serves(
+    local_s3: LocalS3, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # How a local stage can point the service at this endpoint without chalicelib knowing: botocore reads
+    # AWS_ENDPOINT_URL_S3 and addresses an IP endpoint path-style by itself.
+    import boto3
+    from botocore.config import Config
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", local_s3.endpoint_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", DEFAULT_KEY.access_key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", DEFAULT_KEY.secret_access_key)
+    monkeypatch.setenv("AWS_REGION", local_s3.region)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    service_client = boto3.session.Session().client("s3", config=Config(signature_version="s3v4"))
+
+    url = presign(service_client, local_s3.bucket, LESSON)
+    response = requests.get(url, timeout=10)
+
+    assert url.startswith(f"{local_s3.endpoint_url}/{local_s3.bucket}/")
+    assert (response.status_code, response.content) == (200, content_bytes(LESSON))

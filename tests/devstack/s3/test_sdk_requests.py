@@ -229,3 +229,25 @@ def test_moto_s_own_api_is_not_reachable_through_the_front(local_s3: LocalS3) ->
 
     assert response.status_code == 403
     assert local_s3.client().head_object(Bucket=local_s3.bucket, Key=LESSON)["ContentLength"] > 0
+
+
+def test_an_upload_scoped_to_another_region_is_400_naming_the_right_one(local_s3: LocalS3, s3: Any) -> None:
+    request = AWSRequest(method="PUT", url=f"{local_s3.endpoint_url}/{local_s3.bucket}/elsewhere.html", data=b"x")
+    credentials = Credentials(DEFAULT_KEY.access_key_id, DEFAULT_KEY.secret_access_key)
+    S3SigV4Auth(credentials, "s3", "eu-west-1").add_auth(request)
+
+    response = send(request)
+
+    assert response.status_code == 400
+    error = s3_error(response)
+    assert (error["Code"], error["Region"]) == ("AuthorizationHeaderMalformed", local_s3.region)
+    assert not exists(s3, local_s3.bucket, "elsewhere.html")
+
+
+def test_boto3_in_another_region_re_signs_for_the_region_the_error_names(local_s3: LocalS3, s3: Any) -> None:
+    # botocore's S3 region redirector reads <Region> from that 400 and retries, as it does against S3.
+    client_with(local_s3, DEFAULT_KEY, region="eu-west-1").put_object(
+        Bucket=local_s3.bucket, Key="redirected.html", Body=b"x"
+    )
+
+    assert exists(s3, local_s3.bucket, "redirected.html")
