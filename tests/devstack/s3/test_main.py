@@ -85,3 +85,14 @@ def test_a_port_in_use_exits_2_with_a_message(content: Path) -> None:
 
     assert process.returncode == 2
     assert f"cannot serve on 127.0.0.1:{port}" in process.stderr
+
+
+def test_the_readme_s_devstack_s3_commands_parse() -> None:
+    from devstack.s3.__main__ import _parser
+
+    readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
+    commands = re.findall(r"\.venv/bin/python -m devstack\.s3([^`#\n]*)", readme)
+
+    assert commands
+    for arguments in commands:
+        _parser().parse_args(arguments.split())
