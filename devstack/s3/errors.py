@@ -104,6 +104,10 @@ def request_not_yet_valid(signed_at: datetime, expires_at: datetime, now: dateti
     )
 
 
+def missing_date() -> S3Error:
+    return S3Error(403, "AccessDenied", "AWS authentication requires a valid Date or x-amz-date header")
+
+
 def request_time_too_skewed(signed_at: datetime, now: datetime) -> S3Error:
     return S3Error(
         403,

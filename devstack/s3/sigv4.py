@@ -162,7 +162,7 @@ class SigV4Verifier:
         fields = _authorization_fields(authorization)
         timestamp = _request_timestamp(request)
         if timestamp is None:
-            raise errors.S3Error(403, "AccessDenied", "AWS authentication requires a valid Date or x-amz-date header")
+            raise errors.missing_date()
         credential = self._credential(
             fields["Credential"],
             timestamp=timestamp,
