@@ -184,6 +184,12 @@ CLAIM_REJECTIONS: list[tuple[str, dict[str, Any], type[InvalidToken]]] = [
     ("aud-array-with-a-number", {"aud": [AUDIENCE, 5]}, InvalidClaim),
     ("aud-object", {"aud": {"aud": AUDIENCE}}, InvalidClaim),
     ("aud-differs-in-case", {"aud": AUDIENCE.upper()}, InvalidClaim),
+    # Another API of the same tenant whose identifier starts, ends or contains this one's: compared whole.
+    ("aud-another-api-that-extends-this-one", {"aud": AUDIENCE + "-staging"}, InvalidClaim),
+    ("aud-another-api-inside-which-this-one-is", {"aud": "https://x.example/?next=" + AUDIENCE}, InvalidClaim),
+    ("aud-a-prefix-of-this-api", {"aud": AUDIENCE[:-1]}, InvalidClaim),
+    ("aud-array-with-an-api-that-extends-this-one", {"aud": [AUDIENCE + "-staging"]}, InvalidClaim),
+    ("aud-array-of-one-string-holding-this-api", {"aud": [f"{AUDIENCE} https://other.example"]}, InvalidClaim),
     ("sub-missing", {"sub": None}, InvalidClaim),
     ("sub-empty", {"sub": ""}, InvalidClaim),
     ("sub-number", {"sub": 42}, InvalidClaim),
