@@ -129,6 +129,16 @@ def test_another_sellers_ping_is_403(harness: Harness) -> None:
         pytest.param(form_body("sale", email=None), "email", id="missing-email"),
         pytest.param("sale_id=%ZZ&%%%", "decoded", id="garbage"),
         pytest.param(form_body("sale", resource_name=None), "resource_name", id="no-resource-and-not-a-test"),
+        # Values Gumroad can never send (issue 15, item 3).
+        pytest.param(
+            form_body("sale", sale_id="FO8TXN-dbxYaBdahG97Y-Q==\x00"), "sale_id holds a control", id="nul-sale-id"
+        ),
+        pytest.param(form_body("sale", full_name="Mallory\x00Admin"), "full_name holds a control", id="nul-full-name"),
+        pytest.param(form_body("refund", product_id="\x00"), "product_id holds a control", id="nul-product-id"),
+        pytest.param(form_body("cancellation", subscription_id="Gaz\x1b[2J"), "subscription_id", id="escape-in-id"),
+        pytest.param(
+            recorded_body("sale") + "&x" + "%5Bx%5D" * 10_000 + "=1", "nests deeper than", id="key-10000-levels-deep"
+        ),
     ],
 )
 def test_a_malformed_ping_is_400_and_changes_nothing(harness: Harness, body: str, needle: str) -> None:
