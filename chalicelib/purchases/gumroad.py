@@ -194,22 +194,11 @@ def decode_form(text: str) -> dict[str, Any]:
 
 
 def _insert(fields: dict[str, Any], key: str, value: str) -> None:
-    bracket = key.find("[")
-    if bracket < 0 and "]" not in key:
+    if "[" not in key and "]" not in key:
         _set_once(fields, _unescape(key), value)
         return
-    if bracket <= 0:
-        # Gumroad escapes brackets inside names, so a stray one is not Gumroad speaking.
-        raise MalformedPing("a field name has unbalanced brackets")
-    name = _unescape(key[:bracket])
-    rest = key[bracket:]
-    segments = _SEGMENT.findall(rest)
-    if "".join(f"[{segment}]" for segment in segments) != rest:
-        raise MalformedPing("a field name has unbalanced brackets")
-    if len(segments) >= MAX_FIELD_DEPTH:
-        raise MalformedPing(f"a field name nests deeper than {MAX_FIELD_DEPTH} levels")
     container: Any = fields
-    path = [name, *(_unescape(segment) for segment in segments)]
+    path = _bracketed_path(key)
     for index, part in enumerate(path[:-1]):
         following = path[index + 1]
         if part == "":
@@ -228,6 +217,21 @@ def _insert(fields: dict[str, Any], key: str, value: str) -> None:
         container.append(value)
     else:
         _set_once(container, last, value)
+
+
+def _bracketed_path(key: str) -> list[str]:
+    """``old_plan[tier][id]`` -> ``["old_plan", "tier", "id"]``; refuses stray brackets and absurd nesting."""
+    bracket = key.find("[")
+    if bracket <= 0:
+        # Gumroad escapes brackets inside names, so a stray one is not Gumroad speaking.
+        raise MalformedPing("a field name has unbalanced brackets")
+    rest = key[bracket:]
+    segments = _SEGMENT.findall(rest)
+    if "".join(f"[{segment}]" for segment in segments) != rest:
+        raise MalformedPing("a field name has unbalanced brackets")
+    if len(segments) >= MAX_FIELD_DEPTH:
+        raise MalformedPing(f"a field name nests deeper than {MAX_FIELD_DEPTH} levels")
+    return [_unescape(key[:bracket]), *(_unescape(segment) for segment in segments)]
 
 
 def _set_once(container: dict[str, Any], name: str, value: str) -> None:
