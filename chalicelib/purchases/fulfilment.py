@@ -11,7 +11,7 @@ from chalicelib.catalogue import Course, CourseCatalogue
 from chalicelib.errors import PurchaseNotYetKnown, ServiceError, UpstreamUnavailable
 from chalicelib.logs import log_event
 from chalicelib.purchases.gumroad import RECONCILIATION_ORIGIN, PingEvent, SaleEvent, SubscriptionEvent, UnhandledEvent
-from chalicelib.purchases.ping_log import mask_email
+from chalicelib.purchases.ping_log import loggable_id, mask_email
 from chalicelib.purchases.records import CourseRecord, PurchaseState, record_key
 
 log = logging.getLogger("gumroad_auth0.fulfilment")
@@ -145,7 +145,7 @@ def triage(event: PingEvent, *, catalogue: CourseCatalogue, provision_test_purch
             logging.WARNING,
             "sale_needs_review",
             problem="a custom field replaces a field the service relies on",
-            sale_id=event.sale_id,
+            sale_id=loggable_id(event.sale_id),
             shadowed=list(event.shadowed_keys),
         )
         return Outcome(IGNORED, name, reason="custom_field_shadows_" + "_".join(event.shadowed_keys))
@@ -171,8 +171,8 @@ def _unusable_address(event: SaleEvent | SubscriptionEvent, course: Course) -> O
         problem="the buyer's address cannot be an Auth0 user",
         reason=event.email_problem,
         event_name=event.event_name,
-        sale_id=getattr(event, "sale_id", None),
-        subscription_id=event.subscription_id,
+        sale_id=loggable_id(getattr(event, "sale_id", None)),
+        subscription_id=loggable_id(event.subscription_id),
         course=course.slug,
         buyer=mask_email(event.email),
     )

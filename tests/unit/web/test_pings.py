@@ -243,6 +243,38 @@ def test_one_log_line_per_ping_with_a_masked_buyer_and_no_secret(
     assert "4062" not in caplog.text, "no card data"
 
 
+VICTIM = "victim@example.com"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        pytest.param(form_body("test_ping", sale_id=VICTIM), "sale_id", id="sale-id"),
+        pytest.param(form_body("sale", seller_id=VICTIM), "seller_id", id="seller-id-refused-403"),
+        pytest.param(form_body("test_ping", product_id=VICTIM), "product_id", id="product-id"),
+        pytest.param(form_body("test_ping", subscription_id=VICTIM), "subscription_id", id="subscription-id"),
+        pytest.param(form_body("cancellation", subscription_id=VICTIM), "subscription_id", id="membership-id"),
+        pytest.param(form_body("sale", resource_name=VICTIM), "resource", id="resource-name"),
+        # Lines for review, beside the ping's own line.
+        pytest.param(form_body("sale", email="not an address", sale_id=VICTIM), "sale_id", id="purchase-for-review"),
+        pytest.param(
+            form_body("sale", **{"custom_fields[email]": "x", "sale_id": VICTIM}), "sale_id", id="sale-for-review"
+        ),
+    ],
+)
+def test_an_address_in_a_pings_id_or_resource_never_reaches_the_log(
+    harness: Harness, caplog: pytest.LogCaptureFixture, body: str, field: str
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        response = harness.ping(body)
+
+    assert response.status_code in (200, 403)
+    [line] = ping_lines(caplog)
+    assert line[field] == "<masked>"
+    assert "victim" not in caplog.text
+    assert harness.replay.requests == []
+
+
 def test_a_rejected_ping_is_logged_with_its_error_code(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="gumroad_auth0"):
         harness.ping(recorded_body("sale"), headers={**FORM, **basic("not-the-secret")})
