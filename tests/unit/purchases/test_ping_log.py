@@ -42,6 +42,12 @@ def test_a_masked_address_never_contains_the_local_part() -> None:
     assert "ustome" not in masked
 
 
+def line_with(name: str, value: str) -> PingLogLine:
+    line = PingLogLine(status=200)
+    setattr(line, name, value)
+    return line
+
+
 def emitted(caplog: pytest.LogCaptureFixture, line: PingLogLine) -> tuple[logging.LogRecord, dict[str, object]]:
     caplog.set_level(logging.INFO, logger=LOGGER)
     line.emit()
@@ -132,7 +138,7 @@ HOSTILE = [
 @pytest.mark.parametrize("value", HOSTILE)
 @pytest.mark.parametrize("name", ["seller_id", "sale_id", "subscription_id", "product_id"])
 def test_an_id_without_gumroads_shape_is_masked(caplog: pytest.LogCaptureFixture, name: str, value: str) -> None:
-    _, document = emitted(caplog, PingLogLine(status=200, **{name: value}))
+    _, document = emitted(caplog, line_with(name, value))
 
     assert document[name] == MASKED
     assert "victim" not in caplog.text
@@ -140,7 +146,7 @@ def test_an_id_without_gumroads_shape_is_masked(caplog: pytest.LogCaptureFixture
 
 @pytest.mark.parametrize("value", ["victim@example.com", "Sale", "sale ", "refunds", "x" * 64])
 def test_a_resource_name_gumroad_does_not_have_is_masked(caplog: pytest.LogCaptureFixture, value: str) -> None:
-    _, document = emitted(caplog, PingLogLine(status=200, resource=value))
+    _, document = emitted(caplog, line_with("resource", value))
 
     assert document["resource"] == MASKED
     assert "victim" not in caplog.text
@@ -160,7 +166,7 @@ def test_a_resource_name_gumroad_does_not_have_is_masked(caplog: pytest.LogCaptu
 def test_gumroads_own_ids_and_resource_names_are_logged_as_they_are(
     caplog: pytest.LogCaptureFixture, name: str, value: str
 ) -> None:
-    _, document = emitted(caplog, PingLogLine(status=200, **{name: value}))
+    _, document = emitted(caplog, line_with(name, value))
 
     assert document[name] == value
 
