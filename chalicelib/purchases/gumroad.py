@@ -103,10 +103,19 @@ class SaleEvent:
     origin: str = PING_ORIGIN
     """``reconciliation`` when read from the Sales API: a revocation for a buyer Auth0 does not know is then
     final (there is no sale on its way), and a membership end says "ended by now", not when."""
+    gifter_email: str | None = None
+    """For a gift, the giver's address normalised (the ping's ``gifter_email``, the Sales API's); None when
+    absent or not an address."""
 
     @property
     def event_name(self) -> str:
         return self.resource_name or "test"
+
+    @property
+    def self_gift(self) -> bool:
+        """A gift whose giver is the giftee: Gumroad refuses a gift to oneself only when the two addresses
+        are typed alike (``Purchase::CreateService#create_gift``), and lower-cases both afterwards."""
+        return self.gift and self.email_problem is None and self.gifter_email == self.email
 
     @property
     def purchase_id(self) -> str:
@@ -316,6 +325,7 @@ def _sale(fields: Mapping[str, Any], *, resource_name: str | None, retry_count: 
         recurring_charge=_boolean(fields, "is_recurring_charge", default=False),
         retry_count=retry_count,
         shadowed_keys=tuple(sorted(custom_names & SHADOWABLE_SALE_KEYS)),
+        gifter_email=_gifter_email(fields),
     )
 
 
@@ -374,6 +384,16 @@ def _buyer_email(fields: Mapping[str, Any], name: str) -> tuple[str, str | None]
         return normalise_email(raw), None
     except InvalidEmail as problem:
         return raw, problem.reason
+
+
+def _gifter_email(fields: Mapping[str, Any]) -> str | None:
+    raw = _optional_text(fields, "gifter_email")
+    if raw is None:
+        return None
+    try:
+        return normalise_email(raw)
+    except InvalidEmail:
+        return None
 
 
 def _optional_text(fields: Mapping[str, Any], name: str, *, refuse: re.Pattern[str] | None = _CONTROL) -> str | None:

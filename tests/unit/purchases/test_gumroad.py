@@ -151,8 +151,10 @@ def as_json_body(form_body: bytes) -> bytes:
 def test_the_recorded_bodies_are_all_present() -> None:
     assert RECORDED == [
         "cancellation.form",
+        "dispute_gift_giver.form",
         "refund.form",
         "sale.form",
+        "sale_gift.form",
         "sale_physical_shipping.form",
         "sale_with_variants.form",
         "test_ping.form",
@@ -1012,3 +1014,47 @@ def test_a_json_ping_nested_ten_thousand_levels_deep_is_malformed() -> None:
     body = b'{"a":' + b"[" * 10_000 + b"]" * 10_000 + b"}"
 
     assert malformed(body, JSON) == "the JSON body cannot be decoded"
+
+
+# --- gifts ---------------------------------------------------------------------------------------
+
+
+def test_a_gifts_sale_ping_names_the_giftee_and_carries_the_givers_address() -> None:
+    event = parse_form(recorded("sale_gift.form"))
+
+    assert isinstance(event, SaleEvent)
+    assert (event.email, event.gift, event.gifter_email) == ("giftee@example.com", True, "giver@example.com")
+    assert event.self_gift is False
+
+
+@pytest.mark.parametrize("gifter", [b"mallory%40example.com", b"Mallory%40Example.com", b"%20mallory%40example.com"])
+def test_a_gift_whose_giver_is_the_giftee_is_a_self_gift(gifter: bytes) -> None:
+    body = edited(recorded("sale_gift.form"), b"email=giftee%40example.com", b"email=mallory%40example.com")
+    body = edited(body, b"gifter_email=giver%40example.com", b"gifter_email=" + gifter)
+
+    event = parse_form(body)
+
+    assert isinstance(event, SaleEvent)
+    assert (event.gifter_email, event.self_gift) == ("mallory@example.com", True)
+
+
+@pytest.mark.parametrize("gifter", [b"", b"not-an-address"])
+def test_a_gifter_address_that_is_missing_or_unreadable_makes_no_self_gift(gifter: bytes) -> None:
+    body = edited(recorded("sale_gift.form"), b"gifter_email=giver%40example.com", b"gifter_email=" + gifter)
+
+    event = parse_form(body)
+
+    assert isinstance(event, SaleEvent)
+    assert (event.gift, event.gifter_email, event.self_gift) == (True, None, False)
+
+
+def test_the_givers_dispute_ping_reads_as_a_plain_dispute_of_the_givers_purchase() -> None:
+    event = parse_form(recorded("dispute_gift_giver.form"))
+
+    assert isinstance(event, SaleEvent)
+    assert (event.resource_name, event.email, event.sale_id) == (
+        "dispute",
+        "giver@example.com",
+        "Gf2Yq8sLp0VbN4cXw7tKmA==",
+    )
+    assert (event.disputed, event.gift, event.gifter_email, event.self_gift) == (True, False, None, False)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.purchases.gumroad import SubscriptionEvent
+from chalicelib.purchases.gumroad import SaleEvent, SubscriptionEvent
 from chalicelib.purchases.sales import MEMBERSHIP_ENDED, SALE, observe, skip_reason
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "gumroad_api"
@@ -51,3 +51,34 @@ def test_a_membership_neither_dead_nor_ended_is_a_live_sale() -> None:
 
     assert observe(alive, seller_id=SELLER_ID, observed_at=OBSERVED).kind == SALE
     assert skip_reason(alive, seller_id=SELLER_ID) is None
+
+
+def listed_gift(**changes: Any) -> dict[str, Any]:
+    """The giver's purchase of a gift as the Sales API lists it (sales_page_reconcile.json)."""
+    page = json.loads((FIXTURES / "sales_page_reconcile.json").read_text(encoding="utf-8"))
+    sale: dict[str, Any] = next(sale for sale in page["sales"] if sale.get("is_gift_sender_purchase"))
+    sale.update(changes)
+    return sale
+
+
+def test_a_gift_stands_for_the_giftee_with_the_givers_address_as_its_ping_would_carry_it() -> None:
+    seen = observe(listed_gift(), seller_id=SELLER_ID, observed_at=OBSERVED)
+
+    assert isinstance(seen.event, SaleEvent)
+    assert (seen.event.email, seen.event.gift, seen.event.gifter_email) == (
+        "giftee@example.com",
+        True,
+        "giver@example.com",
+    )
+    assert seen.event.self_gift is False
+
+
+def test_a_gift_to_oneself_typed_in_another_case_is_read_as_a_self_gift() -> None:
+    # Gift#gifter_email and #giftee_email keep the addresses as typed; Gumroad refused only an exact match.
+    sale = listed_gift(purchase_email="mallory@example.com", gifter_email="Mallory@example.com")
+    sale["giftee_email"] = "mallory@example.com"
+
+    seen = observe(sale, seller_id=SELLER_ID, observed_at=OBSERVED)
+
+    assert isinstance(seen.event, SaleEvent)
+    assert (seen.event.email, seen.event.self_gift) == ("mallory@example.com", True)
