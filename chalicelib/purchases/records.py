@@ -23,6 +23,11 @@ SCHEMA_VERSION = 1
 # giftee's (the one the sale ping names). Seen from both sides, they are paired by product and time (see
 # CourseRecord.find_gift and CourseRecord.effective).
 GIFT_PAIRING_SECONDS = 600
+# The giver's and the giftee's purchases are created in one request, before the charge (Purchase::CreateService
+# calls create_giftee_purchase after prepare_for_charge!): an unconfirmed purchase is taken for a self-gift's
+# giver's only this close to it. The buyer's own purchase is rarely this close (Purchase#not_double_charged refuses
+# most within 3 minutes, 10 s for some products), and once its sale is seen it is never taken for the giver's.
+GIVER_PAIRING_SECONDS = 60
 
 
 def record_key(slug: str) -> str:
@@ -194,7 +199,7 @@ class CourseRecord:
 
     def _givers(self, gift: PurchaseState) -> list[PurchaseState]:
         """The purchases of this record that may be the self-gift's giver's: never seen sold, not a gift
-        themselves, of the same product, made within GIFT_PAIRING_SECONDS of the gift."""
+        themselves, of the same product, made within GIVER_PAIRING_SECONDS of the gift."""
         moment = _instant(gift.purchased_at)
         if moment is None or gift.product_id is None:
             return []
@@ -206,7 +211,7 @@ class CourseRecord:
             and purchase.sale_id is not None
             and purchase.product_id == gift.product_id
             and (instant := _instant(purchase.purchased_at)) is not None
-            and abs((instant - moment).total_seconds()) <= GIFT_PAIRING_SECONDS
+            and abs((instant - moment).total_seconds()) <= GIVER_PAIRING_SECONDS
         ]
 
     def find(

@@ -495,6 +495,7 @@ def test_a_gift_from_someone_else_is_not_ended_by_the_buyers_own_unconfirmed_ref
     "other",
     [
         pytest.param(givers_ping(refunded=True, purchased_at="2026-11-15T18:45:12Z"), id="an-hour-apart"),
+        pytest.param(givers_ping(refunded=True, purchased_at="2026-11-15T17:43:30Z"), id="a-minute-and-more-apart"),
         pytest.param(replace(givers_ping(refunded=True), product_id="vG8hPbGGf7_I4S4mpSFMsw=="), id="other-product"),
         pytest.param(givers_ping(refunded=True, confirmed=True), id="seen-sold-so-the-buyers-own"),
     ],
