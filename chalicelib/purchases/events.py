@@ -50,10 +50,19 @@ class SaleEvent:
     origin: str = PING_ORIGIN
     """``reconciliation`` when read from the Sales API: a revocation for a buyer Auth0 does not know is then
     final (there is no sale on its way), and a membership end says "ended by now", not when."""
+    gifter_email: str | None = None
+    """For a gift, the giver's address normalised (the ping's ``gifter_email``, the Sales API's); None when
+    absent or not an address."""
 
     @property
     def event_name(self) -> str:
         return self.resource_name or "test"
+
+    @property
+    def self_gift(self) -> bool:
+        """A gift whose giver is the giftee: Gumroad refuses a gift to oneself only when the two addresses
+        are typed alike (``Purchase::CreateService#create_gift``), and lower-cases both afterwards."""
+        return self.gift and self.email_problem is None and self.gifter_email == self.email
 
     @property
     def purchase_id(self) -> str:
