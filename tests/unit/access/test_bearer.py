@@ -8,20 +8,11 @@ from typing import Any
 import pytest
 
 from chalicelib.access.bearer import MAX_VERIFY_BODY_BYTES, extract_bearer_token, token_from_body, verify_bearer
-from chalicelib.access.jwks import JwksCache
 from chalicelib.access.verifier import AccessTokenVerifier
 from chalicelib.errors import InvalidRequest, InvalidToken, NoCredentials
-from tests.tokens import AUDIENCE, ISSUER, SUBJECT, FakeJwksEndpoint, claims, rsa_key, sign
+from tests.tokens import SUBJECT, claims, rsa_key, sign
 
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
-
-
-@pytest.fixture
-def verifier() -> AccessTokenVerifier:
-    endpoint = FakeJwksEndpoint()
-    endpoint.publish(rsa_key("k1"))
-    keys = JwksCache("https://tenant.example.auth0.com/.well-known/jwks.json", algorithms=["RS256"], fetcher=endpoint)
-    return AccessTokenVerifier(issuer=ISSUER, audience=AUDIENCE, keys=keys)
 
 
 def token(**overrides: Any) -> str:

@@ -8,21 +8,12 @@ from typing import Any
 import pytest
 
 from chalicelib.access.courses import authorise, course_by_slug, display_name, granted_courses
-from chalicelib.access.jwks import JwksCache
 from chalicelib.access.verifier import AccessTokenVerifier
 from chalicelib.catalogue import CourseCatalogue, load_catalogue
 from chalicelib.errors import InsufficientScope, UnknownCourse
-from tests.tokens import AUDIENCE, ISSUER, SUBJECT, FakeJwksEndpoint, claims, rsa_key, sign
+from tests.tokens import SUBJECT, claims, rsa_key, sign
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "fixtures" / "courses.test.json"
-
-
-@pytest.fixture
-def verifier() -> AccessTokenVerifier:
-    endpoint = FakeJwksEndpoint()
-    endpoint.publish(rsa_key("k1"))
-    keys = JwksCache("https://tenant.example.auth0.com/.well-known/jwks.json", algorithms=["RS256"], fetcher=endpoint)
-    return AccessTokenVerifier(issuer=ISSUER, audience=AUDIENCE, keys=keys)
 
 
 @pytest.fixture
