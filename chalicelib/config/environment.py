@@ -18,7 +18,9 @@ DEFAULT_COURSES_FILE = "chalicelib/courses.json"
 # Set by the Lambda runtime in every function, to its name; never by `chalice local`, the test client or ops.
 LAMBDA_FUNCTION_NAME = "AWS_LAMBDA_FUNCTION_NAME"
 
-_HOSTNAME = re.compile(
+# Compiled on first use (re keeps it): only a domain that is given needs it, not a private request with
+# AUTH0_ISSUER set.
+_HOSTNAME = (
     r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 )
 _TRUE = {"1", "true", "yes", "on"}
@@ -81,7 +83,7 @@ def auth0_base_url(value: str, *, variable: str = "AUTH0_DOMAIN") -> str:
     if not raw:
         raise ConfigurationError(f"{variable} is empty; set it to your tenant domain, e.g. example.us.auth0.com")
     if "://" not in raw:
-        if not _HOSTNAME.match(raw):
+        if not re.match(_HOSTNAME, raw):
             raise ConfigurationError(
                 f"{variable} must be a domain such as example.us.auth0.com or a base URL such as "
                 "https://example.us.auth0.com"
@@ -99,7 +101,7 @@ def auth0_base_url(value: str, *, variable: str = "AUTH0_DOMAIN") -> str:
         port = parts.port
     except ValueError as exc:
         raise ConfigurationError(f"{variable} has an invalid port") from exc
-    if not host or not (_HOSTNAME.match(host) or _is_ip(host)):
+    if not host or not (re.match(_HOSTNAME, host) or _is_ip(host)):
         raise ConfigurationError(f"{variable} has no valid host")
     if parts.scheme == "http" and not is_loopback_host(host):
         raise ConfigurationError(
