@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 import zlib
 from collections.abc import Callable, Collection, Mapping
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from jwt import PyJWK, PyJWTError
 from jwt.algorithms import get_default_algorithms
@@ -48,13 +48,16 @@ class JwksFetcher(Protocol):
     def __call__(self, url: str) -> bytes: ...
 
 
-# A NamedTuple, not a dataclass: a cold start builds this class, and on Python 3.11 a frozen dataclass
-# costs about a millisecond to generate (README, "Cold start").
-class SigningKey(NamedTuple):
-    """One verification key of the JWKS, bound to the algorithms it may verify."""
+# Plain classes, not dataclasses: a cold start builds them, and on Python 3.11 generating a frozen
+# dataclass's methods costs about a millisecond per class (README, "Cold start").
+class SigningKey:
+    """One verification key of the JWKS, bound to the algorithms it may verify (compared by identity)."""
 
-    kid: str
-    by_algorithm: Mapping[str, PyJWK]
+    __slots__ = ("by_algorithm", "kid")
+
+    def __init__(self, *, kid: str, by_algorithm: Mapping[str, PyJWK]) -> None:
+        self.kid = kid
+        self.by_algorithm = by_algorithm
 
     def for_algorithm(self, algorithm: str) -> PyJWK | None:
         """The key prepared for ``algorithm``, or None when the JWK does not allow it."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from chalicelib.config.environment import auth0_base_url, optional, require_https_url
@@ -21,23 +20,38 @@ ASYMMETRIC_ALGORITHMS = frozenset(
 )
 
 
-# A NamedTuple, not a dataclass: a cold start builds this class, and on Python 3.11 a frozen dataclass
-# costs about a millisecond to generate (README, "Cold start").
-class AccessSettings(NamedTuple):
+# Plain classes, not dataclasses: a cold start builds them, and on Python 3.11 generating a frozen
+# dataclass's methods costs about a millisecond per class (README, "Cold start"). Built once, never changed.
+class AccessSettings:
     """What the token verifier needs to accept exactly the tokens Auth0 issued for this API."""
 
-    audience: str
-    issuer: str
-    jwks_url: str
-    algorithms: tuple[str, ...]
-    leeway_seconds: int
-    name_claim: str | None
+    __slots__ = ("algorithms", "audience", "issuer", "jwks_url", "leeway_seconds", "name_claim")
+
+    def __init__(
+        self,
+        *,
+        audience: str,
+        issuer: str,
+        jwks_url: str,
+        algorithms: tuple[str, ...],
+        leeway_seconds: int,
+        name_claim: str | None,
+    ) -> None:
+        self.audience = audience
+        self.issuer = issuer
+        self.jwks_url = jwks_url
+        self.algorithms = algorithms
+        self.leeway_seconds = leeway_seconds
+        self.name_claim = name_claim
 
 
-class CorsPolicy(NamedTuple):
+class CorsPolicy:
     """Which browser origins may call the private routes (empty: send no CORS headers)."""
 
-    allowed_origins: tuple[str, ...]
+    __slots__ = ("allowed_origins",)
+
+    def __init__(self, *, allowed_origins: tuple[str, ...]) -> None:
+        self.allowed_origins = allowed_origins
 
     @property
     def enabled(self) -> bool:
