@@ -13,7 +13,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from chalicelib.catalogue import CourseCatalogue, load_catalogue
 from chalicelib.config.access_settings import AccessSettings, CorsPolicy, load_access_settings, load_cors_policy
@@ -42,20 +42,19 @@ T = TypeVar("T")
 
 # Tests replace the Management API's network with a recorded exchange (an httpx transport).
 _auth0_transport: HttpTransport | None = None
-# functools.cache may build a value twice when threads ask at once: concurrent inline pings must share
-# one directory (one pacer, one token) and one dispatch (one set of buyer locks), so builds take turns.
+# Concurrent inline pings must share one directory (one pacer, one token) and one dispatch (one set of
+# buyer locks), so builds take turns; a build that raises is not kept, and the next call tries again.
 _build_lock = threading.RLock()
-_ACCESSORS: list[functools._lru_cache_wrapper[object]] = []
+_built: dict[Callable[[], object], object] = {}
 
 
 def _built_once(build: Callable[[], T]) -> Callable[[], T]:
-    cached = functools.cache(build)
-    _ACCESSORS.append(cached)
-
     @functools.wraps(build)
     def accessor() -> T:
         with _build_lock:
-            return cached()
+            if build not in _built:
+                _built[build] = build()
+            return cast(T, _built[build])
 
     return accessor
 
@@ -335,5 +334,4 @@ def use_auth0_transport(transport: HttpTransport | None) -> None:
 def clear_caches() -> None:
     """Forget every cached setting, client and service: the one reset (tests change the environment)."""
     with _build_lock:
-        for accessor in _ACCESSORS:
-            accessor.cache_clear()
+        _built.clear()
