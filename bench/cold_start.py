@@ -15,6 +15,9 @@ The runs are interleaved (one of each script, ``--runs`` times over), so that a 
 busy with something else slows every script alike, and the figure is the ratio of the
 minimums (target: lambda handler <= 1.1 x the baseline); the ratio of the medians is shown
 beside it. A median of two separate series swings from 0.8 to 1.4 on a shared machine.
+``--instructions`` also counts, under valgrind (callgrind), the instructions each script
+executes once, interpreter start-up subtracted: a figure that other work on the machine
+does not move, for comparing two versions of the code.
 Three numerators are reported:
 
 - ``test client``: through ``chalice.test.Client`` as the issue words it, with
@@ -30,6 +33,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -106,6 +111,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=15, help="interleaved runs of each script (default 15)")
     parser.add_argument("--only-handler", action="store_true", help="skip the two test-client numerators")
+    parser.add_argument("--instructions", action="store_true", help="also count instructions under valgrind")
     options = parser.parse_args()
 
     key = rsa_key("k1")
@@ -152,6 +158,13 @@ def main() -> None:
                 samples[name].append(run(script, environment))
         app_runs = options.runs * (len(scripts) - 1)
         assert server.requests - fetches_before == app_runs, "one JWKS fetch per cold start"
+        # The test-client scripts import their harness outside the clock but inside the count: left out.
+        counted = {}
+        if options.instructions:
+            untimed_harness = ("test client",)
+            counted = _instructions(
+                {name: script for name, script in scripts.items() if not name.startswith(untimed_harness)}, environment
+            )
 
     baseline = samples["baseline: import chalice, jwt"]
     print(f"cold start, {options.runs} interleaved runs of fresh interpreters each (ratios against the baseline)")
@@ -161,6 +174,34 @@ def main() -> None:
         ratios = f"{least / min(baseline):9.2f} {middle / statistics.median(baseline):12.2f}"
         target = "   (target: min ratio <= 1.1)" if name.startswith("lambda handler") else ""
         print(f"   {name:38s} {least * 1000:5.1f} ms {middle * 1000:6.1f} ms   {ratios}{target}")
+    if counted:
+        print("instructions executed once (valgrind), interpreter start-up subtracted:")
+        for name, count in counted.items():
+            print(f"   {name:38s} {count / 1e6:7.1f} M   ratio {count / counted['baseline: import chalice, jwt']:5.3f}")
+
+
+def _instructions(scripts: dict[str, str], environment: dict[str, str]) -> dict[str, int]:
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (Debian: apt-get install valgrind)")
+
+    def count(script: str) -> int:
+        with tempfile.TemporaryDirectory() as out:
+            command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/callgrind.out"]
+            traced = subprocess.run(  # noqa: S603 - valgrind on our own interpreter and script
+                [*command, sys.executable, "-c", script],
+                cwd=APP_DIR,
+                env={**environment, "PYTHONHASHSEED": "0"},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+        collected = re.search(r"Collected : (\d+)", traced.stderr)
+        if collected is None:
+            raise RuntimeError(f"valgrind reported no count: {traced.stderr[-500:]}")
+        return int(collected.group(1))
+
+    start_up = count("import json, os, time")
+    return {name: count(script) - start_up for name, script in scripts.items()}
 
 
 if __name__ == "__main__":
