@@ -15,13 +15,14 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sandbox.authentication import AuthenticationApi
-from sandbox.authorize import BrowserApi
-from sandbox.catalogue import load_roles
-from sandbox.config import (
+from sandbox.authentication.token import AuthenticationApi
+from sandbox.defaults import (
+    CHECK_SCOPES,
     CLIENT_CREDENTIALS_GRANT,
     DEFAULT_API_AUDIENCE,
     DEFAULT_CATALOGUE,
+    DEFAULT_CHECK_CLIENT_ID,
+    DEFAULT_CHECK_CLIENT_SECRET,
     DEFAULT_CONNECTION,
     DEFAULT_HOST,
     DEFAULT_LOGIN_CLIENT_ID,
@@ -34,36 +35,29 @@ from sandbox.config import (
     PASSWORD_GRANT,
     SPA_CLIENT_ID,
     TOKEN_LIFETIME_SECONDS,
-    Client,
-    Site,
-    base_url_for,
-    is_loopback_host,
-    spa_client,
 )
-from sandbox.configuration import (
-    CHECK_SCOPES,
-    DEFAULT_CHECK_CLIENT_ID,
-    DEFAULT_CHECK_CLIENT_SECRET,
-    ConfigurationApi,
-    ManagementGrants,
-)
-from sandbox.cors import CorsPolicy
-from sandbox.devtools import DevApi
+from sandbox.devtools import DevToolsApi
 from sandbox.errors import ManagementError, phrase
-from sandbox.faults import FaultPlan
-from sandbox.gate import SandboxApp
-from sandbox.grants import DEFAULT_USER_SCOPE, user_access_token
-from sandbox.guard import RequestGuard, served_hosts
-from sandbox.logmask import mask_line
-from sandbox.management import ManagementApi
-from sandbox.ratelimit import RateLimiter
-from sandbox.routing import Router
-from sandbox.state import StateFile
-from sandbox.statelock import StateLock
-from sandbox.stats import Stats
-from sandbox.tenant import Tenant
-from sandbox.tokens import TokenIssuer
-from sandbox.wire import JSON_TYPE, Request, Response
+from sandbox.http.browser_safety import BrowserSafety, served_hosts
+from sandbox.http.cors import CorsPolicy
+from sandbox.http.faults import FaultPlan
+from sandbox.http.log_mask import mask_line
+from sandbox.http.pipeline import RequestPipeline
+from sandbox.http.rate_limit import RateLimiter
+from sandbox.http.routing import Router
+from sandbox.http.stats import Stats
+from sandbox.http.wire import JSON_TYPE, Request, Response
+from sandbox.management.configuration import ConfigurationApi
+from sandbox.management.users import UsersApi
+from sandbox.oidc.authorize import BrowserApi
+from sandbox.tenant.client_grants import ClientGrants
+from sandbox.tenant.clients import Client, spa_client
+from sandbox.tenant.roles import load_roles
+from sandbox.tenant.site import Site, base_url_for, is_loopback_host
+from sandbox.tenant.state_file import StateFile
+from sandbox.tenant.state_lock import StateLock
+from sandbox.tenant.tenant import Tenant
+from sandbox.tenant.tokens import DEFAULT_USER_SCOPE, TokenIssuer, user_access_token
 
 MAX_BODY_BYTES = 1_048_576
 log = logging.getLogger("sandbox")
@@ -168,7 +162,7 @@ class SandboxServer:
             check_client_id: Client(check_client_id, check_client_secret, (CLIENT_CREDENTIALS_GRANT,)),
         }
         self.check_client_id = check_client_id
-        self.grants = ManagementGrants({client_id: M2M_SCOPES, check_client_id: CHECK_SCOPES})
+        self.grants = ClientGrants({client_id: M2M_SCOPES, check_client_id: CHECK_SCOPES})
         self._stopping = threading.Event()
         self._httpd: _HttpServer | None = None
         self._thread: threading.Thread | None = None
@@ -238,8 +232,8 @@ class SandboxServer:
     ) -> None:
         self.stop()
 
-    def _build_app(self, site: Site, issuer: TokenIssuer) -> SandboxApp:
-        management = ManagementApi(self.tenant, site)
+    def _build_app(self, site: Site, issuer: TokenIssuer) -> RequestPipeline:
+        management = UsersApi(self.tenant, site)
         authentication = AuthenticationApi(
             tenant=self.tenant,
             site=site,
@@ -259,7 +253,7 @@ class SandboxServer:
             token_lifetime=self.token_lifetime_seconds,
             api_token_lifetime=self.access_token_lifetime,
         )
-        dev = DevApi(
+        dev = DevToolsApi(
             tenant=self.tenant,
             site=site,
             issuer=issuer,
@@ -269,7 +263,7 @@ class SandboxServer:
             login_client_id=self.login_client_id,
             token_lifetime=self.access_token_lifetime,  # /sandbox/token issues people's tokens
         )
-        return SandboxApp(
+        return RequestPipeline(
             router=Router(
                 [
                     *management.routes(),
@@ -286,7 +280,7 @@ class SandboxServer:
             stats=self.stats,
             stopping=self._stopping,
             cors=CorsPolicy(origin for client in self.clients.values() for origin in client.web_origins),
-            guard=RequestGuard(served_hosts(site.base_url)),
+            browser_safety=BrowserSafety(served_hosts(site.base_url)),
         )
 
     # --- where it answers -------------------------------------------------------------------------
@@ -363,7 +357,7 @@ class SandboxServer:
 
 class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True  # a stuck client never keeps the process alive
-    app: SandboxApp
+    app: RequestPipeline
 
     def __init__(self, address: tuple[str, int], *, quiet: bool) -> None:
         self.quiet = quiet

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
-from sandbox.config import SPA_CLIENT_ID
+from sandbox.defaults import SPA_CLIENT_ID
 from sandbox.server import SandboxServer
 
 TIMEOUT = 10.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jwt
 import requests
 
-from sandbox.config import SPA_CLIENT_ID
+from sandbox.defaults import SPA_CLIENT_ID
 from sandbox.server import SandboxServer
 from tests.sandbox.browser import (
     API_AUDIENCE,

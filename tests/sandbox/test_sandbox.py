@@ -28,8 +28,9 @@ from chalicelib.access.verifier import AccessTokenVerifier
 from chalicelib.config import load_access_settings
 from sandbox.__main__ import main as sandbox_cli
 from sandbox.server import SandboxServer
-from sandbox.state import StateFileError
-from sandbox.tokens import SigningKey, TokenIssuer
+from sandbox.tenant.keys import SigningKey
+from sandbox.tenant.state_file import StateFileError
+from sandbox.tenant.tokens import TokenIssuer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "auth0"
 REPOSITORY = Path(__file__).resolve().parent.parent.parent

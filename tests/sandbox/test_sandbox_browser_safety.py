@@ -13,7 +13,7 @@ import pytest
 import requests
 from auth0.authentication import GetToken
 
-from sandbox.logmask import mask_line
+from sandbox.http.log_mask import mask_line
 from sandbox.server import SandboxServer
 
 TIMEOUT = 5.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.ratelimit import RateLimiter, TokenBucket
+from sandbox.http.rate_limit import RateLimiter, TokenBucket
 
 
 class Clock:

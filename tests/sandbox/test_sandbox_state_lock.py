@@ -15,8 +15,8 @@ import requests
 
 from sandbox.__main__ import main as sandbox_cli
 from sandbox.server import SandboxServer
-from sandbox.state import StateFileError
-from sandbox.statelock import StateFileInUse
+from sandbox.tenant.state_file import StateFileError
+from sandbox.tenant.state_lock import StateFileInUse
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 TIMEOUT = 5.0

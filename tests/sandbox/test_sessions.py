@@ -8,7 +8,7 @@ from urllib.parse import quote
 import jwt
 import requests
 
-from sandbox.config import SPA_CLIENT_ID
+from sandbox.defaults import SPA_CLIENT_ID
 from sandbox.server import SandboxServer
 from tests.sandbox.browser import (
     API_AUDIENCE,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.config import (
+from sandbox.defaults import (
     AUTHORIZATION_CODE_SECONDS,
     LOGIN_TRANSACTION_SECONDS,
     REFRESH_TOKEN_IDLE_SECONDS,
@@ -12,7 +12,7 @@ from sandbox.config import (
     SESSION_IDLE_SECONDS,
     SESSION_MAX_SECONDS,
 )
-from sandbox.signin import Authorization, RefreshGrant, SignInRejected, SignInStore
+from sandbox.tenant.sign_ins import Authorization, RefreshGrant, SignInRejected, SignInStore
 
 
 class Clock:

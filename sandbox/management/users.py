@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import re
-
-from sandbox.config import Site
 from sandbox.errors import invalid_query
-from sandbox.payloads import parse_new_user, parse_role_ids, parse_user_update, parse_verification_job
-from sandbox.routing import Route
-from sandbox.tenant import Tenant
-from sandbox.users import select_fields
-from sandbox.wire import Request, Response, empty_response, json_response
+from sandbox.http.routing import Route
+from sandbox.http.wire import Request, Response, empty_response, json_response
+from sandbox.management.payloads import parse_new_user, parse_role_ids, parse_user_update, parse_verification_job
+from sandbox.management.query import (
+    DEFAULT_PER_PAGE,
+    MAX_PER_PAGE,
+    boolean_parameter,
+    integer_parameter,
+    select_fields,
+)
+from sandbox.tenant.site import Site
+from sandbox.tenant.tenant import Tenant
 
-MAX_PER_PAGE = 100
-DEFAULT_PER_PAGE = 50
 
-
-class ManagementApi:
+class UsersApi:
     """``/api/v2``: users-by-email, users create/get/patch, user roles and verification e-mails."""
 
     def __init__(self, tenant: Tenant, site: Site) -> None:
@@ -84,25 +85,3 @@ class ManagementApi:
 
 def _fields(request: Request) -> tuple[str | None, bool]:
     return request.query_value("fields"), boolean_parameter(request, "include_fields", default=True)
-
-
-def boolean_parameter(request: Request, name: str, *, default: bool) -> bool:
-    """A ``true``/``false`` query parameter, or Auth0's ``invalid_query_string`` 400."""
-    raw = request.query_value(name)
-    if raw is None or raw == "":
-        return default
-    if raw.lower() in ("true", "1"):
-        return True
-    if raw.lower() in ("false", "0"):
-        return False
-    raise invalid_query(f'Invalid value "{raw}" for parameter {name}: expected a boolean')
-
-
-def integer_parameter(request: Request, name: str, *, default: int, low: int, high: int) -> int:
-    """An integer query parameter within ``low``..``high``, or Auth0's ``invalid_query_string`` 400."""
-    raw = request.query_value(name)
-    if raw is None or raw == "":
-        return default
-    if not re.fullmatch(r"[0-9]{1,9}", raw) or not low <= int(raw) <= high:
-        raise invalid_query(f'Invalid value "{raw}" for parameter {name}: expected {low} to {high}')
-    return int(raw)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
-from sandbox.stack import DEFAULT_SERVICE_PORT, LocalStage, Stack, running_stack
+from devstack.stack import DEFAULT_SERVICE_PORT, LocalStage, Stack, running_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = "serverless-handbook"

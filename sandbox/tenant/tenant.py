@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sandbox.catalogue import Role
 from sandbox.errors import (
     ManagementError,
     OAuthError,
@@ -19,12 +18,12 @@ from sandbox.errors import (
     user_not_found,
     weak_password,
 )
-from sandbox.passwords import hash_password, is_strong_enough, verify_password
-from sandbox.payloads import NewUser
-from sandbox.signin import SignInStore
-from sandbox.state import StateFile, StateFileError
-from sandbox.tokens import SigningKey
-from sandbox.users import UserRecord, timestamp
+from sandbox.tenant.keys import SigningKey
+from sandbox.tenant.passwords import hash_password, is_strong_enough, verify_password
+from sandbox.tenant.roles import Role
+from sandbox.tenant.sign_ins import SignInStore
+from sandbox.tenant.state_file import StateFile, StateFileError
+from sandbox.tenant.users import NewUser, UserRecord, timestamp
 
 TICKET_LIFETIME_SECONDS = 432_000  # Auth0's default for password-change tickets: 5 days
 KEPT_LOGINS = 100
@@ -65,7 +64,7 @@ class Tenant:
         self.logins: list[dict[str, Any]] = []
         self.failures: dict[str, int] = {}
         self.served_at: dict[str, str] = {}
-        # Browser sessions, codes and refresh tokens: in memory only (see sandbox/signin.py).
+        # Browser sessions, codes and refresh tokens: in memory only (see sandbox/tenant/sign_ins.py).
         self.sign_ins = SignInStore(clock=clock)
         document = store.load()
         key = self._restore(document) if document is not None else None

@@ -8,64 +8,19 @@ the permission each role adds), in the shapes of the recordings in ``tests/fixtu
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from sandbox.catalogue import Role
-from sandbox.config import Site
 from sandbox.errors import ManagementError, invalid_query, role_not_found
-from sandbox.management import boolean_parameter, integer_parameter
-from sandbox.routing import Route
-from sandbox.tenant import Tenant
-from sandbox.wire import Request, Response, json_response
+from sandbox.http.routing import Route
+from sandbox.http.wire import Request, Response, json_response
+from sandbox.management.query import DEFAULT_PER_PAGE, MAX_PER_PAGE, boolean_parameter, integer_parameter
+from sandbox.tenant.client_grants import ClientGrants
+from sandbox.tenant.roles import Role
+from sandbox.tenant.site import Site
+from sandbox.tenant.tenant import Tenant
 
-# A separate operator application for `ops check`, so the service's own grant stays exact.
-DEFAULT_CHECK_CLIENT_ID = "sandbox-check-client"
-DEFAULT_CHECK_CLIENT_SECRET = "sandbox-check-client-secret-not-a-real-secret"  # noqa: S105 - a public dev value
-CHECK_SCOPES = ("read:client_grants", "read:resource_servers", "read:roles")
 API_NAME = "Courses"
 MANAGEMENT_API_NAME = "Auth0 Management API"
-MAX_PAGE = 100
-DEFAULT_PAGE = 50
-
-
-@dataclass(frozen=True)
-class ClientGrant:
-    """An application's access to the Management API, with the scopes it may ask for."""
-
-    client_id: str
-    scopes: tuple[str, ...]
-
-    @property
-    def id(self) -> str:
-        return "cgr_" + hashlib.sha256(self.client_id.encode()).hexdigest()[:16]
-
-    def to_auth0(self, audience: str) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "client_id": self.client_id,
-            "audience": audience,
-            "scope": list(self.scopes),
-            "subject_type": "client",
-        }
-
-
-class ManagementGrants:
-    """Which applications may get a Management API token (``client_credentials``), and with which scopes."""
-
-    def __init__(self, grants: Mapping[str, tuple[str, ...]]) -> None:
-        self._grants = [ClientGrant(client_id, tuple(scopes)) for client_id, scopes in grants.items()]
-
-    def scopes_of(self, client_id: str) -> tuple[str, ...] | None:
-        """The scopes granted to ``client_id``; None when it has no grant for the Management API."""
-        return next((grant.scopes for grant in self._grants if grant.client_id == client_id), None)
-
-    def all(self) -> list[ClientGrant]:
-        return list(self._grants)
-
-    def all_scopes(self) -> list[str]:
-        return list(dict.fromkeys(scope for grant in self._grants for scope in grant.scopes))
 
 
 class ConfigurationApi:
@@ -76,7 +31,7 @@ class ConfigurationApi:
         *,
         tenant: Tenant,
         site: Site,
-        grants: ManagementGrants,
+        grants: ClientGrants,
         token_lifetime: int,
         api_token_lifetime: int | None = None,
     ) -> None:
@@ -105,7 +60,7 @@ class ConfigurationApi:
         ]
         if not boolean_parameter(request, "include_totals", default=True):
             return json_response(200, grants)
-        take = integer_parameter(request, "take", default=DEFAULT_PAGE, low=1, high=MAX_PAGE)
+        take = integer_parameter(request, "take", default=DEFAULT_PER_PAGE, low=1, high=MAX_PER_PAGE)
         start = _checkpoint(grants, request.query_value("from"))
         answer: dict[str, Any] = {"client_grants": grants[start : start + take]}
         if start + take < len(grants):
@@ -127,7 +82,7 @@ class ConfigurationApi:
 
     def role_permissions(self, request: Request) -> Response:
         role = self._role(request.params["id"])
-        per_page = integer_parameter(request, "per_page", default=DEFAULT_PAGE, low=1, high=MAX_PAGE)
+        per_page = integer_parameter(request, "per_page", default=DEFAULT_PER_PAGE, low=1, high=MAX_PER_PAGE)
         page = integer_parameter(request, "page", default=0, low=0, high=10**6)
         permissions = [self._permission(role)]
         shown = permissions[page * per_page : (page + 1) * per_page]

@@ -14,10 +14,12 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import jwt
 
-from sandbox.codeflow import profile_claims
-from sandbox.config import AUTHORIZATION_CODE_GRANT, SESSION_MAX_SECONDS, Client, Site
+from sandbox.defaults import AUTHORIZATION_CODE_GRANT, SESSION_MAX_SECONDS
 from sandbox.errors import ManagementError, OAuthError, weak_password
-from sandbox.pages import (
+from sandbox.http.routing import Route
+from sandbox.http.wire import Request, Response, json_response
+from sandbox.oidc.code_flow import profile_claims
+from sandbox.oidc.pages import (
     error_page,
     login_page,
     password_changed_page,
@@ -25,11 +27,12 @@ from sandbox.pages import (
     signed_out_page,
     web_message_page,
 )
-from sandbox.routing import Route
-from sandbox.signin import Authorization, Session, SignInRejected
-from sandbox.tenant import Tenant
-from sandbox.tokens import ALGORITHM, TokenIssuer, TokenRejected
-from sandbox.wire import Request, Response, json_response
+from sandbox.tenant.clients import Client
+from sandbox.tenant.keys import ALGORITHM
+from sandbox.tenant.sign_ins import Authorization, Session, SignInRejected
+from sandbox.tenant.site import Site
+from sandbox.tenant.tenant import Tenant
+from sandbox.tenant.tokens import TokenIssuer, TokenRejected
 
 SESSION_COOKIE = "auth0"
 RESPONSE_MODES = ("query", "web_message")

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import IO
 
-from sandbox.state import StateFileError
+from sandbox.tenant.state_file import StateFileError
 
 
 class StateFileInUse(StateFileError):

@@ -14,14 +14,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sandbox.config import ID_TOKEN_LIFETIME_SECONDS, REFRESH_TOKEN_GRANT, Client, Site
+from sandbox.defaults import ID_TOKEN_LIFETIME_SECONDS, REFRESH_TOKEN_GRANT
 from sandbox.errors import ManagementError, OAuthError
-from sandbox.grants import OIDC_SCOPES, user_access_token
-from sandbox.signin import RefreshGrant, SignInRejected, SignInStore
-from sandbox.tenant import Tenant
-from sandbox.tokens import TokenIssuer
-from sandbox.users import UserRecord
-from sandbox.wire import Response, json_response
+from sandbox.http.wire import Response, json_response
+from sandbox.tenant.clients import Client
+from sandbox.tenant.sign_ins import RefreshGrant, SignInRejected, SignInStore
+from sandbox.tenant.site import Site
+from sandbox.tenant.tenant import Tenant
+from sandbox.tenant.tokens import OIDC_SCOPES, TokenIssuer, user_access_token
+from sandbox.tenant.users import UserRecord
 
 # RFC 7636 4.1: 43 to 128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~".
 _VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from sandbox.errors import method_not_allowed, not_found
-from sandbox.wire import Request, Response
+from sandbox.http.wire import Request, Response
 
 Handler = Callable[[Request], Response]
 

@@ -7,7 +7,6 @@ import threading
 import time
 from dataclasses import replace
 
-from sandbox.cors import CorsPolicy
 from sandbox.errors import (
     OAuthError,
     SandboxError,
@@ -18,18 +17,19 @@ from sandbox.errors import (
     server_error,
     too_many_requests,
 )
-from sandbox.faults import Fault, FaultPlan
-from sandbox.guard import RequestGuard
-from sandbox.ratelimit import RateLimiter
-from sandbox.routing import AUTHENTICATION, MANAGEMENT, SANDBOX, Route, Router, family_of
-from sandbox.stats import Stats
-from sandbox.tokens import TokenIssuer, TokenRejected
-from sandbox.wire import Request, Response, error_response
+from sandbox.http.browser_safety import BrowserSafety
+from sandbox.http.cors import CorsPolicy
+from sandbox.http.faults import Fault, FaultPlan
+from sandbox.http.rate_limit import RateLimiter
+from sandbox.http.routing import AUTHENTICATION, MANAGEMENT, SANDBOX, Route, Router, family_of
+from sandbox.http.stats import Stats
+from sandbox.http.wire import Request, Response, error_response
+from sandbox.tenant.tokens import TokenIssuer, TokenRejected
 
 log = logging.getLogger("sandbox")
 
 
-class SandboxApp:
+class RequestPipeline:
     """Routes a request and turns every failure, expected or not, into an Auth0-shaped answer."""
 
     def __init__(
@@ -42,10 +42,10 @@ class SandboxApp:
         faults: FaultPlan,
         stats: Stats,
         stopping: threading.Event,
-        guard: RequestGuard,
+        browser_safety: BrowserSafety,
         cors: CorsPolicy | None = None,
     ) -> None:
-        self._guard = guard
+        self._browser_safety = browser_safety
         self._cors = cors or CorsPolicy(())
         self._router = router
         self._issuer = issuer
@@ -57,7 +57,7 @@ class SandboxApp:
 
     def handle(self, request: Request) -> Response:
         family = family_of(request.path)
-        refusal = self._guard.host_refusal(request, family)
+        refusal = self._browser_safety.host_refusal(request, family)
         if refusal is not None:
             return error_response(refusal)  # before counting: a request for another site is not the tenant's
         preflight = self._cors.preflight(request)
@@ -66,7 +66,7 @@ class SandboxApp:
         headers: dict[str, str] = {}
         try:
             route, params = self._route(family, request)
-            self._guard.require_json(request, family)
+            self._browser_safety.require_json(request, family)
             if family == MANAGEMENT:
                 headers = self._take_rate_limit_token()
             self._inject_fault(family, request, headers)

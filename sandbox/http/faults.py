@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.errors import bad_request
-from sandbox.payloads import json_type
+from sandbox.http.wire import json_type
 
 MAX_DELAY_SECONDS = 30.0
 DEFAULT_PREFIX = "/api/v2/"

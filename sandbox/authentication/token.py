@@ -6,23 +6,22 @@ import hmac
 from collections.abc import Mapping
 from typing import Any
 
-from sandbox.codeflow import CodeFlow
-from sandbox.config import (
+from sandbox.defaults import (
     AUTHORIZATION_CODE_GRANT,
     CLIENT_CREDENTIALS_GRANT,
     ID_TOKEN_LIFETIME_SECONDS,
     PASSWORD_GRANT,
     REFRESH_TOKEN_GRANT,
-    Client,
-    Site,
 )
-from sandbox.configuration import ManagementGrants
 from sandbox.errors import OAuthError
-from sandbox.grants import user_access_token
-from sandbox.routing import Route
-from sandbox.tenant import Tenant
-from sandbox.tokens import TokenIssuer
-from sandbox.wire import Request, Response, json_response, text_response
+from sandbox.http.routing import Route
+from sandbox.http.wire import Request, Response, json_response, text_response
+from sandbox.oidc.code_flow import CodeFlow
+from sandbox.tenant.client_grants import ClientGrants
+from sandbox.tenant.clients import Client
+from sandbox.tenant.site import Site
+from sandbox.tenant.tenant import Tenant
+from sandbox.tenant.tokens import TokenIssuer, user_access_token
 
 GRANT_TYPES = (AUTHORIZATION_CODE_GRANT, REFRESH_TOKEN_GRANT, CLIENT_CREDENTIALS_GRANT, PASSWORD_GRANT)
 CHANGE_PASSWORD_ANSWER = "We've just sent you an email to reset your password."  # noqa: S105 - Auth0's text
@@ -38,7 +37,7 @@ class AuthenticationApi:
         clients: Mapping[str, Client],
         token_lifetime: int,
         user_token_lifetime: int | None = None,
-        grants: ManagementGrants,
+        grants: ClientGrants,
     ) -> None:
         self._grants = grants
         self._tenant = tenant

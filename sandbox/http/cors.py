@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sandbox.wire import Request, Response, empty_response, json_response
+from sandbox.http.wire import Request, Response, empty_response, json_response
 
 CREDENTIALED_PATHS = frozenset({"/oauth/token", "/oauth/revoke", "/userinfo"})
 PUBLIC_PATHS = frozenset({"/.well-known/jwks.json", "/.well-known/openid-configuration"})

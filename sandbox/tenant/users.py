@@ -36,6 +36,23 @@ def timestamp(moment: float | None = None) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
+@dataclass(frozen=True)
+class NewUser:
+    """A validated ``POST /api/v2/users`` body."""
+
+    connection: str
+    email: str
+    password: str | None
+    email_verified: bool
+    verify_email: bool | None
+    name: str | None
+    nickname: str | None
+    picture: str | None
+    app_metadata: dict[str, Any] | None
+    user_metadata: dict[str, Any] | None
+    profile: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class UserRecord:
     """One user as the sandbox stores it (``password_hash`` and ``role_ids`` are never shown)."""
@@ -120,14 +137,6 @@ class UserRecord:
     @classmethod
     def from_state(cls, data: dict[str, Any]) -> UserRecord:
         return cls(**data)
-
-
-def select_fields(user: dict[str, Any], fields: str | None, include: bool) -> dict[str, Any]:
-    """Auth0's ``fields``/``include_fields``: keep (or drop) the named top-level keys."""
-    if not fields:
-        return user
-    names = {name.strip() for name in fields.split(",") if name.strip()}
-    return {key: value for key, value in user.items() if (key in names) == include}
 
 
 def gravatar(email: str) -> str:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from sandbox.config import (
+from sandbox.defaults import (
     AUTHORIZATION_CODE_SECONDS,
     LOGIN_TRANSACTION_SECONDS,
     REFRESH_TOKEN_IDLE_SECONDS,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.errors import payload_error
+from sandbox.http.wire import json_type
+from sandbox.tenant.users import NewUser
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _STRING = ("email", "given_name", "family_name", "name", "nickname", "picture", "connection", "password")
@@ -16,23 +17,6 @@ _OBJECT = ("user_metadata", "app_metadata")
 _CREATE_KEYS = frozenset(_STRING + _BOOLEAN + _OBJECT)
 _UPDATE_KEYS = _CREATE_KEYS - {"email", "verify_email"}
 _PROFILE_KEYS = ("blocked", "given_name", "family_name")
-
-
-@dataclass(frozen=True)
-class NewUser:
-    """A validated ``POST /api/v2/users`` body."""
-
-    connection: str
-    email: str
-    password: str | None
-    email_verified: bool
-    verify_email: bool | None
-    name: str | None
-    nickname: str | None
-    picture: str | None
-    app_metadata: dict[str, Any] | None
-    user_metadata: dict[str, Any] | None
-    profile: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_new_user(body: Mapping[str, Any]) -> NewUser:
@@ -91,22 +75,6 @@ def parse_verification_job(body: Mapping[str, Any]) -> str:
     if not isinstance(user_id, str):
         raise payload_error(f"'Expected type string but found type {json_type(user_id)}' on property user_id.")
     return user_id
-
-
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 def _check_properties(body: Mapping[str, Any], allowed: frozenset[str]) -> None:

@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from sandbox.errors import ManagementError, OAuthError, SandboxError, payload_error
-from sandbox.payloads import json_type
 
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -97,6 +96,22 @@ def error_response(error: SandboxError) -> Response:
 def media_type(content_type: str | None) -> str:
     """``application/json; charset=utf-8`` -> ``application/json``; absent -> ``""``."""
     return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
 
 
 def _loads(body: bytes) -> Any:

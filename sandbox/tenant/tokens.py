@@ -1,20 +1,20 @@
-"""The tenant's RS256 signing key, its JWKS, and the JWTs the sandbox issues and checks (PyJWT)."""
+"""The JWTs the tenant issues and checks (PyJWT): access and ID tokens, and people's tokens with their permissions."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
 
-ALGORITHM = "RS256"
+from sandbox.tenant.keys import ALGORITHM, SigningKey
+from sandbox.tenant.site import Site
+from sandbox.tenant.tenant import Tenant
+from sandbox.tenant.users import UserRecord
+
+OIDC_SCOPES = ("openid", "profile", "email", "offline_access")
+DEFAULT_USER_SCOPE = "openid profile email"
 EXPIRED_MESSAGE = "Expired token received for JSON Web Token validation"
 
 
@@ -24,45 +24,6 @@ class TokenRejected(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-class SigningKey:
-    """An RSA-2048 private key and its ``kid`` (the RFC 7638 thumbprint of the public key)."""
-
-    def __init__(self, private_key: rsa.RSAPrivateKey) -> None:
-        self.private_key = private_key
-        self.public_key = private_key.public_key()
-        self._public_jwk: dict[str, str] = json.loads(RSAAlgorithm.to_jwk(self.public_key))
-        thumbprint_input = json.dumps(
-            {"e": self._public_jwk["e"], "kty": "RSA", "n": self._public_jwk["n"]},
-            separators=(",", ":"),
-            sort_keys=True,
-        )
-        digest = hashlib.sha256(thumbprint_input.encode("ascii")).digest()
-        self.kid = base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
-
-    @classmethod
-    def generate(cls) -> SigningKey:
-        return cls(rsa.generate_private_key(public_exponent=65537, key_size=2048))
-
-    @classmethod
-    def from_pem(cls, pem: str) -> SigningKey:
-        key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise ValueError("the sandbox signing key must be an RSA private key")
-        return cls(key)
-
-    def to_pem(self) -> str:
-        return self.private_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode("ascii")
-
-    def public_jwk(self) -> dict[str, str]:
-        """The JWKS entry: public numbers only, bound to RS256 signatures."""
-        numbers = {"n": self._public_jwk["n"], "e": self._public_jwk["e"]}
-        return {"kty": "RSA", "use": "sig", "alg": ALGORITHM, "kid": self.kid, **numbers}
 
 
 class TokenIssuer:
@@ -144,3 +105,38 @@ def _audience_of(token: str) -> str:
     if isinstance(audience, list):
         return " ".join(str(entry) for entry in audience)
     return str(audience)
+
+
+def user_access_token(
+    issuer: TokenIssuer,
+    tenant: Tenant,
+    site: Site,
+    user: UserRecord,
+    *,
+    client_id: str,
+    scope: str,
+    lifetime: int,
+    grant_type: str | None = None,
+) -> tuple[str, str]:
+    """An access token for ``site.api_audience`` and the scope it carries.
+
+    As with Auth0's RBAC ("add permissions in the access token"), the roles' permissions go
+    in ``permissions``; ``scope`` keeps the OIDC scopes asked for and any asked-for permission
+    the user holds. With ``openid`` the audience also names ``/userinfo``, as Auth0 does.
+    """
+    permissions = tenant.permissions_of(user)
+    requested = [entry for entry in scope.split(" ") if entry]
+    granted = [entry for entry in dict.fromkeys(requested) if entry in OIDC_SCOPES or entry in permissions]
+    audience: str | list[str] = site.api_audience
+    if "openid" in granted:
+        audience = [site.api_audience, f"{site.base_url}/userinfo"]
+    token = issuer.access_token(
+        subject=user.user_id,
+        audience=audience,
+        client_id=client_id,
+        scope=" ".join(granted),
+        lifetime=lifetime,
+        permissions=permissions,
+        grant_type=grant_type,
+    )
+    return token, " ".join(granted)

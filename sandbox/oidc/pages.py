@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
-from sandbox.wire import Response
+from sandbox.http.wire import Response
 
 HTML_TYPE = "text/html; charset=utf-8"
 _STYLE = (

@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from sandbox.errors import ManagementError, OAuthError, SandboxError
-from sandbox.routing import AUTHENTICATION
-from sandbox.wire import Request, media_type
+from sandbox.http.routing import AUTHENTICATION
+from sandbox.http.wire import Request, media_type
 
 # Methods that always need a JSON declaration; other methods need one only when they carry a body
 # (DELETE /api/v2/users/{id}/roles does).
@@ -36,13 +36,13 @@ def served_hosts(base_url: str) -> frozenset[str]:
     return frozenset({parts.netloc.lower(), f"localhost:{port}"})
 
 
-class RequestGuard:
+class BrowserSafety:
     """Refuses a foreign ``Host`` and a non-JSON body where JSON is required, in Auth0's error shapes."""
 
     def __init__(self, hosts: Iterable[str]) -> None:
         self._hosts = frozenset(host.lower() for host in hosts)
         if not self._hosts:
-            raise ValueError("the guard needs at least one served host")
+            raise ValueError("browser safety needs at least one served host")
 
     def host_refusal(self, request: Request, family: str) -> SandboxError | None:
         """The error for a ``Host`` this sandbox does not serve (checked before anything else), or None."""
