@@ -1,4 +1,4 @@
-"""The tenant: users, roles, passwords, the outbox and tickets, kept in memory and in the state file."""
+"""The tenant: users, roles, passwords, the outbox and login attempts, kept in memory and in the state file."""
 
 from __future__ import annotations
 
@@ -19,14 +19,14 @@ from sandbox.errors import (
     weak_password,
 )
 from sandbox.tenant.keys import SigningKey
+from sandbox.tenant.login_attempts import LoginAttempts
+from sandbox.tenant.outbox import Outbox
 from sandbox.tenant.passwords import hash_password, is_strong_enough, verify_password
 from sandbox.tenant.roles import Role
 from sandbox.tenant.sign_ins import SignInStore
 from sandbox.tenant.state_file import StateFile, StateFileError
-from sandbox.tenant.users import NewUser, UserRecord, timestamp
+from sandbox.tenant.users import NewUser, UserRecord, merged_metadata, timestamp
 
-TICKET_LIFETIME_SECONDS = 432_000  # Auth0's default for password-change tickets: 5 days
-KEPT_LOGINS = 100
 _WRONG_CREDENTIALS = "Wrong email or password."
 _BLOCKED_DESCRIPTION = (
     "Your account has been blocked after multiple consecutive login attempts. "
@@ -54,15 +54,12 @@ class Tenant:
         self._read_only = read_only
         self.store = store
         self.connection = connection
-        self.max_failed_logins = max_failed_logins
         self._clock = clock
         self._lock = threading.RLock()
         self.users: dict[str, UserRecord] = {}
         self.roles: dict[str, Role] = {}
-        self.outbox: list[dict[str, Any]] = []
-        self.tickets: dict[str, dict[str, Any]] = {}
-        self.logins: list[dict[str, Any]] = []
-        self.failures: dict[str, int] = {}
+        self.outbox = Outbox(clock=clock)
+        self.login_attempts = LoginAttempts(max_failures=max_failed_logins, clock=clock)
         self.served_at: dict[str, str] = {}
         # Browser sessions, codes and refresh tokens: in memory only (see sandbox/tenant/sign_ins.py).
         self.sign_ins = SignInStore(clock=clock)
@@ -93,10 +90,10 @@ class Tenant:
             "signing_key": {"kid": self.signing_key.kid, "private_pem": self.signing_key.to_pem()},
             "roles": [vars(role) for role in self.roles.values()],
             "users": [user.to_state() for user in self.users.values()],
-            "outbox": self.outbox,
-            "tickets": self.tickets,
-            "logins": self.logins,
-            "login_failures": self.failures,
+            "outbox": self.outbox.messages,
+            "tickets": self.outbox.tickets,
+            "logins": self.login_attempts.records,
+            "login_failures": self.login_attempts.failures,
             "served_at": self.served_at,
         }
 
@@ -106,10 +103,8 @@ class Tenant:
             self.roles = {entry["id"]: Role(**entry) for entry in document.get("roles", [])}
             users = (UserRecord.from_state(entry) for entry in document.get("users", []))
             self.users = {user.user_id: user for user in users}
-            self.outbox = list(document.get("outbox", []))
-            self.tickets = dict(document.get("tickets", {}))
-            self.logins = list(document.get("logins", []))
-            self.failures = dict(document.get("login_failures", {}))
+            self.outbox.restore(document.get("outbox", []), document.get("tickets", {}))
+            self.login_attempts.restore(document.get("logins", []), document.get("login_failures", {}))
             self.served_at = dict(document.get("served_at", {}))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise StateFileError(
@@ -123,9 +118,7 @@ class Tenant:
         with self.changing():
             self.users.clear()
             self.outbox.clear()
-            self.tickets.clear()
-            self.logins.clear()
-            self.failures.clear()
+            self.login_attempts.clear()
             self.sign_ins.clear()
             if new_key:
                 self.signing_key = SigningKey.generate()
@@ -177,14 +170,14 @@ class Tenant:
             user.email_verified = new.email_verified
             user.nickname = new.nickname or user.nickname
             user.picture = new.picture or user.picture
-            user.app_metadata = None if new.app_metadata is None else _merged({}, new.app_metadata)
+            user.app_metadata = None if new.app_metadata is None else merged_metadata({}, new.app_metadata)
             user.user_metadata = new.user_metadata
             user.profile = dict(new.profile)
             user.password_hash = password_hash
             self.users[user.user_id] = user
             sends_verification = new.verify_email if new.verify_email is not None else not new.email_verified
             if sends_verification:
-                self._send(kind="verification_email", user=user, base_url=base_url)
+                self.outbox.send(kind="verification_email", user=user, base_url=base_url)
             return user
 
     def seed_user(
@@ -209,7 +202,7 @@ class Tenant:
                 raise user_exists()
             self._require_roles(role_ids)
             user = UserRecord.new(email=normalised, connection=connection, provider=connection if social else "auth0")
-            user.app_metadata = None if app_metadata is None else _merged({}, app_metadata)
+            user.app_metadata = None if app_metadata is None else merged_metadata({}, app_metadata)
             user.password_hash = password_hash
             user.role_ids = list(dict.fromkeys(role_ids))
             self.users[user.user_id] = user
@@ -226,9 +219,9 @@ class Tenant:
             if "connection" in changes and changes["connection"] != user.connection:
                 raise ManagementError(400, "The connection does not exist.", "inexistent_connection")
             if "app_metadata" in changes:
-                user.app_metadata = _merged(user.app_metadata or {}, changes["app_metadata"])
+                user.app_metadata = merged_metadata(user.app_metadata or {}, changes["app_metadata"])
             if "user_metadata" in changes:
-                user.user_metadata = _merged(user.user_metadata or {}, changes["user_metadata"])
+                user.user_metadata = merged_metadata(user.user_metadata or {}, changes["user_metadata"])
             for name in ("email_verified", "name", "nickname", "picture"):
                 if name in changes:
                     setattr(user, name, changes[name])
@@ -272,7 +265,7 @@ class Tenant:
     def queue_verification_email(self, user_id: str, *, base_url: str) -> dict[str, Any]:
         with self.changing():
             user = self.user(user_id)
-            message = self._send(kind="verification_email", user=user, base_url=base_url)
+            message = self.outbox.send(kind="verification_email", user=user, base_url=base_url)
         return {
             "type": "verification_email",
             "status": "pending",
@@ -285,28 +278,7 @@ class Tenant:
         with self.changing():
             user = self.database_user(email)
             if user is not None:
-                self._send(kind="password_reset", user=user, base_url=base_url, client_id=client_id)
-
-    def _send(self, *, kind: str, user: UserRecord, base_url: str, client_id: str | None = None) -> dict[str, Any]:
-        now = self._clock()
-        message: dict[str, Any] = {
-            "id": "msg_" + secrets.token_hex(8),
-            "kind": kind,
-            "to": user.email,
-            "user_id": user.user_id,
-            "created_at": timestamp(now),
-        }
-        if client_id is not None:
-            message["client_id"] = client_id
-        if kind == "password_reset":
-            ticket = secrets.token_urlsafe(24)
-            self.tickets[ticket] = {"user_id": user.user_id, "expires_at": now + TICKET_LIFETIME_SECONDS}
-            message["ticket"] = ticket
-            # Auth0's ticket page; the JSON view stays at /sandbox/set-password?ticket= for scripts.
-            message["ticket_url"] = f"{base_url}/lo/reset?ticket={ticket}"
-            message["expires_at"] = timestamp(now + TICKET_LIFETIME_SECONDS)
-        self.outbox.append(message)
-        return message
+                self.outbox.send(kind="password_reset", user=user, base_url=base_url, client_id=client_id)
 
     def set_password(self, *, password: str, email: str | None = None, ticket: str | None = None) -> UserRecord:
         """Complete a password change by ticket (one use; verifies the e-mail) or, in dev, by e-mail."""
@@ -315,7 +287,7 @@ class Tenant:
         password_hash = hash_password(password)
         with self.changing():
             if ticket is not None:
-                user = self._redeem(ticket)
+                user = self.outbox.redeem(ticket, self.users)
                 user.email_verified = True
             else:
                 found = self.database_user(email or "")
@@ -324,23 +296,13 @@ class Tenant:
                 user = found
             user.password_hash = password_hash
             user.updated_at = timestamp(self._clock())
-            for key in [key for key in self.failures if key.startswith(user.email + " ")]:
-                del self.failures[key]
+            self.login_attempts.unblock(user.email)
             return user
 
     def ticket_holder(self, ticket: str) -> tuple[UserRecord, str]:
         """Who a password-change ticket is for and until when, without using it up."""
         with self._lock:
-            entry = self.tickets.get(ticket)
-            if entry is None or float(entry["expires_at"]) < self._clock() or entry["user_id"] not in self.users:
-                raise _invalid_ticket()
-            return self.users[entry["user_id"]], timestamp(float(entry["expires_at"]))
-
-    def _redeem(self, ticket: str) -> UserRecord:
-        entry = self.tickets.pop(ticket, None)
-        if entry is None or float(entry["expires_at"]) < self._clock() or entry["user_id"] not in self.users:
-            raise _invalid_ticket()
-        return self.users[entry["user_id"]]
+            return self.outbox.holder(ticket, self.users)
 
     # --- sign-in ----------------------------------------------------------------------------------
 
@@ -349,25 +311,24 @@ class Tenant:
     ) -> UserRecord:
         """The password-realm check, with brute-force protection per user and IP address."""
         email = username.strip().lower()
-        attempt = f"{email} {ip}"
         with self._lock:
             user = self.database_user(email)
             stored_hash = user.password_hash if user is not None else None
-            blocked = user is not None and self.failures.get(attempt, 0) >= self.max_failed_logins
+            blocked = user is not None and self.login_attempts.blocked(email, ip)
         if blocked:
             self._record_login(email, ip, forwarded_for, client_id, "blocked")
             raise OAuthError(429, "too_many_attempts", _BLOCKED_DESCRIPTION)
         if user is None or not verify_password(password, stored_hash):
             with self.changing():
                 if user is not None:
-                    self.failures[attempt] = self.failures.get(attempt, 0) + 1
+                    self.login_attempts.failed(email, ip)
             self._record_login(email, ip, forwarded_for, client_id, "wrong_password")
             raise OAuthError(403, "invalid_grant", _WRONG_CREDENTIALS)
         if user.profile.get("blocked") is True:
             self._record_login(email, ip, forwarded_for, client_id, "user_blocked")
             raise OAuthError(401, "unauthorized", "user is blocked")
         with self.changing():
-            self.failures.pop(attempt, None)
+            self.login_attempts.succeeded(email, ip)
             user.last_login = timestamp(self._clock())
             user.logins_count += 1
         self._record_login(email, ip, forwarded_for, client_id, "success")
@@ -375,17 +336,12 @@ class Tenant:
 
     def _record_login(self, email: str, ip: str, forwarded_for: str | None, client_id: str, outcome: str) -> None:
         with self.changing():
-            self.logins.append(
-                {
-                    "at": timestamp(self._clock()),
-                    "email": email,
-                    "ip": ip,
-                    "forwarded_for": forwarded_for,
-                    "client_id": client_id,
-                    "outcome": outcome,
-                }
-            )
-            del self.logins[:-KEPT_LOGINS]
+            self.login_attempts.record(email, ip, forwarded_for, client_id, outcome)
+
+    @property
+    def logins(self) -> list[dict[str, Any]]:
+        """The last password sign-in attempts, oldest first (``/sandbox/state`` shows them too)."""
+        return self.login_attempts.records
 
     # --- dev views (never a password hash) --------------------------------------------------------
 
@@ -406,23 +362,7 @@ class Tenant:
                 "kid": self.signing_key.kid,
                 "roles": [{**role.to_auth0(), "permission": role.permission} for role in self.roles.values()],
                 "users": [self.describe_user(user) for user in self.users.values()],
-                "outbox": list(self.outbox),
-                "logins": list(self.logins),
-                "login_failures": dict(self.failures),
+                "outbox": list(self.outbox.messages),
+                "logins": list(self.login_attempts.records),
+                "login_failures": dict(self.login_attempts.failures),
             }
-
-
-def _invalid_ticket() -> ManagementError:
-    return ManagementError(400, "The ticket is invalid, expired or already used.", "invalid_ticket")
-
-
-def _merged(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    if not changes:
-        return {}
-    merged = dict(current)
-    for key, value in changes.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = value
-    return merged

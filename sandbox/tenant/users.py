@@ -139,6 +139,19 @@ class UserRecord:
         return cls(**data)
 
 
+def merged_metadata(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """Auth0's PATCH of ``app_metadata``/``user_metadata``: first-level keys merge, null removes one, {} clears all."""
+    if not changes:
+        return {}
+    merged = dict(current)
+    for key, value in changes.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
 def gravatar(email: str) -> str:
     digest = hashlib.md5(email.encode("utf-8"), usedforsecurity=False).hexdigest()
     initials = (email[:2] or "u").lower()
