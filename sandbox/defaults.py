@@ -11,6 +11,7 @@ DEFAULT_PORT = 8787
 DEFAULT_STATE_PATH = Path(".sandbox/state.json")
 DEFAULT_CATALOGUE = REPOSITORY / "chalicelib" / "courses.local.json"
 DEFAULT_API_AUDIENCE = "https://courses.local/api"
+API_NAME = "Courses"  # the resource server the course roles' permissions belong to
 DEFAULT_CONNECTION = "Username-Password-Authentication"
 
 DEFAULT_M2M_CLIENT_ID = "sandbox-m2m-client"

@@ -93,6 +93,16 @@ def error_response(error: SandboxError) -> Response:
     return json_response(error.status, error.body, error.headers)
 
 
+def text_parameter(body: Mapping[str, Any], name: str) -> str | None:
+    """An Authentication API string parameter; absent, null and "" are all None. Any other type is a 400."""
+    value = body.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise OAuthError(400, "invalid_request", f"Parameter {name} must be a string")
+    return value
+
+
 def media_type(content_type: str | None) -> str:
     """``application/json; charset=utf-8`` -> ``application/json``; absent -> ``""``."""
     return (content_type or "").split(";", 1)[0].strip().lower()

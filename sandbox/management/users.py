@@ -1,11 +1,11 @@
-"""The Management API endpoints the service uses, answering with Auth0's statuses and shapes."""
+"""``/api/v2/users``: users by e-mail, create, get, patch, and their roles, with Auth0's statuses and shapes."""
 
 from __future__ import annotations
 
 from sandbox.errors import invalid_query
 from sandbox.http.routing import Route
 from sandbox.http.wire import Request, Response, empty_response, json_response
-from sandbox.management.payloads import parse_new_user, parse_role_ids, parse_user_update, parse_verification_job
+from sandbox.management.payloads import parse_new_user, parse_role_ids, parse_user_update
 from sandbox.management.query import (
     DEFAULT_PER_PAGE,
     MAX_PER_PAGE,
@@ -18,9 +18,9 @@ from sandbox.tenant.tenant import Tenant
 
 
 class UsersApi:
-    """``/api/v2``: users-by-email, users create/get/patch, user roles and verification e-mails."""
+    """``/api/v2``: users-by-email, users create/get/patch and user roles."""
 
-    def __init__(self, tenant: Tenant, site: Site) -> None:
+    def __init__(self, *, tenant: Tenant, site: Site) -> None:
         self._tenant = tenant
         self._site = site
 
@@ -33,7 +33,6 @@ class UsersApi:
             Route("GET", "/api/v2/users/{id}/roles", self.list_roles, ("read:users", "read:roles")),
             Route("POST", "/api/v2/users/{id}/roles", self.assign_roles, ("create:role_members",)),
             Route("DELETE", "/api/v2/users/{id}/roles", self.remove_roles, ("delete:role_members",)),
-            Route("POST", "/api/v2/jobs/verification-email", self.verification_email, ("update:users",)),
         ]
 
     def users_by_email(self, request: Request) -> Response:
@@ -76,11 +75,6 @@ class UsersApi:
     def remove_roles(self, request: Request) -> Response:
         self._tenant.remove_roles(request.params["id"], parse_role_ids(request.json_object()))
         return empty_response(204)
-
-    def verification_email(self, request: Request) -> Response:
-        user_id = parse_verification_job(request.json_object())
-        job = self._tenant.queue_verification_email(user_id, base_url=self._site.base_url)
-        return json_response(201, job)
 
 
 def _fields(request: Request) -> tuple[str | None, bool]:

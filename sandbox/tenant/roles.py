@@ -19,6 +19,11 @@ class Role:
     description: str
     permission: str
 
+    @property
+    def permission_description(self) -> str:
+        """How the API's scope and the role's permission describe what the role opens."""
+        return f"What the role {self.name} grants"
+
     def to_auth0(self) -> dict[str, str]:
         return {"id": self.id, "name": self.name, "description": self.description}
 
