@@ -1,30 +1,26 @@
-"""The HTML a person sees: the login page, error pages, the silent-auth answer and the set-password form.
+"""The HTML a person sees, rendered from ``templates/``: login, errors, the silent-auth answer, set-password.
 
-Every value is escaped with ``html.escape``; pages carry no third-party resources. Only the
-``web_message`` answer runs a script (one inline script, allowed by a per-response CSP nonce),
-and only it may be framed: the SDK loads it in a hidden iframe.
+Templates are ``string.Template`` files. Every value is escaped with ``html.escape`` unless it is
+markup this module made (another template, or JSON made safe for a script). Pages carry no
+third-party resources. Only the ``web_message`` answer runs a script (one inline script, allowed
+by a per-response CSP nonce), and only it may be framed: the SDK loads it in a hidden iframe.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 from collections.abc import Mapping
 from html import escape
+from pathlib import Path
+from string import Template
 from typing import Any
 
 from sandbox.http.wire import Response
 
 HTML_TYPE = "text/html; charset=utf-8"
-_STYLE = (
-    "body{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0;display:flex;justify-content:center}"
-    "main{background:#fff;margin:4rem 1rem;padding:2rem 2.5rem;border-radius:8px;max-width:24rem;width:100%;"
-    "box-shadow:0 2px 12px rgba(0,0,0,.08)}h1{font-size:1.4rem;margin-top:0}label{display:block;margin:1rem 0 .3rem}"
-    "input{width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem;border:1px solid #bbb;border-radius:4px}"
-    "button{margin-top:1.5rem;width:100%;padding:.7rem;font-size:1rem;border:0;border-radius:4px;background:#635dff;"
-    "color:#fff;cursor:pointer}.error{background:#fdecea;color:#8a1c1c;padding:.7rem;border-radius:4px}"
-    ".note{color:#555;font-size:.9rem}"
-)
+TEMPLATES = Path(__file__).resolve().with_name("templates")
 _PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Pragma": "no-cache",
@@ -35,17 +31,17 @@ _PAGE_HEADERS = {
 }
 
 
+def render(name: str, markup: Mapping[str, str] | None = None, **text: str) -> str:
+    """``templates/NAME.html`` with ``text`` escaped and ``markup`` as is; a missing value is a KeyError."""
+    values = {key: escape(value) for key, value in text.items()}
+    return _template(name).substitute({**values, **(markup or {})})
+
+
 def page(status: int, title: str, body: str, *, headers: Mapping[str, str] | None = None) -> Response:
-    """A whole page that nothing may frame, with ``body`` already escaped by the caller."""
-    document = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)} · Auth0 sandbox</title><style>{_STYLE}</style></head>"
-        f"<body><main>{body}</main></body></html>"
-    )
+    """A whole page that nothing may frame, around ``body`` (rendered markup)."""
     return Response(
         status=status,
-        body=document.encode("utf-8"),
+        body=render("page", {"body": body}, title=title).encode("utf-8"),
         content_type=HTML_TYPE,
         headers={
             **_PAGE_HEADERS,
@@ -58,7 +54,7 @@ def page(status: int, title: str, body: str, *, headers: Mapping[str, str] | Non
 
 def error_page(status: int, title: str, message: str) -> Response:
     """What Auth0 shows when it cannot send the person back to the application safely."""
-    return page(status, title, f"<h1>{escape(title)}</h1><p class=error>{escape(message)}</p>")
+    return page(status, title, render("error", title=title, message=message))
 
 
 def login_page(
@@ -71,18 +67,13 @@ def login_page(
     status: int = 200,
 ) -> Response:
     """Universal Login's form: ``username``, ``password`` and the transaction in a hidden ``state``."""
-    alert = f'<p class=error role=alert id="error-message">{escape(error)}</p>' if error else ""
-    body = (
-        "<h1>Welcome</h1>"
-        f"<p class=note>Log in to continue to {escape(application)}.</p>{alert}"
-        f'<form method="post" action="{escape(action)}">'
-        f'<input type="hidden" name="state" value="{escape(transaction)}">'
-        '<label for="username">Email address</label>'
-        '<input id="username" name="username" type="email" autocomplete="username" required '
-        f'value="{escape(username)}">'
-        '<label for="password">Password</label>'
-        '<input id="password" name="password" type="password" autocomplete="current-password" required>'
-        '<button type="submit" name="action" value="default">Continue</button></form>'
+    body = render(
+        "login",
+        {"alert": _alert(error)},
+        application=application,
+        action=action,
+        transaction=transaction,
+        username=username,
     )
     return page(status, "Log in", body)
 
@@ -91,13 +82,8 @@ def web_message_page(target_origin: str, response: Mapping[str, Any]) -> Respons
     """``response_mode=web_message``: post the result to the opener or parent at exactly ``target_origin``."""
     nonce = secrets.token_urlsafe(16)
     message = {"type": "authorization_response", "response": dict(response)}
-    script = (
-        "(function(){var w=window.opener||window.parent;"
-        f"w.postMessage({_script_json(message)},{_script_json(target_origin)});}})();"
-    )
-    document = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Authorization response</title></head>'
-        f'<body><script nonce="{nonce}">{script}</script></body></html>'
+    document = render(
+        "web_message", {"message": _script_json(message), "target_origin": _script_json(target_origin)}, nonce=nonce
     )
     return Response(
         status=200,
@@ -113,32 +99,25 @@ def web_message_page(target_origin: str, response: Mapping[str, Any]) -> Respons
 def reset_password_page(
     *, action: str, ticket: str, email: str, error: str | None = None, status: int = 200
 ) -> Response:
-    alert = f'<p class=error role=alert id="error-message">{escape(error)}</p>' if error else ""
-    body = (
-        "<h1>Change your password</h1>"
-        f"<p class=note>Enter a new password for {escape(email)}.</p>{alert}"
-        f'<form method="post" action="{escape(action)}">'
-        f'<input type="hidden" name="ticket" value="{escape(ticket)}">'
-        '<label for="password">New password</label>'
-        '<input id="password" name="password" type="password" autocomplete="new-password" minlength="8" required>'
-        '<label for="password_confirm">Confirm new password</label>'
-        '<input id="password_confirm" name="password_confirm" type="password" autocomplete="new-password" '
-        'minlength="8" required>'
-        '<button type="submit">Reset password</button></form>'
-    )
+    body = render("reset_password", {"alert": _alert(error)}, email=email, action=action, ticket=ticket)
     return page(status, "Change your password", body)
 
 
 def password_changed_page(sign_in_url: str) -> Response:
-    body = (
-        "<h1>Password changed</h1><p>Your password has been set. You can now sign in.</p>"
-        f'<p><a id="sign-in" href="{escape(sign_in_url)}">Continue to sign in</a></p>'
-    )
-    return page(200, "Password changed", body)
+    return page(200, "Password changed", render("password_changed", sign_in_url=sign_in_url))
 
 
 def signed_out_page() -> Response:
-    return page(200, "Signed out", "<h1>Signed out</h1><p>You have been signed out.</p>")
+    return page(200, "Signed out", render("signed_out"))
+
+
+def _alert(error: str | None) -> str:
+    return render("alert", message=error) if error else ""
+
+
+@functools.cache
+def _template(name: str) -> Template:
+    return Template((TEMPLATES / f"{name}.html").read_text(encoding="utf-8"))
 
 
 def _script_json(value: Any) -> str:
