@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import jwt
 import requests
 
 from sandbox.defaults import SPA_CLIENT_ID
@@ -158,3 +159,28 @@ def seed_buyer(server: SandboxServer, email: str = "buyer@example.com", roles: t
     user_id = answer.json()["user_id"]
     assert isinstance(user_id, str)
     return user_id
+
+
+def signed_in(server: SandboxServer, email: str = "buyer@example.com") -> tuple[Browser, dict[str, str]]:
+    browser, pkce = Browser(server), Pkce()
+    answer = exchange(server, browser.sign_in(pkce, email), pkce)
+    assert answer.status_code == 200, answer.text
+    tokens: dict[str, str] = answer.json()
+    return browser, tokens
+
+
+def claims_of(token: str) -> dict[str, object]:
+    claims: dict[str, object] = jwt.decode(token, options={"verify_signature": False})
+    return claims
+
+
+def verified(server: SandboxServer, token: str, audience: str) -> dict[str, object]:
+    keys = jwt.PyJWKClient(f"{server.base_url}/.well-known/jwks.json")
+    claims: dict[str, object] = jwt.decode(
+        token,
+        keys.get_signing_key_from_jwt(token).key,
+        algorithms=["RS256"],
+        audience=audience,
+        issuer=f"{server.base_url}/",
+    )
+    return claims

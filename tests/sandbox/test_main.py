@@ -1,7 +1,9 @@
-"""``python -m sandbox serve --spa-origin URL --access-token-lifetime SECONDS``, run as a real process."""
+"""``python -m sandbox serve | token | reset``, in process and as a real process."""
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,9 +12,58 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.sandbox.browser import TIMEOUT
+from sandbox.__main__ import main as sandbox_cli
+from sandbox.server import SandboxServer
+from tests.sandbox.support import PERMISSION, REPOSITORY, ROLE, TIMEOUT, api, create_buyer, service_verifier
 
-REPOSITORY = Path(__file__).resolve().parent.parent.parent
+
+def test_the_cli_prints_a_token_signed_with_the_key_in_the_state_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "state.json"
+    with SandboxServer(state_path=state) as running:
+        user_id = create_buyer(running)["user_id"]
+        api(running, "POST", f"/api/v2/users/{user_id}/roles", json={"roles": [ROLE]})
+        assert sandbox_cli(["token", "buyer@example.com", "--state", str(state)]) == 0
+        token = capsys.readouterr().out.strip()
+        verified = service_verifier(running).verify(token)
+        assert (verified.subject, verified.grants(PERMISSION)) == (user_id, True)
+        assert sandbox_cli(["token", "nobody@example.com", "--state", str(state)]) == 1
+
+
+def test_the_reset_command_forgets_users_and_keeps_the_key_unless_asked(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    with SandboxServer(state_path=state) as running:
+        create_buyer(running)
+    kid = json.loads(state.read_text(encoding="utf-8"))["signing_key"]["kid"]
+    assert sandbox_cli(["reset", "--state", str(state)]) == 0
+    after = json.loads(state.read_text(encoding="utf-8"))
+    assert (after["users"], after["signing_key"]["kid"]) == ([], kid)
+    assert sandbox_cli(["reset", "--state", str(state), "--new-key"]) == 0
+    assert json.loads(state.read_text(encoding="utf-8"))["signing_key"]["kid"] != kid
+
+
+def test_python_m_sandbox_serve_starts_on_the_given_port_and_stops_on_sigterm(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "serve", "--port", "0", "--state", str(tmp_path / "s.json"), "--quiet"],
+        cwd=REPOSITORY,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        base_url = re.search(r"http://127\.0\.0\.1:\d+", banner)
+        assert base_url is not None, banner
+        jwks = requests.get(f"{base_url.group(0)}/.well-known/jwks.json", timeout=TIMEOUT)
+        assert jwks.status_code == 200
+        process.terminate()
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=5)
 
 
 @pytest.fixture

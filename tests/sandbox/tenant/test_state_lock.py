@@ -18,7 +18,7 @@ from sandbox.server import SandboxServer
 from sandbox.tenant.state_file import StateFileError
 from sandbox.tenant.state_lock import StateFileInUse
 
-REPOSITORY = Path(__file__).resolve().parents[2]
+REPOSITORY = Path(__file__).resolve().parents[3]
 TIMEOUT = 5.0
 STARTUP_SECONDS = 30
 

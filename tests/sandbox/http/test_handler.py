@@ -1,0 +1,43 @@
+"""The HTTP layer: unknown paths, wrong methods and broken HTTP all get Auth0-shaped JSON."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import requests
+
+from sandbox.server import SandboxServer
+from tests.sandbox.support import (
+    TIMEOUT,
+    api,
+)
+
+
+def test_unknown_paths_wrong_methods_and_broken_http_get_json_errors(server: SandboxServer) -> None:
+    unknown = requests.get(f"{server.base_url}/nope", timeout=TIMEOUT)
+    wrong_method = api(server, "PUT", "/api/v2/users")
+    assert (unknown.status_code, unknown.json()) == (
+        404,
+        {"statusCode": 404, "error": "Not Found", "message": "Not Found"},
+    )
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["Allow"] == "POST"
+    for raw in [
+        b"GET /nope extra HTTP/1.1\r\n\r\n",
+        b"POST /api/v2/users HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n",
+        b"POST /oauth/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    ]:
+        status, body = raw_exchange(server, raw)
+        assert status in (400, 411, 413)
+        assert json.loads(body)["statusCode"] == status
+
+
+def raw_exchange(server: SandboxServer, raw: bytes) -> tuple[int, bytes]:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as connection:
+        connection.sendall(raw)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), body
