@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from sandbox.server import SandboxServer
 from tests.sandbox.support import (
     API_AUDIENCE,
-    LIFETIME,
     M2M_ID,
     SERVICE_SCOPES,
     fixture,
     read,
     types_of,
 )
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    """Tokens that live LIFETIME seconds, so the API's reported lifetime is not the default."""
-    with SandboxServer(token_lifetime_seconds=LIFETIME) as running:
-        yield running
 
 
 def test_client_grants_have_the_recorded_shape_and_follow_the_filters(server: SandboxServer, check_token: str) -> None:

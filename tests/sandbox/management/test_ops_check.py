@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import quote
 
 import httpx
-import pytest
 from auth0.management import Auth0
 
 from sandbox.server import SandboxServer
@@ -21,13 +19,6 @@ from tests.sandbox.support import (
     fixture,
     read,
 )
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    """Tokens that live LIFETIME seconds, so the API's reported lifetime is not the default."""
-    with SandboxServer(token_lifetime_seconds=LIFETIME) as running:
-        yield running
 
 
 def test_an_unknown_api_and_an_unknown_role_are_the_recorded_404s(server: SandboxServer, check_token: str) -> None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import quote
 
 import jwt
-import pytest
 import requests
 
 from sandbox.server import SandboxServer
@@ -20,13 +18,6 @@ from tests.sandbox.support import (
     read,
     types_of,
 )
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    """Tokens that live LIFETIME seconds, so the API's reported lifetime is not the default."""
-    with SandboxServer(token_lifetime_seconds=LIFETIME) as running:
-        yield running
 
 
 def test_the_api_has_the_recorded_shape_rbac_on_and_the_lifetime_user_tokens_really_get(
