@@ -21,8 +21,9 @@ from chalicelib.web.edge import ANY_CONTENT_TYPE, answer_in_the_service_shape, r
 PING_QUEUE_NAME = "gumroad-auth0-gate-pings.fifo"
 PING_QUEUE_PLACEHOLDER_ARN = f"arn:aws:sqs:us-east-1:000000000000:{PING_QUEUE_NAME}"
 # At most this many workers at once, set on the SQS event source (ScalingConfig.MaximumConcurrency, at
-# least 2), not as reserved concurrency: Lambda's pollers would be throttled by it, and throttled
-# receives count toward the queue's maxReceiveCount, dead-lettering pings nobody processed. Auth0's
+# least 2). The template reserves exactly this many instances for the worker, never fewer: below it
+# Lambda's pollers would be throttled, and throttled receives count toward the queue's maxReceiveCount,
+# dead-lettering pings nobody processed. Auth0's
 # rate is the tenant's, so each worker paces at AUTH0_RATE_LIMIT_PER_SECOND / AUTH0_RATE_LIMIT_SHARED_BY,
 # which .chalice/config.json sets to this number for the worker (tests/unit/test_deployment.py checks).
 WORKER_MAXIMUM_CONCURRENCY = 2

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { useAuth0 } from "@auth0/auth0-react";
 
 import { callApi } from "./api.js";
+import { routeOf } from "./routes.js";
 import {
   BackLink,
   CourseList,
@@ -71,7 +72,9 @@ function describeSignInError(error) {
 /** Signed in: the course list, or one course, following the URL's hash (#/ or #/courses/<slug>). */
 function Library({ config, onSessionOver }) {
   const call = useApi(config, onSessionOver);
-  const slug = useHashRoute();
+  const route = useHashRoute();
+  // Only a real slug is ever asked for: an address that is not one shows "No such course" without a request.
+  const slug = route.kind === "course" ? route.slug : null;
   const list = useCourseList(call);
   const course = useCourse(slug, call, list.markLocked);
 
@@ -81,10 +84,12 @@ function Library({ config, onSessionOver }) {
   }, [list.load, course.load]);
   useWhenVisibleAgain(recheck);
   // Back on the list from a course: read it again (the course may have been locked meanwhile).
+  const onList = route.kind === "list";
   useEffect(() => {
-    if (!slug) list.load();
-  }, [slug, list.load]);
+    if (onList) list.load();
+  }, [onList, list.load]);
 
+  if (route.kind === "not_a_course") return <CourseMissing name={route.shown} />;
   if (slug) {
     return <CourseScreen slug={slug} state={course.state} retry={course.load} list={list} config={config} />;
   }
@@ -117,7 +122,7 @@ function CourseScreen({ slug, state, retry, list, config }) {
     case "locked":
       return <CourseLocked title={list.titleOf(slug)} purchaseUrl={config.purchaseUrl} />;
     case "not_found":
-      return <CourseMissing slug={slug} />;
+      return <CourseMissing name={slug} />;
     case "unavailable":
       return (
         <article className="course" aria-labelledby="course-title">
@@ -253,20 +258,15 @@ function mergeBySlug(first, second) {
   return [...merged.values()];
 }
 
-/** The course slug in `#/courses/<slug>`, or null for the list. */
+/** What the URL's hash asks for (see routes.js), following it as it changes. */
 function useHashRoute() {
-  const [slug, setSlug] = useState(() => slugFromHash(window.location.hash));
+  const [route, setRoute] = useState(() => routeOf(window.location.hash));
   useEffect(() => {
-    const onHashChange = () => setSlug(slugFromHash(window.location.hash));
+    const onHashChange = () => setRoute(routeOf(window.location.hash));
     window.addEventListener("hashchange", onHashChange);
     return () => window.removeEventListener("hashchange", onHashChange);
   }, []);
-  return slug;
-}
-
-function slugFromHash(hash) {
-  const match = /^#\/courses\/([^/?#]+)$/.exec(hash);
-  return match ? decodeURIComponent(match[1]) : null;
+  return route;
 }
 
 /** Run ``callback`` when the tab regains focus or becomes visible, and every RECHECK_MS while visible. */

@@ -3,6 +3,7 @@ import { createRoot } from "react-dom/client";
 import { Auth0Provider } from "@auth0/auth0-react";
 
 import App from "./App.jsx";
+import ErrorBoundary from "./ErrorBoundary.jsx";
 import { ConfigProblem } from "./screens.jsx";
 import { readConfig, SCOPE } from "./config.js";
 import "./styles.css";
@@ -33,7 +34,10 @@ if (!config.ok) {
         cacheLocation="memory"
         useRefreshTokensFallback
       >
-        <App config={config} />
+        {/* Inside the provider: a screen that fails to render is replaced, the sign-in (tokens in memory) stays. */}
+        <ErrorBoundary>
+          <App config={config} />
+        </ErrorBoundary>
       </Auth0Provider>
     </StrictMode>,
   );

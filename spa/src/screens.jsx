@@ -178,15 +178,40 @@ export function CourseLocked({ title, purchaseUrl }) {
   );
 }
 
-export function CourseMissing({ slug }) {
+/** A course the service does not know, or an address that names no course at all. */
+export function CourseMissing({ name }) {
   return (
     <article className="course" aria-labelledby="course-title">
       <BackLink />
       <h1 id="course-title">No such course</h1>
       <p>
-        There is no course called <code>{slug}</code>.
+        There is no course called <code>{name}</code>. Check the link, or pick the course from your list.
       </p>
     </article>
+  );
+}
+
+/** A screen failed to render (an answer it cannot show, a bug): say so plainly, never the error's text. */
+export function SomethingWentWrong({ onBack }) {
+  return (
+    <>
+      <Header email={null} />
+      <Page>
+        <section className="notice notice-error" role="alert" aria-labelledby="went-wrong-title">
+          <h1 className="notice-title" id="went-wrong-title">
+            Something went wrong on this page
+          </h1>
+          <p>
+            This page hit a problem the app did not expect, so it could not be shown. Your purchases and your
+            access are safe. Go back to your courses and try again; if it keeps happening, reply to your receipt
+            e-mail.
+          </p>
+          <button type="button" className="button button-primary" onClick={onBack}>
+            Back to my courses
+          </button>
+        </section>
+      </Page>
+    </>
   );
 }
 
