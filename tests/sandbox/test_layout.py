@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.test_layout import imported_modules
-
 ROOT = Path(__file__).resolve().parents[2]
 SANDBOX = ROOT / "sandbox"
 DEVSTACK = ROOT / "devstack"
@@ -66,6 +64,27 @@ def is_markup(text: str) -> bool:
     return parser.found
 
 
+def imports(path: Path) -> dict[str, int]:
+    """Every module a file imports (relative imports resolved, at any depth), with the line it first appears on."""
+    package = module_name(path).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
+    found: dict[str, int] = {}
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level:
+            base = package[: len(package) - node.level + 1]
+            names = [".".join([*base, *([node.module] if node.module else [])])]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module]
+        else:
+            continue
+        for name in names:
+            found[name] = min(found.get(name, node.lineno), node.lineno)
+    return found
+
+
 def unit_of(module: str) -> tuple[int, str]:
     """The layer a sandbox module belongs to, and its unit in that layer (its package, or itself)."""
     for rank, units in enumerate(LAYERS):
@@ -78,12 +97,12 @@ def unit_of(module: str) -> tuple[int, str]:
 def upward_imports(path: Path) -> list[str]:
     rank, unit = unit_of(module_name(path))
     found = []
-    for imported in sorted(imported_modules(path)):
+    for imported, line in sorted(imports(path).items()):
         if imported != "sandbox" and not imported.startswith("sandbox."):
             continue
         other_rank, other_unit = unit_of(imported)
         if other_unit != unit and other_rank >= rank:
-            found.append(imported)
+            found.append(f"line {line}: {imported}")
     return found
 
 
@@ -102,7 +121,8 @@ def test_a_sandbox_module_imports_only_its_own_package_and_the_layers_below(path
 
 def test_the_layer_rule_sees_the_imports_it_is_about() -> None:
     # Guards the test itself: if the walk found nothing, every rule above would pass vacuously.
-    assert "sandbox.oidc.login" in imported_modules(SANDBOX / "server.py")
+    assert "sandbox.oidc.login" in imports(SANDBOX / "server.py")
+    assert "sandbox.tenant.site" in imports(SANDBOX / "oidc" / "forms.py")
     assert unit_of("sandbox.oidc.login") == (3, "sandbox.oidc")
     assert unit_of("sandbox.management.users")[0] == unit_of("sandbox.authentication.token")[0]
     with pytest.raises(LookupError):
@@ -111,7 +131,7 @@ def test_the_layer_rule_sees_the_imports_it_is_about() -> None:
 
 @pytest.mark.parametrize("path", python_files(SANDBOX), ids=module_name)
 def test_the_sandbox_needs_nothing_beyond_the_standard_library_pyjwt_and_cryptography(path: Path) -> None:
-    roots = {module.split(".")[0] for module in imported_modules(path)}
+    roots = {module.split(".")[0] for module in imports(path)}
     foreign = roots - set(sys.stdlib_module_names) - ALLOWED_LIBRARIES - {"sandbox"}
 
     assert foreign == set()
@@ -121,14 +141,14 @@ def test_the_auth0_stand_in_never_reaches_for_the_stack_the_service_or_the_tests
     reached = {
         module_name(path): sorted(
             module
-            for module in imported_modules(path)
+            for module in imports(path)
             if module.split(".")[0] in {"devstack", "chalicelib", "app", "ops", "tests"}
         )
         for path in python_files(SANDBOX)
     }
 
     assert {module: found for module, found in reached.items() if found} == {}
-    assert "sandbox.defaults" in imported_modules(DEVSTACK / "stack.py")  # the stack sits above the sandbox
+    assert "sandbox.defaults" in imports(DEVSTACK / "stack.py")  # the stack sits above the sandbox
 
 
 @pytest.mark.parametrize("path", python_files(SANDBOX) + python_files(DEVSTACK), ids=module_name)
