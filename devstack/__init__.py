@@ -1,1 +1,1 @@
-"""The whole local stack for development: the Auth0 sandbox, `chalice local` and the example SPA."""
+"""The local development stack: the runner (sandbox, `chalice local`, the SPA) and loopback stand-ins like s3/."""

@@ -43,13 +43,14 @@ class CourseAnswer:
     @property
     def access_from(self) -> PurchaseState | None:
         """The earliest active purchase: the one that grants access."""
-        active = [purchase for purchase in self.record.purchases if purchase.active]
+        active = [purchase for purchase in self.record.effective_purchases if purchase.active]
         return min(active, key=lambda purchase: purchase.purchased_at or "") if active else None
 
     @property
     def removed_by(self) -> list[PurchaseState]:
         """Without an active purchase: the refunded, disputed or ended ones that took access away."""
-        return [] if self.access_from else [purchase for purchase in self.record.purchases if not purchase.active]
+        purchases = self.record.effective_purchases
+        return [] if self.access_from else [purchase for purchase in purchases if not purchase.active]
 
     def to_json(self) -> dict[str, Any]:
         granting = self.access_from
@@ -61,7 +62,7 @@ class CourseAnswer:
             "access_by_record": self.record.grants_access,
             "granted_by": granting.to_json() if granting else None,
             "removed_by": [purchase.to_json() for purchase in self.removed_by],
-            "purchases": [purchase.to_json() for purchase in self.record.purchases],
+            "purchases": self.record.to_json()["purchases"],
             "agrees": self.problem is None,
             "problem": self.problem,
             "repair": self.repair,
@@ -120,7 +121,7 @@ def judge(
             "the role is held although no purchase grants access (a refund, dispute or end whose removal failed)",
             f"{_USERS_PAGE} > {email} > Roles: remove {course.role_id}; or resend the refund/end ping from Gumroad",
         )
-    active = min((p for p in record.purchases if p.active), key=lambda purchase: purchase.purchased_at or "")
+    active = min((p for p in record.effective_purchases if p.active), key=lambda purchase: purchase.purchased_at or "")
     return (
         f"purchase {active.sale_id or active.purchase_id} grants access but the role is not held",
         _regrant(active, command),
@@ -160,8 +161,8 @@ def _course_lines(answer: CourseAnswer) -> list[str]:
     access = "HAS ACCESS" if answer.role_held else "no access"
     lines = [f"{course.slug} ({course.title}, role {course.role_id}): {access} (role {_held(answer.role_held)})"]
     granting = answer.access_from
-    for purchase in answer.record.purchases:
-        lines.append("  " + _purchase_line(purchase, grants=purchase is granting))
+    for purchase in answer.record.effective_purchases:
+        lines.append("  " + _purchase_line(purchase, grants=purchase == granting))
     if not answer.record.purchases:
         lines.append("  no purchase recorded")
     elif granting is None:
@@ -193,6 +194,8 @@ def _purchase_line(purchase: PurchaseState, *, grants: bool) -> str:
 
 
 def _removal(purchase: PurchaseState) -> str:
+    if purchase.status == "unconfirmed":
+        return f"no sale seen for {purchase.sale_id or purchase.purchase_id} (a refund, dispute or restart came alone)"
     what = {"refunded": "refund", "disputed": "dispute (chargeback)", "ended": "end"}.get(purchase.status, "change")
     when = f" on {purchase.ended_at}" if purchase.status == "ended" and purchase.ended_at else ""
     return f"{what} of {purchase.sale_id or purchase.purchase_id}{when}"

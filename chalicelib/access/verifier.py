@@ -65,8 +65,11 @@ class KeySource(Protocol):
 class VerifiedToken:
     """An access token whose signature and claims were checked.
 
-    ``permissions`` holds the entries of the ``permissions`` array (Auth0 RBAC) and
-    of the space-delimited ``scope`` string; claims of another type add nothing.
+    ``permissions`` holds the non-empty entries of the ``permissions`` array (Auth0 RBAC) and
+    nothing else. The ``scope`` string grants nothing here: it carries the OIDC scopes (``openid``,
+    ``profile``, ...) and, when RBAC is off on the API, any permission the application asked for,
+    whoever the user is. Auth0 puts an M2M client's granted scopes in ``permissions`` too once
+    "Add Permissions in the Access Token" is on, so machine clients need no ``scope`` reading.
     """
 
     subject: str
@@ -352,12 +355,7 @@ def _is_string_list(value: Any) -> bool:
 
 
 def _granted_permissions(claims: Mapping[str, Any]) -> frozenset[str]:
-    granted: set[str] = set()
     permissions = claims.get("permissions")
-    if isinstance(permissions, list):
-        granted.update(entry for entry in permissions if isinstance(entry, str) and entry)
-    scope = claims.get("scope")
-    if isinstance(scope, str):
-        # RFC 6749 section 3.3: entries are separated by single spaces.
-        granted.update(entry for entry in scope.split(" ") if entry)
-    return frozenset(granted)
+    if not isinstance(permissions, list):
+        return frozenset()
+    return frozenset(entry for entry in permissions if isinstance(entry, str) and entry)

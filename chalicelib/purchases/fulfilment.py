@@ -11,7 +11,7 @@ from chalicelib.catalogue import Course, CourseCatalogue
 from chalicelib.errors import PurchaseNotYetKnown, ServiceError, UpstreamUnavailable
 from chalicelib.logs import log_event
 from chalicelib.purchases.gumroad import RECONCILIATION_ORIGIN, PingEvent, SaleEvent, SubscriptionEvent, UnhandledEvent
-from chalicelib.purchases.ping_log import mask_email
+from chalicelib.purchases.ping_log import loggable_id, mask_email
 from chalicelib.purchases.records import CourseRecord, PurchaseState, record_key
 
 log = logging.getLogger("gumroad_auth0.fulfilment")
@@ -145,7 +145,7 @@ def triage(event: PingEvent, *, catalogue: CourseCatalogue, provision_test_purch
             logging.WARNING,
             "sale_needs_review",
             problem="a custom field replaces a field the service relies on",
-            sale_id=event.sale_id,
+            sale_id=loggable_id(event.sale_id),
             shadowed=list(event.shadowed_keys),
         )
         return Outcome(IGNORED, name, reason="custom_field_shadows_" + "_".join(event.shadowed_keys))
@@ -171,8 +171,8 @@ def _unusable_address(event: SaleEvent | SubscriptionEvent, course: Course) -> O
         problem="the buyer's address cannot be an Auth0 user",
         reason=event.email_problem,
         event_name=event.event_name,
-        sale_id=getattr(event, "sale_id", None),
-        subscription_id=event.subscription_id,
+        sale_id=loggable_id(getattr(event, "sale_id", None)),
+        subscription_id=loggable_id(event.subscription_id),
         course=course.slug,
         buyer=mask_email(event.email),
     )
@@ -228,17 +228,23 @@ class Fulfilment:
             disputed=event.disputed or event.resource_name in ("dispute", "dispute_won"),
             dispute_won=event.dispute_won or event.resource_name == "dispute_won",
             gift=event.gift,
+            self_gift=event.self_gift,
+            # Only a sale ping or the Sales API shows the purchase sold. A refund or dispute ping may name a
+            # gift's giver's purchase, with the giver's address (see CourseRecord.effective).
+            confirmed=event.resource_name == "sale" or event.origin == RECONCILIATION_ORIGIN,
         )
         buyer = self._directory.find_buyer(event.email)
         if buyer is None:
-            if not observed.active and event.origin == RECONCILIATION_ORIGIN:
-                # Read from the Sales API, not raced by its sale: a buyer Auth0 does not know has no access to remove.
+            if observed.active:
+                return self._create_and_grant(event, course, observed)
+            if event.origin == RECONCILIATION_ORIGIN or observed.alive:
+                # Read from the Sales API, not raced by its sale: a buyer Auth0 does not know has no access to
+                # remove. A won dispute pinged for a buyer Auth0 does not know grants nothing until the sale is
+                # seen (reconciliation reads it): it may be a gift's giver's purchase.
                 return Outcome(IGNORED, event.event_name, reason="unknown_buyer", course=course.slug)
-            if not observed.active:
-                # A refund or dispute overtook its sale: say "retry later" so that Gumroad
-                # redelivers it once the sale has made the buyer.
-                raise PurchaseNotYetKnown("this purchase is not known yet; retry later")
-            return self._create_and_grant(event, course, observed)
+            # A refund or dispute overtook its sale: say "retry later" so that Gumroad
+            # redelivers it once the sale has made the buyer.
+            raise PurchaseNotYetKnown("this purchase is not known yet; retry later")
         return self._apply(event.event_name, course, buyer, observed, verify_role=verify_role)
 
     def _subscription(self, event: SubscriptionEvent, course: Course, *, verify_role: bool) -> Outcome:
@@ -259,6 +265,9 @@ class Fulfilment:
             product_id=event.product.product_id,
             ended_at=event.occurred_at if event.resource_name == "subscription_ended" else None,
             restarted_at=event.occurred_at if event.resource_name == "subscription_restarted" else None,
+            # A membership event says nothing of a sale: a restart of a membership the record does not know
+            # is kept (its sale, when seen, merges with it) but grants nothing on its own.
+            confirmed=event.origin == RECONCILIATION_ORIGIN,
         )
         return self._apply(event.event_name, course, buyer, observed, verify_role=verify_role, record=record)
 

@@ -16,6 +16,9 @@ from chalicelib.purchases.buyer_email import InvalidEmail, normalise_email
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_FIELDS = 2000
+# Gumroad's deepest field is a subscription_updated plan's old_plan[tier][id]: three levels. A key (or a JSON
+# member) nested deeper than this is not Gumroad speaking.
+MAX_FIELD_DEPTH = 5
 
 # Gumroad's resource names (ResourceSubscription::VALID_RESOURCE_NAMES, in its order).
 SALE_RESOURCE_NAMES = ("sale", "refund", "dispute", "dispute_won")
@@ -45,6 +48,10 @@ SHADOWABLE_SALE_KEYS = frozenset(
 )
 
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
+# Gumroad's ids, timestamps, booleans and resource names never hold a C0 control character or DEL; a buyer's
+# name may hold the tab and line breaks of pasted text, never NUL or the other controls.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_IN_NAME = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _RETRY_COUNT = re.compile(r"^[0-9]{1,9}$")
 # Gumroad has existed since 2011: an instant outside these years is not a sale's, and keeping every stored
 # timestamp at four-digit years is what makes their text order the time order (see chalicelib.purchases.records).
@@ -96,10 +103,19 @@ class SaleEvent:
     origin: str = PING_ORIGIN
     """``reconciliation`` when read from the Sales API: a revocation for a buyer Auth0 does not know is then
     final (there is no sale on its way), and a membership end says "ended by now", not when."""
+    gifter_email: str | None = None
+    """For a gift, the giver's address normalised (the ping's ``gifter_email``, the Sales API's); None when
+    absent or not an address."""
 
     @property
     def event_name(self) -> str:
         return self.resource_name or "test"
+
+    @property
+    def self_gift(self) -> bool:
+        """A gift whose giver is the giftee: Gumroad refuses a gift to oneself only when the two addresses
+        are typed alike (``Purchase::CreateService#create_gift``), and lower-cases both afterwards."""
+        return self.gift and self.email_problem is None and self.gifter_email == self.email
 
     @property
     def purchase_id(self) -> str:
@@ -187,20 +203,11 @@ def decode_form(text: str) -> dict[str, Any]:
 
 
 def _insert(fields: dict[str, Any], key: str, value: str) -> None:
-    bracket = key.find("[")
-    if bracket < 0 and "]" not in key:
+    if "[" not in key and "]" not in key:
         _set_once(fields, _unescape(key), value)
         return
-    if bracket <= 0:
-        # Gumroad escapes brackets inside names, so a stray one is not Gumroad speaking.
-        raise MalformedPing("a field name has unbalanced brackets")
-    name = _unescape(key[:bracket])
-    rest = key[bracket:]
-    segments = _SEGMENT.findall(rest)
-    if "".join(f"[{segment}]" for segment in segments) != rest:
-        raise MalformedPing("a field name has unbalanced brackets")
     container: Any = fields
-    path = [name, *(_unescape(segment) for segment in segments)]
+    path = _bracketed_path(key)
     for index, part in enumerate(path[:-1]):
         following = path[index + 1]
         if part == "":
@@ -219,6 +226,21 @@ def _insert(fields: dict[str, Any], key: str, value: str) -> None:
         container.append(value)
     else:
         _set_once(container, last, value)
+
+
+def _bracketed_path(key: str) -> list[str]:
+    """``old_plan[tier][id]`` -> ``["old_plan", "tier", "id"]``; refuses stray brackets and absurd nesting."""
+    bracket = key.find("[")
+    if bracket <= 0:
+        # Gumroad escapes brackets inside names, so a stray one is not Gumroad speaking.
+        raise MalformedPing("a field name has unbalanced brackets")
+    rest = key[bracket:]
+    segments = _SEGMENT.findall(rest)
+    if "".join(f"[{segment}]" for segment in segments) != rest:
+        raise MalformedPing("a field name has unbalanced brackets")
+    if len(segments) >= MAX_FIELD_DEPTH:
+        raise MalformedPing(f"a field name nests deeper than {MAX_FIELD_DEPTH} levels")
+    return [_unescape(key[:bracket]), *(_unescape(segment) for segment in segments)]
 
 
 def _set_once(container: dict[str, Any], name: str, value: str) -> None:
@@ -241,7 +263,25 @@ def _decode_json(text: str) -> dict[str, Any]:
         raise MalformedPing("the JSON body cannot be decoded") from exc
     if not isinstance(document, dict):
         raise MalformedPing("the JSON body must be an object")
+    if _depth(document) > MAX_FIELD_DEPTH:
+        raise MalformedPing(f"the JSON body nests deeper than {MAX_FIELD_DEPTH} levels")
     return document
+
+
+def _depth(document: dict[str, Any]) -> int:
+    """How many objects and arrays deep the deepest value sits (``{"a": "x"}`` is 1), without recursion."""
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(document, 0)]
+    while pending:
+        value, depth = pending.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth + 1)
+        if deepest > MAX_FIELD_DEPTH:
+            break
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _refuse_constant(name: str) -> Any:
@@ -274,7 +314,7 @@ def _sale(fields: Mapping[str, Any], *, resource_name: str | None, retry_count: 
         product=_product(fields),
         email=email,
         email_problem=email_problem,
-        full_name=_optional_text(fields, "full_name"),
+        full_name=_optional_text(fields, "full_name", refuse=_CONTROL_IN_NAME),
         subscription_id=_optional_text(fields, "subscription_id"),
         sale_timestamp=_timestamp(fields, "sale_timestamp"),
         refunded=_boolean(fields, "refunded", default=False),
@@ -285,6 +325,7 @@ def _sale(fields: Mapping[str, Any], *, resource_name: str | None, retry_count: 
         recurring_charge=_boolean(fields, "is_recurring_charge", default=False),
         retry_count=retry_count,
         shadowed_keys=tuple(sorted(custom_names & SHADOWABLE_SALE_KEYS)),
+        gifter_email=_gifter_email(fields),
     )
 
 
@@ -303,6 +344,8 @@ def _subscription(fields: Mapping[str, Any], *, resource_name: str, retry_count:
         raw_ids = [raw_ids]
     if not isinstance(raw_ids, list) or not all(isinstance(item, str) for item in raw_ids):
         raise MalformedPing("purchase_ids must be a list of strings")
+    if any(_CONTROL.search(item) for item in raw_ids):
+        raise MalformedPing(_control_problem("purchase_ids"))
     email, email_problem = _buyer_email(fields, "user_email")
     return SubscriptionEvent(
         resource_name=resource_name,
@@ -335,28 +378,45 @@ def _buyer_email(fields: Mapping[str, Any], name: str) -> tuple[str, str | None]
     about a purchase that needs a human (it is answered 200 and logged for review, because any
     retry would fail the same way).
     """
-    raw = _required_text(fields, name)
+    # No control-character check here: an address Auth0 cannot hold is a purchase for a human (see above).
+    raw = _required_text(fields, name, refuse=None)
     try:
         return normalise_email(raw), None
     except InvalidEmail as problem:
         return raw, problem.reason
 
 
-def _optional_text(fields: Mapping[str, Any], name: str) -> str | None:
+def _gifter_email(fields: Mapping[str, Any]) -> str | None:
+    raw = _optional_text(fields, "gifter_email")
+    if raw is None:
+        return None
+    try:
+        return normalise_email(raw)
+    except InvalidEmail:
+        return None
+
+
+def _optional_text(fields: Mapping[str, Any], name: str, *, refuse: re.Pattern[str] | None = _CONTROL) -> str | None:
     value = fields.get(name)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise MalformedPing(f"{name} must be text")
-    text = str(value).strip()
-    return text or None
+    text = str(value)
+    if refuse is not None and refuse.search(text):
+        raise MalformedPing(_control_problem(name))
+    return text.strip() or None
 
 
-def _required_text(fields: Mapping[str, Any], name: str) -> str:
-    value = _optional_text(fields, name)
+def _required_text(fields: Mapping[str, Any], name: str, *, refuse: re.Pattern[str] | None = _CONTROL) -> str:
+    value = _optional_text(fields, name, refuse=refuse)
     if value is None:
         raise MalformedPing(f"{name} is missing")
     return value
+
+
+def _control_problem(name: str) -> str:
+    return f"{name} holds a control character (NUL, ...) that Gumroad never sends"
 
 
 def _boolean(fields: Mapping[str, Any], name: str, *, default: bool) -> bool:
@@ -402,6 +462,8 @@ def _retry_count(fields: Mapping[str, Any]) -> int:
     # digits, so no conversion can overflow or hit the int-conversion limit.
     if type(value) is int and 0 <= value < 10**9:
         return value
+    if isinstance(value, str) and _CONTROL.search(value):
+        raise MalformedPing(_control_problem("retry_count"))
     if isinstance(value, str) and _RETRY_COUNT.match(value.strip()):
         return int(value.strip())
     raise MalformedPing("retry_count must be a whole number")

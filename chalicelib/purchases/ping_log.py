@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import asdict, dataclass
 
 from chalicelib.logs import log_event
+from chalicelib.purchases.gumroad import RESOURCE_NAMES
 
 log = logging.getLogger("gumroad_auth0.ping")
+
+# What a field of a ping that does not have the shape Gumroad gives it is logged as.
+MASKED = "<masked>"
+# Gumroad's sale, seller, product and subscription ids: ObfuscateIds.encrypt, 16 bytes in URL-safe base64.
+_GUMROAD_ID = re.compile(r"[A-Za-z0-9_-]{22}==")
+# The settings-page test ping has no resource name; the service calls it "test".
+_KNOWN_RESOURCES = frozenset((*RESOURCE_NAMES, "test"))
 
 
 def mask_email(email: str | None) -> str | None:
@@ -18,6 +27,20 @@ def mask_email(email: str | None) -> str | None:
     if len(local) <= 2:
         return f"{local[:1]}***@{domain}"
     return f"{local[0]}***{local[-1]}@{domain}"
+
+
+def loggable_id(value: str | None) -> str | None:
+    """A Gumroad id as it is; anything else (an address pasted into ``sale_id``, ...) as ``<masked>``."""
+    if value is None:
+        return None
+    return value if _GUMROAD_ID.fullmatch(value) else MASKED
+
+
+def loggable_resource(value: str | None) -> str | None:
+    """One of Gumroad's resource names as it is; any other text as ``<masked>``."""
+    if value is None:
+        return None
+    return value if value in _KNOWN_RESOURCES else MASKED
 
 
 @dataclass
@@ -43,6 +66,10 @@ class PingLogLine:
     duration_ms: float = 0.0
 
     def emit(self) -> None:
+        """Log the line; the ping's own fields only when they have Gumroad's shape, else masked."""
         fields = asdict(self)
+        fields["resource"] = loggable_resource(self.resource)
+        for name in ("seller_id", "sale_id", "subscription_id", "product_id"):
+            fields[name] = loggable_id(fields[name])
         level = logging.INFO if self.status < 500 else logging.ERROR
         log_event(log, level, fields.pop("event"), **fields)

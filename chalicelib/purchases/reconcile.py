@@ -31,7 +31,7 @@ from chalicelib.errors import ConfigurationError, ReconciliationIncomplete, Serv
 from chalicelib.logs import log_event
 from chalicelib.purchases.fulfilment import Outcome, triage
 from chalicelib.purchases.gumroad import SALE_RESOURCE_NAMES, format_timestamp
-from chalicelib.purchases.ping_log import mask_email
+from chalicelib.purchases.ping_log import loggable_id, mask_email
 from chalicelib.purchases.queue import QueuedEvent, deduplication_id
 from chalicelib.purchases.sales import KINDS, SALE, Observation, observe
 
@@ -243,7 +243,9 @@ class Reconciler:
                 self._sink.enqueue(decision.event)
             except ServiceError as error:
                 report.failed += 1
-                log_event(log, logging.ERROR, "reconciliation_not_queued", sale_id=seen.sale_id, error=error.code)
+                log_event(
+                    log, logging.ERROR, "reconciliation_not_queued", sale_id=loggable_id(seen.sale_id), error=error.code
+                )
                 return
         report.sent.append(Sent(seen.kind, seen.sale_id, mask_email(decision.event.email), decision.course.slug))
 

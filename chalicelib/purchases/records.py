@@ -19,9 +19,15 @@ from typing import Any
 
 RECORD_KEY_PREFIX = "gumroad_"
 SCHEMA_VERSION = 1
-# A gift is two purchases made together: the giver's (the one the Sales API lists) and the giftee's (the one
-# the sale ping names). Seen from both sides, they are paired by product and time (see CourseRecord.find_gift).
+# A gift is two purchases made together: the giver's (the one the Sales API lists and disputes ping) and the
+# giftee's (the one the sale ping names). Seen from both sides, they are paired by product and time (see
+# CourseRecord.find_gift and CourseRecord.effective).
 GIFT_PAIRING_SECONDS = 600
+# The giver's and the giftee's purchases are created in one request, before the charge (Purchase::CreateService
+# calls create_giftee_purchase after prepare_for_charge!): an unconfirmed purchase is taken for a self-gift's
+# giver's only this close to it. The buyer's own purchase is rarely this close (Purchase#not_double_charged refuses
+# most within 3 minutes, 10 s for some products), and once its sale is seen it is never taken for the giver's.
+GIVER_PAIRING_SECONDS = 60
 
 
 def record_key(slug: str) -> str:
@@ -34,6 +40,12 @@ class PurchaseState:
 
     A membership is one purchase however many times it renews: renewals arrive as
     new sales carrying the same ``subscription_id``.
+
+    ``confirmed`` says the purchase was seen sold: by its ``sale`` ping or by the Sales API. A refund,
+    dispute or won dispute ping, or a membership event, names a purchase without proving it is the
+    buyer's own (a gift's giver is pinged with the giver's address), so until its sale is seen such a
+    purchase grants nothing. ``self_gift`` marks a gift whose giver is the giftee (the giver typed the
+    address in another case: Gumroad compares the two as typed).
     """
 
     purchase_id: str
@@ -47,14 +59,22 @@ class PurchaseState:
     ended_at: str | None = None
     restarted_at: str | None = None
     gift: bool = False
+    self_gift: bool = False
+    confirmed: bool = True
 
     @property
-    def active(self) -> bool:
+    def alive(self) -> bool:
+        """Not refunded, not lost in a dispute, not ended (whether or not its sale was seen)."""
         if self.refunded:
             return False
         if self.disputed and not self.dispute_won:
             return False
         return not self.ended
+
+    @property
+    def active(self) -> bool:
+        """Grants access: alive, and seen sold."""
+        return self.alive and self.confirmed
 
     @property
     def ended(self) -> bool:
@@ -70,7 +90,7 @@ class PurchaseState:
             return "disputed"
         if self.ended:
             return "ended"
-        return "active"
+        return "active" if self.confirmed else "unconfirmed"
 
     def merge(self, other: PurchaseState) -> PurchaseState:
         """The join of two observations of the same purchase (commutative, idempotent).
@@ -91,6 +111,8 @@ class PurchaseState:
             ended_at=_latest(self.ended_at, other.ended_at),
             restarted_at=_latest(self.restarted_at, other.restarted_at),
             gift=self.gift or other.gift,
+            self_gift=self.self_gift or other.self_gift,
+            confirmed=self.confirmed or other.confirmed,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -99,9 +121,12 @@ class PurchaseState:
             value = getattr(self, name)
             if value is not None:
                 document[name] = value
-        for name in ("refunded", "disputed", "dispute_won", "gift"):
+        for name in ("refunded", "disputed", "dispute_won", "gift", "self_gift"):
             if getattr(self, name):
                 document[name] = True
+        if not self.confirmed:
+            # Written only when false: every record saved before this field existed reads as confirmed.
+            document["unconfirmed"] = True
         return document
 
     @classmethod
@@ -121,6 +146,8 @@ class PurchaseState:
             ended_at=_str_or_none(document.get("ended_at")),
             restarted_at=_str_or_none(document.get("restarted_at")),
             gift=document.get("gift") is True,
+            self_gift=document.get("self_gift") is True,
+            confirmed=document.get("unconfirmed") is not True,
         )
 
 
@@ -138,7 +165,54 @@ class CourseRecord:
 
     @property
     def grants_access(self) -> bool:
-        return any(purchase.active for purchase in self.purchases)
+        return any(purchase.active for purchase in self.effective_purchases)
+
+    @property
+    def effective_purchases(self) -> tuple[PurchaseState, ...]:
+        """The purchases as they stand for access: each self-gift with its giver's refund or dispute applied."""
+        return tuple(self.effective(purchase) for purchase in self.purchases)
+
+    def effective(self, purchase: PurchaseState) -> PurchaseState:
+        """``purchase``, and for a self-gift what its giver's purchase says (a refund or a lost dispute).
+
+        Gumroad pings a gift's dispute, won dispute (and would ping a refund) for the *giver's* purchase,
+        with the giver's address and not as a gift; the giftee's purchase is marked without a ping
+        (``Purchase#mark_giftee_purchase_as_chargeback``). When the giver is the giftee, that ping lands
+        in this record as a purchase never seen sold, of the same product, made with the gift: the giver's
+        (``_givers``). Decided here, when access is read, and not when events are merged: if the buyer's
+        own sale of that id arrives later, that purchase was not the gift's, and the gift stands again.
+        """
+        if not (purchase.gift and purchase.self_gift):
+            return purchase
+        givers = self._givers(purchase)
+        if not givers:
+            return purchase
+        states = (purchase, *givers)
+        lost = any(state.disputed and not state.dispute_won for state in states)
+        won = not lost and any(state.dispute_won for state in states)
+        return replace(
+            purchase,
+            refunded=any(state.refunded for state in states),
+            disputed=lost or won or purchase.disputed,
+            dispute_won=won,
+        )
+
+    def _givers(self, gift: PurchaseState) -> list[PurchaseState]:
+        """The purchases of this record that may be the self-gift's giver's: never seen sold, not a gift
+        themselves, of the same product, made within GIVER_PAIRING_SECONDS of the gift."""
+        moment = _instant(gift.purchased_at)
+        if moment is None or gift.product_id is None:
+            return []
+        return [
+            purchase
+            for purchase in self.purchases
+            if not purchase.confirmed
+            and not purchase.gift
+            and purchase.sale_id is not None
+            and purchase.product_id == gift.product_id
+            and (instant := _instant(purchase.purchased_at)) is not None
+            and abs((instant - moment).total_seconds()) <= GIVER_PAIRING_SECONDS
+        ]
 
     def find(
         self,
@@ -164,12 +238,25 @@ class CourseRecord:
         if existing is None:
             return replace(self, purchases=(*self.purchases, observed))
         merged = existing.merge(observed)
+        partner = None
+        if merged.gift and not existing.gift:
+            # The giver's purchase of a self-gift, recorded from its dispute ping, now listed by the Sales API
+            # as the gift it is: one purchase with the giftee's, recorded from the sale ping.
+            partner = self.find_gift(merged, excluding=existing)
+        if partner is None:
+            return replace(
+                self,
+                purchases=tuple(merged if purchase is existing else purchase for purchase in self.purchases),
+            )
+        joined = partner.merge(merged)
         return replace(
             self,
-            purchases=tuple(merged if purchase is existing else purchase for purchase in self.purchases),
+            purchases=tuple(
+                joined if purchase is partner else purchase for purchase in self.purchases if purchase is not existing
+            ),
         )
 
-    def find_gift(self, observed: PurchaseState) -> PurchaseState | None:
+    def find_gift(self, observed: PurchaseState, *, excluding: PurchaseState | None = None) -> PurchaseState | None:
         """The gift purchase of the same product made within GIFT_PAIRING_SECONDS of ``observed``, closest first.
 
         The giftee's purchase (named by the sale ping) and the giver's (listed by the Sales API, which
@@ -184,6 +271,7 @@ class CourseRecord:
             (abs((instant - moment).total_seconds()), purchase)
             for purchase in self.purchases
             if purchase.gift
+            and purchase is not excluding
             and purchase.product_id == observed.product_id
             and (instant := _instant(purchase.purchased_at)) is not None
         ]
@@ -199,7 +287,10 @@ class CourseRecord:
             "course": self.slug,
             "role_id": self.role_id,
             "role_assigned": self.role_assigned,
-            "purchases": [purchase.to_json() for purchase in self.purchases],
+            # Each purchase's own fields, with the status it has for access (a self-gift's giver's refund counts).
+            "purchases": [
+                {**purchase.to_json(), "status": self.effective(purchase).status} for purchase in self.purchases
+            ],
         }
 
     @classmethod

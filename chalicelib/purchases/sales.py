@@ -110,6 +110,8 @@ def observe(sale: Mapping[str, Any], *, seller_id: str | None, observed_at: str)
             return Observation(sale_id, None, None, skip="gift_without_giftee_email", created_at=created_at)
         fields["email"] = giftee
         fields["is_gift_receiver_purchase"] = True
+        # As the giftee's sale ping says it (gifter_email): tells a gift to oneself from a gift to another.
+        fields["gifter_email"] = sale.get("gifter_email") or sale.get("purchase_email") or sale.get("email")
         fields.pop("full_name", None)  # the giver's name, not the giftee's
     kind = _kind(sale)
     try:

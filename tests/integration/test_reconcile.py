@@ -37,6 +37,7 @@ WATERMARK = "/gumroad-auth0-gate-test/reconcile/watermark"
 # The run's clock: the recorded sales are a few days older.
 NOW = datetime(2026, 11, 29, 12, 0, 0, tzinfo=UTC)
 GIFTEE_SALE_ID = "Gr9Tm3wQz6XcV1bN8kLp4A=="  # the giftee's own purchase: in the sale ping, not in the Sales API
+MALLORY = "mallory@example.com"
 
 
 def recorded_page(shift: timedelta = timedelta(0)) -> dict[str, Any]:
@@ -291,3 +292,47 @@ def test_an_ended_membership_loses_access_once_and_later_runs_write_nothing(
     assert deployment.users_with("member@example.com") == before
     processed = [json.loads(r.getMessage()) for r in caplog.records if r.name == "gumroad_auth0.ping"]
     assert [(line["outcome"], line["auth0_calls"]) for line in processed] == [("already_done", 1)]
+
+
+def test_a_self_gift_ends_with_the_givers_dispute_ping_and_its_refund_in_the_sales_api_never_touching_her_own(
+    deployment: Deployment, gumroad: Gumroad
+) -> None:
+    # "Mallory@example.com" gives the handbook to "mallory@example.com" (Gumroad refuses only an exact match),
+    # then buys it for herself too. The recorded gift becomes hers; her own purchase is the missed-ping sale.
+    page = gumroad.page
+    giver = sale_of(page, "giver@example.com")
+    giver |= {
+        "purchase_email": MALLORY,
+        "email": MALLORY,
+        "giftee_email": MALLORY,
+        "gifter_email": "Mallory@example.com",
+    }
+    own = sale_of(page, "missed.ping@example.com")
+    own |= {"purchase_email": MALLORY, "email": MALLORY}
+    giftee_bought = format_timestamp(datetime.fromisoformat(giver["created_at"]) + timedelta(seconds=1))
+    gift = gumroad_body(
+        "sale_gift", email=MALLORY, gifter_email=MALLORY, sale_id=GIFTEE_SALE_ID, sale_timestamp=giftee_bought
+    )
+    deployment.ping(gift)
+    assert deployment.drain()[-1] == "ok"
+    assert role_names(deployment, MALLORY) == [f"course:{HANDBOOK}"]
+
+    # The giver's dispute is pinged for the giver's purchase, with the giver's address and no gift flag.
+    dispute = gumroad_body(
+        "dispute_gift_giver", email="Mallory@example.com", sale_id=giver["id"], sale_timestamp=giver["created_at"]
+    )
+    deployment.ping(dispute)
+    assert deployment.drain()[-1] == "ok"
+    assert role_names(deployment, MALLORY) == [], "the ping ends the access the gift gave"
+
+    # Her own purchase arrives (by reconciliation, its ping was missed), and the Sales API lists the gift refunded.
+    wiring.run_reconciliation(now=NOW)
+    assert set(deployment.drain()) == {"ok"}
+
+    assert role_names(deployment, MALLORY) == [f"course:{HANDBOOK}"], "her own purchase grants the course"
+    [user] = deployment.users_with(MALLORY)
+    purchases = user["app_metadata"][f"gumroad_{HANDBOOK}"]["purchases"]
+    assert sorted((purchase["status"], purchase.get("gift", False)) for purchase in purchases) == [
+        ("active", False),
+        ("refunded", True),
+    ], "one gift (giver's and giftee's purchases joined), refunded; her own purchase untouched"

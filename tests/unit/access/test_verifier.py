@@ -184,6 +184,12 @@ CLAIM_REJECTIONS: list[tuple[str, dict[str, Any], type[InvalidToken]]] = [
     ("aud-array-with-a-number", {"aud": [AUDIENCE, 5]}, InvalidClaim),
     ("aud-object", {"aud": {"aud": AUDIENCE}}, InvalidClaim),
     ("aud-differs-in-case", {"aud": AUDIENCE.upper()}, InvalidClaim),
+    # Another API of the same tenant whose identifier starts, ends or contains this one's: compared whole.
+    ("aud-another-api-that-extends-this-one", {"aud": AUDIENCE + "-staging"}, InvalidClaim),
+    ("aud-another-api-inside-which-this-one-is", {"aud": "https://x.example/?next=" + AUDIENCE}, InvalidClaim),
+    ("aud-a-prefix-of-this-api", {"aud": AUDIENCE[:-1]}, InvalidClaim),
+    ("aud-array-with-an-api-that-extends-this-one", {"aud": [AUDIENCE + "-staging"]}, InvalidClaim),
+    ("aud-array-of-one-string-holding-this-api", {"aud": [f"{AUDIENCE} https://other.example"]}, InvalidClaim),
     ("sub-missing", {"sub": None}, InvalidClaim),
     ("sub-empty", {"sub": ""}, InvalidClaim),
     ("sub-number", {"sub": 42}, InvalidClaim),
@@ -566,11 +572,17 @@ def test_after_rotation_the_new_key_verifies_after_one_refetch(issuer: Issuer) -
 
 GRANTS: list[tuple[str, dict[str, Any], set[str]]] = [
     ("permissions-array", {"permissions": ["read:a", "read:b"], "scope": None}, {"read:a", "read:b"}),
-    ("scope-string", {"permissions": None, "scope": "openid read:a"}, {"openid", "read:a"}),
-    ("both", {"permissions": ["read:a"], "scope": "read:b"}, {"read:a", "read:b"}),
-    ("scope-double-spaces", {"permissions": None, "scope": " read:a  read:b "}, {"read:a", "read:b"}),
-    ("tab-is-no-separator", {"permissions": None, "scope": "read:a\tread:b"}, {"read:a\tread:b"}),
+    # scope entries, OAuth's and OIDC's alike, are no permissions (issue 15, item 4).
+    ("scope-string-grants-nothing", {"permissions": None, "scope": "openid read:a"}, set()),
+    ("oidc-scopes-are-not-permissions", {"permissions": ["read:a"], "scope": "openid profile email"}, {"read:a"}),
+    ("both-only-the-array", {"permissions": ["read:a"], "scope": "read:b"}, {"read:a"}),
+    ("scope-double-spaces", {"permissions": None, "scope": " read:a  read:b "}, set()),
     ("empty-entries-grant-nothing", {"permissions": ["", "read:a"], "scope": ""}, {"read:a"}),
+    (
+        "an-m2m-token-as-auth0-issues-it",
+        {"permissions": ["read:a"], "scope": "read:a", "gty": "client-credentials"},
+        {"read:a"},
+    ),
 ]
 # Authorization claims of the wrong JSON type are not half-read: the token is refused (see CLAIM_REJECTIONS).
 WRONGLY_TYPED_GRANTS: list[tuple[str, dict[str, Any]]] = [
@@ -586,7 +598,7 @@ WRONGLY_TYPED_GRANTS: list[tuple[str, dict[str, Any]]] = [
     [(case[1], case[2]) for case in GRANTS],
     ids=[case[0] for case in GRANTS],
 )
-def test_permissions_come_from_the_array_and_the_scope_string_only(
+def test_permissions_come_from_the_permissions_array_only(
     issuer: Issuer, overrides: dict[str, Any], granted: set[str]
 ) -> None:
     verified = issuer.verifier.verify(sign(rsa_key("k1"), issuer.claims(**overrides)))

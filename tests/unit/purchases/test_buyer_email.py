@@ -68,3 +68,39 @@ def test_a_320_character_address_is_refused() -> None:
 
     with pytest.raises(InvalidEmail):
         normalise_email(address)
+
+
+def address_of_length(length: int) -> str:
+    """A valid address of exactly ``length`` characters: a 64-character local part and labels of at most 63."""
+    local = "l" * 64
+    last_label = length - len(local) - len("@") - len("d" * 63 + "." + "d" * 63 + ".") - len(".com")
+    address = f"{local}@{'d' * 63}.{'d' * 63}.{'d' * last_label}.com"
+    assert len(address) == length
+    return address
+
+
+def test_an_address_of_exactly_254_characters_is_accepted() -> None:
+    # RFC 5321's path limit (256) less the angle brackets: the longest address a mailbox can have.
+    address = address_of_length(254)
+
+    assert normalise_email(address) == address
+
+
+def test_an_address_of_255_characters_is_too_long() -> None:
+    with pytest.raises(InvalidEmail) as refused:
+        normalise_email(address_of_length(255))
+
+    assert refused.value.reason == "too_long"
+
+
+def test_the_limit_counts_the_punycode_form_of_an_internationalised_domain() -> None:
+    # 250 characters as typed, more than 254 once the domain is written as Auth0 holds it (xn--...).
+    plain = address_of_length(250)
+    last_label = plain.rsplit(".", 2)[1]
+    typed = plain.replace(f".{last_label}.", f".ä{last_label[1:]}.")
+    assert len(typed) == 250
+
+    with pytest.raises(InvalidEmail) as refused:
+        normalise_email(typed)
+
+    assert refused.value.reason == "too_long"

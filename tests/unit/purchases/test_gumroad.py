@@ -13,6 +13,7 @@ import pytest
 from chalicelib.errors import MalformedPing, UnsupportedMediaType
 from chalicelib.purchases.gumroad import (
     MAX_BODY_BYTES,
+    MAX_FIELD_DEPTH,
     PingEvent,
     ProductKeys,
     SaleEvent,
@@ -150,8 +151,10 @@ def as_json_body(form_body: bytes) -> bytes:
 def test_the_recorded_bodies_are_all_present() -> None:
     assert RECORDED == [
         "cancellation.form",
+        "dispute_gift_giver.form",
         "refund.form",
         "sale.form",
+        "sale_gift.form",
         "sale_physical_shipping.form",
         "sale_with_variants.form",
         "test_ping.form",
@@ -905,3 +908,153 @@ def test_a_stray_bracket_in_a_field_name_is_malformed(key: str) -> None:
     body = recorded("sale.form") + b"&" + key.encode() + b"=x"
 
     assert "unbalanced" in malformed(body)
+
+
+# --- values Gumroad can never send: control characters, absurd nesting -------------------------
+
+
+def with_field(body: bytes, name: str, raw_value: str) -> bytes:
+    """``body`` with field ``name`` (as decoded) set to ``raw_value``, re-encoded as Gumroad encodes."""
+    pairs = [(key, value) for key, value in parse_qsl(body.decode(), keep_blank_values=True) if key != name]
+    pairs.append((name, raw_value))
+    return "&".join(f"{quote(key, safe='')}={quote(value, safe='')}" for key, value in pairs).encode()
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x01", "\x08", "\t", "\n", "\r", "\x1b", "\x1f", "\x7f"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "sale_id",
+        "seller_id",
+        "product_id",
+        "permalink",
+        "short_product_id",
+        "product_permalink",
+        "subscription_id",
+        "resource_name",
+        "retry_count",
+    ],
+)
+def test_a_control_character_in_a_field_the_service_reads_is_malformed(name: str, control: str) -> None:
+    original = dict(parse_qsl(recorded("sale_with_variants.form").decode(), keep_blank_values=True))
+    value = (original.get(name) or "3") + control
+
+    assert malformed(with_field(recorded("sale_with_variants.form"), name, value)) == (
+        f"{name} holds a control character (NUL, ...) that Gumroad never sends"
+    )
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x01", "\x0b", "\x0c", "\x1b", "\x7f"])
+def test_nul_or_another_control_in_the_buyers_name_is_malformed(control: str) -> None:
+    body = with_field(recorded("sale_physical_shipping.form"), "full_name", f"Edgar{control}Gumstein")
+
+    assert malformed(body) == "full_name holds a control character (NUL, ...) that Gumroad never sends"
+
+
+def test_the_tab_and_line_breaks_of_a_pasted_name_are_kept() -> None:
+    event = parse_form(with_field(recorded("sale_physical_shipping.form"), "full_name", "Edgar\tGum\r\nstein"))
+
+    assert isinstance(event, SaleEvent)
+    assert event.full_name == "Edgar\tGum\r\nstein"
+
+
+def test_nul_in_a_json_ping_is_malformed_too() -> None:
+    document = json.loads(as_json_body(recorded("sale.form")))
+    document["sale_id"] = "FO8TXN-dbxYaBdahG97Y-Q==\u0000"
+
+    assert malformed(json.dumps(document).encode(), JSON) == (
+        "sale_id holds a control character (NUL, ...) that Gumroad never sends"
+    )
+
+
+def test_nul_in_a_subscription_pings_purchase_ids_is_malformed() -> None:
+    body = edited(recorded("cancellation.form"), b"purchase_ids%5B%5D=FO8TXN", b"purchase_ids%5B%5D=%00FO8TXN")
+
+    assert malformed(body) == "purchase_ids holds a control character (NUL, ...) that Gumroad never sends"
+
+
+def test_a_timestamp_with_nul_is_malformed() -> None:
+    body = with_field(recorded("sale.form"), "sale_timestamp", "2021-01-05T19:38:56Z\x00")
+
+    assert malformed(body) == "sale_timestamp holds a control character (NUL, ...) that Gumroad never sends"
+
+
+def test_a_field_name_nested_ten_thousand_levels_deep_is_malformed() -> None:
+    body = recorded("sale.form") + b"&a" + b"%5Bb%5D" * 10_000 + b"=x"
+
+    assert malformed(body) == f"a field name nests deeper than {MAX_FIELD_DEPTH} levels"
+
+
+def test_a_field_name_may_nest_as_deep_as_the_bound_and_no_deeper() -> None:
+    at_bound = b"&a" + b"%5Bb%5D" * (MAX_FIELD_DEPTH - 1) + b"=x"
+    beyond = b"&a" + b"%5Bb%5D" * MAX_FIELD_DEPTH + b"=x"
+
+    assert parse_form(recorded("sale.form") + at_bound) == PENCIL_SALE
+    assert malformed(recorded("sale.form") + beyond) == f"a field name nests deeper than {MAX_FIELD_DEPTH} levels"
+    assert MAX_FIELD_DEPTH >= 3, "Gumroad's own old_plan[tier][id] must always parse"
+
+
+def nested_json(levels: int) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(as_json_body(recorded("sale.form")))
+    value: Any = "x"
+    for _ in range(levels - 1):
+        value = {"b": value}
+    document["a"] = value
+    return document
+
+
+def test_a_json_ping_nested_deeper_than_the_bound_is_malformed() -> None:
+    assert parse_ping(JSON, json.dumps(nested_json(MAX_FIELD_DEPTH)).encode()) == PENCIL_SALE
+    assert malformed(json.dumps(nested_json(MAX_FIELD_DEPTH + 1)).encode(), JSON) == (
+        f"the JSON body nests deeper than {MAX_FIELD_DEPTH} levels"
+    )
+
+
+def test_a_json_ping_nested_ten_thousand_levels_deep_is_malformed() -> None:
+    body = b'{"a":' + b"[" * 10_000 + b"]" * 10_000 + b"}"
+
+    assert malformed(body, JSON) == "the JSON body cannot be decoded"
+
+
+# --- gifts ---------------------------------------------------------------------------------------
+
+
+def test_a_gifts_sale_ping_names_the_giftee_and_carries_the_givers_address() -> None:
+    event = parse_form(recorded("sale_gift.form"))
+
+    assert isinstance(event, SaleEvent)
+    assert (event.email, event.gift, event.gifter_email) == ("giftee@example.com", True, "giver@example.com")
+    assert event.self_gift is False
+
+
+@pytest.mark.parametrize("gifter", [b"mallory%40example.com", b"Mallory%40Example.com", b"%20mallory%40example.com"])
+def test_a_gift_whose_giver_is_the_giftee_is_a_self_gift(gifter: bytes) -> None:
+    body = edited(recorded("sale_gift.form"), b"email=giftee%40example.com", b"email=mallory%40example.com")
+    body = edited(body, b"gifter_email=giver%40example.com", b"gifter_email=" + gifter)
+
+    event = parse_form(body)
+
+    assert isinstance(event, SaleEvent)
+    assert (event.gifter_email, event.self_gift) == ("mallory@example.com", True)
+
+
+@pytest.mark.parametrize("gifter", [b"", b"not-an-address"])
+def test_a_gifter_address_that_is_missing_or_unreadable_makes_no_self_gift(gifter: bytes) -> None:
+    body = edited(recorded("sale_gift.form"), b"gifter_email=giver%40example.com", b"gifter_email=" + gifter)
+
+    event = parse_form(body)
+
+    assert isinstance(event, SaleEvent)
+    assert (event.gift, event.gifter_email, event.self_gift) == (True, None, False)
+
+
+def test_the_givers_dispute_ping_reads_as_a_plain_dispute_of_the_givers_purchase() -> None:
+    event = parse_form(recorded("dispute_gift_giver.form"))
+
+    assert isinstance(event, SaleEvent)
+    assert (event.resource_name, event.email, event.sale_id) == (
+        "dispute",
+        "giver@example.com",
+        "Gf2Yq8sLp0VbN4cXw7tKmA==",
+    )
+    assert (event.disputed, event.gift, event.gifter_email, event.self_gift) == (True, False, None, False)

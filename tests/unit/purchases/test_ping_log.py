@@ -8,7 +8,7 @@ from dataclasses import fields
 
 import pytest
 
-from chalicelib.purchases.ping_log import PingLogLine, mask_email
+from chalicelib.purchases.ping_log import MASKED, PingLogLine, loggable_id, mask_email
 
 LOGGER = "gumroad_auth0.ping"
 
@@ -40,6 +40,12 @@ def test_a_masked_address_never_contains_the_local_part() -> None:
     assert masked is not None
     assert "customer" not in masked
     assert "ustome" not in masked
+
+
+def line_with(name: str, value: str) -> PingLogLine:
+    line = PingLogLine(status=200)
+    setattr(line, name, value)
+    return line
 
 
 def emitted(caplog: pytest.LogCaptureFixture, line: PingLogLine) -> tuple[logging.LogRecord, dict[str, object]]:
@@ -113,3 +119,64 @@ def test_a_zero_count_is_kept_while_none_is_dropped(caplog: pytest.LogCaptureFix
 
     assert document["auth0_calls"] == 0
     assert "retry_count" not in document
+
+
+# --- the ping's own fields: logged only in the shape Gumroad gives them ------------------------
+
+HOSTILE = [
+    "victim@example.com",
+    "victim%40example.com",
+    "FO8TXN-dbxYaBdahG97Y-Q== victim@example.com",
+    "FO8TXN-dbxYaBdahG97Y-Q=",  # one character short
+    "FO8TXN+dbxYaBdahG97Y/Q==",  # standard base64, not Gumroad's URL-safe alphabet
+    "FO8TXN-dbxYaBdahG97Y-Q==\n",
+    "x" * 200,
+    "<script>",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+@pytest.mark.parametrize("name", ["seller_id", "sale_id", "subscription_id", "product_id"])
+def test_an_id_without_gumroads_shape_is_masked(caplog: pytest.LogCaptureFixture, name: str, value: str) -> None:
+    _, document = emitted(caplog, line_with(name, value))
+
+    assert document[name] == MASKED
+    assert "victim" not in caplog.text
+
+
+@pytest.mark.parametrize("value", ["victim@example.com", "Sale", "sale ", "refunds", "x" * 64])
+def test_a_resource_name_gumroad_does_not_have_is_masked(caplog: pytest.LogCaptureFixture, value: str) -> None:
+    _, document = emitted(caplog, line_with("resource", value))
+
+    assert document["resource"] == MASKED
+    assert "victim" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("seller_id", "kL0psVL2admJSYRNs-OCMg=="),
+        ("sale_id", "FO8TXN-dbxYaBdahG97Y-Q=="),
+        ("subscription_id", "GazW4_NBcQy-o7Gjjng7lw=="),
+        ("product_id", "32-nPAicqbLj8B_WswVlMw=="),
+        ("resource", "subscription_restarted"),
+        ("resource", "test"),
+    ],
+)
+def test_gumroads_own_ids_and_resource_names_are_logged_as_they_are(
+    caplog: pytest.LogCaptureFixture, name: str, value: str
+) -> None:
+    _, document = emitted(caplog, line_with(name, value))
+
+    assert document[name] == value
+
+
+def test_an_id_left_unset_stays_out_of_the_line(caplog: pytest.LogCaptureFixture) -> None:
+    _, document = emitted(caplog, PingLogLine(status=400, error="malformed_ping"))
+
+    assert {"resource", "seller_id", "sale_id", "subscription_id", "product_id"}.isdisjoint(document)
+
+
+@pytest.mark.parametrize("value", [None, *HOSTILE])
+def test_loggable_id_keeps_nothing_of_a_value_that_is_not_an_id(value: str | None) -> None:
+    assert loggable_id(value) in (None, MASKED)

@@ -50,12 +50,35 @@ def ended() -> SubscriptionEvent:
 # --- messages ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["sale", "refund", "sale_with_variants", "sale_physical_shipping"])
+@pytest.mark.parametrize(
+    "name", ["sale", "refund", "sale_with_variants", "sale_physical_shipping", "sale_gift", "dispute_gift_giver"]
+)
 def test_every_recorded_sale_survives_the_queue_unchanged(name: str) -> None:
     event = parse_ping(FORM, recorded_body(name).encode())
     assert isinstance(event, SaleEvent)
 
     assert decode_event(encode_event(event)) == event
+
+
+def test_a_self_gift_is_still_one_after_the_queue() -> None:
+    event = parse_ping(
+        FORM, form_body("sale_gift", email="mallory@example.com", gifter_email="Mallory@example.com").encode()
+    )
+    assert isinstance(event, SaleEvent)
+
+    queued = decode_event(encode_event(event))
+
+    assert isinstance(queued, SaleEvent)
+    assert (queued.gifter_email, queued.self_gift) == ("mallory@example.com", True)
+
+
+def test_a_message_queued_before_gifter_email_existed_still_reads() -> None:
+    event = parse_ping(FORM, recorded_body("sale").encode())
+    assert isinstance(event, SaleEvent)
+    document = json.loads(encode_event(event))
+    del document["event"]["gifter_email"]
+
+    assert decode_event(json.dumps(document)) == event
 
 
 def test_a_subscription_event_survives_the_queue_unchanged() -> None:

@@ -438,3 +438,122 @@ def test_the_gift_flag_survives_the_record_round_trip() -> None:
     read_back = CourseRecord.from_app_metadata({record_key(SLUG): record.to_json()}, slug=SLUG, role_id=ROLE_ID)
 
     assert read_back.purchases == record.purchases
+
+
+# --- self-gifts: the giver's purchase lands in the giftee's record when they are one buyer ---------
+
+OWN_SALE_ID = OTHER_SALE_ID
+
+
+def self_gift(**flags: Any) -> PurchaseState:
+    fields: dict[str, Any] = {"self_gift": True, **flags}
+    return gift(GIFTEE_SALE_ID, "2026-11-15T17:45:13Z", **fields)
+
+
+def givers_ping(**flags: Any) -> PurchaseState:
+    """The giver's purchase as its dispute (or refund) ping records it: not a gift, never seen sold."""
+    fields: dict[str, Any] = {"purchased_at": "2026-11-15T17:45:12Z", "confirmed": False, **flags}
+    return sale(GIVER_SALE_ID, **fields)
+
+
+def test_a_purchase_never_seen_sold_is_alive_but_grants_nothing() -> None:
+    restored = sale(disputed=True, dispute_won=True, confirmed=False)
+
+    assert (restored.alive, restored.active, restored.status) == (True, False, "unconfirmed")
+    assert empty_record().with_purchase(restored).grants_access is False
+    assert restored.merge(sale()).active is True, "its sale, once seen, confirms it"
+
+
+@pytest.mark.parametrize("flags", [{"disputed": True}, {"refunded": True}])
+def test_the_givers_refund_or_dispute_ends_a_self_gift(flags: dict[str, bool]) -> None:
+    record = empty_record().with_purchase(self_gift()).with_purchase(givers_ping(**flags))
+
+    assert record.grants_access is False
+    [gift_state, _] = record.effective_purchases
+    assert gift_state.status == ("refunded" if "refunded" in flags else "disputed")
+    assert record.to_json()["purchases"][0]["status"] == gift_state.status
+    assert "refunded" not in record.to_json()["purchases"][0], "the gift's own fields are kept as they were"
+
+
+def test_a_won_dispute_of_the_givers_purchase_gives_the_self_gift_back() -> None:
+    record = empty_record().with_purchase(self_gift()).with_purchase(givers_ping(disputed=True))
+
+    won = record.with_purchase(givers_ping(disputed=True, dispute_won=True))
+
+    assert won.grants_access is True
+
+
+def test_a_gift_from_someone_else_is_not_ended_by_the_buyers_own_unconfirmed_refund() -> None:
+    from_someone_else = gift(GIFTEE_SALE_ID, "2026-11-15T17:45:13Z")
+
+    record = empty_record().with_purchase(from_someone_else).with_purchase(givers_ping(refunded=True))
+
+    assert record.grants_access is True
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        pytest.param(givers_ping(refunded=True, purchased_at="2026-11-15T18:45:12Z"), id="an-hour-apart"),
+        pytest.param(givers_ping(refunded=True, purchased_at="2026-11-15T17:43:30Z"), id="a-minute-and-more-apart"),
+        pytest.param(replace(givers_ping(refunded=True), product_id="vG8hPbGGf7_I4S4mpSFMsw=="), id="other-product"),
+        pytest.param(givers_ping(refunded=True, confirmed=True), id="seen-sold-so-the-buyers-own"),
+    ],
+)
+def test_only_an_unconfirmed_purchase_of_the_same_product_made_with_the_gift_counts_as_its_givers(
+    other: PurchaseState,
+) -> None:
+    assert empty_record().with_purchase(self_gift()).with_purchase(other).grants_access is True
+
+
+def test_the_sales_api_listing_of_the_givers_purchase_joins_what_its_ping_recorded_with_the_gift() -> None:
+    pinged = empty_record().with_purchase(self_gift()).with_purchase(givers_ping(disputed=True))
+    listed = gift(GIVER_SALE_ID, "2026-11-15T17:45:12Z", self_gift=True, disputed=True)
+
+    record = pinged.with_purchase(listed)
+
+    [joined] = record.purchases
+    assert (joined.purchase_id, joined.gift, joined.self_gift, joined.confirmed) == (GIFTEE_SALE_ID, True, True, True)
+    assert joined.status == "disputed"
+    assert record.grants_access is False
+
+
+def test_self_gift_events_in_any_order_give_the_same_access_and_statuses() -> None:
+    events = [
+        self_gift(),
+        givers_ping(disputed=True),
+        gift(GIVER_SALE_ID, "2026-11-15T17:45:12Z", self_gift=True, refunded=True),
+        sale(OWN_SALE_ID, purchased_at="2026-11-15T17:46:00Z"),
+        sale(OWN_SALE_ID, purchased_at="2026-11-15T17:46:00Z", refunded=True, confirmed=False),
+    ]
+
+    outcomes = set()
+    for ordering in permutations(events):
+        record = reduce(CourseRecord.with_purchase, ordering, empty_record())
+        outcomes.add((record.grants_access, tuple(sorted(p.status for p in record.effective_purchases))))
+
+    assert outcomes == {(False, ("refunded", "refunded"))}
+
+
+def test_the_new_fields_survive_the_round_trip_and_old_records_read_as_confirmed() -> None:
+    record = empty_record().with_purchase(self_gift()).with_purchase(givers_ping(disputed=True))
+
+    document = record.to_json()
+    read_back = CourseRecord.from_app_metadata({record_key(SLUG): document}, slug=SLUG, role_id=ROLE_ID)
+
+    assert read_back.purchases == record.purchases
+    assert document["purchases"][0]["self_gift"] is True
+    assert document["purchases"][1]["unconfirmed"] is True
+    saved_before = {"id": SALE_ID, "status": "active", "sale_id": SALE_ID, "dispute_won": True, "disputed": True}
+    old = CourseRecord.from_app_metadata({record_key(SLUG): {"purchases": [saved_before]}}, slug=SLUG, role_id=ROLE_ID)
+    assert old.purchases[0].confirmed is True
+    assert old.grants_access is True
+
+
+@pytest.mark.parametrize("observation", [givers_ping(), self_gift(), givers_ping(confirmed=True)])
+def test_merging_the_new_fields_is_commutative_and_idempotent(observation: PurchaseState) -> None:
+    other = replace(observation, confirmed=not observation.confirmed, self_gift=not observation.self_gift)
+
+    assert observation.merge(other) == other.merge(observation)
+    assert observation.merge(observation) == observation
+    assert observation.merge(other).confirmed is True

@@ -251,7 +251,7 @@ def test_any_bad_token_is_a_401_invalid_token_that_echoes_nothing(
     ("overrides", "expected"),
     [
         ({"permissions": ["read:course:pencil-icons"], "scope": "openid"}, [PENCIL]),
-        ({"permissions": [], "scope": "openid read:course:pro-membership"}, [PRO]),
+        ({"permissions": [], "scope": "openid read:course:pro-membership"}, []),
         (
             {"permissions": ["read:course:pro-membership", "read:course:pencil-icons"]},
             [PENCIL, PRO],
@@ -261,7 +261,7 @@ def test_any_bad_token_is_a_401_invalid_token_that_echoes_nothing(
     ],
     ids=[
         "permissions-array",
-        "scope-string",
+        "a-scope-entry-opens-no-course",
         "both-in-catalogue-order",
         "none",
         "case-differs",
@@ -296,6 +296,16 @@ def test_a_course_the_token_does_not_grant_is_a_403_insufficient_scope(
     assert_challenge_matches_body(response)
 
 
+def test_a_course_named_only_in_the_scope_string_is_a_403(client: Client, tenant: LoopbackJwksServer) -> None:
+    # With RBAC off on the API, any application could ask for this scope: it opens nothing.
+    token = token_for(permissions=[], scope="openid read:course:pro-membership")
+
+    response = client.http.get("/courses/pro-membership", headers=bearer(token))
+
+    assert response.status_code == 403
+    assert body_of(response)["error"] == "insufficient_scope"
+
+
 def test_an_unknown_slug_is_a_404_after_authentication(client: Client, tenant: LoopbackJwksServer) -> None:
     assert client.http.get("/courses/no-such-course").status_code == 401
     response = client.http.get("/courses/no-such-course", headers=bearer(token_for()))
@@ -323,8 +333,18 @@ def test_verify_answers_valid_for_a_valid_token(client: Client, tenant: Loopback
         "status": "valid",
         "sub": SUBJECT,
         "expires_at": document["exp"],
-        "permissions": ["email", "openid", "profile", "read:course:pencil-icons"],
+        "permissions": ["read:course:pencil-icons"],
     }
+
+
+def test_verify_answers_the_tokens_permissions_not_its_scopes(client: Client, tenant: LoopbackJwksServer) -> None:
+    # openid, profile and email are OAuth/OIDC scopes of the sign-in, not permissions of this API.
+    token = token_for(scope="openid profile email offline_access read:course:pro-membership")
+
+    response = post_json(client, {"token": token})
+
+    assert response.status_code == 200
+    assert body_of(response)["permissions"] == ["read:course:pencil-icons"]
 
 
 def test_verify_answers_401_for_an_invalid_token(client: Client, tenant: LoopbackJwksServer) -> None:

@@ -129,6 +129,16 @@ def test_another_sellers_ping_is_403(harness: Harness) -> None:
         pytest.param(form_body("sale", email=None), "email", id="missing-email"),
         pytest.param("sale_id=%ZZ&%%%", "decoded", id="garbage"),
         pytest.param(form_body("sale", resource_name=None), "resource_name", id="no-resource-and-not-a-test"),
+        # Values Gumroad can never send (issue 15, item 3).
+        pytest.param(
+            form_body("sale", sale_id="FO8TXN-dbxYaBdahG97Y-Q==\x00"), "sale_id holds a control", id="nul-sale-id"
+        ),
+        pytest.param(form_body("sale", full_name="Mallory\x00Admin"), "full_name holds a control", id="nul-full-name"),
+        pytest.param(form_body("refund", product_id="\x00"), "product_id holds a control", id="nul-product-id"),
+        pytest.param(form_body("cancellation", subscription_id="Gaz\x1b[2J"), "subscription_id", id="escape-in-id"),
+        pytest.param(
+            recorded_body("sale") + "&x" + "%5Bx%5D" * 10_000 + "=1", "nests deeper than", id="key-10000-levels-deep"
+        ),
     ],
 )
 def test_a_malformed_ping_is_400_and_changes_nothing(harness: Harness, body: str, needle: str) -> None:
@@ -231,6 +241,38 @@ def test_one_log_line_per_ping_with_a_masked_buyer_and_no_secret(
     assert "customer@example.com" not in caplog.text
     assert "customer%40example.com" not in caplog.text, "not even inside a logged URL"
     assert "4062" not in caplog.text, "no card data"
+
+
+VICTIM = "victim@example.com"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        pytest.param(form_body("test_ping", sale_id=VICTIM), "sale_id", id="sale-id"),
+        pytest.param(form_body("sale", seller_id=VICTIM), "seller_id", id="seller-id-refused-403"),
+        pytest.param(form_body("test_ping", product_id=VICTIM), "product_id", id="product-id"),
+        pytest.param(form_body("test_ping", subscription_id=VICTIM), "subscription_id", id="subscription-id"),
+        pytest.param(form_body("cancellation", subscription_id=VICTIM), "subscription_id", id="membership-id"),
+        pytest.param(form_body("sale", resource_name=VICTIM), "resource", id="resource-name"),
+        # Lines for review, beside the ping's own line.
+        pytest.param(form_body("sale", email="not an address", sale_id=VICTIM), "sale_id", id="purchase-for-review"),
+        pytest.param(
+            form_body("sale", **{"custom_fields[email]": "x", "sale_id": VICTIM}), "sale_id", id="sale-for-review"
+        ),
+    ],
+)
+def test_an_address_in_a_pings_id_or_resource_never_reaches_the_log(
+    harness: Harness, caplog: pytest.LogCaptureFixture, body: str, field: str
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        response = harness.ping(body)
+
+    assert response.status_code in (200, 403)
+    [line] = ping_lines(caplog)
+    assert line[field] == "<masked>"
+    assert "victim" not in caplog.text
+    assert harness.replay.requests == []
 
 
 def test_a_rejected_ping_is_logged_with_its_error_code(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:

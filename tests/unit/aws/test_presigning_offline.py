@@ -1,0 +1,71 @@
+"""boto3 signs S3 URLs without the network: what issue 18's lesson URLs rely on (no call on the private path)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+import pytest
+from botocore.config import Config
+
+
+@pytest.fixture
+def network_attempts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every connection or DNS lookup from here on is refused and recorded."""
+    attempts: list[str] = []
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        attempts.append(repr(args[:2]))
+        raise OSError("network blocked by the test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    return attempts
+
+
+@pytest.fixture
+def lambda_role(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The credentials the Lambda runtime gives a function's role: environment variables, no files."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "ASIATESTEXAMPLE00000")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test-secret-not-a-real-one")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "test-session-token")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+
+
+def test_creating_the_client_and_signing_urls_makes_no_network_call(
+    lambda_role: None, network_attempts: list[str]
+) -> None:
+    client = boto3.session.Session().client("s3", config=Config(signature_version="s3v4"))
+    urls = [
+        client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": "course-content", "Key": f"serverless-handbook/lesson-{number}.html"},
+            ExpiresIn=300,
+        )
+        for number in range(3)
+    ]
+
+    assert network_attempts == []
+    query = parse_qs(urlsplit(urls[0]).query)
+    assert query["X-Amz-Expires"] == ["300"]
+    assert query["X-Amz-Security-Token"] == ["test-session-token"]  # the role's session: the URL dies with it
+    assert query["X-Amz-Credential"][0].startswith("ASIATESTEXAMPLE00000/")
+    assert query["X-Amz-Credential"][0].endswith("/us-east-1/s3/aws4_request")
+    # us-east-1 keeps S3's global host unless the client asks for the regional one (see bench/presign.py).
+    assert urlsplit(urls[0]).netloc == "course-content.s3.amazonaws.com"
+
+
+def test_the_guard_does_see_a_network_call(network_attempts: list[str]) -> None:
+    # Guards the test above: a blocked call is recorded, so an empty list means none was made.
+    with pytest.raises(OSError, match="network blocked"):
+        socket.create_connection(("127.0.0.1", 9))
+
+    assert network_attempts
