@@ -1,13 +1,14 @@
 """The standard library's threading HTTP server, reading requests into ``Request`` and writing ``Response``.
 
 Every answer is Auth0-shaped JSON, even for a request the HTTP layer refuses (no chunked bodies,
-1 MiB at most); the request log goes through ``mask_line``.
+1 MiB at most); no header is ever written with a line break in it; the request log goes through ``mask_line``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import socketserver
 import sys
@@ -21,6 +22,9 @@ from sandbox.http.pipeline import RequestPipeline
 from sandbox.http.wire import JSON_TYPE, Request, Response
 
 MAX_BODY_BYTES = 1_048_576
+# RFC 9110 5.5: a field value holding CR, LF or NUL is invalid and dangerous. Written as is, CR/LF would end
+# the header and start one of the requester's choosing (response splitting), whatever let the value through.
+_UNSAFE_IN_HEADER = re.compile(r"[\r\n\x00]")
 log = logging.getLogger("sandbox")
 
 
@@ -100,6 +104,18 @@ class RequestHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _send(self, response: Response) -> None:
+        fields = {**response.headers, "Content-Type": response.content_type or ""}
+        unsafe = sorted(name for name, value in fields.items() if _UNSAFE_IN_HEADER.search(name + value))
+        if unsafe:
+            # Fail closed: nothing of that answer goes out, and the log says which check upstream let it through.
+            log.error(
+                "sandbox: refused to answer %s %s: header %s held CR, LF or NUL",
+                self.command,
+                mask_line(self.path),
+                ", ".join(repr(name) for name in unsafe),
+            )
+            self.send_error(400, "The answer would have put CR, LF or NUL into a header; none of it was sent")
+            return
         self.send_response(response.status)
         if response.content_type is not None:
             self.send_header("Content-Type", response.content_type)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 
+import pytest
 import requests
 
 from sandbox.server import SandboxServer
@@ -41,3 +42,22 @@ def raw_exchange(server: SandboxServer, raw: bytes) -> tuple[int, bytes]:
             received += chunk
     head, _, body = received.partition(b"\r\n\r\n")
     return int(head.split(b" ")[1]), body
+
+
+def test_a_header_with_a_line_break_is_never_sent_even_when_a_check_upstream_lets_it_through(
+    server: SandboxServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The logout's allow-list broken on purpose: the HTTP layer is the last line, and must hold alone.
+    monkeypatch.setattr("sandbox.oidc.logout.url_allowed", lambda allowed, url: True)
+    answer = requests.get(
+        f"{server.base_url}/v2/logout",
+        params={"returnTo": "http://127.0.0.1:3000\r\nSet-Cookie: auth0=planted"},
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
+    assert answer.status_code == 400
+    assert answer.json()["statusCode"] == 400
+    assert "Location" not in answer.headers
+    assert "planted" not in str(answer.headers)
+    assert "header 'Location' held CR, LF or NUL" in caplog.text
+    assert requests.get(f"{server.base_url}/v2/logout", allow_redirects=False, timeout=TIMEOUT).status_code == 200
