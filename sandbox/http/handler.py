@@ -22,6 +22,7 @@ from sandbox.http.pipeline import RequestPipeline
 from sandbox.http.wire import JSON_TYPE, Request, Response
 
 MAX_BODY_BYTES = 1_048_576
+LISTEN_BACKLOG = 128
 # RFC 9110 5.5: a field value holding CR, LF or NUL is invalid and dangerous. Written as is, CR/LF would end
 # the header and start one of the requester's choosing (response splitting), whatever let the value through.
 _UNSAFE_IN_HEADER = re.compile(r"[\r\n\x00]")
@@ -30,6 +31,10 @@ log = logging.getLogger("sandbox")
 
 class LoopbackHttpServer(ThreadingHTTPServer):
     daemon_threads = True  # a stuck client never keeps the process alive
+    # The listen backlog: socketserver's default of 5 resets connections in a burst (40 simultaneous
+    # sign-ins, a browser suite's parallel requests) before the accept loop gets to them. Each accepted
+    # connection gets its own thread, so there is no pool to size.
+    request_queue_size = LISTEN_BACKLOG
     pipeline: RequestPipeline
 
     def __init__(self, address: tuple[str, int], *, quiet: bool) -> None:

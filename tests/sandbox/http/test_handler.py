@@ -8,11 +8,17 @@ import socket
 import pytest
 import requests
 
+from sandbox.defaults import DEFAULT_LOGIN_CLIENT_ID, DEFAULT_LOGIN_CLIENT_SECRET, PASSWORD_GRANT
 from sandbox.server import SandboxServer
+from tests.sandbox.browser import PASSWORD, seed_buyer
 from tests.sandbox.support import (
+    CONNECTION,
     TIMEOUT,
     api,
 )
+from tests.simultaneous import all_at_once, post_form
+
+SIMULTANEOUS = 40
 
 
 def test_unknown_paths_wrong_methods_and_broken_http_get_json_errors(server: SandboxServer) -> None:
@@ -61,3 +67,20 @@ def test_a_header_with_a_line_break_is_never_sent_even_when_a_check_upstream_let
     assert "planted" not in str(answer.headers)
     assert "header 'Location' held CR, LF or NUL" in caplog.text
     assert requests.get(f"{server.base_url}/v2/logout", allow_redirects=False, timeout=TIMEOUT).status_code == 200
+
+
+def test_forty_simultaneous_connections_to_the_password_grant_are_all_answered(server: SandboxServer) -> None:
+    # Each its own connection, all at once: a listen backlog of 5 reset most of them before they were accepted.
+    seed_buyer(server)
+    form = {
+        "grant_type": PASSWORD_GRANT,
+        "client_id": DEFAULT_LOGIN_CLIENT_ID,
+        "client_secret": DEFAULT_LOGIN_CLIENT_SECRET,
+        "username": "buyer@example.com",
+        "password": PASSWORD,
+        "realm": CONNECTION,
+    }
+    answers, _ = all_at_once(SIMULTANEOUS, lambda _: post_form(server.port, "/oauth/token", form))
+    assert [answer.failure for answer in answers if answer.failure] == []
+    assert [answer.status for answer in answers] == [200] * SIMULTANEOUS
+    print(f"\n{SIMULTANEOUS} simultaneous password-realm grants: {len(answers)} answered 200")
