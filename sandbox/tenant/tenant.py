@@ -37,7 +37,8 @@ _BLOCKED_DESCRIPTION = (
 class Tenant:
     """Everything a tenant remembers; every change is saved before the answer goes out.
 
-    One re-entrant lock guards the data; slow password hashing happens outside it.
+    One re-entrant lock guards the data; slow password hashing happens outside it, after the
+    sign-in attempt it belongs to was reserved under it.
     """
 
     def __init__(
@@ -56,6 +57,7 @@ class Tenant:
         self.connection = connection
         self._clock = clock
         self._lock = threading.RLock()
+        self._try_settled = threading.Condition(self._lock)  # a sign-in try was counted or given back
         self.users: dict[str, UserRecord] = {}
         self.roles: dict[str, Role] = {}
         self.outbox = Outbox(clock=clock)
@@ -314,25 +316,45 @@ class Tenant:
         with self._lock:
             user = self.database_user(email)
             stored_hash = user.password_hash if user is not None else None
-            blocked = user is not None and self.login_attempts.blocked(email, ip)
-        if blocked:
+            # Taken under the lock, before the slow hash: a burst gets max_failed_logins checks, no more.
+            reserved = user is None or self._reserve_try(email, ip)
+        if not reserved:
             self._record_login(email, ip, forwarded_for, client_id, "blocked")
             raise OAuthError(429, "too_many_attempts", _BLOCKED_DESCRIPTION)
-        if user is None or not verify_password(password, stored_hash):
-            with self.changing():
-                if user is not None:
-                    self.login_attempts.failed(email, ip)
+        if user is None:
+            self._record_login(email, ip, forwarded_for, client_id, "wrong_password")
+            raise OAuthError(403, "invalid_grant", _WRONG_CREDENTIALS)
+        try:
+            correct = verify_password(password, stored_hash)
+        except BaseException:
+            self._settle_try(self.login_attempts.release, email, ip)
+            raise
+        if not correct:
+            self._settle_try(self.login_attempts.failed, email, ip)
             self._record_login(email, ip, forwarded_for, client_id, "wrong_password")
             raise OAuthError(403, "invalid_grant", _WRONG_CREDENTIALS)
         if user.profile.get("blocked") is True:
+            self._settle_try(self.login_attempts.release, email, ip)
             self._record_login(email, ip, forwarded_for, client_id, "user_blocked")
             raise OAuthError(401, "unauthorized", "user is blocked")
         with self.changing():
             self.login_attempts.succeeded(email, ip)
+            self._try_settled.notify_all()
             user.last_login = timestamp(self._clock())
             user.logins_count += 1
         self._record_login(email, ip, forwarded_for, client_id, "success")
         return user
+
+    def _reserve_try(self, email: str, ip: str) -> bool:
+        """Under the lock: reserve a try, waiting while the tries being checked now decide whether it may run."""
+        while (reserved := self.login_attempts.reserve(email, ip)) is None:
+            self._try_settled.wait()
+        return reserved
+
+    def _settle_try(self, settle: Callable[[str, str], None], email: str, ip: str) -> None:
+        with self.changing():
+            settle(email, ip)
+            self._try_settled.notify_all()
 
     def _record_login(self, email: str, ip: str, forwarded_for: str | None, client_id: str, outcome: str) -> None:
         with self.changing():
