@@ -105,7 +105,6 @@ def start_stack(*, service_port: int, quiet_sandbox: bool = False, with_spa: boo
     for port, what in ports:
         if not port_is_free(port):
             raise RuntimeError(f"port {port} for {what} is already in use (is `make run` already running?)")
-    bin_dir = Path(sys.executable).parent
     sandbox_command = [sys.executable, "-m", "sandbox", "serve", "--port", str(stage.sandbox_port)]
     # Short-lived user tokens, so a refund shows in the SPA at its next refresh (sandbox/README.md).
     sandbox_command += ["--access-token-lifetime", str(LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS)]
@@ -120,16 +119,19 @@ def start_stack(*, service_port: int, quiet_sandbox: bool = False, with_spa: boo
         sandbox = _spawn(sandbox_command)
         stack.processes.append(sandbox)
         wait_until_answering(f"{stack.sandbox_url}/.well-known/openid-configuration", sandbox, "the sandbox")
+        # chalice local, with API Gateway's whole event and a backlog for bursts (devstack/gateway.py).
         service_command = [
-            str(bin_dir / "chalice"),
-            "local",
+            sys.executable,
+            "-m",
+            "devstack.gateway",
+            "--project-dir",
+            str(ROOT),
             "--stage",
             LOCAL_STAGE,
             "--host",
             "127.0.0.1",
             "--port",
             str(service_port),
-            "--no-autoreload",
         ]
         service = _spawn(service_command)
         stack.processes.append(service)

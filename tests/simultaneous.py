@@ -23,16 +23,11 @@ class Answer:
     failure: str | None = None
 
 
-def post_form(port: int, path: str, form: Mapping[str, str], headers: Mapping[str, str] | None = None) -> Answer:
-    """POST a form on a connection of its own to 127.0.0.1:``port``; a connection failure is an answer too."""
+def post(port: int, path: str, body: str, *, content_type: str, headers: Mapping[str, str] | None = None) -> Answer:
+    """POST on a connection of its own to 127.0.0.1:``port``; a connection failure is an answer too."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
     try:
-        connection.request(
-            "POST",
-            path,
-            body=urlencode(form),
-            headers={"Content-Type": "application/x-www-form-urlencoded", **(headers or {})},
-        )
+        connection.request("POST", path, body=body, headers={"Content-Type": content_type, **(headers or {})})
         response = connection.getresponse()
         response.read()
         return Answer(response.status, {name.lower(): value for name, value in response.getheaders()})
@@ -40,6 +35,10 @@ def post_form(port: int, path: str, form: Mapping[str, str], headers: Mapping[st
         return Answer(None, failure=type(failure).__name__)
     finally:
         connection.close()
+
+
+def post_form(port: int, path: str, form: Mapping[str, str], headers: Mapping[str, str] | None = None) -> Answer:
+    return post(port, path, urlencode(form), content_type="application/x-www-form-urlencoded", headers=headers)
 
 
 def all_at_once(
