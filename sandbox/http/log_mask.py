@@ -16,7 +16,7 @@ _AT = re.compile(r"@|%40")  # raw, or percent-encoded as in ``buyer%40example.co
 # Query parameters that carry a credential or a token: a password-change ticket is as good as a password, an ID
 # token (``id_token_hint``) names and addresses its holder. Matched by the name the server decodes, so
 # ``id%5Ftoken%5Fhint`` is hidden too.
-SECRET_PARAMETERS = frozenset(
+_SECRET_PARAMETERS = frozenset(
     {
         "access_token",
         "client_assertion",
@@ -45,7 +45,7 @@ def mask_line(text: str) -> str:
 
 
 def _mask_parameter(found: re.Match[str]) -> str:
-    if unquote_plus(found.group("name")).lower() in SECRET_PARAMETERS:
+    if unquote_plus(found.group("name")).lower() in _SECRET_PARAMETERS:
         return found.group("lead") + "***"
     return found.group(0)
 

@@ -5,10 +5,26 @@ from __future__ import annotations
 import pytest
 import requests
 
-from sandbox.http.log_mask import SECRET_PARAMETERS, mask_line
+from sandbox.http.log_mask import mask_line
 from sandbox.server import SandboxServer
 from tests.sandbox.browser import SPA, seed_buyer, signed_in
 from tests.sandbox.support import TIMEOUT
+
+# Every query parameter that can carry a token or a secret (OAuth 2.0, OIDC, token exchange, the ticket page).
+SECRET_PARAMETERS = (
+    "access_token",
+    "client_assertion",
+    "client_secret",
+    "code",
+    "code_verifier",
+    "id_token",
+    "id_token_hint",
+    "password",
+    "refresh_token",
+    "subject_token",
+    "ticket",
+    "token",
+)
 
 
 def test_the_request_log_masks_buyer_addresses_and_hides_tickets(capfd: pytest.CaptureFixture[str]) -> None:
@@ -45,7 +61,7 @@ def test_the_request_log_hides_every_token_and_secret_a_query_string_carries(
             timeout=TIMEOUT,
         )
         assert logout.status_code == 302
-        carried = {name: f"{name}-value-4f1c" for name in SECRET_PARAMETERS}
+        carried = {name: f"value-4f1c-of-{name}" for name in SECRET_PARAMETERS}
         carried.update(refresh_token=tokens["refresh_token"], access_token=tokens["access_token"], id_token=id_token)
         requests.get(
             f"{talkative.base_url}/authorize",
