@@ -184,3 +184,20 @@ def verified(server: SandboxServer, token: str, audience: str) -> dict[str, obje
         issuer=f"{server.base_url}/",
     )
     return claims
+
+
+def new_buyer_ticket_url(server: SandboxServer, email: str = "new@example.com") -> str:
+    """What the service does for a new buyer: create the user, ask Auth0 to e-mail a reset link."""
+    created = requests.post(f"{server.base_url}/sandbox/users", json={"email": email}, timeout=TIMEOUT)
+    assert created.status_code == 201
+    asked = requests.post(
+        f"{server.base_url}/dbconnections/change_password",
+        json={"client_id": "sandbox-m2m-client", "email": email, "connection": "Username-Password-Authentication"},
+        timeout=TIMEOUT,
+    )
+    assert asked.status_code == 200
+    outbox = requests.get(f"{server.base_url}/sandbox/outbox", params={"to": email}, timeout=TIMEOUT).json()
+    (message,) = outbox["messages"]
+    url = message["ticket_url"]
+    assert isinstance(url, str)
+    return url

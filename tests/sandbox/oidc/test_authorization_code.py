@@ -16,8 +16,10 @@ from tests.sandbox.browser import (
     exchange,
     refresh,
     seed_buyer,
+    token_request,
     verified,
 )
+from tests.sandbox.oidc.conftest import OTHER_SPA_CLIENT_ID
 
 
 def test_a_pkce_sign_in_gives_verified_tokens_with_the_buyers_permissions(server: SandboxServer) -> None:
@@ -109,3 +111,36 @@ def test_a_missing_verifier_is_refused(server: SandboxServer) -> None:
         403,
         {"error": "invalid_grant", "error_description": "Failed to verify code verifier"},
     )
+
+
+def test_a_code_exchanged_without_the_redirect_uri_it_was_issued_for_is_refused(server: SandboxServer) -> None:
+    # RFC 6749 4.1.3: redirect_uri is required at the token endpoint when the authorization request had one.
+    seed_buyer(server)
+    for missing in (None, ""):
+        pkce = Pkce()
+        code = Browser(server).sign_in(pkce, "buyer@example.com")
+        body = {
+            "client_id": SPA_CLIENT_ID,
+            "grant_type": "authorization_code",
+            "code": code,
+            "code_verifier": pkce.verifier,
+        }
+        if missing is not None:
+            body["redirect_uri"] = missing
+        refused = token_request(server, body)
+        assert (refused.status_code, refused.json()["error"]) == (403, "invalid_grant"), missing
+        assert "access_token" not in refused.json()
+        assert exchange(server, code, pkce).status_code == 403  # used up
+
+
+def test_a_code_is_refused_to_another_public_client_of_the_same_origin(two_spas: SandboxServer) -> None:
+    seed_buyer(two_spas)
+    browser = Browser(two_spas)
+    own_pkce = Pkce()
+    own_code = browser.sign_in(own_pkce, "buyer@example.com", client_id=OTHER_SPA_CLIENT_ID)
+    assert exchange(two_spas, own_code, own_pkce, client_id=OTHER_SPA_CLIENT_ID).status_code == 200  # it is registered
+    pkce = Pkce()
+    code = Browser(two_spas).sign_in(pkce, "buyer@example.com")
+    taken = exchange(two_spas, code, pkce, client_id=OTHER_SPA_CLIENT_ID)
+    assert (taken.status_code, taken.json()["error"]) == (403, "invalid_grant")
+    assert "access_token" not in taken.json()

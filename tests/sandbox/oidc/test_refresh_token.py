@@ -19,6 +19,7 @@ from tests.sandbox.browser import (
     seed_buyer,
     signed_in,
 )
+from tests.sandbox.oidc.conftest import OTHER_SPA_CLIENT_ID
 
 
 def test_each_refresh_rotates_the_refresh_token_and_returns_an_id_token(server: SandboxServer) -> None:
@@ -109,3 +110,35 @@ def test_a_blocked_user_can_no_longer_refresh(server: SandboxServer) -> None:
     server.tenant.update_user(user_id, {"blocked": True})
     refused = refresh(server, tokens["refresh_token"])
     assert (refused.status_code, refused.json()["error_description"]) == (401, "user is blocked")
+
+
+def test_a_refresh_may_narrow_the_scope_but_never_widen_it_beyond_the_sign_in(server: SandboxServer) -> None:
+    seed_buyer(server)
+    browser, pkce = Browser(server), Pkce()
+    code = browser.sign_in(pkce, "buyer@example.com", scope="openid email offline_access")
+    signed = exchange(server, code, pkce).json()
+    assert signed["scope"] == "openid email offline_access"
+    widened = refresh(server, signed["refresh_token"], scope="openid profile email offline_access read:users").json()
+    assert widened["scope"] == "openid email offline_access"
+    assert claims_of(widened["access_token"])["scope"] == "openid email offline_access"
+    assert "name" not in claims_of(widened["id_token"])
+    narrowed = refresh(server, widened["refresh_token"], scope="openid offline_access").json()
+    assert narrowed["scope"] == "openid offline_access"
+    assert "email" not in claims_of(narrowed["id_token"])
+    # The rotated refresh token still stands for the sign-in's grant, and no more.
+    again = refresh(server, narrowed["refresh_token"], scope="openid profile email offline_access").json()
+    assert again["scope"] == "openid email offline_access"
+
+
+def test_a_refresh_token_is_refused_to_another_public_client_and_not_revoked_by_it(two_spas: SandboxServer) -> None:
+    seed_buyer(two_spas)
+    _, tokens = signed_in(two_spas)
+    taken = refresh(two_spas, tokens["refresh_token"], client_id=OTHER_SPA_CLIENT_ID)
+    assert (taken.status_code, taken.json()["error"]) == (403, "invalid_grant")
+    revoked = requests.post(
+        f"{two_spas.base_url}/oauth/revoke",
+        data={"client_id": OTHER_SPA_CLIENT_ID, "token": tokens["refresh_token"]},
+        timeout=TIMEOUT,
+    )
+    assert revoked.status_code == 200
+    assert refresh(two_spas, tokens["refresh_token"]).status_code == 200
