@@ -149,6 +149,13 @@ def refresh(server: SandboxServer, refresh_token: str, **overrides: str) -> requ
     return token_request(server, body)
 
 
+def revoke(server: SandboxServer, refresh_token: str, client_id: str = SPA_CLIENT_ID) -> requests.Response:
+    """POST /oauth/revoke as auth0-spa-js does on logout."""
+    return requests.post(
+        f"{server.base_url}/oauth/revoke", data={"client_id": client_id, "token": refresh_token}, timeout=TIMEOUT
+    )
+
+
 def seed_buyer(server: SandboxServer, email: str = "buyer@example.com", roles: tuple[str, ...] = (ROLE,)) -> str:
     answer = requests.post(
         f"{server.base_url}/sandbox/users",

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import requests
-
 from sandbox.defaults import SPA_CLIENT_ID
 from sandbox.server import SandboxServer
 from tests.sandbox.browser import (
     API_AUDIENCE,
     PERMISSION,
     ROLE,
-    TIMEOUT,
     Browser,
     Pkce,
     claims_of,
     exchange,
     refresh,
+    revoke,
     seed_buyer,
     signed_in,
 )
@@ -95,12 +93,7 @@ def test_no_refresh_token_without_offline_access(server: SandboxServer) -> None:
 def test_a_revoked_refresh_token_no_longer_refreshes(server: SandboxServer) -> None:
     seed_buyer(server)
     _, tokens = signed_in(server)
-    revoked = requests.post(
-        f"{server.base_url}/oauth/revoke",
-        data={"client_id": SPA_CLIENT_ID, "token": tokens["refresh_token"]},
-        timeout=TIMEOUT,
-    )
-    assert revoked.status_code == 200
+    assert revoke(server, tokens["refresh_token"]).status_code == 200
     assert refresh(server, tokens["refresh_token"]).status_code == 403
 
 
@@ -135,10 +128,5 @@ def test_a_refresh_token_is_refused_to_another_public_client_and_not_revoked_by_
     _, tokens = signed_in(two_spas)
     taken = refresh(two_spas, tokens["refresh_token"], client_id=OTHER_SPA_CLIENT_ID)
     assert (taken.status_code, taken.json()["error"]) == (403, "invalid_grant")
-    revoked = requests.post(
-        f"{two_spas.base_url}/oauth/revoke",
-        data={"client_id": OTHER_SPA_CLIENT_ID, "token": tokens["refresh_token"]},
-        timeout=TIMEOUT,
-    )
-    assert revoked.status_code == 200
+    assert revoke(two_spas, tokens["refresh_token"], OTHER_SPA_CLIENT_ID).status_code == 200
     assert refresh(two_spas, tokens["refresh_token"]).status_code == 200
