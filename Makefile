@@ -64,11 +64,11 @@ test: lint typecheck package-check browser
 
 # The Auth0 sandbox, `chalice local --stage local` and the example SPA on :3000; Ctrl-C stops all three.
 run: install spa-install
-	$(BIN)/python -m sandbox.stack --port $(PORT)
+	$(BIN)/python -m devstack --port $(PORT)
 
 # The whole journey (sale -> user with role -> token -> /courses -> refund -> 403), non-interactively.
 demo: install
-	$(BIN)/python -m sandbox.demo
+	$(BIN)/python -m devstack.demo
 
 # The CloudFormation/SAM template and deployment.zip for a stage, checked by cfn-lint.
 # Deploy the result with `aws cloudformation package` + `deploy` (see README, "Deploy").

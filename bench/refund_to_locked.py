@@ -25,7 +25,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, sync_playwright
 
-from sandbox.config import LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS, SPA_EXPIRY_LEEWAY_SECONDS
+from sandbox.defaults import LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS, SPA_EXPIRY_LEEWAY_SECONDS
 from tests.browser.stack import Stack, browser_stack, launch_chromium
 from tests.browser.student import Screenshots, Student
 from tests.integration.harness import gumroad_body, new_sale_id

@@ -1,1 +1,1 @@
-"""The local development stack: loopback stand-ins for what the service talks to in AWS and Auth0."""
+"""The local development stack: the runner (sandbox, `chalice local`, the SPA) and loopback stand-ins like s3/."""

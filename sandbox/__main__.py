@@ -9,8 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from sandbox.catalogue import CatalogueError
-from sandbox.config import (
+from sandbox.defaults import (
     DEFAULT_API_AUDIENCE,
     DEFAULT_CATALOGUE,
     DEFAULT_CONNECTION,
@@ -23,16 +22,14 @@ from sandbox.config import (
     DEFAULT_SPA_ORIGIN,
     DEFAULT_STATE_PATH,
     TOKEN_LIFETIME_SECONDS,
-    Site,
-    base_url_for,
-    is_loopback_host,
 )
-from sandbox.grants import DEFAULT_USER_SCOPE, user_access_token
 from sandbox.server import SandboxServer
-from sandbox.state import StateFile, StateFileError
-from sandbox.statelock import StateFileInUse, StateLock
-from sandbox.tenant import Tenant
-from sandbox.tokens import TokenIssuer
+from sandbox.tenant.roles import CatalogueError
+from sandbox.tenant.site import Site, base_url_for, is_loopback_host
+from sandbox.tenant.state_file import StateFile, StateFileError
+from sandbox.tenant.state_lock import StateFileInUse, StateLock
+from sandbox.tenant.tenant import Tenant
+from sandbox.tenant.tokens import DEFAULT_USER_SCOPE, TokenIssuer, user_access_token
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.config import Site
 from sandbox.errors import bad_request, user_not_found
-from sandbox.faults import FaultPlan, parse_fault
-from sandbox.grants import DEFAULT_USER_SCOPE, user_access_token
-from sandbox.payloads import json_type
-from sandbox.ratelimit import RateLimiter
-from sandbox.routing import Route
-from sandbox.stats import Stats
-from sandbox.tenant import Tenant
-from sandbox.tokens import TokenIssuer
-from sandbox.users import UserRecord
-from sandbox.wire import Request, Response, empty_response, json_response
+from sandbox.http.faults import FaultPlan, parse_fault
+from sandbox.http.rate_limit import RateLimiter
+from sandbox.http.routing import Route
+from sandbox.http.stats import Stats
+from sandbox.http.wire import Request, Response, empty_response, json_response, json_type
+from sandbox.tenant.site import Site
+from sandbox.tenant.tenant import Tenant
+from sandbox.tenant.tokens import DEFAULT_USER_SCOPE, TokenIssuer, user_access_token
+from sandbox.tenant.users import UserRecord
 
 
-class DevApi:
+class DevToolsApi:
     def __init__(
         self,
         *,

@@ -1,27 +1,25 @@
-"""The HTTP server: ``SandboxServer`` serves the tenant on a loopback port from a background thread."""
+"""``SandboxServer``: the tenant and its applications, every surface's routes, served on a loopback port."""
 
 from __future__ import annotations
 
-import json
-import logging
-import socket
-import socketserver
-import sys
 import threading
 from collections.abc import Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-from sandbox.authentication import AuthenticationApi
-from sandbox.authorize import BrowserApi
-from sandbox.catalogue import load_roles
-from sandbox.config import (
+from sandbox.authentication.change_password import ChangePasswordEndpoint
+from sandbox.authentication.client_credentials import ClientCredentialsGrant
+from sandbox.authentication.discovery import Discovery
+from sandbox.authentication.password_realm import PasswordRealmGrant
+from sandbox.authentication.token import Grant, TokenEndpoint
+from sandbox.defaults import (
+    AUTHORIZATION_CODE_GRANT,
+    CHECK_SCOPES,
     CLIENT_CREDENTIALS_GRANT,
     DEFAULT_API_AUDIENCE,
     DEFAULT_CATALOGUE,
+    DEFAULT_CHECK_CLIENT_ID,
+    DEFAULT_CHECK_CLIENT_SECRET,
     DEFAULT_CONNECTION,
     DEFAULT_HOST,
     DEFAULT_LOGIN_CLIENT_ID,
@@ -32,41 +30,40 @@ from sandbox.config import (
     M2M_SCOPES,
     MAX_FAILED_LOGINS,
     PASSWORD_GRANT,
+    REFRESH_TOKEN_GRANT,
     SPA_CLIENT_ID,
     TOKEN_LIFETIME_SECONDS,
-    Client,
-    Site,
-    base_url_for,
-    is_loopback_host,
-    spa_client,
 )
-from sandbox.configuration import (
-    CHECK_SCOPES,
-    DEFAULT_CHECK_CLIENT_ID,
-    DEFAULT_CHECK_CLIENT_SECRET,
-    ConfigurationApi,
-    ManagementGrants,
-)
-from sandbox.cors import CorsPolicy
-from sandbox.devtools import DevApi
-from sandbox.errors import ManagementError, phrase
-from sandbox.faults import FaultPlan
-from sandbox.gate import SandboxApp
-from sandbox.grants import DEFAULT_USER_SCOPE, user_access_token
-from sandbox.guard import RequestGuard, served_hosts
-from sandbox.logmask import mask_line
-from sandbox.management import ManagementApi
-from sandbox.ratelimit import RateLimiter
-from sandbox.routing import Router
-from sandbox.state import StateFile
-from sandbox.statelock import StateLock
-from sandbox.stats import Stats
-from sandbox.tenant import Tenant
-from sandbox.tokens import TokenIssuer
-from sandbox.wire import JSON_TYPE, Request, Response
-
-MAX_BODY_BYTES = 1_048_576
-log = logging.getLogger("sandbox")
+from sandbox.devtools import DevToolsApi
+from sandbox.http.browser_safety import BrowserSafety, served_hosts
+from sandbox.http.cors import CorsPolicy
+from sandbox.http.faults import FaultPlan
+from sandbox.http.handler import LoopbackHttpServer
+from sandbox.http.pipeline import RequestPipeline
+from sandbox.http.rate_limit import RateLimiter
+from sandbox.http.routing import Route, Router
+from sandbox.http.stats import Stats
+from sandbox.management.client_grants import ClientGrantsApi
+from sandbox.management.jobs import JobsApi
+from sandbox.management.resource_servers import ResourceServersApi
+from sandbox.management.roles import RolesApi
+from sandbox.management.users import UsersApi
+from sandbox.oidc.authorization_code import AuthorizationCodeGrant
+from sandbox.oidc.authorize import AuthorizeEndpoint
+from sandbox.oidc.login import LoginPage
+from sandbox.oidc.logout import LogoutEndpoints
+from sandbox.oidc.password_reset import PasswordResetPage
+from sandbox.oidc.refresh_token import RefreshTokenGrant
+from sandbox.oidc.token_answer import TokenAnswer
+from sandbox.oidc.userinfo import UserinfoEndpoint
+from sandbox.tenant.client_grants import ClientGrants
+from sandbox.tenant.clients import Client, spa_client
+from sandbox.tenant.roles import load_roles
+from sandbox.tenant.site import Site, base_url_for, is_loopback_host
+from sandbox.tenant.state_file import StateFile
+from sandbox.tenant.state_lock import StateLock
+from sandbox.tenant.tenant import Tenant
+from sandbox.tenant.tokens import DEFAULT_USER_SCOPE, TokenIssuer, user_access_token
 
 
 class SandboxServer:
@@ -168,9 +165,9 @@ class SandboxServer:
             check_client_id: Client(check_client_id, check_client_secret, (CLIENT_CREDENTIALS_GRANT,)),
         }
         self.check_client_id = check_client_id
-        self.grants = ManagementGrants({client_id: M2M_SCOPES, check_client_id: CHECK_SCOPES})
+        self.grants = ClientGrants({client_id: M2M_SCOPES, check_client_id: CHECK_SCOPES})
         self._stopping = threading.Event()
-        self._httpd: _HttpServer | None = None
+        self._httpd: LoopbackHttpServer | None = None
         self._thread: threading.Thread | None = None
         self._site: Site | None = None
         self._issuer: TokenIssuer | None = None
@@ -184,10 +181,10 @@ class SandboxServer:
         if self._state_path is not None and self._state_lock is None:
             self._state_lock = StateLock.acquire(self._state_path)  # started again after a stop
         self._stopping.clear()
-        httpd = _HttpServer((self.host.strip("[]"), self._requested_port), quiet=self.quiet)
+        httpd = LoopbackHttpServer((self.host.strip("[]"), self._requested_port), quiet=self.quiet)
         site = Site(base_url=base_url_for(self.host, httpd.server_address[1]), api_audience=self.api_audience)
         issuer = TokenIssuer(self.tenant.signing_key, site.issuer)
-        httpd.app = self._build_app(site, issuer)
+        httpd.pipeline = self._build_pipeline(site, issuer)
         self.tenant.record_served_at(
             base_url=site.base_url,
             api_audience=self.api_audience,
@@ -238,28 +235,8 @@ class SandboxServer:
     ) -> None:
         self.stop()
 
-    def _build_app(self, site: Site, issuer: TokenIssuer) -> SandboxApp:
-        management = ManagementApi(self.tenant, site)
-        authentication = AuthenticationApi(
-            tenant=self.tenant,
-            site=site,
-            issuer=issuer,
-            clients=self.clients,
-            token_lifetime=self.token_lifetime_seconds,
-            user_token_lifetime=self.access_token_lifetime,
-            grants=self.grants,
-        )
-        browser = BrowserApi(
-            tenant=self.tenant, site=site, issuer=issuer, clients=self.clients, sign_in_url=self.spa.web_origins[0]
-        )
-        configuration = ConfigurationApi(
-            tenant=self.tenant,
-            site=site,
-            grants=self.grants,
-            token_lifetime=self.token_lifetime_seconds,
-            api_token_lifetime=self.access_token_lifetime,
-        )
-        dev = DevApi(
+    def _build_pipeline(self, site: Site, issuer: TokenIssuer) -> RequestPipeline:
+        dev = DevToolsApi(
             tenant=self.tenant,
             site=site,
             issuer=issuer,
@@ -269,16 +246,14 @@ class SandboxServer:
             login_client_id=self.login_client_id,
             token_lifetime=self.access_token_lifetime,  # /sandbox/token issues people's tokens
         )
-        return SandboxApp(
-            router=Router(
-                [
-                    *management.routes(),
-                    *configuration.routes(),
-                    *authentication.routes(),
-                    *browser.routes(),
-                    *dev.routes(),
-                ]
-            ),
+        routes = [
+            *self._management_routes(site),
+            *self._authentication_routes(site, issuer),
+            *self._browser_routes(site, issuer),
+            *dev.routes(),
+        ]
+        return RequestPipeline(
+            router=Router(routes),
             issuer=issuer,
             management_audience=site.management_audience,
             limiter=self.limiter,
@@ -286,8 +261,53 @@ class SandboxServer:
             stats=self.stats,
             stopping=self._stopping,
             cors=CorsPolicy(origin for client in self.clients.values() for origin in client.web_origins),
-            guard=RequestGuard(served_hosts(site.base_url)),
+            browser_safety=BrowserSafety(served_hosts(site.base_url)),
         )
+
+    def _management_routes(self, site: Site) -> list[Route]:
+        resource_servers = ResourceServersApi(
+            tenant=self.tenant,
+            site=site,
+            grants=self.grants,
+            token_lifetime=self.token_lifetime_seconds,
+            api_token_lifetime=self.access_token_lifetime,
+        )
+        return [
+            *UsersApi(tenant=self.tenant, site=site).routes(),
+            *JobsApi(tenant=self.tenant, site=site).routes(),
+            *ClientGrantsApi(site=site, grants=self.grants).routes(),
+            *resource_servers.routes(),
+            *RolesApi(tenant=self.tenant, site=site).routes(),
+        ]
+
+    def _authentication_routes(self, site: Site, issuer: TokenIssuer) -> list[Route]:
+        """The token endpoint with every grant: the applications' here, the browser's from ``sandbox.oidc``."""
+        people = self.access_token_lifetime  # code, refresh and password-realm tokens are people's
+        answer = TokenAnswer(tenant=self.tenant, site=site, issuer=issuer, access_token_lifetime=people)
+        refresh = RefreshTokenGrant(store=self.tenant.sign_ins, answer=answer)
+        grants: dict[str, Grant] = {
+            AUTHORIZATION_CODE_GRANT: AuthorizationCodeGrant(store=self.tenant.sign_ins, answer=answer),
+            REFRESH_TOKEN_GRANT: refresh,
+            CLIENT_CREDENTIALS_GRANT: ClientCredentialsGrant(
+                site=site, issuer=issuer, grants=self.grants, lifetime=self.token_lifetime_seconds
+            ),
+            PASSWORD_GRANT: PasswordRealmGrant(tenant=self.tenant, site=site, issuer=issuer, lifetime=people),
+        }
+        token = TokenEndpoint(clients=self.clients, grants=grants, revoke=refresh.revoke)
+        return [
+            *token.routes(),
+            *ChangePasswordEndpoint(tenant=self.tenant, site=site, clients=self.clients).routes(),
+            *Discovery(site=site, issuer=issuer, grant_types=token.grant_types).routes(),
+        ]
+
+    def _browser_routes(self, site: Site, issuer: TokenIssuer) -> list[Route]:
+        return [
+            *AuthorizeEndpoint(tenant=self.tenant, site=site, clients=self.clients).routes(),
+            *LoginPage(tenant=self.tenant, site=site).routes(),
+            *UserinfoEndpoint(tenant=self.tenant, site=site, issuer=issuer).routes(),
+            *LogoutEndpoints(tenant=self.tenant, issuer=issuer, clients=self.clients).routes(),
+            *PasswordResetPage(tenant=self.tenant, site=site, sign_in_url=self.spa.web_origins[0]).routes(),
+        ]
 
     # --- where it answers -------------------------------------------------------------------------
 
@@ -359,106 +379,3 @@ class SandboxServer:
             lifetime=self.access_token_lifetime,
         )
         return token
-
-
-class _HttpServer(ThreadingHTTPServer):
-    daemon_threads = True  # a stuck client never keeps the process alive
-    app: SandboxApp
-
-    def __init__(self, address: tuple[str, int], *, quiet: bool) -> None:
-        self.quiet = quiet
-        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind resolves the host's FQDN, a DNS lookup a loopback server never needs.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "auth0-sandbox"
-    sys_version = ""
-    timeout = 30
-    server: _HttpServer
-
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
-
-    def do_PATCH(self) -> None:
-        self._dispatch()
-
-    def do_PUT(self) -> None:
-        self._dispatch()
-
-    def do_DELETE(self) -> None:
-        self._dispatch()
-
-    def do_OPTIONS(self) -> None:  # a browser's CORS preflight
-        self._dispatch()
-
-    def _dispatch(self) -> None:
-        try:
-            body = self._read_body()
-            if body is None:
-                return
-            parts = urlsplit(self.path)
-            request = Request(
-                method=self.command,
-                path=parts.path,
-                query=parse_qs(parts.query, keep_blank_values=True),
-                headers={name.lower(): value for name, value in self.headers.items()},
-                body=body,
-                client_ip=str(self.client_address[0]),
-            )
-            self._send(self.server.app.handle(request))
-        except (ConnectionError, TimeoutError):
-            self.close_connection = True
-        except Exception:
-            log.exception("sandbox: could not answer %s %s", self.command, mask_line(self.path))
-            self.send_error(500)
-
-    def _read_body(self) -> bytes | None:
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            self.send_error(411, "A Content-Length is required")
-            return None
-        raw = self.headers.get("Content-Length") or "0"
-        if not raw.isascii() or not raw.isdigit():
-            self.send_error(400, "Invalid Content-Length")
-            return None
-        length = int(raw)
-        if length > MAX_BODY_BYTES:
-            self.send_error(413, f"Payload content length greater than maximum allowed: {MAX_BODY_BYTES}")
-            return None
-        return self.rfile.read(length) if length else b""
-
-    def _send(self, response: Response) -> None:
-        self.send_response(response.status)
-        if response.content_type is not None:
-            self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        if response.body:
-            self.wfile.write(response.body)
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """Even a request the HTTP layer refuses gets an Auth0-shaped JSON answer, never HTML."""
-        body = json.dumps(ManagementError(code, message or phrase(code)).body).encode("utf-8")
-        self.close_connection = True
-        self.send_response(code)
-        self.send_header("Content-Type", JSON_TYPE)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
-            self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if not self.server.quiet:
-            sys.stderr.write(f"sandbox {self.address_string()} {mask_line(format % args)}\n")

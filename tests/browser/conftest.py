@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
 
-from sandbox.config import LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS
+from sandbox.defaults import LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS
 from tests.browser.site import VITE
 from tests.browser.stack import CHROMIUM, Stack, browser_stack, launch_chromium
 from tests.browser.student import Screenshots, Student

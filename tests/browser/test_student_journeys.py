@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from sandbox.config import LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS
+from sandbox.defaults import LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS
 from tests.browser.site import StaticSite, build_spa
 from tests.browser.stack import PURCHASE_URL, Stack
 from tests.browser.student import STEP_TIMEOUT_MS, Screenshots, Student

@@ -79,7 +79,8 @@ def free_port() -> int:
 @dataclass
 class ChaliceLocal:
     """`chalice local` serving this repository's app in a throwaway project whose `local` stage
-    points at the sandbox (the repository's own `.chalice/config.json` pins port 8787)."""
+    points at the sandbox (the repository's own `.chalice/config.json` pins port 8787), run as
+    `make run` runs it: through devstack.gateway, which gives the app API Gateway's whole event."""
 
     base_url: str
     process: subprocess.Popen[bytes]
@@ -108,19 +109,21 @@ def chalice_local(
     (project / ".chalice" / "config.json").write_text(json.dumps(config))
     port = free_port()
     command = [
-        str(Path(sys.executable).parent / "chalice"),
+        sys.executable,
+        "-m",
+        "devstack.gateway",
         "--project-dir",
         str(project),
-        "local",
         "--stage",
         "local",
         "--host",
         "127.0.0.1",
         "--port",
         str(port),
-        "--no-autoreload",
     ]
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AUTH0_", "GUMROAD_", "COURSES_"))}
+    # devstack is the repository's, not the throwaway project's.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), env.get("PYTHONPATH"))))
     process = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     service = ChaliceLocal(base_url=f"http://127.0.0.1:{port}", process=process)
     try:

@@ -6,7 +6,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from sandbox.faults import parse_fault
+from sandbox.http.faults import parse_fault
 from sandbox.server import SandboxServer
 from tests.integration.conftest import Service
 from tests.integration.harness import (

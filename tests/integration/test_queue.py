@@ -17,7 +17,7 @@ from moto import mock_aws
 
 from app import PING_QUEUE_NAME
 from chalicelib import wiring
-from sandbox.faults import parse_fault
+from sandbox.http.faults import parse_fault
 from sandbox.server import SandboxServer
 from tests.chalice_client import app_client
 from tests.integration.harness import (

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.faults import parse_fault
+from sandbox.http.faults import parse_fault
 from sandbox.server import SandboxServer
 from tests.integration.harness import (
     GUMROAD_RETRY_STATUSES,

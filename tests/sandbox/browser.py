@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import jwt
 import requests
 
-from sandbox.config import SPA_CLIENT_ID
+from sandbox.defaults import SPA_CLIENT_ID
 from sandbox.server import SandboxServer
 
 TIMEOUT = 10.0
@@ -148,6 +149,13 @@ def refresh(server: SandboxServer, refresh_token: str, **overrides: str) -> requ
     return token_request(server, body)
 
 
+def revoke(server: SandboxServer, refresh_token: str, client_id: str = SPA_CLIENT_ID) -> requests.Response:
+    """POST /oauth/revoke as auth0-spa-js does on logout."""
+    return requests.post(
+        f"{server.base_url}/oauth/revoke", data={"client_id": client_id, "token": refresh_token}, timeout=TIMEOUT
+    )
+
+
 def seed_buyer(server: SandboxServer, email: str = "buyer@example.com", roles: tuple[str, ...] = (ROLE,)) -> str:
     answer = requests.post(
         f"{server.base_url}/sandbox/users",
@@ -158,3 +166,45 @@ def seed_buyer(server: SandboxServer, email: str = "buyer@example.com", roles: t
     user_id = answer.json()["user_id"]
     assert isinstance(user_id, str)
     return user_id
+
+
+def signed_in(server: SandboxServer, email: str = "buyer@example.com") -> tuple[Browser, dict[str, str]]:
+    browser, pkce = Browser(server), Pkce()
+    answer = exchange(server, browser.sign_in(pkce, email), pkce)
+    assert answer.status_code == 200, answer.text
+    tokens: dict[str, str] = answer.json()
+    return browser, tokens
+
+
+def claims_of(token: str) -> dict[str, object]:
+    claims: dict[str, object] = jwt.decode(token, options={"verify_signature": False})
+    return claims
+
+
+def verified(server: SandboxServer, token: str, audience: str) -> dict[str, object]:
+    keys = jwt.PyJWKClient(f"{server.base_url}/.well-known/jwks.json")
+    claims: dict[str, object] = jwt.decode(
+        token,
+        keys.get_signing_key_from_jwt(token).key,
+        algorithms=["RS256"],
+        audience=audience,
+        issuer=f"{server.base_url}/",
+    )
+    return claims
+
+
+def new_buyer_ticket_url(server: SandboxServer, email: str = "new@example.com") -> str:
+    """What the service does for a new buyer: create the user, ask Auth0 to e-mail a reset link."""
+    created = requests.post(f"{server.base_url}/sandbox/users", json={"email": email}, timeout=TIMEOUT)
+    assert created.status_code == 201
+    asked = requests.post(
+        f"{server.base_url}/dbconnections/change_password",
+        json={"client_id": "sandbox-m2m-client", "email": email, "connection": "Username-Password-Authentication"},
+        timeout=TIMEOUT,
+    )
+    assert asked.status_code == 200
+    outbox = requests.get(f"{server.base_url}/sandbox/outbox", params={"to": email}, timeout=TIMEOUT).json()
+    (message,) = outbox["messages"]
+    url = message["ticket_url"]
+    assert isinstance(url, str)
+    return url

@@ -1,0 +1,1 @@
+"""The server pipeline: wire types, routing, the request gate, CORS, browser safety, limits, faults, stats, logs."""

@@ -1,0 +1,134 @@
+"""The HTML a person sees, rendered from ``templates/``: login, errors, the silent-auth answer, set-password.
+
+Templates are ``string.Template`` files. Every value is escaped with ``html.escape`` unless it is
+markup this module made (another template, or JSON made safe for a script). Pages carry no
+third-party resources. Only the ``web_message`` answer runs a script (one inline script, allowed
+by a per-response CSP nonce), and only it may be framed: the SDK loads it in a hidden iframe.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import secrets
+from collections.abc import Mapping
+from html import escape
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from sandbox.http.wire import Response
+
+HTML_TYPE = "text/html; charset=utf-8"
+TEMPLATES = Path(__file__).resolve().with_name("templates")
+_PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+    # Tickets and transaction ids travel in URLs: never leak them to another site. Not "no-referrer":
+    # that makes a browser send ``Origin: null`` on the page's own form POST, which the forms refuse.
+    "Referrer-Policy": "same-origin",
+}
+
+
+def render(name: str, markup: Mapping[str, str] | None = None, **text: str) -> str:
+    """``templates/NAME.html`` with ``text`` escaped and ``markup`` as is; a missing value is a KeyError."""
+    values = {key: escape(value) for key, value in text.items()}
+    return _template(name).substitute({**values, **(markup or {})})
+
+
+def page(status: int, title: str, body: str, *, headers: Mapping[str, str] | None = None) -> Response:
+    """A whole page that nothing may frame, around ``body`` (rendered markup)."""
+    return Response(
+        status=status,
+        body=render("page", {"body": body}, title=title).encode("utf-8"),
+        content_type=HTML_TYPE,
+        headers={
+            **_PAGE_HEADERS,
+            "X-Frame-Options": "DENY",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+            **(headers or {}),
+        },
+    )
+
+
+def error_page(status: int, title: str, message: str) -> Response:
+    """What Auth0 shows when it cannot send the person back to the application safely."""
+    return page(status, title, render("error", title=title, message=message))
+
+
+def login_page(
+    *,
+    action: str,
+    transaction: str,
+    application: str,
+    username: str = "",
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    """Universal Login's form: ``username``, ``password`` and the transaction in a hidden ``state``."""
+    body = render(
+        "login",
+        {"alert": _alert(error)},
+        application=application,
+        action=action,
+        transaction=transaction,
+        username=username,
+    )
+    return page(status, "Log in", body)
+
+
+def web_message_page(target_origin: str, response: Mapping[str, Any]) -> Response:
+    """``response_mode=web_message``: post the result to the opener or parent at exactly ``target_origin``."""
+    nonce = secrets.token_urlsafe(16)
+    message = {"type": "authorization_response", "response": dict(response)}
+    document = render(
+        "web_message", {"message": _script_json(message), "target_origin": _script_json(target_origin)}, nonce=nonce
+    )
+    return Response(
+        status=200,
+        body=document.encode("utf-8"),
+        content_type=HTML_TYPE,
+        headers={
+            **_PAGE_HEADERS,
+            "Content-Security-Policy": f"default-src 'none'; script-src 'nonce-{nonce}'",
+        },
+    )
+
+
+def reset_password_page(
+    *, action: str, ticket: str, email: str, error: str | None = None, status: int = 200
+) -> Response:
+    body = render("reset_password", {"alert": _alert(error)}, email=email, action=action, ticket=ticket)
+    return page(status, "Change your password", body)
+
+
+def password_changed_page(sign_in_url: str) -> Response:
+    return page(200, "Password changed", render("password_changed", sign_in_url=sign_in_url))
+
+
+def signed_out_page() -> Response:
+    return page(200, "Signed out", render("signed_out"))
+
+
+def _alert(error: str | None) -> str:
+    return render("alert", message=error) if error else ""
+
+
+@functools.cache
+def _template(name: str) -> Template:
+    return Template((TEMPLATES / f"{name}.html").read_text(encoding="utf-8"))
+
+
+def _script_json(value: Any) -> str:
+    """JSON safe inside a <script> element: no ``</script>``, no HTML comment, no line separators."""
+    text = json.dumps(value, separators=(",", ":"))
+    for raw, escaped in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(raw, escaped)
+    return text

@@ -1,0 +1,23 @@
+"""The Management API's tests: a sandbox whose tokens live LIFETIME seconds (so the API reports a lifetime that
+is not the default), and the check application's token, read as ``ops check`` reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from sandbox.server import SandboxServer
+from tests.sandbox.support import CHECK_ID, CHECK_SECRET, LIFETIME, token_for
+
+
+@pytest.fixture(scope="module")
+def module_sandbox() -> Iterator[SandboxServer]:
+    with SandboxServer(token_lifetime_seconds=LIFETIME) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def check_token(module_sandbox: SandboxServer) -> str:
+    token: str = token_for(module_sandbox, CHECK_ID, CHECK_SECRET)["access_token"]
+    return token

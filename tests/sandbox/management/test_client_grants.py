@@ -1,0 +1,38 @@
+"""``GET /api/v2/client-grants``: the grants the tenant really applies, in the recorded shape, paged as Auth0 pages."""
+
+from __future__ import annotations
+
+from sandbox.server import SandboxServer
+from tests.sandbox.support import (
+    API_AUDIENCE,
+    M2M_ID,
+    SERVICE_SCOPES,
+    fixture,
+    read,
+    types_of,
+)
+
+
+def test_client_grants_have_the_recorded_shape_and_follow_the_filters(server: SandboxServer, check_token: str) -> None:
+    answer = read(server, "/client-grants", check_token, client_id=M2M_ID, audience=server.management_audience)
+    recorded = fixture("client_grants_management_api.json")
+
+    assert answer.status_code == 200
+    [grant] = answer.json()["client_grants"]
+    assert set(answer.json()) == set(recorded)
+    assert types_of(grant) == types_of(recorded["client_grants"][0])
+    assert (grant["client_id"], grant["audience"]) == (M2M_ID, server.management_audience)
+    assert grant["scope"] == SERVICE_SCOPES
+    assert read(server, "/client-grants", check_token, audience=API_AUDIENCE).json() == fixture(
+        "client_grants_empty.json"
+    )
+    assert len(read(server, "/client-grants", check_token).json()["client_grants"]) == 2
+
+
+def test_client_grants_page_with_take_and_from(server: SandboxServer, check_token: str) -> None:
+    first = read(server, "/client-grants", check_token, take=1).json()
+    second = read(server, "/client-grants", check_token, take=1, **{"from": first["next"]}).json()
+
+    assert len(first["client_grants"]) == len(second["client_grants"]) == 1
+    assert "next" not in second
+    assert first["client_grants"][0]["client_id"] != second["client_grants"][0]["client_id"]

@@ -1,0 +1,64 @@
+"""``GET /api/v2/resource-servers/{id}``: the API with RBAC on and the lifetime user tokens really get."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import jwt
+import requests
+
+from sandbox.server import SandboxServer
+from tests.sandbox.browser import claims_of, seed_buyer
+from tests.sandbox.support import (
+    API_AUDIENCE,
+    LIFETIME,
+    PERMISSION,
+    TIMEOUT,
+    fixture,
+    read,
+    types_of,
+)
+
+
+def test_the_api_has_the_recorded_shape_rbac_on_and_the_lifetime_user_tokens_really_get(
+    server: SandboxServer, check_token: str
+) -> None:
+    recorded = fixture("resource_server.json")
+    by_identifier = read(server, f"/resource-servers/{quote(API_AUDIENCE, safe='')}", check_token)
+    api = by_identifier.json()
+
+    assert by_identifier.status_code == 200
+    assert types_of(api) == types_of(recorded)
+    assert (api["identifier"], api["enforce_policies"], api["token_dialect"]) == (
+        API_AUDIENCE,
+        True,
+        "access_token_authz",
+    )
+    assert api["token_lifetime"] == LIFETIME
+    assert {scope["value"] for scope in api["scopes"]} == {PERMISSION, "read:course:pro-membership"}
+    assert read(server, f"/resource-servers/{api['id']}", check_token).json() == api
+
+
+def test_a_user_token_lives_as_long_as_the_api_says(server: SandboxServer, check_token: str) -> None:
+    server.tenant.reset()
+    requests.post(f"{server.base_url}/sandbox/users", json={"email": "life@example.com"}, timeout=TIMEOUT)
+    claims = jwt.decode(server.user_token("life@example.com"), options={"verify_signature": False})
+    api = read(server, f"/resource-servers/{quote(API_AUDIENCE, safe='')}", check_token).json()
+    assert claims["exp"] - claims["iat"] == api["token_lifetime"]
+
+
+def test_the_api_reports_the_people_token_lifetime_and_allows_offline_access() -> None:
+    with SandboxServer(port=0, state_path=None, access_token_lifetime=90) as short:
+        seed_buyer(short)
+        reader = {"Authorization": f"Bearer {short.management_token(scope='read:resource_servers')}"}
+        servers = f"{short.base_url}/api/v2/resource-servers"
+        api = requests.get(f"{servers}/{quote(API_AUDIENCE, safe='')}", headers=reader, timeout=TIMEOUT).json()
+        management = requests.get(
+            f"{servers}/{quote(short.management_audience, safe='')}", headers=reader, timeout=TIMEOUT
+        ).json()
+        dev = requests.post(f"{short.base_url}/sandbox/token", json={"email": "buyer@example.com"}, timeout=TIMEOUT)
+        helper = claims_of(short.user_token("buyer@example.com"))
+    assert (api["token_lifetime"], api["allow_offline_access"]) == (90, True)
+    assert management["token_lifetime"] == 86400
+    assert dev.json()["expires_in"] == 90
+    assert int(str(helper["exp"])) - int(str(helper["iat"])) == 90
