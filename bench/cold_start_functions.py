@@ -123,45 +123,43 @@ def sqs_event(email: str) -> dict[str, object]:
     return {"Records": [record]}
 
 
-class _FakeSecretsManager(BaseHTTPRequestHandler):
-    """Answers GetSecretValue (AWS JSON 1.1) with the service's secret, as Secrets Manager does, on loopback."""
+class _FakeAws(BaseHTTPRequestHandler):
+    """An AWS JSON-protocol service on loopback: reads the request, answers ``answer(request)`` with 200."""
 
-    secret: str = "{}"
+    content_type = "application/x-amz-json-1.0"
 
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("content-length", "0")))
-        body = json.dumps(
-            {"ARN": SECRET_ARN, "Name": "gumroad-auth0-gate", "SecretString": self.secret, "VersionId": "v1"}
-        ).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/x-amz-json-1.1")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        return None
-
-
-class _FakeSqs(BaseHTTPRequestHandler):
-    """Answers SendMessage (AWS JSON protocol) like SQS does, MD5 included, on loopback."""
+    def answer(self, request: dict[str, object]) -> dict[str, object]:
+        raise NotImplementedError
 
     def do_POST(self) -> None:
         request = json.loads(self.rfile.read(int(self.headers.get("content-length", "0"))) or b"{}")
-        body = json.dumps(
-            {
-                "MessageId": str(uuid.uuid4()),
-                "MD5OfMessageBody": hashlib.md5(request.get("MessageBody", "").encode()).hexdigest(),  # noqa: S324
-            }
-        ).encode()
+        body = json.dumps(self.answer(request)).encode()
         self.send_response(200)
-        self.send_header("content-type", "application/x-amz-json-1.0")
+        self.send_header("content-type", self.content_type)
         self.send_header("content-length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
     def log_message(self, *args: object) -> None:
         return None
+
+
+class _FakeSecretsManager(_FakeAws):
+    """Answers GetSecretValue (AWS JSON 1.1) with the service's secret, as Secrets Manager does."""
+
+    content_type = "application/x-amz-json-1.1"
+    secret: str = "{}"
+
+    def answer(self, request: dict[str, object]) -> dict[str, object]:
+        return {"ARN": SECRET_ARN, "Name": "gumroad-auth0-gate", "SecretString": self.secret, "VersionId": "v1"}
+
+
+class _FakeSqs(_FakeAws):
+    """Answers SendMessage like SQS does, MD5 included."""
+
+    def answer(self, request: dict[str, object]) -> dict[str, object]:
+        message = str(request.get("MessageBody", ""))
+        return {"MessageId": str(uuid.uuid4()), "MD5OfMessageBody": hashlib.md5(message.encode()).hexdigest()}  # noqa: S324
 
 
 def main() -> None:
@@ -214,15 +212,7 @@ def main() -> None:
             for run in range(args.runs + 1):  # the first run writes bytecode, as a deployed package has it
                 email = f"cold-{uuid.uuid4().hex[:8]}@example.com"
                 run_env = {**env, "BENCH_EVENT": json.dumps(_event(name, token=token, email=email))}
-                answer = subprocess.run(  # noqa: S603 - our own interpreter and probe
-                    [sys.executable, "-c", probe],
-                    cwd=ROOT,
-                    env=run_env,
-                    capture_output=True,
-                    text=True,
-                    timeout=120,
-                    check=False,
-                )
+                answer = _probe([sys.executable, "-c", probe], run_env)
                 if answer.returncode != 0:
                     raise SystemExit(f"{name} failed:\n{answer.stderr[-2000:]}")
                 if run:
@@ -250,17 +240,16 @@ def main() -> None:
             print(f"  {package:32s} {ms:6.1f}")
 
 
+def _probe(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own interpreter and probe
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
 def _import_costs(script: str, env: dict[str, str]) -> list[tuple[str, float]]:
     """The top-level packages one run imports, by the import time of their own modules, most expensive first."""
-    traced = subprocess.run(  # noqa: S603 - our own interpreter and probe
-        [sys.executable, "-X", "importtime", "-c", script],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    traced = _probe([sys.executable, "-X", "importtime", "-c", script], env)
+    traced.check_returncode()
     costs: dict[str, float] = {}
     for line in traced.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
