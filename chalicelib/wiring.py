@@ -334,11 +334,6 @@ def run_reconciliation(now: datetime | None = None) -> Report:
 # --- seams for tests and tools ---------------------------------------------------------------------
 
 
-def auth0_transport() -> HttpTransport | None:
-    """The transport the Management API goes through (None: the network), for tools that build their own client."""
-    return _auth0_transport
-
-
 def use_auth0_transport(transport: HttpTransport | None) -> None:
     """Route the Management API through ``transport`` (tests only); resets cached clients."""
     global _auth0_transport
