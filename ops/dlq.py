@@ -36,7 +36,8 @@ def add_dlq(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 def run_show(args: argparse.Namespace, settings: Settings) -> int:
     from ops import aws
 
-    letters = read_all(aws.sqs(), settings.dead_letter_queue_url())
+    dead_letter_url = settings.dead_letter_queue_url()
+    letters = read_all(aws.sqs(), dead_letter_url)
     print(as_text([letter.summary() for letter in letters]))
     return 0
 
@@ -44,11 +45,8 @@ def run_show(args: argparse.Namespace, settings: Settings) -> int:
 def run_redrive(args: argparse.Namespace, settings: Settings) -> int:
     from ops import aws
 
-    sqs = aws.sqs()
-    report = redrive(
-        sqs, dead_letter_url=settings.dead_letter_queue_url(), queue_url=settings.queue_url(), apply=args.apply
-    )
-    print(as_text(report))
+    dead_letter_url, queue_url = settings.dead_letter_queue_url(), settings.queue_url()
+    print(as_text(redrive(aws.sqs(), dead_letter_url=dead_letter_url, queue_url=queue_url, apply=args.apply)))
     return 0
 
 
