@@ -7,6 +7,7 @@ settings, e.g. COURSES_FILE; `--stage local` is the sandbox). A placeholder valu
 AWS credentials and region come from the usual boto3 sources (AWS_PROFILE, AWS_DEFAULT_REGION; AWS_REGION
 is honoured too). Gumroad commands read GUMROAD_ACCESS_TOKEN (an OAuth token of your Gumroad
 application with the view_sales scope). Secrets are never printed unless a command is asked to.
+A value that starts with '-' (a Gumroad id can) is written --option=VALUE, or after --.
 """
 
 from __future__ import annotations
@@ -14,13 +15,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, NoReturn, cast
 
 from chalicelib.errors import ServiceError
 from ops import backfill, check, dlq, explain, gumroad, ping_url, reconcile, rerun, subscribe
 from ops.settings import load_settings
 
+if TYPE_CHECKING:
+    Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+
 # One module per command; each registers its parser and sets `run`, called as run(args, settings) -> exit code.
-COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (
+COMMANDS: tuple[Callable[[Commands], None], ...] = (
     dlq.add_dlq,
     rerun.add_rerun,
     subscribe.add_subscribe,
@@ -54,8 +59,17 @@ def _refused(error: ServiceError) -> int:
     return 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a hint where a value that starts with '-' (a Gumroad id can) was read as an option."""
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments: -") or message.endswith("expected one argument"):
+            message += " (a value that starts with '-' is written --option=VALUE, or after --)"
+        super().error(message)
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
+    top = _Parser(
         prog=".venv/bin/python -m ops", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     top.add_argument(
@@ -63,7 +77,7 @@ def parser() -> argparse.ArgumentParser:
         help="read the deployed stage's settings from this CloudFormation stack, e.g. gumroad-auth0-gate-prod",
     )
     top.add_argument("--stage", help="load this stage's environment variables from .chalice/config.json")
-    commands = top.add_subparsers(dest="command", required=True)
+    commands = cast("Commands", top.add_subparsers(dest="command", required=True))
     for add in COMMANDS:
         add(commands)
     return top

@@ -170,15 +170,21 @@ def judge(
 
 def _regrant(purchase: PurchaseState, command: str) -> str:
     """The backfill that re-runs exactly this purchase through the ping's path (it re-reads the role)."""
-    dead_letter = f"or, if `{command} dlq show` lists it, {command} rerun {purchase.sale_id} --apply"
+    sale_id = f"{purchase.sale_id}"
+    sale = _as_option("--sale-id", sale_id) if sale_id.startswith("-") else sale_id
+    dead_letter = f"or, if `{command} dlq show` lists it, {command} rerun {sale} --apply"
     day = (purchase.purchased_at or "")[:10]
     if purchase.product_id and looks_like_product_id(purchase.product_id) and day:
         following = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
-        return (
-            f"{command} backfill --product {purchase.product_id} --after {day} --before {following} --apply; "
-            + dead_letter
-        )
+        product = _as_option("--product", purchase.product_id)
+        return f"{command} backfill {product} --after {day} --before {following} --apply; " + dead_letter
     return f"resend the sale's ping from Gumroad (Sales > the sale > Resend ping); {dead_letter}"
+
+
+def _as_option(option: str, value: str) -> str:
+    """``--option value``, or ``--option=value`` for a value that starts with '-' (a Gumroad id can): argparse would
+    read it as an option."""
+    return f"{option}={value}" if value.startswith("-") else f"{option} {value}"
 
 
 def as_json(explanation: Explanation) -> str:

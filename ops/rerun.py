@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.errors import ServiceError
 from ops.dlq import as_text, delete, read_all, send_back
+from ops.errors import InvalidOption
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -21,8 +22,16 @@ RERUN_SALE_SECONDS = 60.0
 
 
 def add_rerun(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    rerun = commands.add_parser("rerun", help="process one sale's dead letters now, re-reading the buyer's roles")
-    rerun.add_argument("sale_id")
+    rerun = commands.add_parser(
+        "rerun",
+        help="process one sale's dead letters now, re-reading the buyer's roles",
+        description="A sale id that starts with '-' (Gumroad's ids are URL-safe base64: one in 64 does) is given "
+        "as --sale-id=ID, or after --: rerun --apply -- -AbC...==",
+    )
+    rerun.add_argument("sale_id", nargs="?", help="the sale's id, as `dlq show` prints it")
+    rerun.add_argument(
+        "--sale-id", dest="sale_id_option", metavar="SALE_ID", help="the same, for an id that starts with '-'"
+    )
     rerun.add_argument("--apply", action="store_true", help="really call Auth0 (default: dry run)")
     rerun.set_defaults(run=run_rerun)
 
@@ -32,6 +41,7 @@ def run_rerun(args: argparse.Namespace, settings: Settings) -> int:
     from chalicelib.deadlines import Deadline, upstream_scope
     from ops import aws
 
+    sale_id = _sale_id(args)
     settings.require_auth0()
 
     def fulfil(event: QueuedEvent) -> Outcome:
@@ -41,13 +51,23 @@ def run_rerun(args: argparse.Namespace, settings: Settings) -> int:
     report = rerun(
         aws.sqs(),
         dead_letter_url=settings.dead_letter_queue_url(),
-        sale_id=args.sale_id,
+        sale_id=sale_id,
         fulfil=fulfil,
         apply=args.apply,
         queue_url=settings.work_queue_url(),
     )
-    print(as_text(report) if report else f"no dead letter for sale {args.sale_id}")
+    print(as_text(report) if report else f"no dead letter for sale {sale_id}")
     return 0 if report else 1
+
+
+def _sale_id(args: argparse.Namespace) -> str:
+    given = {value for value in (args.sale_id, args.sale_id_option) if value}
+    if len(given) != 1:
+        raise InvalidOption(
+            "give one sale id: rerun SALE_ID, or rerun --sale-id=SALE_ID for an id that starts with '-'"
+        )
+    [sale_id] = given
+    return str(sale_id)
 
 
 def rerun(
