@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 from chalicelib.config.environment import api_audience, optional, resolve_courses_file
 from chalicelib.config.purchase_settings import DEAD_LETTER_QUEUE_URL, QUEUE_URL, queue_url, seller_id
 from chalicelib.config.reconcile_settings import gumroad_access_token, load_reconcile_settings
+from chalicelib.errors import ConfigurationError
 from ops import aws
-from ops.errors import NotConfigured
+from ops.errors import InvalidOption, NotConfigured
 from ops.placeholders import placeholders_in
 
 if TYPE_CHECKING:
@@ -134,8 +135,9 @@ class Settings:
         if not raw:
             return DEFAULT_MAX_TOKEN_LIFETIME_SECONDS
         if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+            refused = InvalidOption if flag is not None else ConfigurationError
             source = "--max-token-lifetime" if flag is not None else MAX_TOKEN_LIFETIME_SETTING
-            raise SystemExit(f"ops: {source} must be a whole number of seconds above 0, not {raw!r}")
+            raise refused(f"{source} must be a whole number of seconds above 0, not {raw!r}")
         return int(raw)
 
     def require_auth0(self) -> None:
