@@ -13,20 +13,15 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from chalicelib.errors import ConfigurationError
 from chalicelib.gumroad_api.client import ResourceSubscription
 from chalicelib.purchases.gumroad import RESOURCE_NAMES
+from chalicelib.purchases.reconcile import NEEDED_RESOURCES
 from ops.gumroad import gumroad_api
 
 if TYPE_CHECKING:
     from ops.settings import Settings
 
-# Everything the service acts on; `sale` only on request: the settings-page Ping URL may already send it.
-DEFAULT_RESOURCES = (
-    "refund",
-    "dispute",
-    "dispute_won",
-    "cancellation",
-    "subscription_ended",
-    "subscription_restarted",
-)
+# Everything the service acts on, which the scheduled reconciliation checks are subscribed; `sale` only on request:
+# the settings-page Ping URL may already send it.
+DEFAULT_RESOURCES = NEEDED_RESOURCES
 PING_USER = "gumroad"
 # RFC 3986 unreserved characters: they survive userinfo unescaped, whatever HTTP client Gumroad uses.
 _URL_SAFE_SECRET = re.compile(r"^[A-Za-z0-9._~-]{16,}$")
