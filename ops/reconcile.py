@@ -49,7 +49,7 @@ def run_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     from ops.gumroad import gumroad_api
 
     purchase = wiring.get_purchase_settings()
-    schedule = settings.reconcile()
+    schedule = settings.reconcile_settings()
     now = datetime.now(UTC)
     chosen = _window(args.after, schedule, now)
     sink = None

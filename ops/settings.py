@@ -118,7 +118,7 @@ class Settings:
     def gumroad_access_token(self) -> str:
         return gumroad_access_token(self._environ)
 
-    def reconcile(self) -> ReconcileSettings:
+    def reconcile_settings(self) -> ReconcileSettings:
         return load_reconcile_settings(self._environ)
 
     def check_application(self) -> tuple[str, str] | None:
