@@ -48,13 +48,14 @@ def run_rerun(args: argparse.Namespace, settings: Settings) -> int:
         with upstream_scope(Deadline.after(RERUN_SALE_SECONDS)):
             return wiring.get_dispatch().fulfil_inline(event, verify_role=True)
 
+    dead_letter_url, queue_url = settings.dead_letter_queue_url(), settings.work_queue_url()
     report = rerun(
         aws.sqs(),
-        dead_letter_url=settings.dead_letter_queue_url(),
+        dead_letter_url=dead_letter_url,
         sale_id=sale_id,
         fulfil=fulfil,
         apply=args.apply,
-        queue_url=settings.work_queue_url(),
+        queue_url=queue_url,
     )
     print(as_text(report) if report else f"no dead letter for sale {sale_id}")
     return 0 if report else 1
