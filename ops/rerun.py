@@ -30,7 +30,10 @@ def add_rerun(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     )
     rerun.add_argument("sale_id", nargs="?", help="the sale's id, as `dlq show` prints it")
     rerun.add_argument(
-        "--sale-id", dest="sale_id_option", metavar="SALE_ID", help="the same, for an id that starts with '-'"
+        "--sale-id",
+        dest="sale_id_option",
+        metavar="SALE_ID",
+        help="the same; --sale-id=SALE_ID for an id that starts with '-'",
     )
     rerun.add_argument("--apply", action="store_true", help="really call Auth0 (default: dry run)")
     rerun.set_defaults(run=run_rerun)
