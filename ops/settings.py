@@ -14,7 +14,7 @@ from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chalicelib.config.environment import api_audience, optional, resolve_courses_file
+from chalicelib.config.environment import DEFAULT_COURSES_FILE, api_audience, optional, resolve_courses_file
 from chalicelib.config.purchase_settings import DEAD_LETTER_QUEUE_URL, QUEUE_URL, queue_url, seller_id
 from chalicelib.config.reconcile_settings import gumroad_access_token, load_reconcile_settings
 from chalicelib.errors import ConfigurationError
@@ -153,6 +153,10 @@ class Settings:
             aws.ready()  # the service's secret is read from Secrets Manager
         elif optional(self._environ, "AUTH0_CLIENT_ID") is None:
             self._required("AUTH0_SECRET_ID", None, what="the service's secret in Secrets Manager")
+
+    def catalogue_file(self) -> str:
+        """The catalogue's path as the operator edits it (COURSES_FILE, relative to the checkout)."""
+        return optional(self._environ, "COURSES_FILE") or DEFAULT_COURSES_FILE
 
     def _catalogue_filled_in(self) -> None:
         from ops.packaging import catalogue_problems

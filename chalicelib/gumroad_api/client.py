@@ -1,4 +1,4 @@
-"""Gumroad's API v2: resource subscriptions and sales, for the scheduled reconciliation and the operator commands.
+"""Gumroad's API v2: subscriptions, sales and products, for the scheduled reconciliation and the operator commands.
 
 Imported only by the reconciliation function and ``ops``: the ping and private routes never load it.
 """
@@ -108,6 +108,27 @@ class GumroadApi:
             raise GumroadApiError("Gumroad answered GET /v2/user without a user")
         return user
 
+    def products(self) -> list[dict[str, Any]]:
+        """``GET /v2/products``: the account's products, newest first (``Link#as_json`` with an API scope).
+
+        Each product's ``id`` is the ``product_id`` its pings carry. Gumroad pages the list (ten a page,
+        ``next_page_key`` while more remain); the pages are read to the end.
+        """
+        products: list[dict[str, Any]] = []
+        params: dict[str, str] = {}
+        seen_keys: set[str] = set()
+        for _ in range(MAX_PAGES):
+            body = self._read("/v2/products", params)
+            page = body.get("products")
+            if not isinstance(page, list) or not all(isinstance(product, dict) for product in page):
+                raise GumroadApiError("Gumroad answered GET /v2/products without a list of products")
+            products.extend(page)
+            next_key = _next_page_key(body, seen_keys)
+            if next_key is None:
+                return products
+            params["page_key"] = next_key
+        raise GumroadApiError(f"more than {MAX_PAGES} pages of products")
+
     def sales_pages(
         self, *, product_id: str, after: str | None = None, before: str | None = None
     ) -> Iterator[list[dict[str, Any]]]:
@@ -127,12 +148,9 @@ class GumroadApi:
             if not isinstance(sales, list) or not all(isinstance(sale, dict) for sale in sales):
                 raise GumroadApiError("Gumroad answered GET /v2/sales without a list of sales")
             yield sales
-            next_key = body.get("next_page_key")
-            if not isinstance(next_key, str) or not next_key:
+            next_key = _next_page_key(body, seen_keys)
+            if next_key is None:
                 return
-            if next_key in seen_keys:
-                raise GumroadApiError("Gumroad answered the same next_page_key twice; stopping")
-            seen_keys.add(next_key)
             params["page_key"] = next_key
         raise GumroadApiError(f"more than {MAX_PAGES} pages of sales; narrow the range with --after/--before")
 
@@ -168,6 +186,17 @@ class GumroadApi:
         except requests.RequestException as exc:
             raise _Transient(f"Gumroad's API is unreachable ({type(exc).__name__})") from None
         return _answer(method, path, response)
+
+
+def _next_page_key(body: Mapping[str, Any], seen_keys: set[str]) -> str | None:
+    """The cursor of the next page, which Gumroad adds only while more remain; a cursor seen before stops the loop."""
+    next_key = body.get("next_page_key")
+    if not isinstance(next_key, str) or not next_key:
+        return None
+    if next_key in seen_keys:
+        raise GumroadApiError("Gumroad answered the same next_page_key twice; stopping")
+    seen_keys.add(next_key)
+    return next_key
 
 
 class _Transient(GumroadApiError):
