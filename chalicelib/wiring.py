@@ -302,19 +302,25 @@ def get_gumroad_api() -> GumroadApi:
     return GumroadApi(access_token=token)
 
 
-def run_reconciliation(now: datetime | None = None) -> Report:
-    """One scheduled run, assembled from its parts (the run itself is ``purchases.reconcile.run_scheduled``)."""
+def run_reconciliation(now: datetime | None = None) -> Report | None:
+    """One scheduled run, assembled from its parts (the run itself is ``purchases.reconcile.run_scheduled``).
+
+    None when the reconciliation is off: the stage's secret holds no Gumroad token (one warning, no failure).
+    """
     from datetime import UTC
 
     from chalicelib.aws.parameters import ParameterWatermark, ssm_client
-    from chalicelib.config.reconcile_settings import load_reconcile_settings
-    from chalicelib.purchases.reconcile import Reconciler, run_scheduled
+    from chalicelib.config.reconcile_settings import find_gumroad_access_token, load_reconcile_settings
+    from chalicelib.purchases.reconcile import Reconciler, report_off, run_scheduled
 
     settings = get_purchase_settings()
     schedule = load_reconcile_settings(os.environ)
     queue = get_ping_queue()
     if queue is None or schedule.watermark_parameter is None:
         raise ConfigurationError("the reconciliation needs PING_QUEUE_URL and RECONCILE_WATERMARK_PARAMETER")
+    if find_gumroad_access_token(os.environ, from_secret=get_credentials().get().gumroad_access_token) is None:
+        report_off()
+        return None
     api = get_gumroad_api()
     return run_scheduled(
         reconciler=Reconciler(

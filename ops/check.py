@@ -9,6 +9,7 @@ from chalicelib.credentials import ServiceCredentials
 
 if TYPE_CHECKING:
     from ops.settings import Settings
+    from ops.tenant_checks import Finding
 
 CHECK_DOC = """Check the Auth0 tenant against what this deployment needs, and say how to fix what is wrong.
 
@@ -18,7 +19,9 @@ CHECK_DOC = """Check the Auth0 tenant against what this deployment needs, and sa
 - every catalogue course's role exists and carries the course's permission on that API;
 - the API's access tokens live no longer than ACCESS_TOKEN_MAX_LIFETIME_SECONDS (or
   --max-token-lifetime; default 600 s), since a refunded buyer keeps a token until it expires
-  (a warning, not a failure).
+  (a warning, not a failure);
+- with --stack (the service's secret): whether the secret holds the Gumroad token the scheduled
+  reconciliation needs (without it the reconciliation is off: a warning, not a failure).
 
 It reads through the Management API and needs read:client_grants, read:roles and
 read:resource_servers. It runs as the service's application unless AUTH0_CHECK_CLIENT_ID and
@@ -64,8 +67,27 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
     )
     credentials = FixedCredentials(*separate) if separate else service
     findings = run_checks(wiring.management_client(credentials), target)
+    if purchase.secret_id is not None:  # a deployed stage: its secret says whether the reconciliation runs
+        findings.append(reconciliation_finding(service.get()))
     print(as_table(findings))
     return 1 if failed(findings) else 0
+
+
+def reconciliation_finding(credentials: ServiceCredentials) -> Finding:
+    """Whether the stage's secret holds the Gumroad token the scheduled reconciliation needs (a warning if not)."""
+    from ops.tenant_checks import OK, WARN, Finding
+
+    subject = "scheduled reconciliation"
+    if credentials.gumroad_access_token:
+        return Finding(OK, subject, "on: the secret holds its gumroad_access_token")
+    return Finding(
+        WARN,
+        subject,
+        "off: the secret has no gumroad_access_token, so only pings grant and revoke (each run logs "
+        "reconciliation_off)",
+        "add an OAuth token of your Gumroad application with the view_sales scope to the secret as "
+        "gumroad_access_token (docs/purchases.md, Reconciliation)",
+    )
 
 
 class FixedCredentials:

@@ -37,10 +37,15 @@ def load_reconcile_settings(environ: Mapping[str, str]) -> ReconcileSettings:
     )
 
 
+def find_gumroad_access_token(environ: Mapping[str, str], *, from_secret: str | None = None) -> str | None:
+    """The seller's Gumroad OAuth token (``view_sales``) if there is one: the secret's ``gumroad_access_token`` when
+    given, else GUMROAD_ACCESS_TOKEN (local runs and ``ops``). Without one the scheduled reconciliation is off."""
+    return from_secret or optional(environ, GUMROAD_ACCESS_TOKEN)
+
+
 def gumroad_access_token(environ: Mapping[str, str], *, from_secret: str | None = None) -> str:
-    """The seller's Gumroad OAuth token (``view_sales``): the secret's ``gumroad_access_token`` when given, else
-    GUMROAD_ACCESS_TOKEN (local runs and ``ops``)."""
-    token = from_secret or optional(environ, GUMROAD_ACCESS_TOKEN)
+    """The seller's Gumroad OAuth token, which the command asking for it cannot do without."""
+    token = find_gumroad_access_token(environ, from_secret=from_secret)
     if token is None:
         raise ConfigurationError(
             f"{GUMROAD_ACCESS_TOKEN} is not set: create an access token for your Gumroad OAuth application "

@@ -278,6 +278,20 @@ def _endpoint(url: str) -> tuple[str, str] | None:
 # --- one scheduled run -------------------------------------------------------------------------
 
 
+def report_off() -> None:
+    """The one line a run writes when the stage's secret holds no Gumroad token: the reconciliation is off, by
+    choice or by omission, and that is no failure (the invocation succeeds, so ReconcileFailedAlarm stays quiet)."""
+    log_event(
+        log,
+        logging.WARNING,
+        "reconciliation_off",
+        reason="no_gumroad_access_token",
+        detail="the secret has no gumroad_access_token, so Gumroad's Sales API and resource subscriptions are not "
+        "checked: pings are the only source of access. To turn it on, add an OAuth token with the view_sales scope "
+        "as gumroad_access_token to the secret (docs/purchases.md, Reconciliation)",
+    )
+
+
 def run_scheduled(
     *,
     reconciler: Reconciler,

@@ -21,7 +21,7 @@ import responses
 from chalicelib import metrics, wiring
 from chalicelib.errors import ReconciliationIncomplete
 from chalicelib.purchases.gumroad import format_timestamp
-from chalicelib.purchases.reconcile import NEEDED_RESOURCES
+from chalicelib.purchases.reconcile import NEEDED_RESOURCES, Report
 from tests.integration import test_queue
 from tests.integration.harness import HANDBOOK, MEMBERSHIP, gumroad_body
 
@@ -97,6 +97,13 @@ def gumroad(deployment: Deployment, monkeypatch: pytest.MonkeyPatch) -> Iterator
         yield Gumroad(mock, recorded_page())
 
 
+def reconcile(*, now: datetime) -> Report:
+    """One scheduled run, with a Gumroad token (so it is on)."""
+    report = wiring.run_reconciliation(now=now)
+    assert report is not None, "a run with a Gumroad token reconciles"
+    return report
+
+
 def seed_earlier_pings(deployment: Deployment, page: dict[str, Any]) -> None:
     """What the service saw before: the refunded buyer's sale ping and the giftee's sale ping (no refund pings)."""
     refunded = sale_of(page, "refunded@example.com")
@@ -145,7 +152,7 @@ def test_a_run_fixes_a_missed_sale_a_missed_refund_and_a_refunded_gift_exactly_o
     seed_earlier_pings(deployment, gumroad.page)
     caplog.set_level(logging.INFO, logger="gumroad_auth0")
 
-    report = wiring.run_reconciliation(now=NOW)
+    report = reconcile(now=NOW)
     outcomes = deployment.drain()
 
     assert report.by_kind() == {"sale": 1, "refund": 2}
@@ -171,13 +178,13 @@ def test_a_second_run_changes_nothing(
     deployment: Deployment, gumroad: Gumroad, caplog: pytest.LogCaptureFixture
 ) -> None:
     seed_earlier_pings(deployment, gumroad.page)
-    wiring.run_reconciliation(now=NOW)
+    reconcile(now=NOW)
     processed_before = len(deployment.drain())
     before = deployment.sandbox.tenant.describe()["users"]
     caplog.set_level(logging.INFO, logger="gumroad_auth0")
     caplog.clear()
 
-    report = wiring.run_reconciliation(now=NOW + timedelta(minutes=30))
+    report = reconcile(now=NOW + timedelta(minutes=30))
     outcomes = deployment.drain()[processed_before:]
 
     assert report.already_checked == 1, "the sale was checked by the first run (the watermark moved)"
@@ -200,7 +207,7 @@ def test_a_missing_resource_subscription_is_logged_and_measured_for_the_alarm(
     gumroad.missing = {"refund", "subscription_ended"}
     caplog.set_level(logging.INFO, logger="gumroad_auth0")
 
-    report = wiring.run_reconciliation(now=NOW)
+    report = reconcile(now=NOW)
 
     assert report.failed == 0, "the reconciliation itself still runs"
 
@@ -241,7 +248,7 @@ def test_a_refused_gumroad_token_fails_the_run_and_keeps_the_watermark(
     gumroad.refuse = True
 
     with pytest.raises(ReconciliationIncomplete, match="gumroad_api_error"):
-        wiring.run_reconciliation(now=NOW)
+        reconcile(now=NOW)
 
     assert boto3.client("ssm").get_parameter(Name=WATERMARK)["Parameter"]["Value"] == "not-yet-run"
     assert deployment.work_once() is None, "nothing was queued"
@@ -250,7 +257,7 @@ def test_a_refused_gumroad_token_fails_the_run_and_keeps_the_watermark(
 def test_a_refund_for_a_buyer_auth0_never_saw_is_settled_not_retried(deployment: Deployment, gumroad: Gumroad) -> None:
     sale_of(gumroad.page, "missed.ping@example.com")["refunded"] = True
 
-    report = wiring.run_reconciliation(now=NOW)
+    report = reconcile(now=NOW)
     outcomes = deployment.drain()
 
     assert report.by_kind() == {"refund": 3}
@@ -277,7 +284,7 @@ def test_an_ended_membership_loses_access_once_and_later_runs_write_nothing(
     deployment.drain()
     assert role_names(deployment, "member@example.com") == [f"course:{MEMBERSHIP}"]
 
-    first = wiring.run_reconciliation(now=NOW)
+    first = reconcile(now=NOW)
     deployment.drain()
     assert first.by_kind() == {"subscription_ended": 1}
     assert role_names(deployment, "member@example.com") == []
@@ -285,7 +292,7 @@ def test_an_ended_membership_loses_access_once_and_later_runs_write_nothing(
     caplog.set_level(logging.INFO, logger="gumroad_auth0")
     caplog.clear()
 
-    second = wiring.run_reconciliation(now=NOW + timedelta(minutes=30))
+    second = reconcile(now=NOW + timedelta(minutes=30))
     deployment.drain()
 
     assert second.by_kind() == {"subscription_ended": 1}, "re-sent (its time is the run's, so never deduplicated)"
@@ -326,7 +333,7 @@ def test_a_self_gift_ends_with_the_givers_dispute_ping_and_its_refund_in_the_sal
     assert role_names(deployment, MALLORY) == [], "the ping ends the access the gift gave"
 
     # Her own purchase arrives (by reconciliation, its ping was missed), and the Sales API lists the gift refunded.
-    wiring.run_reconciliation(now=NOW)
+    reconcile(now=NOW)
     assert set(deployment.drain()) == {"ok"}
 
     assert role_names(deployment, MALLORY) == [f"course:{HANDBOOK}"], "her own purchase grants the course"
@@ -336,3 +343,30 @@ def test_a_self_gift_ends_with_the_givers_dispute_ping_and_its_refund_in_the_sal
         ("active", False),
         ("refunded", True),
     ], "one gift (giver's and giftee's purchases joined), refunded; her own purchase untouched"
+
+
+def test_without_a_gumroad_token_the_reconciliation_is_off_with_one_warning_and_no_failure(
+    deployment: Deployment, gumroad: Gumroad, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import boto3
+
+    monkeypatch.delenv("GUMROAD_ACCESS_TOKEN")
+    wiring.clear_caches()
+    caplog.set_level(logging.INFO, logger="gumroad_auth0")
+
+    # As EventBridge invokes it: an exception here would count as the function's error (ReconcileFailedAlarm).
+    deployment.client.lambda_.invoke(
+        "reconcile",
+        deployment.client.events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+        ),
+    )
+
+    lines = [json.loads(record.getMessage()) for record in caplog.records if record.name.startswith("gumroad_auth0")]
+    assert [(line["level"], line["event"]) for line in lines] == [("warning", "reconciliation_off")]
+    assert lines[0]["reason"] == "no_gumroad_access_token"
+    assert "gumroad_access_token" in lines[0]["detail"]
+    assert gumroad.sales_queries == [], "Gumroad is not asked without a token"
+    assert not any(metrics.MISSING_SUBSCRIPTIONS in line for line in lines), "no subscription metric, no alarm"
+    assert boto3.client("ssm").get_parameter(Name=WATERMARK)["Parameter"]["Value"] == "not-yet-run"
+    assert deployment.work_once() is None, "nothing was queued"

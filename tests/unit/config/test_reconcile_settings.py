@@ -7,6 +7,7 @@ import pytest
 from chalicelib.config.reconcile_settings import (
     DEFAULT_LOOKBACK_DAYS,
     DEFAULT_OVERLAP_MINUTES,
+    find_gumroad_access_token,
     gumroad_access_token,
     load_reconcile_settings,
 )
@@ -67,3 +68,17 @@ def test_no_token_anywhere_is_a_configuration_error_naming_both_places(environ: 
 
     assert "GUMROAD_ACCESS_TOKEN is not set" in refused.value.message
     assert "gumroad_access_token in the secret AUTH0_SECRET_ID names" in refused.value.message
+
+
+@pytest.mark.parametrize("environ", [{}, {"GUMROAD_ACCESS_TOKEN": "   "}])
+def test_no_token_anywhere_means_the_scheduled_reconciliation_is_off_not_misconfigured(
+    environ: dict[str, str],
+) -> None:
+    assert find_gumroad_access_token(environ, from_secret=None) is None
+
+
+def test_a_token_in_either_place_is_found_the_secrets_first() -> None:
+    both = {"GUMROAD_ACCESS_TOKEN": ENVIRONMENT_TOKEN}
+
+    assert find_gumroad_access_token(both, from_secret=SECRET_TOKEN) == SECRET_TOKEN
+    assert find_gumroad_access_token(both, from_secret=None) == ENVIRONMENT_TOKEN

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
@@ -424,3 +425,69 @@ def test_a_maximum_that_is_not_a_positive_number_of_seconds_is_refused_before_an
         "ops: invalid_option: --max-token-lifetime must be a whole number of seconds above 0, not '0'\n"
     )
     assert replay.requests == []
+
+
+@pytest.mark.parametrize(
+    ("token", "row"),
+    [
+        (None, ["warn", "scheduled reconciliation", "off: the secret has no gumroad_access_token, so only pings"]),
+        (
+            "gumroad-oauth-token-for-tests-Wq3",
+            ["ok", "scheduled reconciliation", "on: the secret holds its gumroad_access_token"],
+        ),
+    ],
+)
+def test_a_deployed_stages_secret_says_whether_the_reconciliation_runs_and_its_absence_is_only_a_warning(
+    auth0: tuple[Auth0Replay, responses.RequestsMock],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    token: str | None,
+    row: list[str],
+) -> None:
+    import json
+
+    import boto3
+    from moto import mock_aws
+
+    from chalicelib import wiring
+
+    replay, _ = auth0
+    script(replay)
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    for name in ("AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "GUMROAD_PING_SECRET", "GUMROAD_ACCESS_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    document = {"client_id": SERVICE_CLIENT_ID, "client_secret": CLIENT_SECRET, "gumroad_ping_secret": "p" * 32}
+    if token:
+        document["gumroad_access_token"] = token
+    with mock_aws():
+        created = boto3.client("secretsmanager").create_secret(Name="gate/prod", SecretString=json.dumps(document))
+        monkeypatch.setenv("AUTH0_SECRET_ID", created["ARN"])
+        wiring.clear_caches()
+        # Read (and kept, as a warm container keeps it) through Secrets Manager; moto's own HTTP mock would
+        # shadow the token endpoint's, so check runs after it.
+        wiring.get_credentials().get()
+
+    code, out = check(capsys)
+
+    assert code == 0, "a reconciliation that is off fails nothing"
+    rows = [re.split(r"\s{2,}", line, maxsplit=2) for line in out.splitlines()]
+    assert [[*cells[:2], cells[2][: len(row[2])]] for cells in rows if cells[1:2] == [row[1]]] == [row]
+    if token is None:
+        assert "fix: add an OAuth token of your Gumroad application with the view_sales scope" in out
+    else:
+        assert token not in out
+    replay.assert_finished()
+
+
+def test_without_the_services_secret_there_is_no_reconciliation_row(
+    auth0: tuple[Auth0Replay, responses.RequestsMock], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Environment credentials are a local stage's: nothing is scheduled there.
+    replay, _ = auth0
+    script(replay)
+
+    _, out = check(capsys)
+
+    assert "reconciliation" not in out
