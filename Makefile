@@ -66,7 +66,8 @@ test: lint typecheck package-check browser
 run: install spa-install
 	$(BIN)/python -m devstack --port $(PORT)
 
-# The whole journey (sale -> user with role -> token -> /courses -> refund -> 403), non-interactively.
+# The whole journey (sale -> user with role -> token -> /courses -> refund -> 403), non-interactively, on free ports
+# and a throwaway tenant of its own: it runs while `make run` is up.
 demo: install
 	$(BIN)/python -m devstack.demo
 

@@ -10,7 +10,8 @@ backlog that a burst of 40 connections does not overflow. The service reads the 
 API Gateway's and never knows it is local.
 
 ``python -m devstack.gateway --project-dir DIR --stage local --port 8000`` is ``chalice --project-dir DIR
-local --stage local --port 8000 --no-autoreload`` with those differences.
+local --stage local --port 8000 --no-autoreload`` with those differences, and ``--set NAME=VALUE`` overrides one
+of the stage's environment variables (``make demo`` points AUTH0_DOMAIN at a sandbox of its own).
 """
 
 from __future__ import annotations
@@ -112,12 +113,27 @@ def local_server(project_dir: Path, *, stage: str, host: str, port: int) -> Loca
     return server
 
 
+def _setting(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack.gateway", description=__doc__.split("\n\n")[0])
     parser.add_argument("--project-dir", type=Path, default=Path.cwd(), help="the chalice project (default: here)")
     parser.add_argument("--stage", default="local", help="the chalice stage (default local)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        type=_setting,
+        metavar="NAME=VALUE",
+        help="an environment variable that wins over the stage's (e.g. AUTH0_DOMAIN of a sandbox on another port)",
+    )
     args = parser.parse_args(argv)
     project_dir = args.project_dir.resolve()
     # As the chalice CLI: relative paths in the stage's settings (COURSES_FILE) are the project's.
@@ -125,6 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ["AWS_CHALICE_CLI_MODE"] = "true"
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")  # the app's log lines
     server = local_server(project_dir, stage=args.stage, host=args.host, port=args.port)
+    # chalice put the stage's variables into the environment while loading the app; the app reads them on first
+    # use, never at import, so these still win.
+    os.environ.update(dict(args.set))
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: stop without a traceback
         server.serve_forever()
     return 0

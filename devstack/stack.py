@@ -95,23 +95,33 @@ def wait_until_answering(url: str, process: subprocess.Popen[bytes], what: str) 
     raise RuntimeError(f"{what} did not answer at {url} within {READY_TIMEOUT_SECONDS:.0f} s")
 
 
-def start_stack(*, service_port: int, quiet_sandbox: bool = False, with_spa: bool = False) -> Stack:
-    """Start the sandbox on the local stage's port, then the service, then (``with_spa``) the SPA's
-    dev server; all stop with ``Stack.stop``."""
+def start_stack(
+    *,
+    service_port: int,
+    sandbox_port: int | None = None,
+    sandbox_state: Path | None = None,
+    quiet_sandbox: bool = False,
+    with_spa: bool = False,
+) -> Stack:
+    """Start the sandbox (on the local stage's port unless ``sandbox_port``; the service's AUTH0_DOMAIN follows it),
+    then the service, then (``with_spa``) the SPA's dev server; all stop with ``Stack.stop``."""
     stage = LocalStage.read()
-    ports = [(stage.sandbox_port, "the sandbox"), (service_port, "the service")]
+    sandbox_port = stage.sandbox_port if sandbox_port is None else sandbox_port
+    ports = [(sandbox_port, "the sandbox"), (service_port, "the service")]
     if with_spa:
         ports.append((SPA_PORT, "the SPA"))
     for port, what in ports:
         if not port_is_free(port):
             raise RuntimeError(f"port {port} for {what} is already in use (is `make run` already running?)")
-    sandbox_command = [sys.executable, "-m", "sandbox", "serve", "--port", str(stage.sandbox_port)]
+    sandbox_command = [sys.executable, "-m", "sandbox", "serve", "--port", str(sandbox_port)]
     # Short-lived user tokens, so a refund shows in the SPA at its next refresh (sandbox/README.md).
     sandbox_command += ["--access-token-lifetime", str(LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS)]
+    if sandbox_state is not None:
+        sandbox_command += ["--state", str(sandbox_state)]
     if quiet_sandbox:
         sandbox_command.append("--quiet")
     stack = Stack(
-        sandbox_url=f"http://127.0.0.1:{stage.sandbox_port}",
+        sandbox_url=f"http://127.0.0.1:{sandbox_port}",
         service_url=f"http://127.0.0.1:{service_port}",
         processes=[],
     )
@@ -133,6 +143,8 @@ def start_stack(*, service_port: int, quiet_sandbox: bool = False, with_spa: boo
             "--port",
             str(service_port),
         ]
+        if sandbox_port != stage.sandbox_port:
+            service_command += ["--set", f"AUTH0_DOMAIN={stack.sandbox_url}"]
         service = _spawn(service_command)
         stack.processes.append(service)
         if with_spa:  # started while chalice local starts: they do not depend on each other
@@ -180,9 +192,29 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=STOP_TIMEOUT_SECONDS)
 
 
+def free_port() -> int:
+    """A port nothing listens on now (the OS's pick): what `make demo` serves on, beside `make run`'s fixed ones."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @contextlib.contextmanager
-def running_stack(*, service_port: int, quiet_sandbox: bool = False, with_spa: bool = False) -> Iterator[Stack]:
-    stack = start_stack(service_port=service_port, quiet_sandbox=quiet_sandbox, with_spa=with_spa)
+def running_stack(
+    *,
+    service_port: int,
+    sandbox_port: int | None = None,
+    sandbox_state: Path | None = None,
+    quiet_sandbox: bool = False,
+    with_spa: bool = False,
+) -> Iterator[Stack]:
+    stack = start_stack(
+        service_port=service_port,
+        sandbox_port=sandbox_port,
+        sandbox_state=sandbox_state,
+        quiet_sandbox=quiet_sandbox,
+        with_spa=with_spa,
+    )
     try:
         yield stack
     finally:
