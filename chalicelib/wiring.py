@@ -23,6 +23,7 @@ from chalicelib.errors import ConfigurationError, LoginDisabled
 if TYPE_CHECKING:
     from chalicelib.access.verifier import AccessTokenVerifier
     from chalicelib.auth0_api.directory import Auth0Directory, HttpTransport, ManagementClient
+    from chalicelib.auth0_api.onboarding import PasswordResetOnboarding
     from chalicelib.auth0_api.pacing import RetryPolicy
     from chalicelib.auth0_api.password_login import PasswordLogin
     from chalicelib.aws.sqs import PingQueue
@@ -161,22 +162,30 @@ def management_client(credentials: CredentialsSource | None = None) -> Managemen
 
 
 @_built_once
-def get_fulfilment() -> Fulfilment:
+def get_password_reset_onboarding() -> PasswordResetOnboarding:
+    """The set-password e-mail: through AUTH0_ONBOARDING_CLIENT_ID's connection, else the M2M application's."""
     from chalicelib.auth0_api.onboarding import PasswordResetOnboarding
+
+    settings = get_purchase_settings()
+    credentials = get_credentials()
+    onboarding_client = settings.onboarding_client_id
+    return PasswordResetOnboarding(
+        endpoint=settings.auth0,
+        client_id=lambda: onboarding_client or credentials.get().client_id,
+        connection=settings.connection,
+        policy=get_retry_policy(),
+    )
+
+
+@_built_once
+def get_fulfilment() -> Fulfilment:
     from chalicelib.config.purchase_settings import OnboardingMode
     from chalicelib.purchases.fulfilment import Fulfilment
 
     settings = get_purchase_settings()
-    credentials = get_credentials()
     onboarding = None
     if settings.onboarding is OnboardingMode.PASSWORD_RESET_EMAIL:
-        onboarding_client = settings.onboarding_client_id
-        onboarding = PasswordResetOnboarding(
-            endpoint=settings.auth0,
-            client_id=lambda: onboarding_client or credentials.get().client_id,
-            connection=settings.connection,
-            policy=get_retry_policy(),
-        )
+        onboarding = get_password_reset_onboarding()
     return Fulfilment(
         catalogue=get_catalogue(),
         directory=get_directory(),

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn, cast
 
 from chalicelib.errors import ServiceError
-from ops import backfill, check, dlq, explain, gumroad, ping_url, reconcile, rerun, subscribe
+from ops import backfill, check, dlq, explain, gumroad, ping_url, reconcile, rerun, resend, subscribe
 from ops.settings import load_settings
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ COMMANDS: tuple[Callable[[Commands], None], ...] = (
     gumroad.add_gumroad,
     ping_url.add_ping_url,
     explain.add_explain,
+    resend.add_resend,
     reconcile.add_reconcile,
 )
 

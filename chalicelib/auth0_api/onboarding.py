@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+import requests
 from auth0.authentication import Database
 from auth0.authentication.exceptions import Auth0Error
 
 from chalicelib.auth0_api.pacing import RetryPolicy
 from chalicelib.config.purchase_settings import Auth0Endpoint
 from chalicelib.deadlines import current_deadline, current_stats
+from chalicelib.errors import UpstreamError, UpstreamRejected, UpstreamUnavailable
 from chalicelib.logs import log_event
 
 log = logging.getLogger("gumroad_auth0.onboarding")
@@ -40,6 +42,25 @@ class PasswordResetOnboarding:
     def welcome(self, email: str) -> bool:
         """Send the e-mail; True when Auth0 accepted the request."""
         try:
+            self.send(email)
+        except UpstreamError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, Auth0Error):
+                log_event(
+                    log, logging.WARNING, "onboarding_refused", status=cause.status_code, error=str(cause.error_code)
+                )
+            else:
+                log_event(log, logging.WARNING, "onboarding_failed", error=type(cause).__name__)
+            return False
+        except Exception as exc:  # best effort: anything else alike
+            log_event(log, logging.WARNING, "onboarding_failed", error=type(exc).__name__)
+            return False
+        return True
+
+    def send(self, email: str) -> None:
+        """Ask Auth0 to e-mail ``email`` the set-password link, or raise: ``UpstreamRejected`` when Auth0 refuses
+        (4xx other than 429), ``UpstreamUnavailable`` when it cannot answer. An operator's resend, not best effort."""
+        try:
             timeout = self._policy.call_timeout(current_deadline())
             database = Database(
                 self._endpoint.netloc,
@@ -51,9 +72,10 @@ class PasswordResetOnboarding:
             current_stats().authentication += 1
             database.change_password(email=email, connection=self._connection)
         except Auth0Error as exc:
-            log_event(log, logging.WARNING, "onboarding_refused", status=exc.status_code, error=str(exc.error_code))
-            return False
-        except Exception as exc:  # best effort: requests' errors and anything else alike
-            log_event(log, logging.WARNING, "onboarding_failed", error=type(exc).__name__)
-            return False
-        return True
+            status = exc.status_code if isinstance(exc.status_code, int) else 0
+            what = f"Auth0 answered {status or 'an error'} ({exc.error_code}) to the password-change request"
+            if 400 <= status < 500 and status != 429:
+                raise UpstreamRejected(what) from exc
+            raise UpstreamUnavailable(what + "; try again later") from exc
+        except requests.RequestException as exc:
+            raise UpstreamUnavailable(f"Auth0 could not be reached ({type(exc).__name__}); try again later") from exc

@@ -13,6 +13,7 @@ import responses
 from chalicelib.auth0_api.onboarding import PasswordResetOnboarding
 from chalicelib.auth0_api.pacing import RetryPolicy
 from chalicelib.config.purchase_settings import Auth0Endpoint
+from chalicelib.errors import UpstreamError, UpstreamRejected, UpstreamUnavailable
 from tests.auth0_replay import BASE_URL, CONNECTION
 from tests.purchase_support import mock_change_password
 
@@ -87,3 +88,38 @@ def test_a_network_failure_is_false_with_a_log_line_that_never_shows_the_address
 
     assert "onboarding_failed" in caplog.text
     assert BUYER not in caplog.text
+
+
+def test_an_operators_send_returns_when_auth0_accepts(mock: responses.RequestsMock) -> None:
+    endpoint = mock_change_password(mock)
+
+    onboarding().send(BUYER)
+
+    assert json.loads(endpoint.calls[0].request.body or b"{}")["email"] == BUYER
+
+
+@pytest.mark.parametrize(
+    ("status", "refused"),
+    [
+        pytest.param(400, UpstreamRejected, id="400-rejected"),
+        pytest.param(429, UpstreamUnavailable, id="429-unavailable"),
+        pytest.param(503, UpstreamUnavailable, id="503-unavailable"),
+    ],
+)
+def test_an_operators_send_raises_rejected_for_a_refusal_and_unavailable_for_a_busy_or_failing_auth0(
+    mock: responses.RequestsMock, status: int, refused: type[UpstreamError]
+) -> None:
+    mock.add(responses.POST, CHANGE_PASSWORD_URL, status=status, json={"error": "x", "error_description": "no"})
+
+    with pytest.raises(refused) as raised:
+        onboarding().send(BUYER)
+
+    assert str(status) in raised.value.message
+    assert BUYER not in raised.value.message
+
+
+def test_an_operators_send_raises_unavailable_when_auth0_cannot_be_reached(mock: responses.RequestsMock) -> None:
+    mock.add(responses.POST, CHANGE_PASSWORD_URL, body=requests.ConnectionError("connection refused"))
+
+    with pytest.raises(UpstreamUnavailable, match="could not be reached"):
+        onboarding().send(BUYER)
