@@ -10,6 +10,7 @@ from sandbox.http.rate_limit import RateLimiter
 from sandbox.http.routing import Route
 from sandbox.http.stats import Stats
 from sandbox.http.wire import Request, Response, empty_response, json_response, json_type
+from sandbox.oidc.pages import outbox_page
 from sandbox.tenant.site import Site
 from sandbox.tenant.tenant import Tenant
 from sandbox.tenant.tokens import DEFAULT_USER_SCOPE, TokenIssuer, user_access_token
@@ -99,6 +100,8 @@ class DevToolsApi:
             for message in self._tenant.describe()["outbox"]
             if recipient is None or message.get("to") == recipient.strip().lower()
         ]
+        if _prefers_html(request.header("accept")):
+            return outbox_page(messages, recipient=recipient)
         return json_response(200, {"messages": messages})
 
     def describe_ticket(self, request: Request) -> Response:
@@ -218,3 +221,14 @@ def _optional_string(body: dict[str, Any], name: str) -> str | None:
     if body.get(name) is None:
         return None
     return _string(body, name)
+
+
+def _prefers_html(accept: str | None) -> bool:
+    """A browser's ``Accept`` lists text/html before JSON; a script's (``*/*``, or JSON) gets JSON, the default."""
+    for item in (accept or "").split(","):
+        media_type, *parameters = (part.strip().lower() for part in item.split(";"))
+        if {"q=0", "q=0.0", "q=0.00", "q=0.000"} & set(parameters):
+            continue  # not acceptable at all
+        if media_type in ("text/html", "application/json"):
+            return media_type == "text/html"
+    return False

@@ -132,3 +132,37 @@ def _script_json(value: Any) -> str:
     ):
         text = text.replace(raw, escaped)
     return text
+
+
+# What each kind of message is, as the person reading the outbox would call it.
+_MESSAGE_KINDS = {"password_reset": "Change your password", "verification_email": "Verify your e-mail"}
+
+
+def outbox_page(messages: list[dict[str, Any]], *, recipient: str | None) -> Response:
+    """The outbox as a browser shows it: each message, newest first, with its link to click."""
+    shown = [_message(message) for message in reversed(messages)]
+    body = render(
+        "outbox",
+        {"messages": "\n".join(shown) or render("outbox_empty")},
+        recipient=f" to {recipient}" if recipient else "",
+    )
+    return page(200, "Outbox", body)
+
+
+def _message(message: dict[str, Any]) -> str:
+    link = ""
+    if isinstance(message.get("ticket_url"), str):
+        link = render(
+            "outbox_link",
+            url=message["ticket_url"],
+            expires_at=str(message.get("expires_at", "")),
+            label="Set a password",
+        )
+    kind = str(message.get("kind", ""))
+    return render(
+        "outbox_message",
+        {"link": link},
+        kind=_MESSAGE_KINDS.get(kind, kind),
+        to=str(message.get("to", "")),
+        created_at=str(message.get("created_at", "")),
+    )

@@ -58,6 +58,10 @@ class Student:
     def set_password(self, ticket_url: str, password: str) -> None:
         """Open the set-password link from the e-mail and choose a password."""
         self.page.goto(ticket_url)
+        self.choose_password(password)
+
+    def choose_password(self, password: str) -> None:
+        """On the set-password page (from the e-mail's link), choose a password."""
         expect(self.page.get_by_role("heading", name="Change your password")).to_be_visible()
         self.page.get_by_label("New password", exact=True).fill(password)
         self.page.get_by_label("Confirm new password").fill(password)

@@ -8,7 +8,7 @@ import jwt
 import requests
 
 from sandbox.server import SandboxServer
-from tests.sandbox.browser import seed_buyer, signed_in
+from tests.sandbox.browser import new_buyer_ticket_url, seed_buyer, signed_in
 from tests.sandbox.support import (
     API_AUDIENCE,
     OTHER_ROLE,
@@ -84,3 +84,42 @@ def test_the_state_view_counts_sessions_and_refresh_families_and_reset_forgets_t
     assert requests.post(f"{server.base_url}/sandbox/reset", json={}, timeout=TIMEOUT).status_code == 204
     after = requests.get(f"{server.base_url}/sandbox/state", timeout=TIMEOUT).json()
     assert after["sign_ins"] == {"sessions": 0, "refresh_token_families": 0}
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+
+
+def test_the_outbox_answers_a_browser_with_a_page_whose_set_password_link_opens_the_ticket_page(
+    server: SandboxServer,
+) -> None:
+    ticket_url = new_buyer_ticket_url(server, "o'brien+<new>@example.com")
+
+    answer = requests.get(f"{server.base_url}/sandbox/outbox", headers={"Accept": BROWSER_ACCEPT}, timeout=TIMEOUT)
+
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert f'<a href="{ticket_url}">Set a password</a>' in answer.text
+    assert "Change your password</strong> to o&#x27;brien+&lt;new&gt;@example.com" in answer.text
+    assert "<new>" not in answer.text
+    assert answer.headers["X-Frame-Options"] == "DENY"
+    followed = requests.get(ticket_url, headers={"Accept": BROWSER_ACCEPT}, timeout=TIMEOUT)
+    assert followed.status_code == 200
+    assert "Enter a new password for o&#x27;brien+&lt;new&gt;@example.com" in followed.text
+
+
+def test_scripts_get_the_outbox_as_json_and_an_empty_one_reads_as_such_in_a_browser(server: SandboxServer) -> None:
+    new_buyer_ticket_url(server, "script@example.com")
+
+    for accept in (None, "*/*", "application/json", "application/json, text/html", "text/html;q=0, */*"):
+        headers = {"Accept": accept} if accept else {}
+        answer = requests.get(f"{server.base_url}/sandbox/outbox", headers=headers, timeout=TIMEOUT)
+        assert answer.headers["Content-Type"].startswith("application/json"), accept
+        assert [message["to"] for message in answer.json()["messages"]] == ["script@example.com"]
+    empty = requests.get(
+        f"{server.base_url}/sandbox/outbox",
+        params={"to": "nobody@example.com"},
+        headers={"Accept": BROWSER_ACCEPT},
+        timeout=TIMEOUT,
+    )
+    assert "to nobody@example.com" in empty.text
+    assert "No messages." in empty.text
