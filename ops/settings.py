@@ -164,7 +164,7 @@ class Settings:
         path = Path(resolve_courses_file(self._environ, app_dir=ROOT))
         problems = [line for line in catalogue_problems(path, shown_as=path.name) if "placeholder" in line]
         if problems:
-            raise NotConfigured("; ".join(problems) + " (fill in the catalogue, docs/creator-guide.md Deploy step 3)")
+            raise NotConfigured("; ".join(problems) + " (fill in the catalogue, docs/creator-guide.md step 3)")
 
     @staticmethod
     def _required(name: str, value: str | None, *, what: str) -> str:
