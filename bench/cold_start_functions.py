@@ -136,6 +136,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from sandbox.server import SandboxServer
+    from sandbox.tenant.seeding import seed_user
 
     fake_sqs = ThreadingHTTPServer(("127.0.0.1", 0), _FakeSqs)
     threading.Thread(target=fake_sqs.serve_forever, daemon=True).start()
@@ -156,7 +157,8 @@ def main() -> None:
             "AWS_SECRET_ACCESS_KEY": "bench",
             "PYTHONDONTWRITEBYTECODE": "",
         }
-        sandbox.tenant.seed_user(
+        seed_user(
+            sandbox.tenant,
             email="token-holder@example.com",
             connection="Username-Password-Authentication",
             password=None,

@@ -22,6 +22,7 @@ from ops.__main__ import main as ops
 from ops.backfill import FAILED, MAX_CONSECUTIVE_FAILURES, Planned, plan, run, sale_fields, skip_reason
 from ops.gumroad_api import GumroadApi, GumroadApiError
 from sandbox.server import SandboxServer
+from sandbox.tenant.seeding import seed_user
 from tests.integration.harness import CATALOGUE, ROOT, SELLER_ID, service_environment
 
 if TYPE_CHECKING:
@@ -202,7 +203,8 @@ def test_apply_with_a_work_queue_sends_each_sale_to_its_buyers_group_and_writes_
 def test_a_buyer_given_the_role_by_hand_gets_a_purchase_record_and_no_second_account(
     gumroad: responses.RequestsMock, sandbox: SandboxServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sandbox.tenant.seed_user(
+    seed_user(
+        sandbox.tenant,
         email="early@example.com",
         connection="Username-Password-Authentication",
         password=None,

@@ -13,6 +13,7 @@ import responses
 from chalicelib.purchases.records import CourseRecord, PurchaseState, record_key
 from ops.__main__ import main as ops
 from sandbox.server import SandboxServer
+from sandbox.tenant.seeding import seed_user
 from tests.auth0_replay import USER_ID, Auth0Replay, fixture, found_user
 from tests.purchase_support import MEMBERSHIP_ROLE, SERVERLESS_ROLE, mock_token_endpoint, set_purchase_env
 from tests.unit.ops.test_backfill import (
@@ -197,7 +198,8 @@ def test_a_role_removed_by_hand_in_the_sandbox_is_a_disagreement(
     capsys: pytest.CaptureFixture[str],
     restored_environ: None,
 ) -> None:
-    sandbox.tenant.seed_user(
+    seed_user(
+        sandbox.tenant,
         email="member@example.com",
         connection="Username-Password-Authentication",
         password=None,
