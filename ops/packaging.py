@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.catalogue import load_catalogue
-from chalicelib.config import DEFAULT_COURSES_FILE
+from chalicelib.config.environment import DEFAULT_COURSES_FILE
 from chalicelib.errors import ConfigurationError
 from ops.placeholders import is_placeholder, placeholders_in
 

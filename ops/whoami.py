@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ops.gumroad_api import GumroadApiError
+from chalicelib.errors import GumroadApiError
 
 
 def seller_id_of(user: Mapping[str, Any]) -> str:

@@ -15,7 +15,7 @@ import pytest
 from app import WORKER_MAXIMUM_CONCURRENCY
 from chalicelib import metrics
 from chalicelib.catalogue import load_catalogue
-from chalicelib.config import MAX_PING_DEADLINE_SECONDS, load_purchase_settings
+from chalicelib.config.purchase_settings import MAX_PING_DEADLINE_SECONDS, load_purchase_settings
 from chalicelib.purchases.worker import BACKOFF_SECONDS
 from chalicelib.web.answers import RETRY_AFTER_SECONDS
 from tests.integration.harness import GUMROAD_RETRY_STATUSES
