@@ -281,7 +281,7 @@ def _dlq_redrive(args: argparse.Namespace) -> int:
 def _rerun(args: argparse.Namespace) -> int:
     from chalicelib import wiring
     from chalicelib.deadlines import Deadline, upstream_scope
-    from chalicelib.purchases.fulfilment import Outcome
+    from chalicelib.purchases.outcomes import Outcome
     from chalicelib.purchases.queue import QueuedEvent
     from ops.dead_letters import as_text, rerun
 
@@ -418,7 +418,7 @@ def _backfill_fulfil(*, apply: bool) -> BackfillFulfil:
     from chalicelib.aws.sqs import PingQueue
     from chalicelib.deadlines import Deadline, upstream_scope
     from chalicelib.purchases.events import SaleEvent
-    from chalicelib.purchases.fulfilment import Outcome
+    from chalicelib.purchases.outcomes import Outcome
     from ops.backfill import dry_run_fulfilment, queue_fulfilment
 
     settings = wiring.get_purchase_settings()
@@ -434,6 +434,7 @@ def _backfill_fulfil(*, apply: bool) -> BackfillFulfil:
             catalogue=wiring.get_catalogue(),
             directory=wiring.get_directory(),
             provision_test_purchases=settings.provision_test_purchases,
+            trust=wiring.get_trust_policy(),
         ).handle
 
     def fulfil(event: SaleEvent) -> Outcome:
