@@ -89,7 +89,7 @@ class Student:
         self.page.get_by_label("Email address").fill(email)
         self.page.get_by_label("Password", exact=True).fill(password)
         self.shots.take(self.page, "login-page")
-        self.page.get_by_role("button", name="Continue").click()
+        self.page.get_by_role("button", name="Continue", exact=True).click()
 
     def sign_in(self, email: str, password: str, *, already_there: bool = False) -> None:
         if not already_there:
@@ -106,7 +106,7 @@ class Student:
         self.page.get_by_label("Email").fill(email)
         self.page.get_by_label("Google has verified this address").set_checked(verified)
         self.shots.take(self.page, "google-stand-in")
-        self.page.get_by_role("button", name="Continue").click()
+        self.page.get_by_role("button", name="Continue", exact=True).click()
 
     def email_me_a_code(self, email: str, read_code: Callable[[str], str]) -> None:
         """From the SPA's signed-out screen through the passwordless pages; ``read_code`` opens the mailbox."""
@@ -119,7 +119,7 @@ class Student:
         expect(self.page.get_by_role("heading", name="Check your email")).to_be_visible(timeout=STEP_TIMEOUT_MS)
         self.page.get_by_label("Code").fill(read_code(email))
         self.shots.take(self.page, "enter-code")
-        self.page.get_by_role("button", name="Continue").click()
+        self.page.get_by_role("button", name="Continue", exact=True).click()
 
     def expect_signed_in_as(self, email: str) -> None:
         expect(self.page.get_by_test_id("signed-in-as")).to_have_text(email, timeout=STEP_TIMEOUT_MS)
