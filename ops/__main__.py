@@ -522,7 +522,7 @@ def _catalogue_filled_in() -> None:
     path = Path(resolve_courses_file(os.environ, app_dir=ROOT))
     problems = [line for line in catalogue_problems(path, shown_as=path.name) if "placeholder" in line]
     if problems:
-        raise NotConfigured("; ".join(problems) + " (fill in the catalogue, README Deploy step 3)")
+        raise NotConfigured("; ".join(problems) + " (fill in the catalogue, docs/creator-guide.md Deploy step 3)")
 
 
 def _sqs() -> SQSClient:

@@ -34,7 +34,7 @@ STATUSES = (GRANTED, HAD_ACCESS, QUEUED, SKIPPED, FAILED)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A run whose every call fails (credentials revoked, a scope missing) stops instead of hammering Auth0.
 MAX_CONSECUTIVE_FAILURES = 10
-# Management API requests per sale at most (README, "Cost per purchase"): with --apply a lookup, a create
+# Management API requests per sale at most (docs/purchases.md, "Cost per purchase"): with --apply a lookup, a create
 # or a record save, a role assignment; a dry run's reads are a lookup and the buyer's roles.
 REQUESTS_PER_SALE = 3
 REQUESTS_PER_SALE_DRY_RUN = 2

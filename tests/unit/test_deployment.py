@@ -31,7 +31,7 @@ GUMROAD_TIMEOUT_SECONDS = 5
 DEFAULT_ACCOUNT_CONCURRENCY = 1000
 UNRESERVED_MINIMUM = 100
 # The longest a request holds an API function instance in the reservation arithmetic: cold starts measured
-# 0.25-0.4 s at 1024 MB (README, "Sizes and settings"); a stranger's 401 or 405 needs no network at all.
+# 0.25-0.4 s at 1024 MB (docs/creator-guide.md, "Sizes and settings"); a stranger's 401 or 405 needs no network at all.
 LONGEST_REQUEST_SECONDS = 1
 # $context variables that can carry what a caller sent (a header, the query string with the ping's ?token=, the raw
 # path, an authorizer's output): never in the access log.
