@@ -49,7 +49,6 @@ class AccountTenant:
     users: dict[str, FakeUser] = field(default_factory=dict)
     calls: list[tuple[str, ...]] = field(default_factory=list)
     failures: dict[str, list[Exception]] = field(default_factory=dict)
-    revoked: list[str] = field(default_factory=list)
     _serial: int = 0
 
     # --- seeding ----------------------------------------------------------------------------------
@@ -126,10 +125,6 @@ class AccountTenant:
         moved = self.users.pop(secondary.user_id)
         moved.app_metadata, moved.roles = {}, set()
         self.users[primary_id].linked.append(moved)
-
-    def revoke_refresh_tokens(self, user_id: str) -> None:
-        self._record("revoke_refresh_tokens", user_id)
-        self.revoked.append(user_id)
 
     # --- reading it back --------------------------------------------------------------------------
 

@@ -147,13 +147,6 @@ class Auth0Directory:
             ),
         )
 
-    def revoke_refresh_tokens(self, user_id: str) -> None:
-        """``DELETE /api/v2/users/{id}/refresh-tokens`` (``delete:refresh_tokens``; Auth0's Enterprise plans)."""
-        self._call(
-            "revoke refresh tokens",
-            lambda options: self._client.users.refresh_token.delete(user_id, request_options=options),
-        )
-
     def create_buyer(
         self,
         *,

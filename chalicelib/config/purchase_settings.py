@@ -111,8 +111,8 @@ class PurchaseSettings:
     management_burst: int = 1
     worker_deadline_seconds: float = DEFAULT_WORKER_DEADLINE_SECONDS
     trusted_connections: frozenset[str] = frozenset()
-    """AUTH0_TRUSTED_CONNECTIONS: the connections whose verified addresses may hold purchases (``connection``
-    is always one of them)."""
+    """AUTH0_TRUSTED_CONNECTIONS: the connections whose verified addresses may hold purchases (the users the
+    service creates in ``connection`` always may)."""
     signin_deadline_seconds: float = DEFAULT_SIGNIN_DEADLINE_SECONDS
     in_lambda: bool = False
     """Running in AWS Lambda (its runtime sets AWS_LAMBDA_FUNCTION_NAME; ``chalice local``, tests and ops do not)."""
@@ -151,7 +151,7 @@ def load_purchase_settings(environ: Mapping[str, str], *, app_dir: str | os.Path
     return PurchaseSettings(
         auth0=parse_auth0_domain(domain),
         connection=connection,
-        trusted_connections=_trusted_connections(environ, connection),
+        trusted_connections=_trusted_connections(environ),
         signin_deadline_seconds=number(
             environ,
             "SIGNIN_DEADLINE_SECONDS",
@@ -223,14 +223,15 @@ def _queue_url(environ: Mapping[str, str], name: str) -> str | None:
     return url
 
 
-def _trusted_connections(environ: Mapping[str, str], connection: str) -> frozenset[str]:
-    """AUTH0_TRUSTED_CONNECTIONS, comma- or space-separated connection names; the database connection always."""
+def _trusted_connections(environ: Mapping[str, str]) -> frozenset[str]:
+    """AUTH0_TRUSTED_CONNECTIONS, comma- or space-separated connection names (``connection``, the database
+    connection, only when listed: its users the service did not create count only then)."""
     raw = optional(environ, "AUTH0_TRUSTED_CONNECTIONS")
     names = DEFAULT_TRUSTED_CONNECTIONS if raw is None else tuple(raw.replace(",", " ").split())
     for name in names:
         if not all(character.isalnum() or character in "-_" for character in name) or len(name) > 128:
             raise ConfigurationError("AUTH0_TRUSTED_CONNECTIONS must be connection names separated by commas")
-    return frozenset({connection, *names})
+    return frozenset(names)
 
 
 def _onboarding(environ: Mapping[str, str]) -> OnboardingMode:

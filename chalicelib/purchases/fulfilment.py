@@ -12,13 +12,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 from chalicelib.catalogue import Course, CourseCatalogue
 from chalicelib.errors import BuyerAlreadyExists, PurchaseNotYetKnown, ServiceError, UpstreamUnavailable
 from chalicelib.logs import log_event, mask_email
 from chalicelib.purchases.events import RECONCILIATION_ORIGIN, PingEvent, SaleEvent, SubscriptionEvent, UnhandledEvent
-from chalicelib.purchases.holders import HOLDER_KEY, TrustPolicy, holder_marker, marker_of
+from chalicelib.purchases.holders import HOLDER_KEY, TrustPolicy, holder_marker
 from chalicelib.purchases.outcomes import ALREADY_DONE, IGNORED, PROCESSED, Outcome, combined, plan_change
 from chalicelib.purchases.ping_log import loggable_id
 from chalicelib.purchases.ports import Buyer, Directory, Onboarding
@@ -26,10 +25,9 @@ from chalicelib.purchases.records import CourseRecord, PurchaseState, record_key
 
 log = logging.getLogger("gumroad_auth0.fulfilment")
 
-# The defaults the settings also have: the database connection, passwordless e-mail and Google.
+# The defaults the settings also have: the service's own database users, passwordless e-mail and Google.
 DEFAULT_TRUST = TrustPolicy(
-    database_connection="Username-Password-Authentication",
-    trusted_connections=frozenset({"Username-Password-Authentication", "email", "google-oauth2"}),
+    database_connection="Username-Password-Authentication", trusted_connections=frozenset({"email", "google-oauth2"})
 )
 
 
@@ -237,10 +235,8 @@ class Fulfilment:
             self._directory.remove_role(buyer.user_id, course.role_id)
             changes.append("role_removed")
         if plan.save_record:
-            documents: dict[str, Any] = {record_key(course.slug): plan.record.to_json()}
-            if may_grant and marker_of(buyer) is None:
-                # The record holder says so, riding on a write it makes anyway: its sign-ins need no call.
-                documents[HOLDER_KEY] = holder_marker(created_by_service=False)
+            # The holder's mark (its sign-ins need no call) or the held one's rides on a write made anyway.
+            documents = {record_key(course.slug): plan.record.to_json(), **self._trust.marks(buyer)}
             self._directory.save_records(buyer.user_id, documents)
             changes.append("record_saved")
         written = [change for change in changes if change != "role_verified"]
@@ -258,9 +254,10 @@ class Fulfilment:
     ) -> Outcome:
         """No user may receive it: the purchase waits, ungranted, in the record of the user holding the address.
 
-        The mailbox's owner proves it by the password-reset e-mail (it replaces whatever password the
-        database user had and verifies the address) or by signing in with a code or a verified Google
-        account; their sign-in then grants it (``purchases.sign_in``).
+        That user is a database user someone registered with the address (or a creator's, when the database
+        connection is not trusted): its password was not set through the mailbox, so no e-mail from here
+        could make it the buyer's. The mailbox's owner takes the purchase by signing in with a code or a
+        verified Google account (``purchases.sign_in``); ``ops explain`` says so.
         """
         outcome = self._apply(event.event_name, course, blocker, observed, verify_role=verify_role)
         if "record_saved" not in outcome.changes or not observed.active:
@@ -274,9 +271,7 @@ class Fulfilment:
             course=course.slug,
             buyer=mask_email(event.email),
         )
-        onboarding = self._welcome(event.email)
-        held = ("held_unverified_address",) + ((f"onboarding_{onboarding}",) if onboarding else ())
-        return replace(outcome, changes=outcome.changes + held)
+        return replace(outcome, changes=(*outcome.changes, "held_unverified_address"))
 
     def _knowing(
         self,

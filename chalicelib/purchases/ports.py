@@ -72,15 +72,13 @@ class Directory(Protocol):
 
 
 class AccountDirectory(Directory, Protocol):
-    """What a sign-in needs besides: the user by id, linking, and revoking a user's refresh tokens."""
+    """What a sign-in needs besides: the user by id, and linking."""
 
     def get_user(self, user_id: str) -> Buyer | None:
         """The user, re-read (None when Auth0 does not know it, or no longer: a secondary is no user)."""
 
     def link(self, primary_id: str, secondary: Buyer) -> None:
         """Link ``secondary`` into ``primary_id`` (``POST /api/v2/users/{id}/identities``)."""
-
-    def revoke_refresh_tokens(self, user_id: str) -> None: ...
 
 
 class Onboarding(Protocol):

@@ -4,17 +4,16 @@ The post-login Action (``actions/post-login.js``) asks, through ``POST /auth0/po
 sign-in of a user that does not hold purchases itself. The service re-reads that user and every user of its
 address from the Management API (never an address or a verified flag from the request), then:
 
-* an identity that may not hold purchases (``purchases.holders``: an unverified address the service did not
-  create) gets nothing and changes nothing: ``unverified``;
+* an identity that may not hold purchases (``purchases.holders``: an unverified address, or a database user the
+  service did not create) gets nothing and changes nothing: ``unverified``;
 * otherwise the address's record holder takes every purchase recorded on the other users of the address (the
   identity that signed in; a purchase held for an unverified address, proved now that the mailbox's owner signed
   in; a duplicate), assigning the roles they grant; users that may not hold purchases lose their roles;
 * the identity that signed in, if it is not the holder, is linked into it (``linked``: the Action switches the
   login to the holder with ``api.authentication.setPrimaryUser``); if it is, and it just got roles, ``granted``.
 
-A database user the service did not create had a password someone chose: before it gets a role or is linked,
-its refresh tokens are revoked. Auth0 ends sessions when a password is reset but keeps refresh tokens, so a
-squatter's token minted before the owner took the address back would otherwise open the owner's courses.
+A database user the service did not create is never eligible unless the creator trusts the database connection
+(``purchases.holders``): its password, and the refresh tokens it minted, may be a squatter's.
 
 Writes go holder first (roles, then records: the commit marker), the others after, the link last: an attempt cut
 short is done again at the next sign-in, and a record's fields merge as a join, so nothing is granted twice.
@@ -32,7 +31,7 @@ from chalicelib.deadlines import current_deadline
 from chalicelib.errors import InvalidEmail
 from chalicelib.purchases.buyer_email import normalise_email
 from chalicelib.purchases.buyer_locks import BuyerLocks
-from chalicelib.purchases.holders import HOLDER_KEY, TrustPolicy, holder_marker, marker_of, record_keys
+from chalicelib.purchases.holders import TrustPolicy, record_keys
 from chalicelib.purchases.outcomes import plan_change
 from chalicelib.purchases.ports import AccountDirectory, Buyer
 from chalicelib.purchases.records import CourseRecord, record_key
@@ -113,10 +112,6 @@ class SignIns:
         sources = [other for other in account if other is not holder and record_keys(other)]
         writes = self._merge(holder, sources)
         changes: list[str] = []
-        changes_user = holder is not user or bool(writes.assign)
-        if changes_user and self._password_chosen_elsewhere(user):
-            self._directory.revoke_refresh_tokens(user.user_id)
-            changes.append("refresh_tokens_revoked")
         self._write(holder, writes, changes)
         for other in sources:
             if other is not user and not self._trust.eligible(other):
@@ -145,9 +140,8 @@ class SignIns:
                 writes.remove.append(course.role_id)
             if plan.save_record:
                 writes.documents[record_key(course.slug)] = plan.record.to_json()
-        holds_purchases = bool(writes.documents) or bool(record_keys(holder))
-        if holds_purchases and marker_of(holder) is None:
-            writes.documents[HOLDER_KEY] = holder_marker(created_by_service=False)
+        if writes.documents or record_keys(holder):
+            writes.documents.update(self._trust.marks(holder))  # {} when it has its mark already
         return writes
 
     def _write(self, holder: Buyer, writes: _Writes, changes: list[str]) -> None:
@@ -171,11 +165,7 @@ class SignIns:
                 changes.append("role_removed_elsewhere")
                 documents[record_key(course.slug)] = record.with_role(False).to_json()
         if documents:
-            self._directory.save_records(other.user_id, documents)
-
-    def _password_chosen_elsewhere(self, user: Buyer) -> bool:
-        """A database user whose password the service did not make: someone may hold its refresh tokens."""
-        return user.connection == self._trust.database_connection and not self._trust.created_by_service(user)
+            self._directory.save_records(other.user_id, {**documents, **self._trust.marks(other)})
 
 
 def _record(user: Buyer, course: Course) -> CourseRecord:

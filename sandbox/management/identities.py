@@ -1,15 +1,15 @@
-"""``/api/v2/users/{id}/identities`` (link, unlink) and ``/api/v2/users/{id}/refresh-tokens`` (revoke them all)."""
+"""``/api/v2/users/{id}/identities``: link, unlink."""
 
 from __future__ import annotations
 
 from sandbox.http.routing import Route
-from sandbox.http.wire import Request, Response, empty_response, json_response
+from sandbox.http.wire import Request, Response, json_response
 from sandbox.management.payloads import parse_link
 from sandbox.tenant.tenant import Tenant
 
 
 class IdentitiesApi:
-    """Server-side linking (``update:users``) and bulk refresh-token revocation (``delete:refresh_tokens``)."""
+    """Server-side linking and unlinking (``update:users``)."""
 
     def __init__(self, *, tenant: Tenant) -> None:
         self._tenant = tenant
@@ -18,9 +18,6 @@ class IdentitiesApi:
         return [
             Route("POST", "/api/v2/users/{id}/identities", self.link, ("update:users",)),
             Route("DELETE", "/api/v2/users/{id}/identities/{provider}/{user_id}", self.unlink, ("update:users",)),
-            Route(
-                "DELETE", "/api/v2/users/{id}/refresh-tokens", self.revoke_refresh_tokens, ("delete:refresh_tokens",)
-            ),
         ]
 
     def link(self, request: Request) -> Response:
@@ -33,8 +30,3 @@ class IdentitiesApi:
         params = request.params
         identities = self._tenant.unlink_identity(params["id"], provider=params["provider"], user_id=params["user_id"])
         return json_response(200, identities)
-
-    def revoke_refresh_tokens(self, request: Request) -> Response:
-        """Every refresh token of the user and of the identities linked into it; Auth0 answers 202 (it is queued)."""
-        self._tenant.revoke_refresh_tokens(request.params["id"])
-        return empty_response(202)

@@ -303,14 +303,6 @@ class SignInStore:
         with self._lock:
             self._revoke_family(family)
 
-    def revoke_user(self, user_ids: set[str]) -> int:
-        """Every refresh-token family issued to these users (the Management API's bulk revocation)."""
-        with self._lock:
-            families = {grant.family for grant in self._refresh.values() if grant.user_id in user_ids}
-            for family in families:
-                self._revoke_family(family)
-        return len(families)
-
     def _revoke_family(self, name: str) -> None:
         family = self._families.get(name)
         if family is None:

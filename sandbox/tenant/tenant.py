@@ -338,13 +338,6 @@ class Tenant:
             primary.updated_at = timestamp(self._clock())
             return list(primary.to_auth0()["identities"])
 
-    def revoke_refresh_tokens(self, user_id: str) -> int:
-        """Revoke the refresh tokens of a user and of every identity linked into it; how many families went."""
-        user = self.user(user_id)
-        with self._lock:
-            ids = {identity.user_id for identity in identities.identities_of(user)}
-        return self.sign_ins.revoke_user(ids)
-
     @property
     def logins(self) -> list[dict[str, Any]]:
         """The last password sign-in attempts, oldest first (``/sandbox/state`` shows them too)."""

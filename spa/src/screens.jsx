@@ -71,13 +71,24 @@ export function SignedOut({ onSignIn, problem }) {
 /** What the sign-in service said about this sign-in, when the student needs to know (nothing when all is well). */
 export function SignInNotice({ result, email }) {
   if (result?.result === "unverified") {
-    const who = result.connection === "google-oauth2" ? "Google has not confirmed" : "We could not confirm";
+    // Google's own word is missing; any other connection (a password account someone registered with this
+    // address, not the one made at checkout) cannot prove the address at all. A code to the mailbox always can.
+    const why =
+      result.connection === "google-oauth2" ? (
+        <>
+          Google has not confirmed that <strong>{email}</strong> is your address
+        </>
+      ) : (
+        <>
+          This sign-in does not prove that <strong>{email}</strong> is your address
+        </>
+      );
     return (
       <div className="notice notice-warning" role="alert" data-testid="sign-in-notice">
         <h2 className="notice-title">Your courses cannot open with this sign-in</h2>
         <p>
-          {who} that <strong>{email}</strong> is your address, so the courses bought with it stay closed here. Sign
-          out, then sign in with <strong>Email me a code</strong> or with the password link from your purchase e-mail.
+          {why}, so the courses bought with it stay closed here. Sign out, then sign in with{" "}
+          <strong>Email me a code</strong>: we send it to that address.
         </p>
       </div>
     );

@@ -8,7 +8,7 @@ import pytest
 from auth0.management import Auth0
 
 from sandbox.server import SandboxServer
-from tests.sandbox.browser import Browser, Pkce, claims_of, code_from, exchange, refresh
+from tests.sandbox.browser import Browser, Pkce, claims_of, code_from, exchange
 from tests.sandbox.support import PASSWORD, ROLE, api, dev, fixture, login
 
 
@@ -155,25 +155,3 @@ def test_auth0_python_links_with_provider_and_user_id(server: SandboxServer, man
         primary["user_id"], provider="email", user_id=secondary["user_id"].split("|")[1]
     )
     assert [identity.provider for identity in linked] == ["auth0", "email"]
-
-
-def test_revoking_a_users_refresh_tokens_stops_every_one_of_them(server: SandboxServer) -> None:
-    pkce = Pkce()
-    answer = Browser(server).passwordless(pkce, "judy@example.com")
-    tokens = exchange(server, code_from(answer, pkce), pkce).json()
-    user_id = claims_of(tokens["id_token"])["sub"]
-
-    revoked = api(
-        server,
-        "DELETE",
-        f"/api/v2/users/{user_id}/refresh-tokens",
-        token=server.management_token(scope="delete:refresh_tokens"),
-    )
-    assert revoked.status_code == 202
-    assert refresh(server, tokens["refresh_token"]).status_code == 403
-
-
-def test_revoking_refresh_tokens_needs_delete_refresh_tokens(server: SandboxServer) -> None:
-    user = seed(server, "kim@example.com")
-    answer = api(server, "DELETE", f"/api/v2/users/{user['user_id']}/refresh-tokens")  # the service's six scopes
-    assert answer.status_code == 403

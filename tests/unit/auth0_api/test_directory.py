@@ -369,17 +369,6 @@ def test_link_posts_the_secondarys_provider_and_its_id_after_the_bar(rig: Rig) -
     assert rig.replay.body_of(0) == {"provider": "google-oauth2", "user_id": "108234567890123456789"}
 
 
-def test_revoking_refresh_tokens_deletes_them_all_and_a_refusal_is_for_an_operator(rig: Rig) -> None:
-    rig.replay.reply("DELETE", f"/users/{USER_ID}/refresh-tokens", status=202)
-    rig.replay.reply(
-        "DELETE", f"/users/{USER_ID}/refresh-tokens", status=403, body=fixture("error_403_refresh_tokens.json")
-    )
-
-    rig.directory.revoke_refresh_tokens(USER_ID)
-    with pytest.raises(UpstreamRejected, match="lacks a scope"):
-        rig.directory.revoke_refresh_tokens(USER_ID)
-
-
 def test_save_records_writes_several_keys_in_one_patch(rig: Rig) -> None:
     rig.replay.reply("PATCH", USER_PATH, body=updated_user(app_metadata={}))
 

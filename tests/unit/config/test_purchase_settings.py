@@ -366,14 +366,16 @@ def test_the_settings_repr_never_shows_the_client_secret_or_the_ping_secret() ->
     assert "https://example.us.auth0.com" in repr(settings)
 
 
-def test_the_trusted_connections_default_to_the_database_one_passwordless_email_and_google() -> None:
-    assert load().trusted_connections == frozenset({DEFAULT_CONNECTION, "email", "google-oauth2"})
+def test_the_trusted_connections_default_to_passwordless_email_and_google_not_the_database() -> None:
+    # The service's own database users may always hold purchases; others of that connection only when listed.
+    assert load().trusted_connections == frozenset({"email", "google-oauth2"})
 
 
-def test_the_trusted_connections_can_be_narrowed_and_always_keep_the_services_database_connection() -> None:
-    settings = load(AUTH0_TRUSTED_CONNECTIONS="email", AUTH0_CONNECTION="Students")
-
-    assert settings.trusted_connections == frozenset({"Students", "email"})
+def test_the_trusted_connections_can_be_narrowed_or_include_the_database_connection() -> None:
+    assert load(AUTH0_TRUSTED_CONNECTIONS="email").trusted_connections == frozenset({"email"})
+    assert load(AUTH0_TRUSTED_CONNECTIONS="Students, email", AUTH0_CONNECTION="Students").trusted_connections == (
+        frozenset({"Students", "email"})
+    )
 
 
 @pytest.mark.parametrize("value", ["email;google-oauth2", "google oauth2 !", "x" * 200])

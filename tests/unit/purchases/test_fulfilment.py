@@ -25,6 +25,7 @@ from chalicelib.errors import BuyerAlreadyExists, PurchaseNotYetKnown, UpstreamR
 from chalicelib.purchases.events import RECONCILIATION_ORIGIN, PingEvent, SaleEvent
 from chalicelib.purchases.fulfilment import Fulfilment
 from chalicelib.purchases.gumroad import format_timestamp, parse_ping
+from chalicelib.purchases.holders import TrustPolicy
 from chalicelib.purchases.outcomes import ALREADY_DONE, IGNORED, PROCESSED, Outcome
 from chalicelib.purchases.ports import Buyer, Directory
 from chalicelib.purchases.records import CourseRecord, record_key
@@ -38,6 +39,12 @@ HANDBOOK_KEY = record_key("serverless-handbook")
 MEMBERSHIP_KEY = record_key("pro-membership")
 BUYER = "customer@example.com"
 SUBSCRIBER = "calvin@example.com"  # the address of the recorded subscription pings
+# The users here are verified database users without the service's mark, as a creator's or a buyer's from before
+# the marks: the database connection is trusted (who may hold purchases: test_fulfilment_accounts.py).
+TRUST = TrustPolicy(
+    database_connection="Username-Password-Authentication",
+    trusted_connections=frozenset({"Username-Password-Authentication", "email", "google-oauth2"}),
+)
 
 
 @dataclass
@@ -171,6 +178,7 @@ def fulfilment(
         onboarding=onboarding,
         send_verification_email=send_verification_email,
         provision_test_purchases=provision_test_purchases,
+        trust=TRUST,
     )
 
 

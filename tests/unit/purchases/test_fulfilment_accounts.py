@@ -2,24 +2,29 @@
 
 The squatters: an unverified Google account made with a future buyer's address gets nothing (the service makes
 its own user); a database user someone registered with that address holds the purchase, ungranted, until the
-mailbox's owner proves it. Google first, bought after: the Google user is granted, no second user is made.
+mailbox's owner signs in with a code or Google. Google first, bought after: the Google user is granted, no second
+user is made.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from chalicelib.catalogue import load_catalogue
 from chalicelib.purchases.fulfilment import Fulfilment
 from chalicelib.purchases.gumroad import parse_ping
-from chalicelib.purchases.holders import HOLDER_KEY, TrustPolicy
+from chalicelib.purchases.holders import HELD_KEY, HOLDER_KEY, TrustPolicy
 from chalicelib.purchases.outcomes import ALREADY_DONE, PROCESSED, Outcome
 from chalicelib.purchases.records import record_key
 from tests.account_support import DATABASE, AccountTenant
 from tests.purchase_support import SERVERLESS_ROLE, form_body, recorded_body
 
 CATALOGUE = load_catalogue(Path(__file__).resolve().parents[2] / "fixtures" / "courses.purchase.json")
-POLICY = TrustPolicy(database_connection=DATABASE, trusted_connections=frozenset({DATABASE, "email", "google-oauth2"}))
+POLICY = TrustPolicy(database_connection=DATABASE, trusted_connections=frozenset({"email", "google-oauth2"}))
+# A creator who lists the database connection: verified users of it count, whoever made them.
+TRUSTING = TrustPolicy(database_connection=DATABASE, trusted_connections=frozenset({DATABASE, "email"}))
 BUYER = "customer@example.com"  # the address of the recorded bodies
 KEY = record_key("serverless-handbook")
 SALE_ID = "FO8TXN-dbxYaBdahG97Y-Q=="
@@ -34,14 +39,16 @@ class Welcomes:
         return True
 
 
-def handle(tenant: AccountTenant, body: str, welcomes: Welcomes | None = None) -> Outcome:
+def handle(
+    tenant: AccountTenant, body: str, welcomes: Welcomes | None = None, *, trust: TrustPolicy = POLICY
+) -> Outcome:
     fulfilment = Fulfilment(
         catalogue=CATALOGUE,
         directory=tenant,
         onboarding=welcomes or Welcomes(),
         send_verification_email=False,
         provision_test_purchases=False,
-        trust=POLICY,
+        trust=trust,
     )
     return fulfilment.handle(parse_ping("application/x-www-form-urlencoded", body.encode()))
 
@@ -73,24 +80,27 @@ def test_an_unverified_google_squatter_gets_nothing_and_the_service_makes_its_ow
     assert made.app_metadata[HOLDER_KEY] == {"v": 1, "created_by_service": True}
 
 
-def test_a_self_registered_unverified_user_holds_the_purchase_ungranted_and_the_mailbox_gets_a_reset_link() -> None:
+@pytest.mark.parametrize("verified", [False, True], ids=["as registered", "after a verification link"])
+def test_a_database_user_someone_registered_holds_the_purchase_ungranted_and_marked_held(verified: bool) -> None:
     tenant, welcomes = AccountTenant(), Welcomes()
-    squatter = tenant.add(BUYER, verified=False)
+    squatter = tenant.add(BUYER, verified=verified)
 
     outcome = handle(tenant, recorded_body("sale"), welcomes)
 
     assert outcome.status == PROCESSED
-    assert outcome.changes == ("record_saved", "held_unverified_address", "onboarding_sent")
+    assert outcome.changes == ("record_saved", "held_unverified_address")
     assert tenant.operations == ["find_users", "save_records"]
     assert tenant.users[squatter.user_id].roles == set()
     held = tenant.users[squatter.user_id].app_metadata
     assert held[KEY]["role_assigned"] is False
     assert held[KEY]["purchases"][0]["status"] == "active"
     assert HOLDER_KEY not in held  # not a holder: its sign-ins still ask the service
-    assert welcomes.sent == [BUYER]  # only the mailbox's owner can use the reset link
+    assert held[HELD_KEY] == {"v": 1}  # in the same write: never taken for a buyer from before the marks
+    # No set-password e-mail: whatever password the owner set, the registrant's refresh tokens would live on.
+    assert welcomes.sent == []
 
 
-def test_the_held_sale_redelivered_costs_one_lookup_and_sends_no_second_e_mail() -> None:
+def test_the_held_sale_redelivered_costs_one_lookup() -> None:
     tenant, welcomes = AccountTenant(), Welcomes()
     tenant.add(BUYER, verified=False)
     handle(tenant, recorded_body("sale"), welcomes)
@@ -100,7 +110,7 @@ def test_the_held_sale_redelivered_costs_one_lookup_and_sends_no_second_e_mail()
 
     assert outcome.status == ALREADY_DONE
     assert tenant.operations == ["find_users"]
-    assert welcomes.sent == [BUYER]
+    assert welcomes.sent == []
 
 
 def test_a_refund_of_a_held_purchase_is_recorded_and_grants_or_removes_nothing() -> None:
@@ -128,11 +138,25 @@ def test_a_refund_reaches_every_user_whose_record_knows_the_purchase() -> None:
     assert tenant.users[first.user_id].roles == tenant.users[second.user_id].roles == set()
 
 
-def test_a_verified_user_the_creator_made_is_granted_without_being_taken_for_the_services() -> None:
+def test_a_buyer_from_before_the_marks_is_granted_again_and_marked_the_services() -> None:
+    tenant = AccountTenant()
+    earlier = handle(tenant, recorded_body("sale"))  # made and granted by the service
+    assert earlier.changes[0] == "user_created"
+    [buyer] = tenant.users.values()
+    del buyer.app_metadata[HOLDER_KEY]  # as a release before the marks left it
+    buyer.email_verified = True  # the set-password e-mail verified it
+
+    handle(tenant, form_body("sale", sale_id="second-sale", product_id="8RhOl0SwGgLXJ0CXvRMUrQ=="))
+
+    assert buyer.app_metadata[HOLDER_KEY] == {"v": 1, "created_by_service": True}
+    assert len(tenant.users) == 1
+
+
+def test_a_verified_user_the_creator_made_is_granted_when_the_database_connection_is_trusted() -> None:
     tenant = AccountTenant()
     made_by_hand = tenant.add(BUYER, verified=True)
 
-    handle(tenant, recorded_body("sale"))
+    handle(tenant, recorded_body("sale"), trust=TRUSTING)
 
     assert tenant.users[made_by_hand.user_id].roles == {SERVERLESS_ROLE}
     assert tenant.users[made_by_hand.user_id].app_metadata[HOLDER_KEY]["created_by_service"] is False

@@ -10,15 +10,14 @@ from pathlib import Path
 import pytest
 
 from chalicelib.catalogue import load_catalogue
-from chalicelib.errors import UpstreamRejected
-from chalicelib.purchases.holders import HOLDER_KEY, TrustPolicy
+from chalicelib.purchases.holders import HELD_KEY, HOLDER_KEY, TrustPolicy
 from chalicelib.purchases.records import CourseRecord, PurchaseState, record_key
 from chalicelib.purchases.sign_in import GRANTED, LINKED, NONE, UNVERIFIED, SignIns
 from tests.account_support import DATABASE, AccountTenant
 from tests.purchase_support import MEMBERSHIP_ROLE, SERVERLESS_ROLE
 
 CATALOGUE = load_catalogue(Path(__file__).resolve().parents[2] / "fixtures" / "courses.purchase.json")
-POLICY = TrustPolicy(database_connection=DATABASE, trusted_connections=frozenset({DATABASE, "email", "google-oauth2"}))
+POLICY = TrustPolicy(database_connection=DATABASE, trusted_connections=frozenset({"email", "google-oauth2"}))
 ALICE = "alice@example.com"
 KEY = record_key("serverless-handbook")
 
@@ -60,7 +59,6 @@ def test_a_verified_google_sign_in_joins_the_account_the_purchase_made_in_three_
     assert answer.to_json() == {"result": "linked", "primary_user_id": buyer.user_id}
     assert tenant.operations == ["get_user", "find_users", "link"]
     assert [identity.user_id for identity in tenant.users[buyer.user_id].linked] == [google.user_id]
-    assert tenant.revoked == []  # Google's own identity: nobody else holds its tokens
 
 
 def test_google_first_with_nothing_bought_changes_nothing_and_marks_no_one() -> None:
@@ -76,7 +74,8 @@ def test_google_first_with_nothing_bought_changes_nothing_and_marks_no_one() -> 
 
 def test_an_email_code_claims_a_purchase_held_for_an_unverified_self_registered_user() -> None:
     tenant = AccountTenant()
-    squatter = tenant.add(ALICE, verified=False, app_metadata=record(assigned=False))  # held at the sale
+    held = {**record(assigned=False), HELD_KEY: {"v": 1}}
+    squatter = tenant.add(ALICE, verified=False, app_metadata=held)  # held at the sale
     code = tenant.add(ALICE, "email", verified=True)
 
     answer = sign_ins(tenant).sign_in(code.user_id)
@@ -88,36 +87,40 @@ def test_an_email_code_claims_a_purchase_held_for_an_unverified_self_registered_
     assert saved[KEY]["role_assigned"] is True
     assert saved[HOLDER_KEY] == {"v": 1, "created_by_service": False}
     assert tenant.users[squatter.user_id].roles == set()
-    assert tenant.revoked == []  # a passwordless identity: only the mailbox holds its tokens
 
 
-def test_the_owner_who_reset_a_squatted_password_gets_the_held_purchase_after_the_squatters_tokens_are_revoked() -> (
-    None
-):
+@pytest.mark.parametrize("verified", [False, True], ids=["as registered", "after a reset or a verification link"])
+def test_a_database_user_the_service_did_not_create_gets_nothing_and_is_never_linked(verified: bool) -> None:
+    # Someone registered the address (public sign-up) before the buyer bought: the sale held the purchase there.
+    # A reset or a verification link proves that the mailbox was opened, not who else knows the password or
+    # holds refresh tokens minted before: the owner takes the purchase with a code or Google instead.
     tenant = AccountTenant()
-    owner = tenant.add(ALICE, verified=True, app_metadata=record(assigned=False))  # verified by the reset
+    holder = tenant.add(ALICE, "email", verified=True, roles={SERVERLESS_ROLE}, app_metadata=record(assigned=True))
+    registered = tenant.add(ALICE, verified=verified, app_metadata={**record(assigned=False), HELD_KEY: {"v": 1}})
 
-    answer = sign_ins(tenant).sign_in(owner.user_id)
+    answer = sign_ins(tenant).sign_in(registered.user_id)
 
-    assert answer.result == GRANTED
-    assert tenant.operations == ["get_user", "find_users", "revoke_refresh_tokens", "assign_role", "save_records"]
-    assert tenant.revoked == [owner.user_id]
+    assert (answer.result, answer.reason) == (UNVERIFIED, "connection_not_trusted")
+    assert tenant.operations == ["get_user"]
+    assert tenant.users[holder.user_id].linked == []
+    assert tenant.users[registered.user_id].roles == set()
 
 
-def test_a_reset_database_identity_joins_the_holder_after_its_tokens_are_revoked() -> None:
+def test_a_creator_who_trusts_the_database_connection_has_its_verified_users_linked() -> None:
+    trusting = TrustPolicy(database_connection=DATABASE, trusted_connections=frozenset({DATABASE, "email"}))
     tenant = AccountTenant()
     holding = {**record(assigned=True), HOLDER_KEY: {"v": 1, "created_by_service": False}}
     holder = tenant.add(ALICE, "email", verified=True, roles={SERVERLESS_ROLE}, app_metadata=holding)
-    database = tenant.add(ALICE, verified=True)
+    made_by_hand = tenant.add(ALICE, verified=True)
 
-    answer = sign_ins(tenant).sign_in(database.user_id)
+    answer = SignIns(catalogue=CATALOGUE, directory=tenant, trust=trusting).sign_in(made_by_hand.user_id)
 
     assert (answer.result, answer.primary_user_id) == (LINKED, holder.user_id)
-    assert tenant.operations == ["get_user", "find_users", "revoke_refresh_tokens", "link"]
-    assert tenant.operations.index("revoke_refresh_tokens") < tenant.operations.index("link")
+    assert tenant.operations == ["get_user", "find_users", "link"]
 
 
-def test_a_legacy_record_holder_gets_its_mark_once_so_later_sign_ins_need_no_call() -> None:
+def test_a_buyer_from_before_the_mark_gets_it_once_so_later_sign_ins_need_no_call() -> None:
+    # Verified (the set-password e-mail verifies), records, no mark: a buyer the service made before marks existed.
     tenant = AccountTenant()
     legacy = tenant.add(ALICE, verified=True, roles={SERVERLESS_ROLE}, app_metadata=record(assigned=True))
 
@@ -125,7 +128,7 @@ def test_a_legacy_record_holder_gets_its_mark_once_so_later_sign_ins_need_no_cal
 
     assert answer.result == NONE
     assert tenant.operations == ["get_user", "find_users", "save_records"]
-    assert tenant.users[legacy.user_id].app_metadata[HOLDER_KEY] == {"v": 1, "created_by_service": False}
+    assert tenant.users[legacy.user_id].app_metadata[HOLDER_KEY] == {"v": 1, "created_by_service": True}
 
 
 def test_a_users_own_purchases_move_to_the_holder_before_it_is_linked() -> None:
@@ -175,19 +178,7 @@ def test_an_unverified_users_roles_go_when_the_verified_owner_signs_in() -> None
     assert tenant.users[code.user_id].roles == {SERVERLESS_ROLE}
     assert tenant.users[squatter.user_id].roles == set()
     assert tenant.users[squatter.user_id].app_metadata[KEY]["role_assigned"] is False
-
-
-def test_a_refused_revocation_stops_the_sign_in_before_any_grant_or_link() -> None:
-    tenant = AccountTenant(failures={"revoke_refresh_tokens": [UpstreamRejected("not on this plan")]})
-    holder = tenant.add(ALICE, "email", verified=True, roles={SERVERLESS_ROLE}, app_metadata=record(assigned=True))
-    database = tenant.add(ALICE, verified=True)
-
-    with pytest.raises(UpstreamRejected):
-        sign_ins(tenant).sign_in(database.user_id)
-
-    assert "link" not in tenant.operations
-    assert database.user_id in tenant.users
-    assert tenant.users[holder.user_id].linked == []
+    assert tenant.users[squatter.user_id].app_metadata[HELD_KEY] == {"v": 1}  # never taken for a buyer from before
 
 
 def test_a_user_auth0_no_longer_knows_changes_nothing() -> None:
