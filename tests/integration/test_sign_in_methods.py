@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -62,7 +63,7 @@ def outbox_of(tenant: SandboxServer, email: str) -> list[dict[str, object]]:
     return [message for message in tenant.tenant.describe()["outbox"] if message.get("to") == email]
 
 
-def accounts_of(tenant: SandboxServer, email: str) -> list[dict[str, object]]:
+def accounts_of(tenant: SandboxServer, email: str) -> list[dict[str, Any]]:
     return [user for user in tenant.tenant.describe()["users"] if user["email"] == email]
 
 
