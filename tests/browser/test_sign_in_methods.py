@@ -9,13 +9,11 @@ the buyer gets the course. A refund takes the course from the Google sign-in too
 from __future__ import annotations
 
 import secrets
-import time
 from typing import Any
 
 import requests
 from playwright.sync_api import expect
 
-from sandbox.defaults import LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS
 from tests.browser.stack import Stack
 from tests.browser.student import STEP_TIMEOUT_MS, Student
 from tests.browser.test_student_journeys import HANDBOOK, PASSWORD, buy, refund
@@ -140,11 +138,9 @@ def test_a_refund_takes_the_course_from_the_google_sign_in_too(stack: Stack, stu
     student.expect_courses([HANDBOOK])
 
     refund(stack, buyer, sale_id)
-    refunded_at = time.monotonic()
-    removed = student.page.get_by_test_id("access-removed")
-    while not removed.is_visible() and time.monotonic() < refunded_at + LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS:
-        student.come_back_to_tab()
-        student.page.wait_for_timeout(1_000)
-    expect(removed).to_contain_text(HANDBOOK, timeout=1)
+    # A fresh token now, rather than the token's natural end (test_student_journeys.py waits for that one): the
+    # token the Google sign-in gets is the record holder's, which the refund reached.
+    student.page.get_by_role("button", name="Check for new purchases").click()
+    expect(student.page.get_by_test_id("access-removed")).to_contain_text(HANDBOOK)
     student.expect_courses([])
     student.shots.take(student.page, "access-removed")
