@@ -25,10 +25,13 @@ const DEADLINE_MS = 5000;
 const HOLDER_KEY = "purchase_holder";
 const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])$/;
 const RESULTS = new Set(["none", "linked", "granted", "unverified"]);
+// Logins at the token endpoint that are no one at a login page: a refresh-token exchange (it must stay cheap; the
+// account was settled when its owner signed in) and the password grant of scripts (`POST /login`; the next sign-in
+// in a browser settles the account). `event.transaction.protocol`, as Auth0 documents it.
+const NOT_A_SIGN_IN = new Set(["oauth2-refresh-token", "oauth2-password", "oauth2-resource-owner"]);
 
 exports.onExecutePostLogin = async (event, api) => {
-  // A refresh-token exchange is not a sign-in: it must stay cheap, and the account was settled when it signed in.
-  if (event.transaction && event.transaction.protocol === "oauth2-refresh-token") return;
+  if (event.transaction && NOT_A_SIGN_IN.has(event.transaction.protocol)) return;
   if (isHolder(event.user)) return;
 
   const target = serviceUrl(event.secrets && event.secrets.POST_LOGIN_URL);

@@ -121,18 +121,21 @@ describe("the post-login Action", { concurrency: true }, () => {
     }
   });
 
-  test("a refresh-token exchange calls nothing and changes nothing", async () => {
-    const stub = await service(answering(200, { result: "linked", primary_user_id: "auth0|6560a1f0c2e4b0a1b2c3d4e5" }));
-    try {
-      const event = eventWith({ secrets: stub.secrets, transaction: { protocol: "oauth2-refresh-token" } });
-      const { calls } = await run(event);
+  for (const protocol of ["oauth2-refresh-token", "oauth2-password"]) {
+    test(`a token-endpoint login (${protocol}) calls nothing and changes nothing`, async () => {
+      const answer = { result: "linked", primary_user_id: "auth0|6560a1f0c2e4b0a1b2c3d4e5" };
+      const stub = await service(answering(200, answer));
+      try {
+        const event = eventWith({ secrets: stub.secrets, transaction: { protocol } });
+        const { calls } = await run(event);
 
-      assert.equal(stub.received.length, 0);
-      assert.deepEqual(calls, { idClaims: {}, accessClaims: {}, primaryUser: null, denied: null });
-    } finally {
-      await stub.close();
-    }
-  });
+        assert.equal(stub.received.length, 0);
+        assert.deepEqual(calls, { idClaims: {}, accessClaims: {}, primaryUser: null, denied: null });
+      } finally {
+        await stub.close();
+      }
+    });
+  }
 
   test("the user holding the purchases signs in without a call", async () => {
     const stub = await service(answering(200, { result: "none" }));
