@@ -25,12 +25,14 @@ MAX_PING_DEADLINE_SECONDS = 4.5
 # The worker's budget per message; its Lambda timeout must be longer (see .chalice/config.json).
 DEFAULT_WORKER_DEADLINE_SECONDS = 20.0
 DEFAULT_SECRET_TTL_SECONDS = 300.0
-# The connections whose verified addresses may hold purchases, besides the database one (AUTH0_CONNECTION):
+# The connections whose verified addresses may hold purchases besides the service's own database users:
 # passwordless e-mail (a code proves the mailbox) and Google (it vouches for its addresses).
 DEFAULT_TRUSTED_CONNECTIONS = ("email", "google-oauth2")
 # A sign-in's budget: the post-login Action gives the service 5 s, and must hear back before that.
 DEFAULT_SIGNIN_DEADLINE_SECONDS = 4.0
 MAX_SIGNIN_DEADLINE_SECONDS = 4.5
+QUEUE_URL = "PING_QUEUE_URL"
+DEAD_LETTER_QUEUE_URL = "PING_DEAD_LETTER_QUEUE_URL"
 
 
 @dataclass(frozen=True)
@@ -147,10 +149,9 @@ def load_purchase_settings(environ: Mapping[str, str], *, app_dir: str | os.Path
         ]
         if missing:
             raise ConfigurationError("AUTH0_SECRET_ID is unset, so these must be set instead: " + ", ".join(missing))
-    connection = optional(environ, "AUTH0_CONNECTION") or DEFAULT_CONNECTION
     return PurchaseSettings(
         auth0=parse_auth0_domain(domain),
-        connection=connection,
+        connection=optional(environ, "AUTH0_CONNECTION") or DEFAULT_CONNECTION,
         trusted_connections=_trusted_connections(environ),
         signin_deadline_seconds=number(
             environ,
@@ -161,7 +162,7 @@ def load_purchase_settings(environ: Mapping[str, str], *, app_dir: str | os.Path
         ),
         secret_id=secret_id,
         environment_credentials=credentials,
-        seller_id=optional(environ, "GUMROAD_SELLER_ID"),
+        seller_id=seller_id(environ),
         provision_test_purchases=boolean(environ, "GUMROAD_PROVISION_TEST_PURCHASES", default=False),
         onboarding=_onboarding(environ),
         onboarding_client_id=optional(environ, "AUTH0_ONBOARDING_CLIENT_ID"),
@@ -177,8 +178,8 @@ def load_purchase_settings(environ: Mapping[str, str], *, app_dir: str | os.Path
         ),
         management_rate=_rate(environ),
         management_burst=_burst(environ),
-        queue_url=_queue_url(environ, "PING_QUEUE_URL"),
-        dead_letter_queue_url=_queue_url(environ, "PING_DEAD_LETTER_QUEUE_URL"),
+        queue_url=queue_url(environ, QUEUE_URL),
+        dead_letter_queue_url=queue_url(environ, DEAD_LETTER_QUEUE_URL),
         in_lambda=lambda_function_name(environ) is not None,
         worker_deadline_seconds=number(
             environ, "WORKER_DEADLINE_SECONDS", default=DEFAULT_WORKER_DEADLINE_SECONDS, low=1.0, high=600.0
@@ -213,7 +214,13 @@ def _shares(environ: Mapping[str, str]) -> int:
     return int(number(environ, "AUTH0_RATE_LIMIT_SHARED_BY", default=1, low=1, high=1000))
 
 
-def _queue_url(environ: Mapping[str, str], name: str) -> str | None:
+def seller_id(environ: Mapping[str, str]) -> str | None:
+    """GUMROAD_SELLER_ID: the one Gumroad account whose pings are accepted (unset: any)."""
+    return optional(environ, "GUMROAD_SELLER_ID")
+
+
+def queue_url(environ: Mapping[str, str], name: str) -> str | None:
+    """The SQS FIFO queue URL in ``name`` (QUEUE_URL or DEAD_LETTER_QUEUE_URL), or None when it is unset."""
     url = optional(environ, name)
     if url is None:
         return None
