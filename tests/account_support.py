@@ -38,7 +38,7 @@ class FakeUser:
             email=self.email,
             email_verified=self.email_verified,
             created_at=self.created_at,
-            linked=tuple(identity.connection for identity in self.linked),
+            linked=tuple(identity.user_id for identity in self.linked),
         )
 
 

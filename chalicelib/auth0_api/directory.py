@@ -358,5 +358,5 @@ def _buyer(user: Any) -> Buyer | None:
         email=user.email or "",
         email_verified=user.email_verified is True,
         created_at=created.astimezone(UTC).isoformat() if isinstance(created, datetime) else "",
-        linked=tuple(identity.connection or "" for identity in identities[1:]),
+        linked=tuple(f"{identity.provider}|{identity.user_id}" for identity in identities[1:]),
     )

@@ -21,8 +21,8 @@ class Buyer:
     """An Auth0 user of a buyer's address, as the directory reads it: its ``app_metadata`` (the purchase records)
     and what says whether it may hold them (``purchases.holders``).
 
-    ``connection`` is the user's own identity's (the first of ``identities``); ``linked`` names the connections
-    of the identities linked into it. ``email_verified`` is Auth0's, re-read: never a caller's word.
+    ``connection`` is the user's own identity's (the first of ``identities``); ``linked`` names the identities
+    linked into it (``provider|user_id``). ``email_verified`` is Auth0's, re-read: never a caller's word.
     """
 
     user_id: str

@@ -327,7 +327,7 @@ def test_a_second_401_is_upstream_rejected_after_one_refresh(rig: Rig) -> None:
     assert rig.token_endpoint.call_count == 2
 
 
-# --- the users of one address, linking, refresh tokens (sign-in methods) ----------------------------
+# --- the users of one address, linking (sign-in methods) ----------------------------------------------
 
 
 def test_find_users_reads_every_user_of_the_address_with_what_says_whether_it_may_hold_purchases(rig: Rig) -> None:
@@ -342,7 +342,7 @@ def test_find_users_reads_every_user_of_the_address_with_what_says_whether_it_ma
         email="alice@example.com",
         email_verified=False,
         created_at="2026-11-21T20:41:05.123000+00:00",
-        linked=("email",),
+        linked=("email|65f0b2c1d3e4f5a6b7c8d9e0",),
     )
     assert (google.connection, google.email_verified, google.linked) == ("google-oauth2", False, ())
     assert (google.provider, google.local_id) == ("google-oauth2", "114122672322102083341")
