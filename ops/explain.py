@@ -305,7 +305,9 @@ def as_json(explanation: Explanation) -> str:
 def as_text(explanation: Explanation) -> str:
     users = explanation.users
     if not users:
-        return "\n".join([f"{explanation.email}: no Auth0 user has this address", "", *explanation.advice])
+        return "\n".join(
+            [f"{explanation.email}: no Auth0 user with this address, in any connection", "", *explanation.advice]
+        )
     holder = explanation.holder
     held_by = f"the record holder is {holder.user.user_id}" if holder else "no user may hold its purchases"
     lines = [f"{explanation.email}: {len(users)} Auth0 user{'s' if len(users) > 1 else ''}; {held_by}"]
