@@ -118,6 +118,8 @@ def start_stack(
     sandbox_command += ["--access-token-lifetime", str(LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS)]
     if sandbox_state is not None:
         sandbox_command += ["--state", str(sandbox_state)]
+    # The post-login Action asks the service on this port (its secret is the local stage's POST_LOGIN_SECRET).
+    sandbox_command += ["--post-login-url", f"http://127.0.0.1:{service_port}/auth0/post-login"]
     if quiet_sandbox:
         sandbox_command.append("--quiet")
     stack = Stack(

@@ -10,14 +10,15 @@ and a clear answer instead.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.purchases.records import CourseRecord
 
 if TYPE_CHECKING:
     from chalicelib.catalogue import CourseCatalogue
-    from ops.explain import ReadOnlyDirectory
+    from chalicelib.purchases.ports import Buyer
     from ops.settings import Settings
 
 # One lookup and the e-mail request, each with the worker's kind of budget.
@@ -46,13 +47,18 @@ def add_resend(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     resend.set_defaults(run=run_resend)
 
 
+class UsersByEmail(Protocol):
+    def find_users(self, email: str) -> Sequence[Buyer]: ...
+
+
 @dataclass(frozen=True)
 class Recipient:
     """Who would get the e-mail, or why nobody would."""
 
     email: str
-    user_id: str | None
-    courses: tuple[str, ...]  # slugs with a purchase recorded
+    user_id: str | None  # the database user of the service's connection
+    others: tuple[str, ...]  # the address's other users (Google, e-mail codes), as "user_id (connection)"
+    courses: tuple[str, ...]  # slugs with a purchase recorded on any user of the address
     with_access: tuple[str, ...]  # of those, the slugs a purchase grants access to now
 
     @property
@@ -64,19 +70,21 @@ class Recipient:
         return None
 
 
-def recipient(directory: ReadOnlyDirectory, catalogue: CourseCatalogue, email: str) -> Recipient:
-    """Look the address up as the service would: a database user of its connection, and their purchase records."""
+def recipient(directory: UsersByEmail, catalogue: CourseCatalogue, email: str, *, connection: str) -> Recipient:
+    """Look the address up as the service does: every user of the address (one request), the database user of the
+    service's connection among them, and the purchases recorded on any of them."""
     normalised = email.strip().lower()
-    buyer = directory.find_buyer(normalised)
-    if buyer is None:
-        return Recipient(normalised, None, (), ())
+    users = directory.find_users(normalised)
+    database = next((user for user in users if user.connection == connection), None)
+    others = tuple(f"{user.user_id} ({user.connection or 'no connection'})" for user in users if user is not database)
     records = [
-        CourseRecord.from_app_metadata(buyer.app_metadata, slug=course.slug, role_id=course.role_id)
+        CourseRecord.from_app_metadata(user.app_metadata, slug=course.slug, role_id=course.role_id)
+        for user in users
         for course in catalogue
     ]
-    bought = tuple(record.slug for record in records if record.purchases)
-    granted = tuple(record.slug for record in records if record.grants_access)
-    return Recipient(normalised, buyer.user_id, bought, granted)
+    bought = tuple(dict.fromkeys(record.slug for record in records if record.purchases))
+    granted = tuple(dict.fromkeys(record.slug for record in records if record.grants_access))
+    return Recipient(normalised, database.user_id if database else None, others, bought, granted)
 
 
 def run_resend(args: argparse.Namespace, settings: Settings) -> int:
@@ -86,7 +94,7 @@ def run_resend(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_auth0()
     connection = wiring.get_purchase_settings().connection
     with upstream_scope(Deadline.after(RESEND_SECONDS)):
-        found = recipient(wiring.get_directory(), wiring.get_catalogue(), args.email)
+        found = recipient(wiring.get_directory(), wiring.get_catalogue(), args.email, connection=connection)
         refusal = found.refusal
         if refusal is not None:
             print(f"{found.email}: {refusal} in the connection {connection}; no e-mail sent")
@@ -112,8 +120,9 @@ def _describe(found: Recipient, connection: str) -> str:
 
 def _what_to_check(found: Recipient, command: str) -> str:
     if found.user_id is None:
+        others = f"its other users sign in without a password: {', '.join(found.others)}; " if found.others else ""
         return (
-            "check: the address on the Gumroad sale (a typo, or another address); whether the sale reached the "
-            f"service ({command} dlq show); then {command} explain {found.email}"
+            f"{others}check: the address on the Gumroad sale (a typo, or another address); whether the sale reached "
+            f"the service ({command} dlq show); then {command} explain {found.email}"
         )
     return f"check: {command} explain {found.email} (a role given by hand, or a sale the service never saw)"

@@ -10,7 +10,8 @@ from auth0.authentication import Database
 from auth0.authentication.exceptions import Auth0Error
 
 from chalicelib.auth0_api.pacing import RetryPolicy
-from chalicelib.config.purchase_settings import Auth0Endpoint
+from chalicelib.config.purchase_settings import Auth0Endpoint, PurchaseSettings
+from chalicelib.credentials import CredentialsSource
 from chalicelib.deadlines import current_deadline, current_stats
 from chalicelib.errors import UpstreamError, UpstreamRejected, UpstreamUnavailable
 from chalicelib.logs import log_event
@@ -79,3 +80,16 @@ class PasswordResetOnboarding:
             raise UpstreamUnavailable(what + "; try again later") from exc
         except requests.RequestException as exc:
             raise UpstreamUnavailable(f"Auth0 could not be reached ({type(exc).__name__}); try again later") from exc
+
+
+def build_onboarding(
+    settings: PurchaseSettings, credentials: CredentialsSource, policy: RetryPolicy
+) -> PasswordResetOnboarding:
+    """The set-password e-mail for the stage's connection, as AUTH0_ONBOARDING_CLIENT_ID, else the M2M application."""
+    onboarding_client = settings.onboarding_client_id
+    return PasswordResetOnboarding(
+        endpoint=settings.auth0,
+        client_id=lambda: onboarding_client or credentials.get().client_id,
+        connection=settings.connection,
+        policy=policy,
+    )

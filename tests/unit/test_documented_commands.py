@@ -58,7 +58,7 @@ def test_no_documented_command_runs_outside_the_virtualenv() -> None:
 
 MAKEFILE = ROOT / "Makefile"
 # `python -m` entry points the docs may name; `ops` has its own tests above.
-ENTRY_POINTS = re.compile(r"^(sandbox|devstack|devstack\.s3|devstack\.gateway|devstack\.demo|bench\.\w+)$")
+ENTRY_POINTS = re.compile(r"^(sandbox|devstack(\.\w+)?|devstack\.s3|bench\.\w+)$")
 # Entry points without a parser: run as they are (make demo's journey).
 WITHOUT_ARGUMENTS = ("devstack.demo",)
 # The AWS CLI's own commands (awscli/customizations), which are no API operation: their options as the CLI's

@@ -8,6 +8,7 @@ import responses
 from chalicelib.purchases.records import PurchaseState
 from ops.__main__ import main as ops
 from sandbox.server import SandboxServer
+from sandbox.tenant.seeding import seed_user
 from tests.unit.ops.test_backfill import gumroad, sandbox
 from tests.unit.ops.test_explain import handbook, metadata
 
@@ -20,10 +21,10 @@ HANDBOOK_ROLE = "rol_LocalServerless01"
 
 def seed(sandbox: SandboxServer, email: str, *purchases: PurchaseState) -> str:
     app_metadata = metadata("serverless-handbook", HANDBOOK_ROLE, *purchases) if purchases else None
-    user = sandbox.tenant.seed_user(
-        email=email, connection=CONNECTION, password=None, role_ids=[], app_metadata=app_metadata
+    user = seed_user(
+        sandbox.tenant, email=email, connection=CONNECTION, password=None, role_ids=[], app_metadata=app_metadata
     )
-    return user.user_id
+    return str(user.user_id)
 
 
 def outbox(sandbox: SandboxServer) -> list[dict[str, object]]:
@@ -74,8 +75,13 @@ def test_a_refunded_buyer_still_gets_the_e_mail_and_is_told_no_course_grants_acc
 def test_an_address_without_a_database_user_says_so_and_sends_nothing(
     gumroad: responses.RequestsMock, sandbox: SandboxServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sandbox.tenant.seed_user(
-        email="social@example.com", connection="google-oauth2", password=None, role_ids=[], app_metadata=None
+    seed_user(
+        sandbox.tenant,
+        email="social@example.com",
+        connection="google-oauth2",
+        password=None,
+        role_ids=[],
+        app_metadata=None,
     )
 
     for address in ("nobody@example.com", "social@example.com"):
@@ -83,6 +89,7 @@ def test_an_address_without_a_database_user_says_so_and_sends_nothing(
         out = capsys.readouterr().out
         assert f"{address}: no database user with this address in the connection {CONNECTION}; no e-mail sent" in out
         assert f"dlq show); then .venv/bin/python -m ops explain {address}" in out
+        assert ("its other users sign in without a password: google-oauth2|" in out) == (address.startswith("social"))
     assert outbox(sandbox) == []
 
 
