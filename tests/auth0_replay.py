@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+from chalicelib.auth0_api.directory import ACCOUNT_FIELDS
+
 FIXTURES = Path(__file__).parent / "fixtures"
 TENANT = "example.us.auth0.com"
 BASE_URL = f"https://{TENANT}"
@@ -73,7 +75,7 @@ _SERVICE_QUERIES: list[tuple[str, re.Pattern[str], dict[str, str]]] = [
         re.compile(r"^/users-by-email$"),
         {
             "email": "*",
-            "fields": "user_id,email,email_verified,identities,app_metadata,created_at",
+            "fields": ACCOUNT_FIELDS,
             "include_fields": "true",
         },
     ),

@@ -30,7 +30,9 @@ log = logging.getLogger("gumroad_auth0.auth0")
 T = TypeVar("T")
 
 # What tells whether a user may hold purchases (chalicelib.purchases.holders), besides its records.
-ACCOUNT_FIELDS = "user_id,email,email_verified,identities,app_metadata,created_at"
+ACCOUNT_FIELDS = (
+    "user_id,email,email_verified,identities,app_metadata,created_at,last_password_reset,last_login,logins_count"
+)
 
 
 HttpTransport = httpx.BaseTransport
@@ -350,13 +352,20 @@ def _buyer(user: Any) -> Buyer | None:
     if user is None or not user.user_id:
         return None
     identities = list(user.identities or [])
-    created = user.created_at
     return Buyer(
         user_id=user.user_id,
         app_metadata=user.app_metadata or {},
         connection=(identities[0].connection or "") if identities else "",
         email=user.email or "",
         email_verified=user.email_verified is True,
-        created_at=created.astimezone(UTC).isoformat() if isinstance(created, datetime) else "",
+        created_at=_instant(user.created_at),
         linked=tuple(f"{identity.provider}|{identity.user_id}" for identity in identities[1:]),
+        last_password_reset=_instant(getattr(user, "last_password_reset", None)),
+        last_login=_instant(getattr(user, "last_login", None)),
+        logins_count=user.logins_count if isinstance(getattr(user, "logins_count", None), int) else 0,
     )
+
+
+def _instant(moment: Any) -> str:
+    """An Auth0 timestamp as ISO 8601 in UTC, or "" when there is none."""
+    return moment.astimezone(UTC).isoformat() if isinstance(moment, datetime) else ""

@@ -32,6 +32,12 @@ class Buyer:
     email_verified: bool = False
     created_at: str = ""
     linked: tuple[str, ...] = ()
+    # Support's view (ops explain): when the password was last set by its owner (Auth0 has no such field until a
+    # change-password ticket or a password change; the service's random one at creation does not count), the last
+    # sign-in and how many there were. "" and 0 when Auth0 has none.
+    last_password_reset: str = ""
+    last_login: str = ""
+    logins_count: int = 0
 
     @property
     def provider(self) -> str:

@@ -308,6 +308,8 @@ class Tenant:
                 raise invalid_ticket() if ticket is not None else user_not_found()
             identities.set_credentials(found, password_hash, verified=ticket is not None)
             found.owner.updated_at = timestamp(self._clock())
+            if ticket is not None and found.linked is None:  # a change-password ticket: Auth0 dates it on the user
+                found.owner.last_password_reset = found.owner.updated_at
             self.login_attempts.unblock(found.email)
             self.sign_ins.end_sessions(found.owner.user_id)
             changed = identities.identity_by_id(self.users, found.user_id)

@@ -26,6 +26,7 @@ _AUTH0_ORDER = (
     "user_id",
     "last_login",
     "logins_count",
+    "last_password_reset",
     "app_metadata",
     "user_metadata",
     "blocked",
@@ -109,6 +110,7 @@ class UserRecord:
     profile: dict[str, Any] = field(default_factory=dict)
     last_login: str | None = None
     logins_count: int = 0
+    last_password_reset: str | None = None  # set by a password change, never at creation (as at Auth0)
     password_hash: str | None = None
     role_ids: list[str] = field(default_factory=list)
     linked: list[LinkedIdentity] = field(default_factory=list)
@@ -187,6 +189,8 @@ class UserRecord:
         if self.last_login is not None:
             shown["last_login"] = self.last_login
             shown["logins_count"] = self.logins_count
+        if self.last_password_reset is not None:
+            shown["last_password_reset"] = self.last_password_reset
         if self.user_metadata is not None:
             shown["user_metadata"] = dict(self.user_metadata)
         shown.update(self.profile)

@@ -12,6 +12,7 @@ from auth0.authentication import GetToken
 
 from chalicelib.access.jwks import JwksCache
 from chalicelib.access.verifier import AccessTokenVerifier
+from chalicelib.auth0_api.directory import ACCOUNT_FIELDS
 from chalicelib.config.access_settings import load_access_settings
 from sandbox.server import SandboxServer
 
@@ -25,7 +26,7 @@ CHECK_ID, CHECK_SECRET = "sandbox-check-client", "sandbox-check-client-secret-no
 API_AUDIENCE = "https://courses.local/api"
 ROLE, PERMISSION = "rol_LocalServerless01", "read:course:serverless-handbook"
 OTHER_ROLE, OTHER_PERMISSION = "rol_LocalMembership2", "read:course:pro-membership"
-USER_FIELDS = "user_id,email,email_verified,identities,app_metadata,created_at"  # the service's ACCOUNT_FIELDS
+USER_FIELDS = ACCOUNT_FIELDS  # what the service asks for
 PASSWORD = "correct horse battery"
 SERVICE_SCOPES = [
     "read:users",

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 
 import pytest
+import requests
 from auth0.management import Auth0
 from auth0.management.core.api_error import ApiError
 from auth0.management.errors import ConflictError, NotFoundError
@@ -46,6 +47,37 @@ def test_users_by_email_with_fields_answers_only_those_fields_like_the_recording
     assert answer.status_code == 200
     assert [set(user) for user in answer.json()] == [set(user) for user in recorded]
     assert set(answer.json()[0]["identities"][0]) == set(recorded[0]["identities"][0])
+
+
+def test_a_buyer_who_used_the_e_mailed_ticket_and_signed_in_has_the_keys_of_the_recording(
+    server: SandboxServer,
+) -> None:
+    create_buyer(server, "customer@example.com")  # as the service does: a random password, empty app_metadata
+    asked = requests.post(
+        f"{server.base_url}/dbconnections/change_password",
+        json={"client_id": "sandbox-m2m-client", "email": "customer@example.com", "connection": CONNECTION},
+        timeout=10,
+    )
+    assert asked.status_code == 200
+    [message] = dev(server, "GET", "outbox", params={"to": "customer@example.com"}).json()["messages"]
+    ticket = message["ticket"]
+    assert "last_password_reset" not in api(server, "GET", f"/api/v2/users/{message['user_id']}").json()
+    assert dev(server, "POST", "set-password", json={"ticket": ticket, "password": PASSWORD}).status_code == 200
+    login(server, "customer@example.com", PASSWORD)
+    login(server, "customer@example.com", PASSWORD)
+
+    answer = api(
+        server,
+        "GET",
+        "/api/v2/users-by-email",
+        params={"email": "customer@example.com", "fields": USER_FIELDS, "include_fields": "true"},
+    )
+
+    recorded = fixture("users_by_email_password_set.json")
+    [user] = answer.json()
+    assert [set(user)] == [set(each) for each in recorded]
+    assert (user["email_verified"], user["logins_count"]) == (True, 2)
+    assert user["last_password_reset"] <= user["last_login"]
 
 
 def test_a_social_user_found_by_email_has_the_shape_of_the_recorded_social_only_answer(

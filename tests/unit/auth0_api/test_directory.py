@@ -346,6 +346,18 @@ def test_find_users_reads_every_user_of_the_address_with_what_says_whether_it_ma
     )
     assert (google.connection, google.email_verified, google.linked) == ("google-oauth2", False, ())
     assert (google.provider, google.local_id) == ("google-oauth2", "114122672322102083341")
+    assert (holder.last_password_reset, holder.last_login, holder.logins_count) == ("", "", 0), "none recorded"
+
+
+def test_find_users_reads_when_the_password_was_chosen_and_the_last_sign_in(rig: Rig) -> None:
+    rig.replay.reply("GET", "/users-by-email", body=fixture("users_by_email_password_set.json"))
+
+    [buyer] = rig.directory.find_users("customer@example.com")
+
+    assert buyer.last_password_reset == "2026-11-21T20:52:31.407000+00:00"
+    assert buyer.last_login == "2026-11-23T08:14:02.981000+00:00"
+    assert buyer.logins_count == 2
+    assert buyer.email_verified is True
 
 
 def test_get_user_re_reads_one_user_and_answers_none_for_one_auth0_no_longer_has(rig: Rig) -> None:

@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+import requests
 import responses
 
 from chalicelib.purchases.records import CourseRecord, PurchaseState, record_key
@@ -21,6 +22,7 @@ from sandbox.server import SandboxServer
 from sandbox.tenant.seeding import seed_user
 from tests.auth0_replay import USER_ID, Auth0Replay, fixture, found_user
 from tests.purchase_support import MEMBERSHIP_ROLE, SERVERLESS_ROLE, mock_token_endpoint, set_purchase_env
+from tests.sandbox.support import login
 from tests.unit.ops.test_backfill import (
     ACCESS_TOKEN,
     HANDBOOK_PRODUCT,
@@ -292,13 +294,16 @@ def test_every_user_of_the_address_is_listed_with_who_holds_the_purchases_and_wh
     assert f"alice@example.com: 2 Auth0 users; the record holder is {holder['user_id']}" in out
     assert (
         f"Auth0 user {holder['user_id']} (Username-Password-Authentication, alice@example.com): RECORD HOLDER, "
-        "made by the service, address NOT verified"
+        "made by the service, address NOT verified\n"
+        "  password never chosen (the set-password e-mail was not used: `resend` sends it again); never signed in"
     ) in out
     assert f"  linked identities: {code_user}" in out
     assert "serverless-handbook (Serverless Handbook, role rol_LocalServerless01): HAS ACCESS (role held)" in out
     assert (
         f"Auth0 user {google} (google-oauth2, alice@example.com): not made by the service, address NOT verified, "
-        "may not hold purchases (its address is not verified)\n  holds no purchase and no course role"
+        "may not hold purchases (its address is not verified)\n"
+        "  never signed in\n"
+        "  holds no purchase and no course role"
     ) in out
     assert "Sign in with a password once they set it: the set-password e-mail went out at the purchase" in out
     assert f"{google}: Google has not verified this address, so that Google sign-in opens nothing" in out
@@ -347,3 +352,31 @@ def test_a_course_role_on_a_user_that_may_not_hold_purchases_is_a_disagreement(
     assert code == 1
     assert "DISAGREES: the role is held by a user that may not hold purchases" in out
     assert "Roles: remove rol_LocalServerless01" in out
+
+
+def test_a_buyer_who_chose_a_password_and_signed_in_is_told_apart_from_one_who_never_did(
+    gumroad: responses.RequestsMock, sandbox: SandboxServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pages(gumroad, HANDBOOK_PRODUCT, [sale(purchase_email="alice@example.com")])
+    pages(gumroad, MEMBERSHIP_PRODUCT, [])
+    assert run_ops(["backfill", "--apply"], capsys)[0] == 0  # the service makes alice and e-mails her the link
+    [message] = [message for message in sandbox.tenant.outbox.messages if message["to"] == "alice@example.com"]
+    chosen = requests.post(
+        f"{sandbox.base_url}/sandbox/set-password",
+        json={"ticket": message["ticket"], "password": "correct horse battery"},
+        timeout=10,
+    )
+    assert chosen.status_code == 200
+    login(sandbox, "alice@example.com", "correct horse battery")
+    login(sandbox, "alice@example.com", "correct horse battery")
+
+    code, out = explain(["alice@example.com", "--json"], capsys)
+    [user] = json.loads(out)["users"]
+    text = explain(["alice@example.com"], capsys)[1]
+
+    assert code == 0
+    assert user["email_verified"] is True, "the ticket proved the address"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}000\+00:00", user["password_set_at"])
+    assert user["logins_count"] == 2
+    assert user["last_login"] >= user["password_set_at"]
+    assert f"  password chosen {user['password_set_at']}; signed in 2 times, last {user['last_login']}" in text
