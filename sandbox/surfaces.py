@@ -29,6 +29,7 @@ from sandbox.management.users import UsersApi
 from sandbox.oidc.authorization_code import AuthorizationCodeGrant
 from sandbox.oidc.authorize import AuthorizeEndpoint
 from sandbox.oidc.completion import LoginCompletion
+from sandbox.oidc.forgot_password import ForgotPasswordPage
 from sandbox.oidc.google import GoogleStandIn
 from sandbox.oidc.login import LoginPage
 from sandbox.oidc.logout import LogoutEndpoints
@@ -108,6 +109,7 @@ class Surfaces:
         return [
             *AuthorizeEndpoint(tenant=self.tenant, site=site, clients=self.clients, completion=completion).routes(),
             *LoginPage(tenant=self.tenant, site=site, completion=completion).routes(),
+            *ForgotPasswordPage(tenant=self.tenant, site=site).routes(),
             *GoogleStandIn(tenant=self.tenant, site=site, completion=completion).routes(),
             *PasswordlessEmail(tenant=self.tenant, site=site, completion=completion).routes(),
             *UserinfoEndpoint(tenant=self.tenant, site=site, issuer=issuer).routes(),

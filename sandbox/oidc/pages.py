@@ -16,10 +16,13 @@ from html import escape
 from pathlib import Path
 from string import Template
 from typing import Any
+from urllib.parse import quote
 
 from sandbox.http.wire import Response
 
 HTML_TYPE = "text/html; charset=utf-8"
+# Universal Login's reset request page for the database connection (the sandbox has one).
+FORGOT_PASSWORD = "/u/reset-password/request"  # noqa: S105 - a path, not a password
 TEMPLATES = Path(__file__).resolve().with_name("templates")
 _PAGE_HEADERS = {
     "Cache-Control": "no-store",
@@ -74,8 +77,32 @@ def login_page(
         action=action,
         transaction=transaction,
         username=username,
+        forgot=f"{FORGOT_PASSWORD}?state={quote(transaction)}",
     )
     return page(status, "Log in", body)
+
+
+def forgot_password_page(
+    *, transaction: str, application: str, email: str = "", error: str | None = None, status: int = 200
+) -> Response:
+    """Universal Login's "Forgot your password?": an address, then the change-password e-mail."""
+    state = quote(transaction)
+    body = render(
+        "forgot_password",
+        {"alert": _alert(error)},
+        action=f"{FORGOT_PASSWORD}?state={state}",
+        transaction=transaction,
+        email=email,
+        application=application,
+        back=f"/u/login?state={state}",
+    )
+    return page(status, "Forgot your password?", body)
+
+
+def check_email_page(*, transaction: str, application: str, email: str) -> Response:
+    """The same answer whether or not the address has a user (as Auth0's)."""
+    body = render("check_email", email=email, application=application, back=f"/u/login?state={quote(transaction)}")
+    return page(200, "Check your email", body)
 
 
 def google_page(
