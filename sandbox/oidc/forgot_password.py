@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from sandbox.http.routing import Route
 from sandbox.http.wire import Request, Response
-from sandbox.oidc.forms import foreign_form, form_field, from_own_page
-from sandbox.oidc.pages import FORGOT_PASSWORD, check_email_page, error_page, forgot_password_page
-from sandbox.tenant.sign_ins import Authorization, SignInRejected
+from sandbox.oidc.forms import form_field, pending_sign_in, posted_sign_in
+from sandbox.oidc.pages import FORGOT_PASSWORD, check_email_page, forgot_password_page
 from sandbox.tenant.site import Site
 from sandbox.tenant.tenant import Tenant
 
@@ -25,7 +24,7 @@ class ForgotPasswordPage:
 
     def show(self, request: Request) -> Response:
         transaction = request.query_value("state") or ""
-        authorization = self._pending(transaction)
+        authorization = pending_sign_in(self._tenant.sign_ins, transaction)
         if isinstance(authorization, Response):
             return authorization
         return forgot_password_page(
@@ -33,13 +32,10 @@ class ForgotPasswordPage:
         )
 
     def send(self, request: Request) -> Response:
-        if not from_own_page(request, self._site):
-            return foreign_form()
-        form = request.form_or_json()
-        transaction = form_field(form, "state") or request.query_value("state") or ""
-        authorization = self._pending(transaction)
-        if isinstance(authorization, Response):
-            return authorization
+        posted = posted_sign_in(request, self._site, self._tenant.sign_ins)
+        if isinstance(posted, Response):
+            return posted
+        form, transaction, authorization = posted
         email = form_field(form, "email").strip()
         if "@" not in email:
             return forgot_password_page(
@@ -51,9 +47,3 @@ class ForgotPasswordPage:
             )
         self._tenant.request_password_reset(email, client_id=authorization.client_id, base_url=self._site.base_url)
         return check_email_page(transaction=transaction, application=authorization.client_id, email=email)
-
-    def _pending(self, transaction: str) -> Authorization | Response:
-        try:
-            return self._tenant.sign_ins.pending(transaction)
-        except SignInRejected as rejected:
-            return error_page(400, "Sign-in expired", str(rejected))

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from sandbox.http.wire import Request, Response
 from sandbox.oidc.pages import error_page
+from sandbox.tenant.sign_ins import Authorization, SignInRejected, SignInStore
 from sandbox.tenant.site import Site
 
 
@@ -29,3 +30,25 @@ def foreign_form() -> Response:
 def form_field(form: Mapping[str, Any], name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
+
+
+def pending_sign_in(store: SignInStore, transaction: str) -> Authorization | Response:
+    """The login transaction a page belongs to, or the page that says it expired (or never was)."""
+    try:
+        return store.pending(transaction)
+    except SignInRejected as rejected:
+        return error_page(400, "Sign-in expired", str(rejected))
+
+
+def posted_sign_in(
+    request: Request, site: Site, store: SignInStore
+) -> tuple[Mapping[str, Any], str, Authorization] | Response:
+    """A form posted by one of the sandbox's own pages: its fields, its transaction and that login; else the refusal."""
+    if not from_own_page(request, site):
+        return foreign_form()
+    form = request.form_or_json()
+    transaction = form_field(form, "state") or request.query_value("state") or ""
+    authorization = pending_sign_in(store, transaction)
+    if isinstance(authorization, Response):
+        return authorization
+    return form, transaction, authorization

@@ -12,11 +12,11 @@ from sandbox.errors import OAuthError
 from sandbox.http.routing import Route
 from sandbox.http.wire import Request, Response
 from sandbox.oidc.completion import LoginCompletion
-from sandbox.oidc.forms import foreign_form, form_field, from_own_page
+from sandbox.oidc.forms import foreign_form, form_field, from_own_page, pending_sign_in, posted_sign_in
 from sandbox.oidc.pages import error_page, passwordless_code_page, passwordless_email_page
 from sandbox.tenant.connections import PASSWORDLESS_EMAIL
 from sandbox.tenant.passwordless import CodeRejected
-from sandbox.tenant.sign_ins import Authorization, SignInRejected
+from sandbox.tenant.sign_ins import Authorization
 from sandbox.tenant.site import Site
 from sandbox.tenant.tenant import Tenant
 
@@ -43,13 +43,10 @@ class PasswordlessEmail:
 
     def send(self, request: Request) -> Response:
         """Put a code in the outbox for the address, then show the page that asks for it."""
-        if not from_own_page(request, self._site):
-            return foreign_form()
-        form = request.form_or_json()
-        transaction = form_field(form, "state") or request.query_value("state") or ""
-        authorization = self._pending(transaction)
-        if isinstance(authorization, Response):
-            return authorization
+        posted = posted_sign_in(request, self._site, self._store)
+        if isinstance(posted, Response):
+            return posted
+        form, transaction, authorization = posted
         try:
             address = self._tenant.methods.start_passwordless(form_field(form, "email"))
         except OAuthError:
@@ -76,10 +73,7 @@ class PasswordlessEmail:
         return self._completion.signed_in(request, transaction, user, connection=PASSWORDLESS_EMAIL)
 
     def _pending(self, transaction: str) -> Authorization | Response:
-        try:
-            return self._store.pending(transaction)
-        except SignInRejected as rejected:
-            return error_page(400, "Sign-in expired", str(rejected))
+        return pending_sign_in(self._store, transaction)
 
     def _start_page(
         self, transaction: str, authorization: Authorization, *, email: str, error: str | None = None
