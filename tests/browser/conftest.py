@@ -17,21 +17,12 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
 
 from sandbox.defaults import LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS
-from tests.browser.site import VITE
+from tests.browser.site import VITE, require
 from tests.browser.stack import CHROMIUM, Stack, browser_stack, launch_chromium
 from tests.browser.student import Screenshots, Student
 
 VIEWPORT: ViewportSize = {"width": 1100, "height": 720}
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
-
-
-def require(ready: bool, reason: str) -> None:
-    """Skip with ``reason``, or fail under CI=true: CI must run the browser tests, never skip them."""
-    if ready:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"browser tests cannot run: {reason} (CI=true; run `make test`, which installs it)")
-    pytest.skip(f"browser tests skipped: {reason} (`make test` installs it; CI=true makes this a failure)")
 
 
 @pytest.fixture(scope="session")
