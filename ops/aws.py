@@ -8,7 +8,7 @@ service's own secret is read by ``chalicelib.wiring``'s Secrets Manager client, 
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from chalicelib.errors import ServiceError
 from ops.errors import AwsNotConfigured, AwsRefused
@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_ssm import SSMClient
+
+    from ops.spa_upload import BucketClient, InvalidationClient
 
 NO_REGION = (
     "no AWS region: set AWS_DEFAULT_REGION (e.g. export AWS_DEFAULT_REGION=eu-west-1), or a region in "
@@ -67,6 +69,14 @@ def ssm() -> SSMClient:
 
 def cloudformation() -> CloudFormationClient:
     return ready().client("cloudformation")
+
+
+def s3() -> BucketClient:
+    return cast("BucketClient", ready().client("s3"))
+
+
+def cloudfront() -> InvalidationClient:
+    return cast("InvalidationClient", ready().client("cloudfront"))
 
 
 def as_service_error(error: Exception) -> ServiceError | None:

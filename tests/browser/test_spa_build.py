@@ -4,13 +4,17 @@ shows which are missing instead."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.site import VITE, SpaBuildFailed, build_spa, dev_server, require
+from chalicelib.errors import ServiceError
+from ops.spa_build import SpaSetting, refuse_unusable
+from tests.browser.site import SPA_DIR, VITE, SpaBuildFailed, build_spa, dev_server, require
 from tests.browser.stack import PURCHASE_URL
 from tests.browser.student import Screenshots
 
@@ -69,6 +73,42 @@ def test_a_build_with_real_settings_is_made(node: str, tmp_path: Path) -> None:
     build_spa(tmp_path / "dist", REAL)
 
     assert (tmp_path / "dist" / "index.html").is_file()
+
+
+def test_the_build_and_ops_spa_publish_judge_every_setting_by_the_same_rule(node: str) -> None:
+    script = """
+        import { readFileSync } from "node:fs";
+        import { parseEnvFile, settingProblems } from "./src/settings.js";
+        const examples = parseEnvFile(readFileSync(".env.tenant.example", "utf8"));
+        const cases = JSON.parse(process.argv[1]);
+        const judged = Object.fromEntries(
+          Object.entries(cases).map(([name, env]) => [name, settingProblems(env, examples).map((p) => p.name)]),
+        );
+        console.log(JSON.stringify(judged));
+    """
+    cases = {name: {**REAL, **change} for name, change in CASES.items()}
+    done = subprocess.run(
+        [node, "--input-type=module", "-e", script, json.dumps(cases)],
+        cwd=SPA_DIR,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    by_the_build = json.loads(done.stdout)
+
+    for name, values in cases.items():
+        by_ops = [] if refused_by_ops(values) is None else sorted(CASES[name])
+        assert sorted(by_the_build[name]) == by_ops, name
+    assert {name for name, refused in by_the_build.items() if not refused} == {"real", "real-custom-domain"}
+
+
+def refused_by_ops(values: dict[str, str]) -> str | None:
+    try:
+        refuse_unusable([SpaSetting(name, value, "the test") for name, value in values.items()])
+    except ServiceError as error:
+        return str(error)
+    return None
 
 
 def test_the_dev_server_without_its_settings_names_the_missing_ones(
