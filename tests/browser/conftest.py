@@ -14,7 +14,7 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, ViewportSize, sync_playwright
 
 from sandbox.defaults import LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS
 from tests.browser.site import VITE, require
@@ -69,12 +69,27 @@ def pytest_runtest_makereport(
 def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context = browser.new_context(viewport=VIEWPORT)
     opened = context.new_page()
+    # The SPA is served under the stack's CSP (tests/browser/hosting.py): whatever it refuses, Chromium says so here.
+    refused = CspViolations()
+    opened.on("console", refused)
     yield opened
     reports = request.node.stash.get(_REPORTS, {})
     if any(report.failed for report in reports.values()):
         folder = Screenshots.for_failure(request.node.name)
         opened.screenshot(path=str(folder / "failure.png"), full_page=True)
     context.close()
+    assert refused.messages == [], "the page broke its Content-Security-Policy"
+
+
+class CspViolations:
+    """Chromium's console lines about something the page's Content-Security-Policy refused."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def __call__(self, message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            self.messages.append(message.text)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import requests
 from playwright.sync_api import Browser, Playwright
 
 from sandbox.server import SandboxServer
+from tests.browser.hosting import spa_headers
 from tests.browser.site import StaticSite, build_spa
 from tests.integration.harness import AUDIENCE, CATALOGUE, ROOT, ChaliceLocal, chalice_local
 
@@ -67,6 +68,8 @@ def browser_stack(work_dir: Path, *, access_token_lifetime: int) -> Iterator[Sta
         ) as sandbox,
         chalice_local(sandbox, work_dir, environment={"CORS_ALLOW_ORIGIN": site.url}) as service,
     ):
+        # Served as the stack's CloudFront serves it: under its CSP, for these two origins.
+        site.headers.update(spa_headers(tenant=sandbox.base_url, api=service.base_url))
         build_spa(
             site.root,
             {
