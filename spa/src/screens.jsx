@@ -35,8 +35,8 @@ export function Splash({ text }) {
   );
 }
 
-/** Signed out: the one thing to do is sign in. */
-export function SignedOut({ onSignIn, problem }) {
+/** Signed out: the one thing to do is sign in. `problem` is why it went wrong, `note` what happened (no fault). */
+export function SignedOut({ onSignIn, problem, note }) {
   return (
     <section className="hero" aria-labelledby="signed-out-title">
       <h1 id="signed-out-title">Your courses, one sign-in away</h1>
@@ -44,6 +44,11 @@ export function SignedOut({ onSignIn, problem }) {
       {problem ? (
         <p className="notice notice-error" role="alert">
           {problem}
+        </p>
+      ) : null}
+      {note && !problem ? (
+        <p className="notice notice-info" role="status">
+          {note}
         </p>
       ) : null}
       <button type="button" className="button button-primary button-large" onClick={onSignIn}>
