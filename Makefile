@@ -62,7 +62,8 @@ unit: install
 test: lint typecheck package-check browser
 	$(BIN)/pytest -q
 
-# The Auth0 sandbox, `chalice local --stage local` and the example SPA on :3000; Ctrl-C stops all three.
+# The Auth0 sandbox, the local S3 endpoint (content/), `chalice local --stage local` and the example SPA on :3000;
+# Ctrl-C stops all four.
 run: install spa-install
 	$(BIN)/python -m devstack --port $(PORT)
 
