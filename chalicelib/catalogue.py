@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,9 +36,11 @@ INLINE_TYPES: Mapping[str, Mapping[str, str]] = {
         ".mov": "video/quicktime",
     },
 }
-# S3 keys are at most 1024 bytes; the deployment's CONTENT_PREFIX (at most 100, chalicelib/config) goes in front.
+# S3 keys are at most 1024 bytes; the deployment's content prefix (at most 100 bytes) goes in front.
 MAX_KEY_BYTES = 900
+MAX_PREFIX_BYTES = 100
 _CONTROL = frozenset(chr(code) for code in (*range(0x20), 0x7F))
+_PREFIX_CHARACTERS = frozenset(string.ascii_letters + string.digits + "._-")
 
 
 def looks_like_product_id(key: str) -> bool:
@@ -225,6 +228,22 @@ def key_problem(key: str, folder: str) -> str | None:
         return "must not contain a backslash or a control character"
     if any(segment in ("", ".", "..") or segment != segment.strip() for segment in key.split("/")):
         return "must be plain path segments (no empty, '.' or '..' segment, no surrounding spaces)"
+    return None
+
+
+def prefix_problem(prefix: str) -> str | None:
+    """What is wrong with a content prefix (the folder of the bucket that holds every course's folder), or None.
+
+    Empty, or folders each ending in "/", of letters, digits, ".", "_" and "-", none starting with ".": the
+    template's ContentPrefix pattern, so that the API's grant (``<bucket>/<prefix>*``) is exactly that folder.
+    """
+    if len(prefix.encode("utf-8")) > MAX_PREFIX_BYTES:
+        return f"must be at most {MAX_PREFIX_BYTES} bytes"
+    if prefix and not prefix.endswith("/"):
+        return 'must be empty or end with "/" (a folder, e.g. courses/)'
+    for folder in prefix.split("/")[:-1]:
+        if not folder or folder.startswith(".") or not _PREFIX_CHARACTERS.issuperset(folder):
+            return 'must be folders of letters, digits, ".", "_" and "-", none empty or starting with "."'
     return None
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.catalogue import Lesson, load_catalogue, parse_catalogue
+from chalicelib.catalogue import Lesson, load_catalogue, parse_catalogue, prefix_problem
 from chalicelib.errors import ConfigurationError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,3 +151,20 @@ def test_every_lesson_of_a_shipped_catalogue_is_a_file_of_the_sample_content(nam
         shipped = {path.relative_to(ROOT / "content").as_posix() for path in (ROOT / "content").rglob("*.*")}
         assert sorted(keys) == sorted(shipped), "every sample lesson is in the local catalogue, once"
         assert {lesson.kind for course in catalogue for lesson in course.lessons} == {"text", "file", "video"}
+
+
+@pytest.mark.parametrize(
+    ("prefix", "problem"),
+    [
+        ("", None),
+        ("courses/", None),
+        ("site/courses-2026/", None),
+        ("courses", 'must be empty or end with "/" (a folder, e.g. courses/)'),
+        ("courses/*/", 'must be folders of letters, digits, ".", "_" and "-", none empty or starting with "."'),
+        ("/courses/", 'must be folders of letters, digits, ".", "_" and "-", none empty or starting with "."'),
+        ("../", 'must be folders of letters, digits, ".", "_" and "-", none empty or starting with "."'),
+        ("a" * 100 + "/", "must be at most 100 bytes"),
+    ],
+)
+def test_a_content_prefix_is_empty_or_plain_folders(prefix: str, problem: str | None) -> None:
+    assert prefix_problem(prefix) == problem

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from chalicelib.catalogue import MAX_PREFIX_BYTES, prefix_problem
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = json.loads((ROOT / ".chalice" / "deploy-resources.json").read_text())
 RESOURCES = TEMPLATE["Resources"]
@@ -134,6 +136,17 @@ def test_the_content_prefix_may_be_empty_or_folders(prefix: str) -> None:
 def test_a_content_prefix_that_would_widen_or_break_the_grant_is_refused_by_cloudformation(prefix: str) -> None:
     # The prefix ends the grant's ARN before its one "*": a wildcard or a missing "/" would widen it.
     assert not re.fullmatch(TEMPLATE["Parameters"]["ContentPrefix"]["AllowedPattern"], prefix)
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    ["", "courses/", "a/b/c/", "x.y/", "courses", "/", "*", "a*/", "../", ".a/", "a//", "é/", "a b/", "-a_/", "a/.b/"],
+)
+def test_the_template_and_the_service_agree_on_what_a_content_prefix_may_be(prefix: str) -> None:
+    allowed_by_cloudformation = re.fullmatch(TEMPLATE["Parameters"]["ContentPrefix"]["AllowedPattern"], prefix)
+
+    assert (allowed_by_cloudformation is not None) == (prefix_problem(prefix) is None), prefix
+    assert TEMPLATE["Parameters"]["ContentPrefix"]["MaxLength"] == MAX_PREFIX_BYTES
 
 
 def test_the_spa_may_read_lessons_across_origins_only_when_the_stack_names_its_origin() -> None:
