@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chalicelib.errors import ServiceError
+from ops.content import add_content
 from ops.errors import NotConfigured
 from ops.reconcile import add_reconcile
 
@@ -89,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_seller_commands(commands)
     _add_explain(commands)
     add_reconcile(commands)
+    add_content(commands)
     return parser
 
 
@@ -541,6 +543,7 @@ OPS_SETTINGS = (
     "PING_DEAD_LETTER_QUEUE_URL",
     "GUMROAD_PING_URL",
     "AUTH0_CHECK_CLIENT_ID",
+    "CONTENT_BUCKET",
 )
 
 
@@ -564,6 +567,7 @@ def _load_settings(*, stack: str | None, stage: str | None) -> None:
             if name not in os.environ:
                 os.environ[name] = value
                 origin[name] = f".chalice/config.json stage {stage!r}"
+    aws.honour_aws_region(os.environ)  # again: a stage may name the region (the local one does)
     bad = placeholders_in(os.environ, OPS_SETTINGS)
     if bad:
         listed = "; ".join(f"{name}={value} (from {origin.get(name, 'the environment')})" for name, value in bad)

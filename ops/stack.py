@@ -31,6 +31,11 @@ OUTPUTS = {
     "GumroadPingUrl": "GUMROAD_PING_URL",
     "ReconcileWatermarkParameter": "RECONCILE_WATERMARK_PARAMETER",
 }
+# Outputs a stack deployed before them lacks, and one that may be empty (the prefix): read when present.
+OPTIONAL_OUTPUTS = {
+    "ContentBucketName": "CONTENT_BUCKET",
+    "ContentPrefix": "CONTENT_PREFIX",
+}
 # A stack in one of these states has no usable outputs (creation failed, or it is going away).
 _UNUSABLE = frozenset(
     {
@@ -75,7 +80,11 @@ class DeployedStack:
                 f"stack {self.name} was deployed with placeholder parameters ({names}): deploy it again with "
                 "the real values in --parameter-overrides (README, Deploy)"
             )
-        return {name: value for name, value in found.items() if value.strip()}
+        settings = {name: value for name, value in found.items() if value.strip()}
+        settings.update(
+            {variable: self.outputs[key] for key, variable in OPTIONAL_OUTPUTS.items() if key in self.outputs}
+        )
+        return settings
 
 
 def read_stack(cloudformation: CloudFormationClient, name: str) -> DeployedStack:
