@@ -135,7 +135,7 @@ def push(s3: Any, bucket: str, planned: list[Upload], *, apply: bool, progress: 
                 )
             except (BotoCoreError, ClientError, OSError) as error:
                 failed.append(upload)
-                progress.note(f"content push: {upload.key} failed: {type(error).__name__}: {error}")
+                progress.note(f"content push: {upload.object_key} failed: {type(error).__name__}: {error}")
                 continue
         progress.done(upload)
     progress.finish()
@@ -151,7 +151,7 @@ def summary(planned: Iterable[Upload], *, failed: list[Upload], apply: bool, buc
         f"({sum(u.state == NEW for u in sent)} new, {sum(u.state == CHANGED for u in sent)} changed); "
         f"unchanged {sum(u.state == UNCHANGED for u in uploads)}; failed {len(failed)}"
     ]
-    lines += [f"  {u.state:9} {u.key}  {_size(u.size)}" for u in uploads]
+    lines += [f"  {u.state:9} {u.object_key}  {_size(u.size)}" for u in uploads]
     return "\n".join(lines)
 
 
@@ -222,7 +222,7 @@ class Progress:
         if self._tty:
             self._draw(self._done_bytes)
         else:
-            self._stream.write(f"content push: {self._done_files}/{self._files} {upload.state} {upload.key}\n")
+            self._stream.write(f"content push: {self._done_files}/{self._files} {upload.state} {upload.object_key}\n")
 
     def note(self, line: str) -> None:
         self._stream.write(("\n" if self._tty else "") + line + "\n")
