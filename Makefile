@@ -72,7 +72,7 @@ demo: install
 	$(BIN)/python -m devstack.demo
 
 # The CloudFormation/SAM template and deployment.zip for a stage, checked by cfn-lint.
-# Deploy the result with `aws cloudformation package` + `deploy` (see README, "Deploy").
+# Deploy the result with `aws cloudformation package` + `deploy` (see docs/creator-guide.md, "Deploy").
 # A placeholder in the stage's settings or catalogue stops it (exit 2), naming each.
 STAGE ?= prod
 PROJECT ?= .

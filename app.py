@@ -10,11 +10,11 @@ from __future__ import annotations
 from chalice.app import Chalice, CloudWatchEvent, Rate, Request, Response, SQSEvent
 
 from chalicelib import wiring
-from chalicelib.access.guard import authorise, course_by_slug, display_name, granted_courses
+from chalicelib.access.courses import authorise, course_by_slug, display_name, granted_courses
 from chalicelib.logs import configure_logging
-from chalicelib.web.access import authenticate, cors, preflight_answer, private_routes, token_to_verify
 from chalicelib.web.answers import ok
 from chalicelib.web.edge import ANY_CONTENT_TYPE, answer_in_the_service_shape, refuse_other_methods
+from chalicelib.web.private_routes import PrivateRoutes, authenticate, token_to_verify
 
 # The FIFO queue the worker reads. The deployment template (.chalice/deploy-resources.json) creates it
 # with its dead-letter queue and replaces this placeholder ARN with the real one, per stack.
@@ -31,8 +31,8 @@ WORKER_MAXIMUM_CONCURRENCY = 2
 app = Chalice(app_name="gumroad-auth0-gate")
 configure_logging()
 app.register_middleware(answer_in_the_service_shape, "http")
-app.register_middleware(cors, "http")
-private_route = private_routes(lambda: app.current_request)
+# After the shape middleware: the private routes' CORS middleware runs inside it.
+private_routes = PrivateRoutes(app)
 _ping_services = wiring.LivePingServices()
 
 
@@ -90,18 +90,16 @@ def login() -> Response:
 
 
 # --- Access -> API: Auth0 access tokens open the courses -------------------------------------
-# CORS headers come from the `cors` middleware; @private_route turns refusals into RFC 6750 answers.
+# PrivateRoutes gives each its CORS headers and OPTIONS preflight, and turns refusals into RFC 6750 answers.
 
 
-@app.route("/private", methods=["GET"], content_types=ANY_CONTENT_TYPE)
-@private_route
+@private_routes.route("/private", methods=["GET"])
 def private() -> Response:
     token = authenticate(_request())
     return ok({"message": f"Hello {display_name(token, wiring.get_access_settings().name_claim)}"})
 
 
-@app.route("/verify", methods=["POST"], content_types=ANY_CONTENT_TYPE)
-@private_route
+@private_routes.route("/verify", methods=["POST"])
 def verify() -> Response:
     # The session check a SPA runs when it starts: the token travels in the JSON body.
     token = wiring.get_verifier().verify(token_to_verify(_request()))
@@ -115,29 +113,19 @@ def verify() -> Response:
     )
 
 
-@app.route("/courses", methods=["GET"], content_types=ANY_CONTENT_TYPE)
-@private_route
+@private_routes.route("/courses", methods=["GET"])
 def list_courses() -> Response:
     token = authenticate(_request())
     courses = granted_courses(token, wiring.get_catalogue())
     return ok({"courses": [{"slug": course.slug, "title": course.title} for course in courses]})
 
 
-@app.route("/courses/{slug}", methods=["GET"], content_types=ANY_CONTENT_TYPE)
-@private_route
+@private_routes.route("/courses/{slug}", methods=["GET"])
 def get_course(slug: str) -> Response:
     token = authenticate(_request())
     course = course_by_slug(wiring.get_catalogue(), slug)  # 404, told only after the token checks out
     authorise(token, course)  # 403 insufficient_scope
     return ok({"slug": course.slug, "title": course.title, "permission": course.permission})
-
-
-@app.route("/private", methods=["OPTIONS"], content_types=ANY_CONTENT_TYPE)
-@app.route("/verify", methods=["OPTIONS"], content_types=ANY_CONTENT_TYPE)
-@app.route("/courses", methods=["OPTIONS"], content_types=ANY_CONTENT_TYPE)
-@app.route("/courses/{slug}", methods=["OPTIONS"], content_types=ANY_CONTENT_TYPE)
-def preflight(slug: str | None = None) -> Response:
-    return preflight_answer()
 
 
 # Last: every other method on these paths gets the service's own 405 (in AWS too, where API Gateway

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import string
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from chalicelib.errors import ConfigurationError
 
+# The SPA's routes.js holds the same pattern (tests/browser/test_course_addresses.py checks).
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 # Gumroad's product ids are 16 bytes in URL-safe base64 (24 characters ending "=="); permalinks,
-# short product ids and product URLs never have that shape.
-_PRODUCT_ID = re.compile(r"^[A-Za-z0-9_-]{22}==$")
+# short product ids and product URLs never have that shape: a character set, not a regular expression,
+# which a cold start would compile (README, "Cold start").
+_BASE64URL = frozenset(string.ascii_letters + string.digits + "-_")
 _COURSE_KEYS = {"slug", "title", "role_id", "permission", "gumroad_products"}
 _OPTIONAL_COURSE_KEYS = {"lessons"}
 _LESSON_KEYS = {"id", "title", "kind", "key"}
@@ -44,7 +45,7 @@ _PREFIX_CHARACTERS = frozenset(string.ascii_letters + string.digits + "._-")
 
 
 def looks_like_product_id(key: str) -> bool:
-    return bool(_PRODUCT_ID.match(key))
+    return len(key) == 24 and key.endswith("==") and _BASE64URL.issuperset(key[:22])
 
 
 class Lesson(NamedTuple):
@@ -65,8 +66,9 @@ class Lesson(NamedTuple):
         return self.key.rsplit("/", 1)[-1]
 
 
-@dataclass(frozen=True)
-class Course:
+# A NamedTuple, not a dataclass: a cold start builds this class, and on Python 3.11 a frozen dataclass
+# costs about a millisecond to generate (README, "Cold start").
+class Course(NamedTuple):
     slug: str
     title: str
     role_id: str
@@ -79,18 +81,12 @@ class Course:
         return tuple(key for key in self.gumroad_products if looks_like_product_id(key))
 
 
-@dataclass(frozen=True)
 class CourseCatalogue:
-    """An immutable, validated catalogue with O(1) lookups by slug and by product key."""
+    """A validated catalogue, built once per container, with O(1) lookups by slug and by product key."""
 
-    courses: tuple[Course, ...]
-    _by_slug: Mapping[str, Course]
-    _by_product: Mapping[str, Course]
-    _by_other_key: Mapping[str, Course]
-    _by_other_key_without_id: Mapping[str, Course]
+    __slots__ = ("_by_other_key", "_by_other_key_without_id", "_by_product", "_by_slug", "courses")
 
-    @classmethod
-    def from_courses(cls, courses: Iterable[Course]) -> CourseCatalogue:
+    def __init__(self, courses: Iterable[Course]) -> None:
         ordered = tuple(courses)
         by_slug: dict[str, Course] = {}
         by_product: dict[str, Course] = {}
@@ -105,15 +101,20 @@ class CourseCatalogue:
                         f"course catalogue: product {product!r} is listed in both {other.slug!r} and {course.slug!r}"
                     )
                 by_product[product] = course
-        by_product_id = {key: course for key, course in by_product.items() if looks_like_product_id(key)}
         by_other_key = {key: course for key, course in by_product.items() if not looks_like_product_id(key)}
-        return cls(
-            courses=ordered,
-            _by_slug=by_slug,
-            _by_product=by_product_id,
-            _by_other_key=by_other_key,
-            _by_other_key_without_id={key: course for key, course in by_other_key.items() if not course.product_ids},
-        )
+        self.courses: tuple[Course, ...] = ordered
+        self._by_slug: Mapping[str, Course] = by_slug
+        self._by_product: Mapping[str, Course] = {
+            key: course for key, course in by_product.items() if looks_like_product_id(key)
+        }
+        self._by_other_key: Mapping[str, Course] = by_other_key
+        self._by_other_key_without_id: Mapping[str, Course] = {
+            key: course for key, course in by_other_key.items() if not course.product_ids
+        }
+
+    @classmethod
+    def from_courses(cls, courses: Iterable[Course]) -> CourseCatalogue:
+        return cls(courses)
 
     def __iter__(self) -> Iterator[Course]:
         return iter(self.courses)
@@ -144,19 +145,21 @@ class CourseCatalogue:
         return None
 
 
-def load_catalogue(path: Path) -> CourseCatalogue:
+def load_catalogue(path: str | os.PathLike[str]) -> CourseCatalogue:
     """Read and validate a catalogue file; raise ConfigurationError naming the problem."""
+    name = os.path.basename(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
     except FileNotFoundError as exc:
-        raise ConfigurationError(f"course catalogue not found: {path.name} (set COURSES_FILE)") from exc
+        raise ConfigurationError(f"course catalogue not found: {name} (set COURSES_FILE)") from exc
     except OSError as exc:
-        raise ConfigurationError(f"course catalogue {path.name} cannot be read: {exc.strerror}") from exc
+        raise ConfigurationError(f"course catalogue {name} cannot be read: {exc.strerror}") from exc
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigurationError(
-            f"course catalogue {path.name} is not valid JSON (line {exc.lineno}, column {exc.colno})"
+            f"course catalogue {name} is not valid JSON (line {exc.lineno}, column {exc.colno})"
         ) from exc
     return parse_catalogue(document)
 

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.config import EnvironmentCredentials
+from chalicelib.config.purchase_settings import EnvironmentCredentials
 from chalicelib.errors import ConfigurationError
 from chalicelib.logs import log_event
 

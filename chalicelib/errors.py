@@ -1,12 +1,14 @@
-"""Every error type the service raises on purpose, by path; ``chalicelib.web.answers`` maps each to HTTP.
+"""Every exception the service raises on purpose, by path; ``chalicelib.web.answers`` maps each error to HTTP.
 
 Errors carry a stable ``code`` (the JSON answer's ``error``) and a ``message`` that is safe to show: never a
-secret, a token, a URL with credentials or an e-mail address. They say nothing about HTTP statuses.
+secret, a token, a URL with credentials or an e-mail address. They say nothing about HTTP statuses. The
+few exceptions that are signals between the service's own parts, not errors for a caller, are here too;
+only an exception a module raises and catches itself (``_Private``) stays in that module.
 """
 
 from __future__ import annotations
 
-import traceback
+from chalicelib.logs import mask_url_passwords
 
 
 class ServiceError(Exception):
@@ -106,6 +108,25 @@ class ReconciliationIncomplete(ServiceError):
     code = "reconciliation_incomplete"
 
 
+# --- signals between the purchase path's parts (never an answer as they are) ---------------------
+
+
+class InvalidEmail(ValueError):
+    """An address Auth0 can never hold; ``reason`` is a short, stable code for logs (the ping is ignored for review)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class BuyerAlreadyExists(Exception):
+    """``create_buyer`` found the address taken: another delivery created this buyer a moment ago."""
+
+
+class RetryLater(Exception):
+    """Raised to make Lambda report the queue message as failed: SQS delivers it again later."""
+
+
 # --- POST /login ---------------------------------------------------------------------------------
 
 
@@ -135,6 +156,15 @@ class LoginThrottled(ServiceError):
 
 class LoginDisabled(ServiceError):
     code = "login_disabled"
+
+
+class GumroadApiError(ServiceError):
+    """Gumroad's API refused or failed a request; the message never carries the token or a ping secret."""
+
+    code = "gumroad_api_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(mask_url_passwords(message))
 
 
 class InternalError(ServiceError):
@@ -331,18 +361,3 @@ class JwksFetchError(ServiceError):
     """One JWKS download failed; the cache decides whether that matters (last good keys)."""
 
     code = "jwks_fetch_failed"
-
-
-def describe_failure(error: BaseException) -> str:
-    """``TypeError at chalicelib/x.py:12 in f``: where an unexpected exception came from, without its message.
-
-    Exception messages may quote the request (an address, a token), so logs name the type and the
-    innermost frame of the service's own code only.
-    """
-    frames = traceback.extract_tb(error.__traceback__)
-    if not frames:
-        return type(error).__name__
-    where = ([frame for frame in frames if "/chalicelib/" in frame.filename] or frames)[-1]
-    path = where.filename
-    short = "chalicelib/" + path.rsplit("/chalicelib/", 1)[1] if "/chalicelib/" in path else path.rsplit("/", 1)[-1]
-    return f"{type(error).__name__} at {short}:{where.lineno} in {where.name}"

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from chalicelib.config.environment import lambda_function_name
 from chalicelib.logs import log_event
 
 log = logging.getLogger("gumroad_auth0.metrics")
@@ -21,7 +22,6 @@ NAMESPACE = "GumroadAuth0Gate"
 # One dimension, the function (``<stack>-worker``, ``<stack>-reconcile``): two stages in one account keep their
 # numbers apart, and the template names each function, so its dashboard and alarms know the values.
 DIMENSION = "function"
-FUNCTION_VARIABLE = "AWS_LAMBDA_FUNCTION_NAME"  # set by the Lambda runtime
 LOCAL_FUNCTION = "local"
 
 # The metric names, one place: the template's dashboard and alarms use the same strings.
@@ -62,7 +62,7 @@ def emit(
     """
     if not metrics:
         return
-    name = function or os.environ.get(FUNCTION_VARIABLE, "").strip() or LOCAL_FUNCTION
+    name = function or lambda_function_name(os.environ) or LOCAL_FUNCTION
     directive = {
         "Namespace": NAMESPACE,
         "Dimensions": [[DIMENSION]],

@@ -1,9 +1,9 @@
 """The one composition root: settings -> clients -> services, each built lazily, once per warm container.
 
-It builds and never decides. Nothing runs at import time, and this module imports only what every
-path needs (settings, the catalogue, credentials): each accessor imports what it builds, so a
-container that serves only private routes never loads the purchase path, auth0-python, httpx or
-boto3. Tests reset everything with ``clear_caches()``.
+It builds and never decides. Nothing runs at import time, and this module imports only what a private
+request needs (its settings and the catalogue): each accessor imports what it builds, so a container
+that serves only private routes never loads the purchase path, its settings and credentials,
+auth0-python, httpx or boto3. Tests reset everything with ``clear_caches()``.
 """
 
 from __future__ import annotations
@@ -13,24 +13,11 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from chalicelib.catalogue import CourseCatalogue, load_catalogue
-from chalicelib.config import (
-    AccessSettings,
-    CorsPolicy,
-    LoginSettings,
-    OnboardingMode,
-    PurchaseSettings,
-    load_access_settings,
-    load_cors_policy,
-    load_login_settings,
-    load_purchase_settings,
-    load_reconcile_settings,
-    resolve_courses_file,
-)
-from chalicelib.credentials import CredentialsSource, StaticCredentials
+from chalicelib.config.access_settings import AccessSettings, CorsPolicy, load_access_settings, load_cors_policy
+from chalicelib.config.environment import resolve_courses_file
 from chalicelib.errors import ConfigurationError, LoginDisabled
 
 if TYPE_CHECKING:
@@ -39,33 +26,35 @@ if TYPE_CHECKING:
     from chalicelib.auth0_api.pacing import RetryPolicy
     from chalicelib.auth0_api.password_login import PasswordLogin
     from chalicelib.aws.sqs import PingQueue
+    from chalicelib.config.login_settings import LoginSettings
+    from chalicelib.config.purchase_settings import PurchaseSettings
+    from chalicelib.credentials import CredentialsSource
+    from chalicelib.gumroad_api.client import GumroadApi
     from chalicelib.purchases.dispatch import PingDispatch
+    from chalicelib.purchases.events import PingEvent
     from chalicelib.purchases.fulfilment import Fulfilment, Outcome
-    from chalicelib.purchases.gumroad import PingEvent
-    from chalicelib.purchases.gumroad_api import GumroadApi
     from chalicelib.purchases.queue import QueuedEvent
     from chalicelib.purchases.reconcile import Report
     from chalicelib.purchases.worker import PingWorker
 
-APP_DIR = Path(__file__).resolve().parent.parent
+APP_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 T = TypeVar("T")
 
 # Tests replace the Management API's network with a recorded exchange (an httpx transport).
 _auth0_transport: HttpTransport | None = None
-# functools.cache may build a value twice when threads ask at once: concurrent inline pings must share
-# one directory (one pacer, one token) and one dispatch (one set of buyer locks), so builds take turns.
+# Concurrent inline pings must share one directory (one pacer, one token) and one dispatch (one set of
+# buyer locks), so builds take turns; a build that raises is not kept, and the next call tries again.
 _build_lock = threading.RLock()
-_ACCESSORS: list[functools._lru_cache_wrapper[object]] = []
+_built: dict[Callable[[], object], object] = {}
 
 
 def _built_once(build: Callable[[], T]) -> Callable[[], T]:
-    cached = functools.cache(build)
-    _ACCESSORS.append(cached)
-
     @functools.wraps(build)
     def accessor() -> T:
         with _build_lock:
-            return cached()
+            if build not in _built:
+                _built[build] = build()
+            return cast(T, _built[build])
 
     return accessor
 
@@ -80,6 +69,8 @@ def get_catalogue() -> CourseCatalogue:
 
 @_built_once
 def get_purchase_settings() -> PurchaseSettings:
+    from chalicelib.config.purchase_settings import load_purchase_settings
+
     return load_purchase_settings(os.environ, app_dir=APP_DIR)
 
 
@@ -95,6 +86,8 @@ def get_cors_policy() -> CorsPolicy:
 
 @_built_once
 def get_credentials() -> CredentialsSource:
+    from chalicelib.credentials import StaticCredentials
+
     settings = get_purchase_settings()
     if settings.secret_id is None:
         return StaticCredentials(settings.environment_credentials)
@@ -155,6 +148,7 @@ def get_directory() -> Auth0Directory:
 @_built_once
 def get_fulfilment() -> Fulfilment:
     from chalicelib.auth0_api.onboarding import PasswordResetOnboarding
+    from chalicelib.config.purchase_settings import OnboardingMode
     from chalicelib.purchases.fulfilment import Fulfilment
 
     settings = get_purchase_settings()
@@ -243,6 +237,8 @@ def get_worker() -> PingWorker:
 
 @_built_once
 def get_login_settings() -> LoginSettings:
+    from chalicelib.config.login_settings import load_login_settings
+
     settings = load_login_settings(os.environ)
     if settings is None:
         raise LoginDisabled("sign-in with a password is not enabled on this deployment")
@@ -284,14 +280,10 @@ def get_login() -> PasswordLogin:
 def get_gumroad_api() -> GumroadApi:
     """Gumroad's API v2 with the seller's OAuth token: the secret's ``gumroad_access_token``, else
     GUMROAD_ACCESS_TOKEN (local runs and ``ops``)."""
-    from chalicelib.purchases.gumroad_api import TOKEN_VARIABLE, GumroadApi
+    from chalicelib.config.reconcile_settings import gumroad_access_token
+    from chalicelib.gumroad_api.client import GumroadApi
 
-    token = get_credentials().get().gumroad_access_token or os.environ.get(TOKEN_VARIABLE, "").strip()
-    if not token:
-        raise ConfigurationError(
-            f"no Gumroad access token: add gumroad_access_token to the secret AUTH0_SECRET_ID names (or set "
-            f"{TOKEN_VARIABLE}): an OAuth token of your Gumroad application with the view_sales scope"
-        )
+    token = gumroad_access_token(os.environ, from_secret=get_credentials().get().gumroad_access_token)
     return GumroadApi(access_token=token)
 
 
@@ -300,7 +292,8 @@ def run_reconciliation(now: datetime | None = None) -> Report:
     from datetime import UTC
 
     from chalicelib.aws.parameters import ParameterWatermark, ssm_client
-    from chalicelib.purchases.reconcile import Reconciler, ScheduleSettings, run_scheduled
+    from chalicelib.config.reconcile_settings import load_reconcile_settings
+    from chalicelib.purchases.reconcile import Reconciler, run_scheduled
 
     settings = get_purchase_settings()
     schedule = load_reconcile_settings(os.environ)
@@ -318,9 +311,7 @@ def run_reconciliation(now: datetime | None = None) -> Report:
         ),
         subscriptions=api,
         watermark=ParameterWatermark(client_factory=ssm_client, name=schedule.watermark_parameter),
-        settings=ScheduleSettings(
-            ping_url=schedule.ping_url, lookback_days=schedule.lookback_days, overlap_minutes=schedule.overlap_minutes
-        ),
+        settings=schedule,
         now=now or datetime.now(UTC),
     )
 
@@ -343,5 +334,4 @@ def use_auth0_transport(transport: HttpTransport | None) -> None:
 def clear_caches() -> None:
     """Forget every cached setting, client and service: the one reset (tests change the environment)."""
     with _build_lock:
-        for accessor in _ACCESSORS:
-            accessor.cache_clear()
+        _built.clear()

@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
     from chalicelib.credentials import CredentialsSource
+    from chalicelib.gumroad_api.client import GumroadApi
     from ops.backfill import Fulfil as BackfillFulfil
-    from ops.gumroad_api import GumroadApi
 
 ROOT = Path(__file__).resolve().parent.parent
 # Each past sale gets the worker's kind of budget: a backfill is not bound by Gumroad's 5 s.
@@ -185,7 +185,7 @@ The exit code is 1 when something is wrong.
 
 
 def _add_subscribe(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from ops.gumroad_api import RESOURCE_NAMES
+    from chalicelib.purchases.gumroad import RESOURCE_NAMES
     from ops.subscriptions import DEFAULT_RESOURCES
 
     subscribe = commands.add_parser(
@@ -282,7 +282,7 @@ def _dlq_redrive(args: argparse.Namespace) -> int:
 
 def _rerun(args: argparse.Namespace) -> int:
     from chalicelib import wiring
-    from chalicelib.auth0_api.pacing import Deadline, upstream_scope
+    from chalicelib.deadlines import Deadline, upstream_scope
     from chalicelib.purchases.fulfilment import Outcome
     from chalicelib.purchases.queue import QueuedEvent
     from ops.dead_letters import as_text, rerun
@@ -312,7 +312,7 @@ def _work_queue_url() -> str | None:
 
 def _explain(args: argparse.Namespace) -> int:
     from chalicelib import wiring
-    from chalicelib.auth0_api.pacing import Deadline, upstream_scope
+    from chalicelib.deadlines import Deadline, upstream_scope
     from ops.explain import as_json, as_text, explain
 
     _needs_auth0()
@@ -330,9 +330,10 @@ def _command(args: argparse.Namespace) -> str:
 
 
 def _gumroad() -> GumroadApi:
-    from ops.gumroad_api import GumroadApi, access_token_from
+    from chalicelib.config.reconcile_settings import gumroad_access_token
+    from chalicelib.gumroad_api.client import GumroadApi
 
-    return GumroadApi(access_token=access_token_from(os.environ))
+    return GumroadApi(access_token=gumroad_access_token(os.environ))
 
 
 def _ping_secret() -> str:
@@ -362,7 +363,7 @@ def _ping_url(args: argparse.Namespace) -> int:
 
 
 def _subscribe_list(args: argparse.Namespace) -> int:
-    from ops.gumroad_api import RESOURCE_NAMES
+    from chalicelib.purchases.gumroad import RESOURCE_NAMES
     from ops.subscriptions import as_table, list_subscriptions, parse_resources
 
     resources = parse_resources(args.resources) if args.resources else RESOURCE_NAMES
@@ -381,7 +382,7 @@ def _subscribe_add(args: argparse.Namespace) -> int:
 
 
 def _subscribe_remove(args: argparse.Namespace) -> int:
-    from ops.gumroad_api import RESOURCE_NAMES
+    from chalicelib.purchases.gumroad import RESOURCE_NAMES
     from ops.subscriptions import as_table, endpoint, parse_resources, remove_subscriptions
 
     url = endpoint(args.url) if args.url else None
@@ -416,10 +417,10 @@ def _backfill(args: argparse.Namespace) -> int:
 def _backfill_fulfil(*, apply: bool) -> BackfillFulfil:
     """Where each past sale goes: the work queue when there is one, else the ping's fulfilment here."""
     from chalicelib import wiring
-    from chalicelib.auth0_api.pacing import Deadline, upstream_scope
     from chalicelib.aws.sqs import PingQueue
+    from chalicelib.deadlines import Deadline, upstream_scope
+    from chalicelib.purchases.events import SaleEvent
     from chalicelib.purchases.fulfilment import Outcome
-    from chalicelib.purchases.gumroad import SaleEvent
     from ops.backfill import dry_run_fulfilment, queue_fulfilment
 
     settings = wiring.get_purchase_settings()
@@ -516,13 +517,13 @@ def _needs_credentials() -> None:
 
 
 def _catalogue_filled_in() -> None:
-    from chalicelib.config import resolve_courses_file
+    from chalicelib.config.environment import resolve_courses_file
     from ops.packaging import catalogue_problems
 
-    path = resolve_courses_file(os.environ, app_dir=ROOT)
+    path = Path(resolve_courses_file(os.environ, app_dir=ROOT))
     problems = [line for line in catalogue_problems(path, shown_as=path.name) if "placeholder" in line]
     if problems:
-        raise NotConfigured("; ".join(problems) + " (fill in the catalogue, README Deploy step 3)")
+        raise NotConfigured("; ".join(problems) + " (fill in the catalogue, docs/creator-guide.md Deploy step 3)")
 
 
 def _sqs() -> SQSClient:

@@ -4,27 +4,26 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import IO, Any, Protocol
+from typing import IO, Any
 
 from chalicelib.catalogue import CourseCatalogue, looks_like_product_id
 from chalicelib.errors import MalformedPing, ServiceError
+from chalicelib.logs import mask_email
+from chalicelib.purchases.events import SaleEvent
 from chalicelib.purchases.fulfilment import (
     ALREADY_DONE,
     IGNORED,
     PROCESSED,
-    Buyer,
-    Directory,
     Fulfilment,
     Outcome,
     triage,
 )
 from chalicelib.purchases.fulfilment import QUEUED as QUEUED_OUTCOME
-from chalicelib.purchases.gumroad import SaleEvent, event_from_fields
-from chalicelib.purchases.ping_log import mask_email
-from chalicelib.purchases.queue import QueuedEvent
+from chalicelib.purchases.gumroad import event_from_fields
+from chalicelib.purchases.ports import Buyer, Directory, EventQueue, SalesSource
 from chalicelib.purchases.sales import sale_fields as sale_fields
 from chalicelib.purchases.sales import skip_reason as skip_reason
 from ops.errors import InvalidOption
@@ -40,7 +39,7 @@ STATUSES = (GRANTED, HAD_ACCESS, QUEUED, SKIPPED, FAILED)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A run whose every call fails (credentials revoked, a scope missing) stops instead of hammering Auth0.
 MAX_CONSECUTIVE_FAILURES = 10
-# Management API requests per sale at most (README, "Cost per purchase"): with --apply a lookup, a create
+# Management API requests per sale at most (docs/purchases.md, "Cost per purchase"): with --apply a lookup, a create
 # or a record save, a role assignment; a dry run's reads are a lookup and the buyer's roles.
 REQUESTS_PER_SALE = 3
 REQUESTS_PER_SALE_DRY_RUN = 2
@@ -48,16 +47,6 @@ REQUESTS_PER_SALE_DRY_RUN = 2
 ASSUMED_RATE_PER_SECOND = 2.0
 
 Fulfil = Callable[[SaleEvent], Outcome]
-
-
-class Enqueue(Protocol):
-    def enqueue(self, event: QueuedEvent, *, redriven: bool = False) -> str: ...
-
-
-class SalesSource(Protocol):
-    def sales_pages(
-        self, *, product_id: str, after: str | None = None, before: str | None = None
-    ) -> Iterable[list[dict[str, Any]]]: ...
 
 
 def checked_date(value: str | None, option: str) -> str | None:
@@ -333,7 +322,7 @@ class Progress:
             self._stream.flush()
 
 
-def queue_fulfilment(queue: Enqueue, *, catalogue: CourseCatalogue, provision_test_purchases: bool) -> Fulfil:
+def queue_fulfilment(queue: EventQueue, *, catalogue: CourseCatalogue, provision_test_purchases: bool) -> Fulfil:
     """``--apply`` in a deployment with a work queue: each sale goes to its buyer's FIFO group.
 
     The worker fulfils it, one event of a buyer at a time, re-reading the buyer's roles (the

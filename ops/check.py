@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-# What the service calls (README: users-by-email, create/update users, read/assign/remove roles).
+# What the service calls (docs/creator-guide.md, Auth0 setup): users-by-email, create/update users,
+# read/assign/remove roles.
 REQUIRED_SCOPES = (
     "read:users",
     "create:users",

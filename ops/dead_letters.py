@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.aws.sqs import redriven_attributes
 from chalicelib.errors import MalformedMessage, ServiceError
+from chalicelib.logs import mask_email
 from chalicelib.purchases.fulfilment import Outcome
-from chalicelib.purchases.ping_log import mask_email
 from chalicelib.purchases.queue import QueuedEvent, decode_event, group_id
 
 if TYPE_CHECKING:

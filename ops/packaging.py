@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.catalogue import load_catalogue
-from chalicelib.config import DEFAULT_COURSES_FILE
+from chalicelib.config.environment import DEFAULT_COURSES_FILE
 from chalicelib.errors import ConfigurationError
 from ops.placeholders import is_placeholder, placeholders_in
 
@@ -105,7 +105,7 @@ def months_before(day: date, months: int) -> date:
 def runtime_notice(runtime: str, today: date) -> tuple[bool, str]:
     """``(is_warning, text)`` about ``runtime``'s end of support as of ``today``."""
     end = RUNTIME_ENDS.get(runtime)
-    upgrade = "see README, Runtime, for the upgrade path"
+    upgrade = "see docs/creator-guide.md, Runtime, for the upgrade path"
     if end is None:
         return True, f"runtime {runtime}: no end-of-support date known here; check AWS's Lambda runtime table"
     dates = f"AWS deprecates {runtime} on {end.deprecated}, blocks creating functions on {end.create_blocked}"
@@ -152,8 +152,8 @@ def _check(project: Path, stage: str) -> int:
         for problem in problems:
             print(f"  - {problem}", file=sys.stderr)
         print(
-            "Fill in chalicelib/courses.json (README, Deploy, step 3); deploy-time values (tenant, secret, seller id) "
-            "are stack parameters, not config.json settings.",
+            "Fill in chalicelib/courses.json (docs/creator-guide.md, Deploy, step 3); deploy-time values (tenant, "
+            "secret, seller id) are stack parameters, not config.json settings.",
             file=sys.stderr,
         )
         return 2

@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_ssm import SSMClient
 
-    from chalicelib.config import ReconcileSettings
-    from chalicelib.purchases.gumroad_api import GumroadApi
+    from chalicelib.config.reconcile_settings import ReconcileSettings
+    from chalicelib.gumroad_api.client import GumroadApi
     from chalicelib.purchases.reconcile import Window
 
 RECONCILE_DOC = """Read the catalogue's sales from Gumroad's Sales API and send what each says through the ping queue,
@@ -48,7 +48,7 @@ def add_reconcile(commands: argparse._SubParsersAction[argparse.ArgumentParser])
 def run_reconcile(args: argparse.Namespace) -> int:
     from chalicelib import wiring
     from chalicelib.aws.sqs import PingQueue
-    from chalicelib.config import load_reconcile_settings
+    from chalicelib.config.reconcile_settings import load_reconcile_settings
     from chalicelib.purchases.reconcile import Reconciler
 
     settings = wiring.get_purchase_settings()
@@ -88,9 +88,10 @@ def _window(after: str | None, schedule: ReconcileSettings, now: datetime) -> Wi
 
 
 def _gumroad() -> GumroadApi:
-    from ops.gumroad_api import GumroadApi, access_token_from
+    from chalicelib.config.reconcile_settings import gumroad_access_token
+    from chalicelib.gumroad_api.client import GumroadApi
 
-    return GumroadApi(access_token=access_token_from(os.environ))
+    return GumroadApi(access_token=gumroad_access_token(os.environ))
 
 
 def _sqs() -> SQSClient:

@@ -71,14 +71,14 @@ class DeployedStack:
         if missing:
             raise NotConfigured(
                 f"stack {self.name} lacks {', '.join(missing)}: deploy it from this checkout's "
-                "`make package` output (README, Deploy)"
+                "`make package` output (docs/creator-guide.md, Deploy)"
             )
         bad = placeholders_in(found)
         if bad:
             names = ", ".join(f"{name}={value}" for name, value in bad)
             raise NotConfigured(
                 f"stack {self.name} was deployed with placeholder parameters ({names}): deploy it again with "
-                "the real values in --parameter-overrides (README, Deploy)"
+                "the real values in --parameter-overrides (docs/creator-guide.md, Deploy)"
             )
         settings = {name: value for name, value in found.items() if value.strip()}
         settings.update(

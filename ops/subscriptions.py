@@ -10,7 +10,8 @@ from typing import Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from chalicelib.errors import ConfigurationError
-from ops.gumroad_api import RESOURCE_NAMES, ResourceSubscription
+from chalicelib.gumroad_api.client import ResourceSubscription
+from chalicelib.purchases.gumroad import RESOURCE_NAMES
 
 # Everything the service acts on; `sale` only on request: the settings-page Ping URL may already send it.
 DEFAULT_RESOURCES = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ops.gumroad_api import GumroadApiError
+from chalicelib.errors import GumroadApiError
 
 
 def seller_id_of(user: Mapping[str, Any]) -> str:
@@ -28,7 +28,9 @@ def report(user: Mapping[str, Any], *, configured: str | None) -> tuple[int, str
         f"GUMROAD_SELLER_ID={seller_id}",
     ]
     if configured is None:
-        lines.append(f"deploy with --parameter-overrides GumroadSellerId={seller_id} (README, Deploy, step 5)")
+        lines.append(
+            f"deploy with --parameter-overrides GumroadSellerId={seller_id} (docs/creator-guide.md, Deploy, step 5)"
+        )
         return 0, "\n".join(lines)
     if configured == seller_id:
         lines.append("the deployment's GUMROAD_SELLER_ID is this account's: its pings are accepted")

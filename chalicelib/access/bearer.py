@@ -1,18 +1,28 @@
-"""Read the access token from an Authorization header, as RFC 6750 section 2.1 allows."""
+"""Where a request's access token is read: the Authorization header (RFC 6750 section 2.1), or /verify's body."""
 
 from __future__ import annotations
 
-import re
+import string
 from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING
 
 from chalicelib.errors import InvalidRequest, NoCredentials
+from chalicelib.strict_json import parse_json
+
+if TYPE_CHECKING:
+    from chalicelib.access.verifier import AccessTokenVerifier, VerifiedToken
 
 QUERY_PARAMETER = "access_token"
+MAX_VERIFY_BODY_BYTES = 16_384
+# No double quotes: the text also goes into the WWW-Authenticate quoted-string.
+_BODY_SHAPE = "the body must be a JSON object whose only member, token, is a non-empty string"
 
-# RFC 6750: credentials = "Bearer" 1*SP b64token; RFC 7235: auth-scheme = token.
-_SCHEME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
-_SEPARATORS = re.compile(r"[ \t]+")
+# RFC 7235: auth-scheme = token (tchar); RFC 6750: credentials = "Bearer" 1*SP b64token, where
+# b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=". Character sets, not
+# regular expressions: a cold start would compile three patterns for this (README, "Cold start").
+_TCHAR = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~")
+_B64TOKEN_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-._~+/")
+_SEPARATORS = " \t"
 
 
 def extract_bearer_token(
@@ -55,6 +65,31 @@ def extract_bearer_token(
     return token
 
 
+def verify_bearer(
+    authorization: Sequence[str], query_parameters: Collection[str], *, verifier: AccessTokenVerifier
+) -> VerifiedToken:
+    """The principal of a request carrying ``Authorization: Bearer <token>`` (RFC 6750 section 2.1 only)."""
+    return verifier.verify(extract_bearer_token(authorization, query_parameters=query_parameters))
+
+
+def token_from_body(body: bytes, query_parameters: Collection[str]) -> str:
+    """The token of ``POST /verify``'s ``{"token": "..."}``; never one from the URL."""
+    if QUERY_PARAMETER in query_parameters:
+        raise InvalidRequest("send the token in the JSON body, not in the URL")
+    if len(body) > MAX_VERIFY_BODY_BYTES:
+        raise InvalidRequest("the body is too large")
+    try:
+        document = parse_json(body)
+    except ValueError:
+        raise InvalidRequest(_BODY_SHAPE) from None
+    if not isinstance(document, dict) or set(document) != {"token"}:
+        raise InvalidRequest(_BODY_SHAPE)
+    token = document["token"]
+    if not isinstance(token, str) or not token:
+        raise InvalidRequest(_BODY_SHAPE)
+    return token
+
+
 def _parse_single(value: str) -> str:
     value = value.strip(" \t")
     if not value:
@@ -64,20 +99,31 @@ def _parse_single(value: str) -> str:
         if any(_is_bearer(part.strip(" \t").split(" ", 1)[0]) for part in value.split(",")):
             raise InvalidRequest("send exactly one Bearer credential")
         raise NoCredentials()
-    parts = _SEPARATORS.split(value, maxsplit=1)
-    scheme = parts[0]
-    if not _SCHEME.fullmatch(scheme):
+    scheme, credential = _split_at_separators(value)
+    if not scheme or not _TCHAR.issuperset(scheme):
         raise InvalidRequest("the Authorization header is malformed")
     if not _is_bearer(scheme):
         raise NoCredentials()
-    if len(parts) == 1 or not parts[1]:
+    if not credential:
         raise InvalidRequest("the Bearer credential is empty")
-    credential = parts[1]
-    if _SEPARATORS.search(credential):
+    if any(character in _SEPARATORS for character in credential):
         raise InvalidRequest("send exactly one Bearer credential")
-    if not _B64TOKEN.fullmatch(credential):
+    if not _is_b64token(credential):
         raise InvalidRequest("the Bearer credential contains characters a token cannot have")
     return credential
+
+
+def _split_at_separators(value: str) -> tuple[str, str]:
+    """``scheme SP credentials``: what precedes the first run of spaces and tabs, and what follows it."""
+    for index, character in enumerate(value):
+        if character in _SEPARATORS:
+            return value[:index], value[index:].lstrip(_SEPARATORS)
+    return value, ""
+
+
+def _is_b64token(credential: str) -> bool:
+    body = credential.rstrip("=")
+    return bool(body) and _B64TOKEN_CHARACTERS.issuperset(body)
 
 
 def _is_bearer(scheme: str) -> bool:

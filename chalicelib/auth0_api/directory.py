@@ -16,18 +16,13 @@ from auth0.management.core.parse_error import ParsingError
 from auth0.management.core.request_options import RequestOptions
 
 from chalicelib.auth0_api.management_token import ManagementToken
-from chalicelib.auth0_api.pacing import (
-    RateLimitPacer,
-    RetryPolicy,
-    current_deadline,
-    current_stats,
-    rate_limit_wait,
-)
-from chalicelib.config import Auth0Endpoint
+from chalicelib.auth0_api.pacing import RateLimitPacer, RetryPolicy, rate_limit_wait
+from chalicelib.config.purchase_settings import Auth0Endpoint
 from chalicelib.credentials import CredentialsSource
-from chalicelib.errors import UpstreamError, UpstreamRejected, UpstreamUnavailable
+from chalicelib.deadlines import current_deadline, current_stats
+from chalicelib.errors import BuyerAlreadyExists, UpstreamError, UpstreamRejected, UpstreamUnavailable
 from chalicelib.logs import log_event
-from chalicelib.purchases.fulfilment import Buyer, BuyerAlreadyExists
+from chalicelib.purchases.ports import Buyer
 
 log = logging.getLogger("gumroad_auth0.auth0")
 

@@ -12,9 +12,10 @@ import requests
 from auth0.authentication import GetToken
 from auth0.authentication.exceptions import Auth0Error, RateLimitError
 
-from chalicelib.auth0_api.pacing import RetryPolicy, current_deadline, current_stats
-from chalicelib.config import Auth0Endpoint
+from chalicelib.auth0_api.pacing import RetryPolicy
+from chalicelib.config.purchase_settings import Auth0Endpoint
 from chalicelib.credentials import CredentialsSource
+from chalicelib.deadlines import current_deadline, current_stats
 from chalicelib.errors import UpstreamRejected, UpstreamUnavailable
 from chalicelib.logs import log_event
 

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from auth0.authentication import Database
 from auth0.authentication.exceptions import Auth0Error
 
-from chalicelib.auth0_api.pacing import RetryPolicy, current_deadline, current_stats
-from chalicelib.config import Auth0Endpoint
+from chalicelib.auth0_api.pacing import RetryPolicy
+from chalicelib.config.purchase_settings import Auth0Endpoint
+from chalicelib.deadlines import current_deadline, current_stats
 from chalicelib.logs import log_event
 
 log = logging.getLogger("gumroad_auth0.onboarding")

@@ -15,10 +15,10 @@ import requests
 from auth0.authentication import GetToken
 from auth0.authentication.exceptions import Auth0Error, RateLimitError
 
-from chalicelib.config import Auth0Endpoint
+from chalicelib.access.password_grant import PasswordCredentials
+from chalicelib.config.purchase_settings import Auth0Endpoint
 from chalicelib.errors import ConfigurationError, LoginRefused, LoginThrottled, ServiceError, UpstreamUnavailable
 from chalicelib.logs import log_event
-from chalicelib.web.login import Credentials
 
 log = logging.getLogger("gumroad_auth0.login")
 
@@ -40,7 +40,7 @@ _REFUSALS: Mapping[str, tuple[str, str]] = {
 
 
 class PasswordLogin:
-    """Exchanges a username and password for an access token to this API."""
+    """Exchanges a username and password for an access token to this API (``access.password_grant``'s port)."""
 
     def __init__(
         self,
@@ -57,7 +57,7 @@ class PasswordLogin:
         self._realm = realm
         self._audience = audience
 
-    def login(self, credentials: Credentials, *, client_ip: str | None) -> dict[str, Any]:
+    def login(self, credentials: PasswordCredentials, *, client_ip: str | None) -> dict[str, Any]:
         client = GetToken(
             self._endpoint.netloc,
             self._client_id,

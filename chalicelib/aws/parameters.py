@@ -6,10 +6,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from chalicelib.purchases.gumroad import format_timestamp
-from chalicelib.purchases.reconcile import UNSET_WATERMARK, parse_instant
+from chalicelib.purchases.reconcile import parse_instant
 
 if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
+
+# The value the template stores before the first run (SSM refuses an empty parameter).
+UNSET_WATERMARK = "not-yet-run"
 
 
 def ssm_client() -> SSMClient:

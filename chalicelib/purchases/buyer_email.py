@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from chalicelib.errors import InvalidEmail
+
 MAX_ADDRESS_LENGTH = 254  # RFC 5321's path limit, less the angle brackets
 MAX_LOCAL_LENGTH = 64
 MAX_LABEL_LENGTH = 63
@@ -15,14 +17,6 @@ _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 # Control, format (zero-width, bidi), surrogate, private-use and unassigned characters, and every
 # kind of space: none of them can be typed into a sign-in form by a buyer who means their address.
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"})
-
-
-class InvalidEmail(ValueError):
-    """An address Auth0 can never hold; ``reason`` is a short, stable code for logs."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def normalise_email(raw: str) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from chalicelib.auth0_api.pacing import Deadline
+from chalicelib.deadlines import Deadline
 from chalicelib.errors import BuyerBusy
 
 

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
 
-from chalicelib.auth0_api.pacing import current_deadline
 from chalicelib.catalogue import CourseCatalogue
+from chalicelib.deadlines import current_deadline
 from chalicelib.errors import ConfigurationError
 from chalicelib.purchases.buyer_locks import BuyerLocks
+from chalicelib.purchases.events import PingEvent
 from chalicelib.purchases.fulfilment import QUEUED, Fulfilment, Outcome, triage
-from chalicelib.purchases.gumroad import PingEvent
 from chalicelib.purchases.inline_gate import InlineGate
-from chalicelib.purchases.queue import QueuedEvent
-
-
-class Enqueue(Protocol):
-    """The ping queue (``chalicelib.aws.sqs.PingQueue``)."""
-
-    def enqueue(self, event: QueuedEvent, *, redriven: bool = False) -> str: ...
+from chalicelib.purchases.ports import EventQueue
 
 
 class PingDispatch:
@@ -48,7 +41,7 @@ class PingDispatch:
         *,
         catalogue: CourseCatalogue,
         provision_test_purchases: bool,
-        queue: Enqueue | None,
+        queue: EventQueue | None,
         fulfilment: Callable[[], Fulfilment],
         in_lambda: bool,
     ) -> None:

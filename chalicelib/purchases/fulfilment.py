@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.catalogue import Course, CourseCatalogue
-from chalicelib.errors import PurchaseNotYetKnown, ServiceError, UpstreamUnavailable
-from chalicelib.logs import log_event
-from chalicelib.purchases.gumroad import RECONCILIATION_ORIGIN, PingEvent, SaleEvent, SubscriptionEvent, UnhandledEvent
-from chalicelib.purchases.ping_log import loggable_id, mask_email
+from chalicelib.errors import BuyerAlreadyExists, PurchaseNotYetKnown, ServiceError, UpstreamUnavailable
+from chalicelib.logs import log_event, mask_email
+from chalicelib.purchases.events import RECONCILIATION_ORIGIN, PingEvent, SaleEvent, SubscriptionEvent, UnhandledEvent
+from chalicelib.purchases.ping_log import loggable_id
+from chalicelib.purchases.ports import Buyer, Directory, Onboarding
 from chalicelib.purchases.records import CourseRecord, PurchaseState, record_key
 
 log = logging.getLogger("gumroad_auth0.fulfilment")
@@ -20,54 +20,6 @@ PROCESSED = "processed"
 IGNORED = "ignored"
 ALREADY_DONE = "already_done"
 QUEUED = "queued"
-
-
-# --- the ports: what fulfilment needs from the outside, in its own terms -------------------------
-
-
-@dataclass(frozen=True)
-class Buyer:
-    """A buyer as the directory knows them: their id and the ``app_metadata`` holding their records."""
-
-    user_id: str
-    app_metadata: Mapping[str, Any]
-
-
-class BuyerAlreadyExists(Exception):
-    """``create_buyer`` found the address taken: another delivery created this buyer a moment ago."""
-
-
-class Directory(Protocol):
-    """What fulfilment needs from Auth0 (``chalicelib.auth0_api.directory.Auth0Directory`` in production).
-
-    ``create_buyer`` raises ``BuyerAlreadyExists`` when the address is taken; every other failure is
-    an ``UpstreamError``.
-    """
-
-    def find_buyer(self, email: str) -> Buyer | None: ...
-
-    def create_buyer(
-        self,
-        *,
-        email: str,
-        name: str | None,
-        app_metadata: Mapping[str, Any],
-        send_verification_email: bool,
-    ) -> Buyer: ...
-
-    def assign_role(self, user_id: str, role_id: str) -> None: ...
-
-    def remove_role(self, user_id: str, role_id: str) -> None: ...
-
-    def has_role(self, user_id: str, role_id: str) -> bool: ...
-
-    def save_record(self, user_id: str, key: str, document: Mapping[str, Any]) -> None: ...
-
-
-class Onboarding(Protocol):
-    """Gets a buyer the service just created into their account (``PasswordResetOnboarding``)."""
-
-    def welcome(self, email: str) -> bool: ...
 
 
 @dataclass(frozen=True)

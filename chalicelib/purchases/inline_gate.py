@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from chalicelib.auth0_api.pacing import Deadline
+from chalicelib.deadlines import Deadline
 from chalicelib.errors import InlineBusy
 
 # How much the estimate of a ping's Auth0 work moves down towards each shorter measurement.

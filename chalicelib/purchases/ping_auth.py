@@ -8,7 +8,7 @@ import hmac
 from collections.abc import Sequence
 
 from chalicelib.errors import MalformedPing, PingForbidden, PingUnauthorized
-from chalicelib.purchases.gumroad import PingEvent, SaleEvent
+from chalicelib.purchases.events import PingEvent, SaleEvent
 
 
 def presented_secrets(authorization: str | None, token_params: Sequence[str]) -> list[str]:

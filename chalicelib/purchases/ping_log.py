@@ -19,16 +19,6 @@ _GUMROAD_ID = re.compile(r"[A-Za-z0-9_-]{22}==")
 _KNOWN_RESOURCES = frozenset((*RESOURCE_NAMES, "test"))
 
 
-def mask_email(email: str | None) -> str | None:
-    """``customer@example.com`` -> ``c***r@example.com``: enough for support to match, not to harvest."""
-    if not email or "@" not in email:
-        return None
-    local, _, domain = email.rpartition("@")
-    if len(local) <= 2:
-        return f"{local[:1]}***@{domain}"
-    return f"{local[0]}***{local[-1]}@{domain}"
-
-
 def loggable_id(value: str | None) -> str | None:
     """A Gumroad id as it is; anything else (an address pasted into ``sale_id``, ...) as ``<masked>``."""
     if value is None:

@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict
 
 from chalicelib.errors import MalformedMessage
-from chalicelib.purchases.gumroad import ProductKeys, SaleEvent, SubscriptionEvent
+from chalicelib.purchases.events import ProductKeys, SaleEvent, SubscriptionEvent
 
 MESSAGE_VERSION = 1
 # Message attribute set on messages an operator puts (back) into the queue: a redriven dead letter, a

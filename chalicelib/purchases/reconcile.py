@@ -19,29 +19,25 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 from chalicelib import metrics
 from chalicelib.catalogue import CourseCatalogue
+from chalicelib.config.reconcile_settings import DEFAULT_LOOKBACK_DAYS, DEFAULT_OVERLAP_MINUTES, ReconcileSettings
 from chalicelib.errors import ConfigurationError, ReconciliationIncomplete, ServiceError
-from chalicelib.logs import log_event
+from chalicelib.logs import log_event, mask_email
 from chalicelib.purchases.fulfilment import Outcome, triage
 from chalicelib.purchases.gumroad import SALE_RESOURCE_NAMES, format_timestamp
-from chalicelib.purchases.ping_log import loggable_id, mask_email
-from chalicelib.purchases.queue import QueuedEvent, deduplication_id
+from chalicelib.purchases.ping_log import loggable_id
+from chalicelib.purchases.ports import EventQueue, SalesSource, SubscriptionSource, WatermarkStore
+from chalicelib.purchases.queue import deduplication_id
 from chalicelib.purchases.sales import KINDS, SALE, Observation, observe
-
-if TYPE_CHECKING:
-    from chalicelib.purchases.gumroad_api import ResourceSubscription
 
 log = logging.getLogger("gumroad_auth0.reconcile")
 
-DEFAULT_LOOKBACK_DAYS = 35
-DEFAULT_OVERLAP_MINUTES = 60
 # Everything the service acts on arrives by resource subscription; `sale` may come from the settings-page
 # Ping URL instead, which the API cannot read, so its absence is reported but not alarmed on.
 NEEDED_RESOURCES = (
@@ -52,30 +48,6 @@ NEEDED_RESOURCES = (
     "subscription_ended",
     "subscription_restarted",
 )
-# The value the template stores before the first run (SSM refuses an empty parameter).
-UNSET_WATERMARK = "not-yet-run"
-
-
-class SalesSource(Protocol):
-    def sales_pages(
-        self, *, product_id: str, after: str | None = None, before: str | None = None
-    ) -> Iterable[list[dict[str, Any]]]: ...
-
-
-class SubscriptionSource(Protocol):
-    def resource_subscriptions(
-        self, resource_name: str, *, this_application_only: bool = False
-    ) -> list[ResourceSubscription]: ...
-
-
-class EventSink(Protocol):
-    def enqueue(self, event: QueuedEvent) -> str: ...
-
-
-class WatermarkStore(Protocol):
-    def read(self) -> str | None: ...
-
-    def write(self, value: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -183,7 +155,7 @@ class Reconciler:
         *,
         sales: SalesSource,
         catalogue: CourseCatalogue,
-        sink: EventSink | None,
+        sink: EventQueue | None,
         seller_id: str | None,
         provision_test_purchases: bool,
     ) -> None:
@@ -306,19 +278,12 @@ def _endpoint(url: str) -> tuple[str, str] | None:
 # --- one scheduled run -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ScheduleSettings:
-    ping_url: str | None
-    lookback_days: int = DEFAULT_LOOKBACK_DAYS
-    overlap_minutes: int = DEFAULT_OVERLAP_MINUTES
-
-
 def run_scheduled(
     *,
     reconciler: Reconciler,
     subscriptions: SubscriptionSource,
     watermark: WatermarkStore,
-    settings: ScheduleSettings,
+    settings: ReconcileSettings,
     now: datetime,
 ) -> Report:
     """One run of the schedule: reconcile, check the subscriptions, log and measure both, then move the
@@ -360,7 +325,7 @@ def _record_run(report: Report) -> None:
     )
 
 
-def _record_health(subscriptions: SubscriptionSource, settings: ScheduleSettings) -> None:
+def _record_health(subscriptions: SubscriptionSource, settings: ReconcileSettings) -> None:
     if settings.ping_url is None:
         raise ConfigurationError("GUMROAD_PING_URL is not set: the subscription check needs the stack's ping URL")
     health = check_subscriptions(subscriptions, ping_url=settings.ping_url)

@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from chalicelib.errors import MalformedPing
-from chalicelib.purchases.gumroad import RECONCILIATION_ORIGIN, SaleEvent, SubscriptionEvent, event_from_fields
+from chalicelib.purchases.events import RECONCILIATION_ORIGIN, SaleEvent, SubscriptionEvent
+from chalicelib.purchases.gumroad import event_from_fields
 
 # What the state of a listed sale becomes, in the resource names of the pings Gumroad would have sent.
 SALE = "sale"

@@ -10,12 +10,13 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib import metrics
-from chalicelib.auth0_api.pacing import Deadline, upstream_scope
-from chalicelib.errors import ConfigurationError, MalformedMessage, ServiceError, UpstreamRejected
-from chalicelib.logs import log_event
+from chalicelib.deadlines import Deadline, upstream_scope
+from chalicelib.errors import ConfigurationError, MalformedMessage, RetryLater, ServiceError, UpstreamRejected
+from chalicelib.logs import log_event, mask_email
+from chalicelib.purchases.events import RECONCILIATION_ORIGIN, SaleEvent
 from chalicelib.purchases.fulfilment import Outcome
-from chalicelib.purchases.gumroad import RECONCILIATION_ORIGIN, SaleEvent
-from chalicelib.purchases.ping_log import PingLogLine, mask_email
+from chalicelib.purchases.ping_log import PingLogLine
+from chalicelib.purchases.ports import DeadLetterSink, RetryDelay
 from chalicelib.purchases.queue import REDRIVEN_ATTRIBUTE, QueuedEvent, decode_event, group_id
 
 log = logging.getLogger("gumroad_auth0.worker")
@@ -52,18 +53,6 @@ def queue_record(record: Mapping[str, Any]) -> QueueRecord:
 
 class Fulfil(Protocol):
     def __call__(self, event: QueuedEvent, *, verify_role: bool) -> Outcome: ...
-
-
-class DeadLetterSink(Protocol):
-    def send(self, *, body: str, message_id: str, reason: str, group: str | None = None) -> None: ...
-
-
-class RetryDelay(Protocol):
-    def delay(self, receipt_handle: str, seconds: int) -> None: ...
-
-
-class RetryLater(Exception):
-    """Raised to make Lambda report the message as failed: SQS delivers it again later."""
 
 
 class PingWorker:

@@ -8,8 +8,7 @@ from typing import Any
 
 from chalice.app import Chalice, Request, Response
 
-from chalicelib.errors import describe_failure
-from chalicelib.logs import log_event
+from chalicelib.logs import describe_failure, log_event
 from chalicelib.web.answers import error_body, json_answer
 
 # Chalice answers a Content-Type a route does not list with its own 415 body; every route takes any

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
 
 from chalice.app import Response
 
+from chalicelib.access.password_grant import PasswordCredentials, PasswordGrant
 from chalicelib.errors import (
     ConfigurationError,
     InternalError,
     InvalidLoginRequest,
     ServiceError,
     UnsupportedMediaType,
-    describe_failure,
 )
-from chalicelib.logs import log_event
+from chalicelib.logs import describe_failure, log_event
 from chalicelib.media_types import media_type
+from chalicelib.strict_json import parse_json
 from chalicelib.web.answers import json_answer, login_error_answer
 
 log = logging.getLogger("gumroad_auth0.login")
@@ -27,21 +25,8 @@ log = logging.getLogger("gumroad_auth0.login")
 MAX_FIELD_LENGTH = 512
 
 
-@dataclass(frozen=True)
-class Credentials:
-    username: str
-    password: str
-
-    def __repr__(self) -> str:
-        return f"Credentials(username={self.username!r}, password=<redacted>)"
-
-
-class Login(Protocol):
-    def login(self, credentials: Credentials, *, client_ip: str | None) -> dict[str, Any]: ...
-
-
 def answer_login(
-    get_login: Callable[[], Login], *, body: bytes, content_type: str | None, client_ip: str | None
+    get_login: Callable[[], PasswordGrant], *, body: bytes, content_type: str | None, client_ip: str | None
 ) -> Response:
     """Sign in with a password. The route's own configuration is checked before the body is even read."""
     try:
@@ -58,20 +43,19 @@ def answer_login(
         return login_error_answer(InternalError())
 
 
-def parse_login_body(raw: bytes, content_type: str | None) -> Credentials:
+def parse_login_body(raw: bytes, content_type: str | None) -> PasswordCredentials:
     """``{"username": ..., "password": ...}`` (``email`` is accepted for ``username``)."""
     if media_type(content_type) != "application/json":
         raise UnsupportedMediaType("send a JSON body")
     try:
-        # ValueError: bad UTF-8, bad JSON, NaN/Infinity, and integers past Python's conversion limit.
-        document = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
-    except (ValueError, RecursionError):
+        document = parse_json(raw)
+    except ValueError:
         raise InvalidLoginRequest("the body is not valid JSON") from None
     if not isinstance(document, dict):
         raise InvalidLoginRequest('the body must be {"username": ..., "password": ...}')
     username = _field(document.get("username", document.get("email")), "username")
     password = _field(document.get("password"), "password")
-    return Credentials(username=username.strip(), password=password)
+    return PasswordCredentials(username=username.strip(), password=password)
 
 
 def _field(value: object, name: str) -> str:
@@ -80,7 +64,3 @@ def _field(value: object, name: str) -> str:
     if len(value) > MAX_FIELD_LENGTH:
         raise InvalidLoginRequest(f"{name} is too long")
     return value
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")

@@ -12,7 +12,7 @@ from auth0.authentication import GetToken
 
 from chalicelib.access.jwks import JwksCache
 from chalicelib.access.verifier import AccessTokenVerifier
-from chalicelib.config import load_access_settings
+from chalicelib.config.access_settings import load_access_settings
 from sandbox.server import SandboxServer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "auth0"

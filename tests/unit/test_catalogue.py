@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib.catalogue import Course, CourseCatalogue, load_catalogue
 from chalicelib.errors import ConfigurationError
-from chalicelib.purchases.gumroad import ProductKeys
+from chalicelib.purchases.events import ProductKeys
 
 # Product keys as the recorded pings in tests/fixtures/gumroad/ carry them.
 PENCIL = ProductKeys(

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.config import EnvironmentCredentials
+from chalicelib.config.purchase_settings import EnvironmentCredentials
 from chalicelib.credentials import (
     ServiceCredentials,
     StaticCredentials,

@@ -12,7 +12,7 @@ import pytest
 from app import WORKER_MAXIMUM_CONCURRENCY
 from chalicelib import metrics
 from chalicelib.catalogue import load_catalogue
-from chalicelib.config import MAX_PING_DEADLINE_SECONDS, load_purchase_settings
+from chalicelib.config.purchase_settings import MAX_PING_DEADLINE_SECONDS, load_purchase_settings
 from chalicelib.purchases.worker import BACKOFF_SECONDS
 from chalicelib.web.answers import RETRY_AFTER_SECONDS
 from tests.integration.harness import GUMROAD_RETRY_STATUSES
@@ -30,7 +30,7 @@ GUMROAD_TIMEOUT_SECONDS = 5
 DEFAULT_ACCOUNT_CONCURRENCY = 1000
 UNRESERVED_MINIMUM = 100
 # The longest a request holds an API function instance in the reservation arithmetic: cold starts measured
-# 0.25-0.4 s at 1024 MB (README, "Sizes and settings"); a stranger's 401 or 405 needs no network at all.
+# 0.25-0.4 s at 1024 MB (docs/creator-guide.md, "Sizes and settings"); a stranger's 401 or 405 needs no network at all.
 LONGEST_REQUEST_SECONDS = 1
 # $context variables that can carry what a caller sent (a header, the query string with the ping's ?token=, the raw
 # path, an authorizer's output): never in the access log.

@@ -1,30 +1,42 @@
 """The layout's rules, read from the code's own imports.
 
-Chalice belongs to app.py and the web layer, auth0-python and httpx to the Auth0 adapter, boto3 to the
-AWS adapter; and a private request never loads the Auth0 adapter, AWS or the purchase path.
+Imports point down: app.py and the HTTP edge (``web/``) on top, the composition root (``wiring``) below
+them, the use cases (``purchases/``, ``access/``) below it, and the adapters (``auth0_api/``, ``aws/``,
+``gumroad_api/``) beside the use cases, implementing their ports; the shared plumbing (settings, errors,
+logs, deadlines...) sits below all of them. Each library belongs to one layer (Chalice to the edge, requests
+to the HTTP adapters...). Every exception that leaves its module is in errors.py, no module passes 400
+lines, and a private request never loads the Auth0 adapter, AWS, the Gumroad adapter or the purchase path.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib
+import inspect
 import json
 import os
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+import chalicelib
 from tests.tokens import AUDIENCE, ISSUER, claims, loopback_jwks, rsa_key, sign
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE = [ROOT / "app.py", *sorted((ROOT / "chalicelib").rglob("*.py"))]
+MAX_MODULE_LINES = 400
 
 # library -> the only places (files or folders, relative to the repository) that may import it
-RULES: dict[str, tuple[str, ...]] = {
+LIBRARY_RULES: dict[str, tuple[str, ...]] = {
     "chalice": ("app.py", "chalicelib/web/"),
     "auth0": ("chalicelib/auth0_api/",),
     "httpx": ("chalicelib/auth0_api/",),
+    # auth0-python's Authentication API speaks requests; the Gumroad client too. Nothing else does HTTP with it.
+    "requests": ("chalicelib/auth0_api/", "chalicelib/gumroad_api/"),
+    "jwt": ("chalicelib/access/",),
     "boto3": ("chalicelib/aws/",),
     "botocore": ("chalicelib/aws/",),
     "mypy_boto3_secretsmanager": ("chalicelib/aws/",),
@@ -34,40 +46,211 @@ RULES: dict[str, tuple[str, ...]] = {
     "devstack": (),
 }
 
+# Below everything: what any layer may use, and which itself imports nothing but its kind.
+PLUMBING = (
+    "chalicelib.config",
+    "chalicelib.errors",
+    "chalicelib.logs",
+    "chalicelib.deadlines",
+    "chalicelib.strict_json",
+    "chalicelib.media_types",
+    "chalicelib.catalogue",
+    "chalicelib.credentials",
+    "chalicelib.metrics",
+)
+USE_CASES = ("chalicelib.purchases", "chalicelib.access")
+ADAPTERS = ("chalicelib.auth0_api", "chalicelib.aws", "chalicelib.gumroad_api")
 
-def imported_modules(path: Path) -> set[str]:
-    """Every module a file imports, at any depth (inside functions and TYPE_CHECKING blocks too)."""
+# place (a file, or a folder ending in "/") -> the chalicelib modules it may import (a name and what is below it)
+LAYER_RULES: dict[str, tuple[str, ...]] = {
+    "chalicelib/__init__.py": (),
+    "app.py": ("chalicelib.web", "chalicelib.wiring", *USE_CASES, *PLUMBING),
+    "chalicelib/web/": ("chalicelib.web", "chalicelib.wiring", *USE_CASES, *PLUMBING),
+    "chalicelib/wiring.py": (*USE_CASES, *ADAPTERS, *PLUMBING),
+    "chalicelib/purchases/": ("chalicelib.purchases", *PLUMBING),
+    "chalicelib/access/": ("chalicelib.access", *PLUMBING),
+    # An adapter implements the use cases' ports and carries their data; it never calls another adapter.
+    "chalicelib/auth0_api/": (
+        "chalicelib.auth0_api",
+        "chalicelib.purchases",
+        "chalicelib.access.password_grant",
+        *PLUMBING,
+    ),
+    "chalicelib/aws/": ("chalicelib.aws", "chalicelib.purchases", *PLUMBING),
+    "chalicelib/gumroad_api/": ("chalicelib.gumroad_api", "chalicelib.purchases", *PLUMBING),
+    **{module.replace(".", "/") + ("/" if module == "chalicelib.config" else ".py"): PLUMBING for module in PLUMBING},
+}
+
+
+def imported_modules(source: str) -> set[str]:
+    """Every module a file imports, at any depth (inside functions and TYPE_CHECKING blocks too).
+
+    ``from chalicelib import wiring`` counts as ``chalicelib.wiring``: from a package, a name may be a module.
+    """
     modules: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             modules.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        elif isinstance(node, ast.ImportFrom) and node.module:
             modules.add(node.module)
+            if (ROOT / node.module.replace(".", "/") / "__init__.py").is_file():
+                modules.update(f"{node.module}.{alias.name}" for alias in node.names)
     return modules
+
+
+def under(module: str, names: tuple[str, ...]) -> bool:
+    return any(module == name or module.startswith(f"{name}.") for name in names)
+
+
+def layer_of(place: str) -> str | None:
+    """The LAYER_RULES key that governs ``place`` (the longest that contains it)."""
+    keys = [key for key in LAYER_RULES if place == key or (key.endswith("/") and place.startswith(key))]
+    return max(keys, key=len) if keys else None
+
+
+def library_violations(place: str, source: str, library: str) -> list[str]:
+    allowed = LIBRARY_RULES[library]
+    if any(under(module, (library,)) for module in imported_modules(source)) and not place.startswith(allowed):
+        return [f"{place} imports {library}, which is for {', '.join(allowed)} only"]
+    return []
+
+
+def layer_violations(place: str, source: str) -> list[str]:
+    modules = sorted(m for m in imported_modules(source) if under(m, ("chalicelib",)) and m != "chalicelib")
+    layer = layer_of(place)
+    if layer is None:
+        return [f"{place} has no rule in LAYER_RULES"] if modules else []
+    allowed = LAYER_RULES[layer]
+    return [
+        f"{place} imports {module}: {layer} may import only {', '.join(allowed)}"
+        for module in modules
+        if not under(module, allowed)
+    ]
+
+
+def violations(place: str, source: str) -> list[str]:
+    """What in ``source`` (the text of ``place``, a path relative to the repository) breaks a rule."""
+    return [
+        *layer_violations(place, source),
+        *(v for library in LIBRARY_RULES for v in library_violations(place, source, library)),
+    ]
 
 
 def relative(path: Path) -> str:
     return path.relative_to(ROOT).as_posix()
 
 
-@pytest.mark.parametrize("library", sorted(RULES))
+@pytest.mark.parametrize("library", sorted(LIBRARY_RULES))
 def test_each_library_is_imported_only_where_its_layer_lives(library: str) -> None:
-    allowed = RULES[library]
     offenders = [
-        relative(path)
+        problem
         for path in SERVICE
-        if any(module == library or module.startswith(f"{library}.") for module in imported_modules(path))
-        and not relative(path).startswith(allowed)
+        for problem in library_violations(relative(path), path.read_text(encoding="utf-8"), library)
     ]
 
-    assert offenders == [], f"{library} is for {', '.join(allowed)} only"
+    assert offenders == []
+
+
+@pytest.mark.parametrize("layer", sorted(LAYER_RULES))
+def test_each_place_imports_only_what_lies_below_it(layer: str) -> None:
+    offenders = [
+        problem
+        for path in SERVICE
+        if layer_of(relative(path)) == layer
+        for problem in layer_violations(relative(path), path.read_text(encoding="utf-8"))
+    ]
+
+    assert offenders == []
+
+
+def test_every_module_of_the_service_has_a_layer() -> None:
+    assert [relative(path) for path in SERVICE if layer_of(relative(path)) is None] == []
+
+
+@pytest.mark.parametrize(
+    ("place", "source"),
+    [
+        ("chalicelib/purchases/fulfilment.py", "from chalicelib.auth0_api.pacing import RetryPolicy"),
+        ("chalicelib/purchases/worker.py", "def f():\n    from chalicelib.auth0_api import directory"),
+        ("chalicelib/auth0_api/password_login.py", "from chalicelib.web.login import answer_login"),
+        ("chalicelib/auth0_api/directory.py", "from chalicelib import wiring"),
+        ("chalicelib/purchases/reconcile.py", "import requests"),
+        ("chalicelib/access/jwks.py", "from requests.exceptions import Timeout"),
+        ("chalicelib/web/pings.py", "from chalicelib.aws.sqs import PingQueue"),
+        ("chalicelib/aws/sqs.py", "from chalicelib.auth0_api.pacing import RetryPolicy"),
+        ("chalicelib/errors.py", "from chalicelib.purchases.events import SaleEvent"),
+        ("chalicelib/config/purchase_settings.py", "from chalicelib.access.verifier import VerifiedToken"),
+        ("chalicelib/wiring.py", "from chalicelib.web import answers"),
+        ("chalicelib/new_package/thing.py", "from chalicelib.errors import ServiceError"),
+    ],
+    ids=[
+        "purchases->auth0_api",
+        "purchases->auth0_api-in-a-function",
+        "auth0_api->web",
+        "adapter->wiring",
+        "requests-in-purchases",
+        "requests-in-access",
+        "web->adapter",
+        "adapter->adapter",
+        "plumbing->use-case",
+        "settings->use-case",
+        "wiring->web",
+        "a-place-without-a-rule",
+    ],
+)
+def test_an_import_against_the_rules_is_caught(place: str, source: str) -> None:
+    # Guards the test itself: each of these, planted in the tree, must fail the test above.
+    assert violations(place, source) != []
 
 
 def test_the_rules_see_the_imports_they_are_about() -> None:
-    # Guards the test itself: if the walk found nothing, every rule above would pass vacuously.
-    assert "chalice.app" in imported_modules(ROOT / "chalicelib" / "web" / "answers.py")
-    assert "httpx" in imported_modules(ROOT / "chalicelib" / "auth0_api" / "directory.py")
-    assert any(module.startswith("mypy_boto3") for module in imported_modules(ROOT / "chalicelib" / "aws" / "sqs.py"))
+    # If the walk found nothing, every rule above would pass vacuously.
+    def imports(path: str) -> set[str]:
+        return imported_modules((ROOT / path).read_text(encoding="utf-8"))
+
+    assert "chalice.app" in imports("chalicelib/web/answers.py")
+    assert "httpx" in imports("chalicelib/auth0_api/directory.py")
+    assert "requests" in imports("chalicelib/gumroad_api/client.py")
+    assert any(module.startswith("mypy_boto3") for module in imports("chalicelib/aws/sqs.py"))
+    assert "chalicelib.purchases.ports" in imports("chalicelib/auth0_api/directory.py")
+    assert "chalicelib.wiring" in imports("chalicelib/web/private_routes.py")
+
+
+def test_the_service_imports_absolutely() -> None:
+    # A relative import would slip past the rules, which read module names.
+    relative_imports = [
+        relative(path)
+        for path in SERVICE
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.level > 0
+    ]
+
+    assert relative_imports == []
+
+
+def test_every_exception_that_leaves_its_module_is_defined_in_errors_py() -> None:
+    elsewhere = []
+    for module_info in pkgutil.walk_packages(chalicelib.__path__, "chalicelib."):
+        module = importlib.import_module(module_info.name)
+        for name, value in vars(module).items():
+            if (
+                inspect.isclass(value)
+                and issubclass(value, BaseException)
+                and value.__module__ == module.__name__
+                and module.__name__ != "chalicelib.errors"
+                and not name.startswith("_")
+            ):
+                elsewhere.append(f"{module.__name__}.{name}")
+
+    assert elsewhere == []
+
+
+def test_no_module_of_the_service_is_over_400_lines() -> None:
+    long = {
+        relative(path): lines for path in SERVICE if (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+
+    assert long == {}
 
 
 _PRIVATE_REQUEST = """
@@ -81,14 +264,18 @@ event = {
     "isBase64Encoded": False, "requestContext": {"httpMethod": "GET", "resourcePath": "/courses", "path": "/courses"},
 }
 answer = app.app(event, None)
-watched = ("chalicelib.auth0_api", "chalicelib.aws", "chalicelib.purchases", "auth0", "httpx", "boto3", "botocore",
-           "requests")
+# The adapters and the purchase path, with their settings and libraries; and pathlib, which nothing on this
+# path needs and a cold start would pay for (README, "Cold start").
+watched = ("chalicelib.auth0_api", "chalicelib.aws", "chalicelib.purchases", "chalicelib.gumroad_api",
+           "chalicelib.credentials", "chalicelib.metrics", "chalicelib.deadlines",
+           "chalicelib.config.purchase_settings", "chalicelib.config.login_settings",
+           "chalicelib.config.reconcile_settings", "auth0", "httpx", "boto3", "botocore", "requests", "pathlib")
 loaded = sorted({m for m in sys.modules if m.split(".")[0] in watched or m.startswith(watched)})
 print(json.dumps({"status": answer["statusCode"], "loaded": loaded}))
 """
 
 
-def test_a_private_request_loads_neither_the_auth0_adapter_nor_aws_nor_the_purchase_path() -> None:
+def test_a_private_request_loads_neither_the_adapters_nor_the_purchase_path_nor_its_settings() -> None:
     key = rsa_key("k1")
     with loopback_jwks(key) as server:
         environment = {

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from chalicelib import metrics
+from chalicelib.purchases.events import RECONCILIATION_ORIGIN, ProductKeys, SaleEvent, SubscriptionEvent
 from chalicelib.purchases.fulfilment import ALREADY_DONE, PROCESSED, Outcome
-from chalicelib.purchases.gumroad import RECONCILIATION_ORIGIN, ProductKeys, SaleEvent, SubscriptionEvent
 from chalicelib.purchases.queue import encode_event
 from chalicelib.purchases.worker import PingWorker, QueueRecord, outcome_metrics
 

@@ -16,6 +16,7 @@ import requests
 from devstack.s3 import DEFAULT_BUCKET, DEFAULT_KEY, DEFAULT_REGION, AccessKey, LocalS3, s3_client
 from devstack.s3.config import DEFAULT_SECRET_ACCESS_KEY, REPOSITORY, SECRET_ENVIRONMENT_VARIABLE
 from tests.devstack.s3.conftest import presign
+from tests.documentation import documentation_text
 
 SERVING = re.compile(r"local-s3: serving (http://127\.0\.0\.1:\d+), bucket (\S+) \((\d+) objects from ")
 
@@ -87,11 +88,10 @@ def test_a_port_in_use_exits_2_with_a_message(content: Path) -> None:
     assert f"cannot serve on 127.0.0.1:{port}" in process.stderr
 
 
-def test_the_readme_s_devstack_s3_commands_parse() -> None:
+def test_the_documented_devstack_s3_commands_parse() -> None:
     from devstack.s3.__main__ import _parser
 
-    readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
-    commands = re.findall(r"\.venv/bin/python -m devstack\.s3([^`#\n]*)", readme)
+    commands = re.findall(r"\.venv/bin/python -m devstack\.s3([^`#\n]*)", documentation_text())
 
     assert commands
     for arguments in commands:

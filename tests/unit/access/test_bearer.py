@@ -1,13 +1,22 @@
-"""RFC 6750 section 2.1: which Authorization headers carry a Bearer token, and which are refused."""
+"""RFC 6750 section 2.1: which Authorization headers carry a Bearer token, and which are refused; /verify's body."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 
-from chalicelib.access.bearer import extract_bearer_token
-from chalicelib.errors import InvalidRequest, NoCredentials
+from chalicelib.access.bearer import MAX_VERIFY_BODY_BYTES, extract_bearer_token, token_from_body, verify_bearer
+from chalicelib.access.verifier import AccessTokenVerifier
+from chalicelib.errors import InvalidRequest, InvalidToken, NoCredentials
+from tests.tokens import SUBJECT, claims, rsa_key, sign
 
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+
+
+def token(**overrides: Any) -> str:
+    return sign(rsa_key("k1"), claims(**overrides))
 
 
 def test_a_bearer_header_yields_its_token() -> None:
@@ -110,3 +119,50 @@ def test_error_descriptions_never_echo_the_header() -> None:
         with pytest.raises(InvalidRequest) as caught:
             extract_bearer_token([value])
         assert secret not in caught.value.message
+
+
+def test_a_bearer_token_becomes_its_principal(verifier: AccessTokenVerifier) -> None:
+    principal = verify_bearer([f"Bearer {token()}"], set(), verifier=verifier)
+
+    assert principal.subject == SUBJECT
+
+
+@pytest.mark.parametrize(
+    ("authorization", "query", "refusal"),
+    [
+        ([], set(), NoCredentials),
+        (["Basic abc"], set(), NoCredentials),
+        (["Bearer a", "Bearer b"], set(), InvalidRequest),
+        (["Bearer abc.def.ghi"], {"access_token"}, InvalidRequest),
+        (["Bearer abc.def.ghi"], set(), InvalidToken),
+    ],
+    ids=["none", "other-scheme", "two-headers", "header-and-query", "not-a-token"],
+)
+def test_what_is_not_one_good_bearer_token_is_refused_with_its_reason(
+    verifier: AccessTokenVerifier, authorization: list[str], query: set[str], refusal: type[Exception]
+) -> None:
+    with pytest.raises(refusal):
+        verify_bearer(authorization, query, verifier=verifier)
+
+
+def test_verify_reads_the_token_from_a_json_body_only() -> None:
+    assert token_from_body(json.dumps({"token": "abc"}).encode(), set()) == "abc"
+    with pytest.raises(InvalidRequest, match="not in the URL"):
+        token_from_body(json.dumps({"token": "abc"}).encode(), {"access_token"})
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"[]",
+        b'{"token": ""}',
+        b'{"token": 5}',
+        b'{"token": "a", "other": 1}',
+        b"{",
+        b" " * (MAX_VERIFY_BODY_BYTES + 1),
+    ],
+)
+def test_a_verify_body_of_another_shape_is_an_invalid_request(body: bytes) -> None:
+    with pytest.raises(InvalidRequest):
+        token_from_body(body, set())

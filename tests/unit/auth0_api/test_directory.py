@@ -16,10 +16,11 @@ from auth0.management import Auth0
 
 from chalicelib.auth0_api.directory import Auth0Directory, response_hook
 from chalicelib.auth0_api.management_token import ManagementToken
-from chalicelib.auth0_api.pacing import Deadline, RateLimitPacer, RetryPolicy, upstream_scope
-from chalicelib.config import Auth0Endpoint
-from chalicelib.errors import UpstreamRejected, UpstreamUnavailable
-from chalicelib.purchases.fulfilment import Buyer, BuyerAlreadyExists
+from chalicelib.auth0_api.pacing import RateLimitPacer, RetryPolicy
+from chalicelib.config.purchase_settings import Auth0Endpoint
+from chalicelib.deadlines import Deadline, upstream_scope
+from chalicelib.errors import BuyerAlreadyExists, UpstreamRejected, UpstreamUnavailable
+from chalicelib.purchases.ports import Buyer
 from chalicelib.purchases.records import record_key
 from tests.auth0_replay import (
     BASE_URL,

@@ -14,7 +14,7 @@ import pytest
 import responses
 
 from chalicelib import wiring
-from chalicelib.auth0_api.pacing import Deadline, upstream_scope
+from chalicelib.deadlines import Deadline, upstream_scope
 from chalicelib.errors import PurchaseNotYetKnown, UpstreamRejected, UpstreamUnavailable
 from chalicelib.purchases.fulfilment import ALREADY_DONE, IGNORED, PROCESSED, Outcome, plan_change
 from chalicelib.purchases.gumroad import parse_ping

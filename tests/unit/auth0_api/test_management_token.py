@@ -13,7 +13,7 @@ import responses
 
 from chalicelib.auth0_api.management_token import REFRESH_MARGIN_SECONDS, ManagementToken
 from chalicelib.auth0_api.pacing import RetryPolicy
-from chalicelib.config import Auth0Endpoint
+from chalicelib.config.purchase_settings import Auth0Endpoint
 from chalicelib.credentials import ServiceCredentials
 from chalicelib.errors import UpstreamRejected, UpstreamUnavailable
 from tests.auth0_replay import BASE_URL, fixture

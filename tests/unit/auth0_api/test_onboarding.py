@@ -12,7 +12,7 @@ import responses
 
 from chalicelib.auth0_api.onboarding import PasswordResetOnboarding
 from chalicelib.auth0_api.pacing import RetryPolicy
-from chalicelib.config import Auth0Endpoint
+from chalicelib.config.purchase_settings import Auth0Endpoint
 from tests.auth0_replay import BASE_URL, CONNECTION
 from tests.purchase_support import mock_change_password
 

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.auth0_api.pacing import (
-    CallStats,
-    Deadline,
-    RateLimitPacer,
-    RetryPolicy,
-    current_deadline,
-    current_stats,
-    rate_limit_wait,
-    upstream_scope,
-)
+from chalicelib.auth0_api.pacing import RateLimitPacer, RetryPolicy, rate_limit_wait
+from chalicelib.deadlines import Deadline
 from chalicelib.errors import UpstreamUnavailable
 
 NOW = 1_700_000_000.0  # unix seconds, as Auth0's x-ratelimit-reset counts them
@@ -36,20 +28,6 @@ class FakeTime:
 
 def pacer(fake: FakeTime, **options: float) -> RateLimitPacer:
     return RateLimitPacer(wall_clock=fake, sleep=fake.sleep, **options)
-
-
-# --- Deadline -----------------------------------------------------------------------------------
-
-
-def test_a_deadline_counts_down_with_the_clock() -> None:
-    fake = FakeTime()
-    deadline = Deadline.after(4.0, clock=fake)
-
-    assert deadline.remaining() == 4.0
-    fake.now += 1.5
-    assert deadline.remaining() == 2.5
-    fake.now += 3.0
-    assert deadline.remaining() == -0.5
 
 
 # --- RetryPolicy --------------------------------------------------------------------------------
@@ -231,27 +209,6 @@ def test_a_wait_leaving_too_little_time_for_the_call_raises() -> None:
         limiter.wait_turn(RetryPolicy(min_call_seconds=0.3), deadline)
 
     assert fake.slept == []
-
-
-# --- upstream_scope -----------------------------------------------------------------------------
-
-
-def test_a_scope_exposes_its_deadline_and_stats_only_while_it_runs() -> None:
-    deadline = Deadline.after(4.0, clock=FakeTime())
-
-    assert current_deadline() is None
-    with upstream_scope(deadline) as stats:
-        assert current_deadline() is deadline
-        assert current_stats() is stats
-        stats.management += 2
-        stats.authentication += 1
-    assert current_deadline() is None
-    assert current_stats() is not stats
-    assert stats.total == 3
-
-
-def test_call_stats_total_counts_management_and_authentication_requests() -> None:
-    assert CallStats(management=2, authentication=1, throttled=5).total == 3
 
 
 # --- RateLimitPacer with the tenant's known rate --------------------------------------------------

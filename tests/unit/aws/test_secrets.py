@@ -17,7 +17,7 @@ from chalicelib.aws.secrets import (
     RETRY_AFTER_FAILED_REFRESH_SECONDS,
     SecretsManagerCredentials,
 )
-from chalicelib.config import EnvironmentCredentials
+from chalicelib.config.purchase_settings import EnvironmentCredentials
 from chalicelib.credentials import ServiceCredentials, StaticCredentials
 from chalicelib.errors import ConfigurationError, UpstreamUnavailable
 

@@ -14,13 +14,14 @@ from moto import mock_aws
 from responses import matchers
 
 from chalicelib import wiring
-from chalicelib.errors import UpstreamUnavailable
+from chalicelib.errors import GumroadApiError, UpstreamUnavailable
+from chalicelib.gumroad_api.client import GumroadApi
+from chalicelib.purchases.events import SaleEvent
 from chalicelib.purchases.fulfilment import Outcome
-from chalicelib.purchases.gumroad import SaleEvent, event_from_fields
+from chalicelib.purchases.gumroad import event_from_fields
 from chalicelib.purchases.queue import REDRIVEN_ATTRIBUTE, decode_event, group_id
 from ops.__main__ import main as ops
 from ops.backfill import FAILED, MAX_CONSECUTIVE_FAILURES, Planned, plan, run, sale_fields, skip_reason
-from ops.gumroad_api import GumroadApi, GumroadApiError
 from sandbox.server import SandboxServer
 from tests.integration.harness import CATALOGUE, ROOT, SELLER_ID, service_environment
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.purchases.buyer_email import InvalidEmail, normalise_email
+from chalicelib.errors import InvalidEmail
+from chalicelib.purchases.buyer_email import normalise_email
 
 
 @pytest.mark.parametrize(

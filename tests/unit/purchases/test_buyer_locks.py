@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from chalicelib.auth0_api.pacing import Deadline
+from chalicelib.deadlines import Deadline
 from chalicelib.errors import BuyerBusy
 from chalicelib.purchases.buyer_locks import BuyerLocks
 

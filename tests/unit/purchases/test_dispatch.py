@@ -10,8 +10,8 @@ import time
 import pytest
 
 from chalicelib import wiring
-from chalicelib.auth0_api.pacing import Deadline
-from chalicelib.config import LAMBDA_MARKER
+from chalicelib.config.environment import LAMBDA_FUNCTION_NAME
+from chalicelib.deadlines import Deadline
 from chalicelib.errors import BuyerBusy
 from chalicelib.purchases.buyer_locks import BuyerLocks
 from tests.purchase_support import recorded_body
@@ -102,7 +102,7 @@ def test_the_ping_route_releases_every_buyer_lock(harness: Harness) -> None:
 def test_a_function_in_aws_lambda_without_a_queue_refuses_pings_and_calls_no_one(
     harness: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setenv(LAMBDA_MARKER, "gumroad-auth0-gate-api")
+    monkeypatch.setenv(LAMBDA_FUNCTION_NAME, "gumroad-auth0-gate-api")
 
     with caplog.at_level(logging.INFO, logger="gumroad_auth0"):
         response = harness.ping(recorded_body("sale"))
@@ -117,7 +117,7 @@ def test_a_function_in_aws_lambda_without_a_queue_refuses_pings_and_calls_no_one
 def test_a_function_in_aws_lambda_with_a_queue_queues_pings(
     deployed: Deployed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(LAMBDA_MARKER, "gumroad-auth0-gate-api")
+    monkeypatch.setenv(LAMBDA_FUNCTION_NAME, "gumroad-auth0-gate-api")
 
     response = deployed.ping(recorded_body("sale"))
 

@@ -21,18 +21,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.catalogue import load_catalogue
-from chalicelib.errors import PurchaseNotYetKnown, UpstreamRejected, UpstreamUnavailable
+from chalicelib.errors import BuyerAlreadyExists, PurchaseNotYetKnown, UpstreamRejected, UpstreamUnavailable
+from chalicelib.purchases.events import RECONCILIATION_ORIGIN, PingEvent, SaleEvent
 from chalicelib.purchases.fulfilment import (
     ALREADY_DONE,
     IGNORED,
     PROCESSED,
-    Buyer,
-    BuyerAlreadyExists,
-    Directory,
     Fulfilment,
     Outcome,
 )
-from chalicelib.purchases.gumroad import RECONCILIATION_ORIGIN, PingEvent, SaleEvent, format_timestamp, parse_ping
+from chalicelib.purchases.gumroad import format_timestamp, parse_ping
+from chalicelib.purchases.ports import Buyer, Directory
 from chalicelib.purchases.records import CourseRecord, record_key
 from chalicelib.purchases.sales import observe
 from tests.purchase_support import MEMBERSHIP_ROLE, SERVERLESS_ROLE, form_body, recorded_body

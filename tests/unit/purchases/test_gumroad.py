@@ -11,18 +11,8 @@ from urllib.parse import parse_qsl, quote
 import pytest
 
 from chalicelib.errors import MalformedPing, UnsupportedMediaType
-from chalicelib.purchases.gumroad import (
-    MAX_BODY_BYTES,
-    MAX_FIELD_DEPTH,
-    PingEvent,
-    ProductKeys,
-    SaleEvent,
-    SubscriptionEvent,
-    UnhandledEvent,
-    decode_body,
-    decode_form,
-    parse_ping,
-)
+from chalicelib.purchases.events import PingEvent, ProductKeys, SaleEvent, SubscriptionEvent, UnhandledEvent
+from chalicelib.purchases.gumroad import MAX_BODY_BYTES, MAX_FIELD_DEPTH, decode_body, decode_form, parse_ping
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "gumroad"
 FORM = "application/x-www-form-urlencoded"

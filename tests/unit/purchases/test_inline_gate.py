@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 import pytest
 
-from chalicelib.auth0_api.pacing import Deadline, RateLimitPacer, RetryPolicy
+from chalicelib.auth0_api.pacing import RateLimitPacer, RetryPolicy
+from chalicelib.deadlines import Deadline
 from chalicelib.errors import InlineBusy, UpstreamUnavailable
 from chalicelib.purchases.inline_gate import InlineGate
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from chalicelib.errors import MalformedPing, PingForbidden, PingUnauthorized
-from chalicelib.purchases.gumroad import PingEvent, SaleEvent, UnhandledEvent, parse_ping
+from chalicelib.purchases.events import PingEvent, SaleEvent, UnhandledEvent
+from chalicelib.purchases.gumroad import parse_ping
 from chalicelib.purchases.ping_auth import authenticate_ping, check_seller, presented_secrets
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "gumroad"

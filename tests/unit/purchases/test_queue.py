@@ -11,7 +11,8 @@ import pytest
 from chalicelib.errors import (
     MalformedMessage,
 )
-from chalicelib.purchases.gumroad import SaleEvent, SubscriptionEvent, parse_ping
+from chalicelib.purchases.events import SaleEvent, SubscriptionEvent
+from chalicelib.purchases.gumroad import parse_ping
 from chalicelib.purchases.queue import (
     decode_event,
     deduplication_id,

@@ -15,14 +15,14 @@ from moto import mock_aws
 
 from chalicelib.aws.parameters import ParameterWatermark
 from chalicelib.catalogue import load_catalogue
+from chalicelib.config.reconcile_settings import ReconcileSettings
 from chalicelib.errors import ConfigurationError, ReconciliationIncomplete, UpstreamUnavailable
-from chalicelib.purchases.gumroad import RECONCILIATION_ORIGIN, SaleEvent, SubscriptionEvent
-from chalicelib.purchases.gumroad_api import ResourceSubscription
+from chalicelib.gumroad_api.client import ResourceSubscription
+from chalicelib.purchases.events import RECONCILIATION_ORIGIN, SaleEvent, SubscriptionEvent
 from chalicelib.purchases.queue import QueuedEvent
 from chalicelib.purchases.reconcile import (
     NEEDED_RESOURCES,
     Reconciler,
-    ScheduleSettings,
     Window,
     check_subscriptions,
     run_scheduled,
@@ -206,7 +206,7 @@ class Sink:
         self.sent: list[QueuedEvent] = []
         self.fail = fail
 
-    def enqueue(self, event: QueuedEvent) -> str:
+    def enqueue(self, event: QueuedEvent, *, redriven: bool = False) -> str:
         if self.fail:
             raise UpstreamUnavailable("the ping could not be queued (ServiceUnavailable)")
         self.sent.append(event)
@@ -308,7 +308,7 @@ def test_a_run_moves_the_watermark_to_its_start_when_everything_was_queued() -> 
         reconciler=reconciler(Pages(**{HANDBOOK: [sale()]}), Sink()),
         subscriptions=all_registered(),
         watermark=mark,
-        settings=ScheduleSettings(ping_url=PING_URL),
+        settings=ReconcileSettings(watermark_parameter=None, ping_url=PING_URL),
         now=NOW,
     )
 
@@ -323,7 +323,7 @@ def test_a_run_that_could_not_queue_keeps_the_watermark_and_fails(caplog: pytest
             reconciler=reconciler(Pages(**{HANDBOOK: [sale(created_at="2026-11-29T11:45:00Z")]}), Sink(fail=True)),
             subscriptions=all_registered(),
             watermark=mark,
-            settings=ScheduleSettings(ping_url=PING_URL),
+            settings=ReconcileSettings(watermark_parameter=None, ping_url=PING_URL),
             now=NOW,
         )
 
@@ -364,7 +364,7 @@ def test_the_health_line_names_resources_never_post_urls(caplog: pytest.LogCaptu
         reconciler=reconciler(Pages(), Sink()),
         subscriptions=partial,
         watermark=Watermark(),
-        settings=ScheduleSettings(ping_url=PING_URL),
+        settings=ReconcileSettings(watermark_parameter=None, ping_url=PING_URL),
         now=NOW,
     )
 
@@ -380,6 +380,6 @@ def test_a_run_without_its_ping_url_fails_loudly() -> None:
             reconciler=reconciler(Pages(), Sink()),
             subscriptions=all_registered(),
             watermark=Watermark(),
-            settings=ScheduleSettings(ping_url=None),
+            settings=ReconcileSettings(watermark_parameter=None, ping_url=None),
             now=NOW - timedelta(0),
         )

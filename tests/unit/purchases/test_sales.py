@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.purchases.gumroad import SaleEvent, SubscriptionEvent
+from chalicelib.purchases.events import SaleEvent, SubscriptionEvent
 from chalicelib.purchases.sales import MEMBERSHIP_ENDED, SALE, observe, skip_reason
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "gumroad_api"

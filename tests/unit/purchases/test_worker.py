@@ -15,6 +15,7 @@ from chalicelib.aws.sqs import DeadLetters, Visibility
 from chalicelib.errors import (
     ConfigurationError,
     PurchaseNotYetKnown,
+    RetryLater,
     UpstreamRejected,
     UpstreamUnavailable,
 )
@@ -29,7 +30,6 @@ from chalicelib.purchases.worker import (
     BACKOFF_SECONDS,
     PingWorker,
     QueueRecord,
-    RetryLater,
     backoff_seconds,
     queue_record,
 )

@@ -16,7 +16,7 @@ from chalice.test import Client
 from moto import mock_aws
 
 from chalicelib import wiring
-from chalicelib.purchases.gumroad import SaleEvent
+from chalicelib.purchases.events import SaleEvent
 from chalicelib.purchases.queue import decode_event
 from tests.chalice_client import app_client
 from tests.purchase_support import form_body, recorded_body, set_purchase_env

@@ -5,7 +5,6 @@ Imported only by the reconciliation function and ``ops``: the ping and private r
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -14,44 +13,14 @@ from urllib.parse import quote
 
 import requests
 
-from chalicelib.errors import ConfigurationError, ServiceError
-from chalicelib.purchases.gumroad import RESOURCE_NAMES as RESOURCE_NAMES  # the service's list is the one source
+from chalicelib.config.reconcile_settings import GUMROAD_ACCESS_TOKEN
+from chalicelib.errors import GumroadApiError
 
 API_BASE = "https://api.gumroad.com"
-TOKEN_VARIABLE = "GUMROAD_ACCESS_TOKEN"  # noqa: S105 - the variable's name, not a token
 
 # Sales::index answers ten sales a page; a runaway cursor must not loop for ever.
 MAX_PAGES = 100_000
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-_USERINFO_PASSWORD = re.compile(r"(?i)(https?://[^/@\s:]*:)[^@\s/]*@")
-
-
-class GumroadApiError(ServiceError):
-    """Gumroad's API refused or failed a request; the message never carries the token or a ping secret."""
-
-    code = "gumroad_api_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(mask_secrets(message))
-
-
-def mask_secrets(text: str) -> str:
-    """Hide the password of every ``https://user:password@host`` in ``text``.
-
-    Gumroad echoes the post URL in some error messages (``Invalid post URL '...'``), and the
-    service's post URL carries the ping secret.
-    """
-    return _USERINFO_PASSWORD.sub(r"\1***@", text)
-
-
-def access_token_from(environ: Mapping[str, str]) -> str:
-    token = environ.get(TOKEN_VARIABLE, "").strip()
-    if not token:
-        raise ConfigurationError(
-            f"{TOKEN_VARIABLE} is not set: create an access token for your Gumroad OAuth application "
-            "(Settings > Advanced > Applications) with the view_sales scope"
-        )
-    return token
 
 
 @dataclass(frozen=True)
@@ -213,7 +182,7 @@ def _answer(method: str, path: str, response: requests.Response) -> dict[str, An
         body = None
     status = response.status_code
     if status == 401:
-        raise GumroadApiError(f"Gumroad refused the access token ({where}: 401); check {TOKEN_VARIABLE}")
+        raise GumroadApiError(f"Gumroad refused the access token ({where}: 401); check {GUMROAD_ACCESS_TOKEN}")
     if status == 403:
         raise GumroadApiError(f"Gumroad says the access token lacks the view_sales scope ({where}: 403)")
     if status in _RETRY_STATUSES:

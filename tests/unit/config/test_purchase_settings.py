@@ -1,4 +1,4 @@
-"""Settings: AUTH0_DOMAIN parsing, required variables, defaults, bounds and redaction."""
+"""The purchase path's settings: AUTH0_DOMAIN parsing, required variables, defaults, bounds and redaction."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.config import (
+from chalicelib.config.purchase_settings import (
     DEFAULT_CONNECTION,
     OnboardingMode,
     PurchaseSettings,
     load_purchase_settings,
     parse_auth0_domain,
-    resolve_courses_file,
 )
 from chalicelib.errors import ConfigurationError
 
@@ -353,37 +352,6 @@ def test_an_unknown_buyer_onboarding_value_is_refused_listing_the_choices() -> N
 def test_the_onboarding_client_id_is_optional() -> None:
     assert load().onboarding_client_id is None
     assert load(AUTH0_ONBOARDING_CLIENT_ID="spa-client").onboarding_client_id == "spa-client"
-
-
-# --- COURSES_FILE ----------------------------------------------------------------------------------
-
-
-def courses_file_error(value: str) -> str:
-    with pytest.raises(ConfigurationError) as caught:
-        resolve_courses_file({"COURSES_FILE": value}, app_dir=APP_DIR)
-    return str(caught.value)
-
-
-def test_the_courses_file_defaults_to_the_catalogue_in_chalicelib() -> None:
-    assert resolve_courses_file({}, app_dir=APP_DIR) == APP_DIR / "chalicelib" / "courses.json"
-
-
-def test_the_courses_file_is_resolved_relative_to_the_app_directory() -> None:
-    resolved = resolve_courses_file({"COURSES_FILE": "config/courses.json"}, app_dir=APP_DIR)
-
-    assert resolved == APP_DIR / "config" / "courses.json"
-
-
-def test_an_absolute_courses_file_is_refused() -> None:
-    message = courses_file_error("/etc/courses.json")
-
-    assert message == "COURSES_FILE must be relative to the app directory"
-
-
-def test_a_courses_file_outside_the_app_directory_is_refused() -> None:
-    message = courses_file_error("../../etc/courses.json")
-
-    assert message == "COURSES_FILE must stay inside the app directory (only it is deployed)"
 
 
 # --- redaction -------------------------------------------------------------------------------------
