@@ -11,6 +11,11 @@ from typing import Any
 import pytest
 
 from chalicelib.catalogue import MAX_PREFIX_BYTES, prefix_problem
+from chalicelib.config.content_settings import (
+    DEFAULT_URL_LIFETIME_SECONDS,
+    MAX_URL_LIFETIME_SECONDS,
+    MIN_URL_LIFETIME_SECONDS,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = json.loads((ROOT / ".chalice" / "deploy-resources.json").read_text())
@@ -119,7 +124,8 @@ def test_the_api_signs_for_the_bucket_prefix_and_lifetime_the_stack_was_given() 
     assert variables["CONTENT_PREFIX"] == {"Ref": "ContentPrefix"}
     assert variables["CONTENT_URL_LIFETIME_SECONDS"] == {"Ref": "ContentUrlLifetimeSeconds"}
     # Minutes, far below any role session: a URL signed with the role's credentials dies with the session.
-    assert (lifetime["Default"], lifetime["MaxValue"]) == (300, 3600)
+    assert (lifetime["Default"], lifetime["MaxValue"]) == (DEFAULT_URL_LIFETIME_SECONDS, MAX_URL_LIFETIME_SECONDS)
+    assert lifetime["MinValue"] >= MIN_URL_LIFETIME_SECONDS
     assert TEMPLATE["Outputs"]["ContentBucketName"] == {"Value": {"Ref": "ContentBucket"}}
     assert TEMPLATE["Outputs"]["ContentPrefix"] == {"Value": {"Ref": "ContentPrefix"}}
     for name, statement in policy_statements(TEMPLATE):
