@@ -21,6 +21,7 @@ from chalicelib.config.environment import resolve_courses_file
 from chalicelib.errors import ConfigurationError, LoginDisabled
 
 if TYPE_CHECKING:
+    from chalicelib.access.lesson_urls import LessonUrls
     from chalicelib.access.verifier import AccessTokenVerifier
     from chalicelib.auth0_api.directory import Auth0Directory, HttpTransport
     from chalicelib.auth0_api.pacing import RetryPolicy
@@ -116,6 +117,22 @@ def get_verifier() -> AccessTokenVerifier:
         keys=JwksCache(settings.jwks_url, algorithms=settings.algorithms),
         algorithms=settings.algorithms,
         leeway_seconds=settings.leeway_seconds,
+    )
+
+
+@_built_once
+def get_lesson_urls() -> LessonUrls:
+    """The lessons' URL signer: its settings are read, and boto3 loaded, only once a course with lessons is
+    opened (boto3 and its S3 client on the first URL signed), never by ``GET /courses``."""
+    from chalicelib.access.lesson_urls import LessonUrls
+    from chalicelib.aws.presigned_urls import PresignedUrls
+    from chalicelib.config.content_settings import load_content_settings
+
+    settings = load_content_settings(os.environ)
+    return LessonUrls(
+        signer=PresignedUrls(bucket=settings.bucket, region=settings.region),
+        prefix=settings.prefix,
+        lifetime_seconds=settings.url_lifetime_seconds,
     )
 
 

@@ -62,11 +62,8 @@ class LessonUrls:
         expires_at = self._expires_at()
         return [self._sign(lesson, expires_at) for lesson in course.lessons]
 
-    def for_lesson(self, course: Course, lesson_id: str) -> SignedLesson:
-        """One lesson of ``course``; UnknownLesson when it has none with this id."""
-        lesson = next((lesson for lesson in course.lessons if lesson.id == lesson_id), None)
-        if lesson is None:
-            raise UnknownLesson()
+    def for_lesson(self, lesson: Lesson) -> SignedLesson:
+        """One lesson, freshly signed (``GET /courses/{slug}/lessons/{id}``'s redirect)."""
         return self._sign(lesson, self._expires_at())
 
     def _expires_at(self) -> str:
@@ -81,6 +78,14 @@ class LessonUrls:
             content_disposition="inline" if inline is not None else attachment(lesson.file_name),
         )
         return SignedLesson(lesson.id, lesson.title, lesson.kind, url, expires_at)
+
+
+def lesson_by_id(course: Course, lesson_id: str) -> Lesson:
+    """The lesson of ``course`` with this id; UnknownLesson (404) when it has none."""
+    lesson = next((lesson for lesson in course.lessons if lesson.id == lesson_id), None)
+    if lesson is None:
+        raise UnknownLesson()
+    return lesson
 
 
 def attachment(file_name: str) -> str:

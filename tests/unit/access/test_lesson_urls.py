@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from chalicelib.access.lesson_urls import LessonUrls, SignedLesson, attachment
+from chalicelib.access.lesson_urls import LessonUrls, SignedLesson, attachment, lesson_by_id
 from chalicelib.aws.presigned_urls import PresignedUrls
 from chalicelib.catalogue import Course, Lesson
 from chalicelib.errors import UnknownLesson
@@ -103,13 +103,15 @@ def test_a_course_without_lessons_signs_nothing() -> None:
     assert signer.asked == []
 
 
-def test_one_lesson_is_signed_alone_and_an_unknown_one_is_refused_without_signing() -> None:
+def test_one_lesson_is_found_by_its_id_and_signed_alone_and_an_unknown_id_is_refused() -> None:
     signer = RecordingSigner()
     urls = lesson_urls(signer, prefix="", lifetime=3600)
 
-    lesson = urls.for_lesson(HANDBOOK, "cold-starts")
+    lesson = urls.for_lesson(lesson_by_id(HANDBOOK, "cold-starts"))
     with pytest.raises(UnknownLesson):
-        urls.for_lesson(HANDBOOK, "no-such-lesson")
+        lesson_by_id(HANDBOOK, "no-such-lesson")
+    with pytest.raises(UnknownLesson):
+        lesson_by_id(HANDBOOK, "Cold-Starts")
 
     assert lesson.url == "https://bucket.example/serverless-handbook/03.mp4?signature=1"
     assert lesson.expires_at == "2026-12-07T10:30:15Z"
