@@ -121,7 +121,12 @@ def chalice_local(
         "--port",
         str(port),
     ]
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("AUTH0_", "GUMROAD_", "COURSES_"))}
+    # Nothing of this machine's own settings: AWS ones included (a session token or profile would sign lesson URLs).
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AUTH0_", "GUMROAD_", "COURSES_", "CONTENT_", "AWS_"))
+    }
     # devstack is the repository's, not the throwaway project's.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), env.get("PYTHONPATH"))))
     process = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
