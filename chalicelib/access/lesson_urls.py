@@ -40,6 +40,12 @@ class LessonUrls:
     ``expires_at`` is computed from ``clock`` read *before* signing, and the signer dates its signature when it
     signs, a moment later: the URL works at least until ``expires_at``, never past ``lifetime_seconds`` from the
     answer. (A URL signed with temporary credentials, a Lambda role's, also stops when their session ends.)
+
+    Signing costs about half a millisecond a URL (boto3 resolves the endpoint and signs each one; bench/lessons.py),
+    so a course's answer hands out the URL it signed earlier while at least half its lifetime is left, and signs
+    anew after: every URL in an answer works for between half the lifetime and the whole of it. A URL is no
+    secret of one buyer's (anyone who holds it can use it until it expires), so sharing it between buyers of the
+    course changes nothing. A lesson's own address (``for_lesson``) always signs a fresh one.
     """
 
     def __init__(
@@ -54,22 +60,30 @@ class LessonUrls:
         self._prefix = prefix
         self._lifetime = lifetime_seconds
         self._clock = clock
+        # Lesson -> (when its URL stops working, as epoch seconds; the signed lesson). Bounded by the catalogue.
+        self._signed: dict[Lesson, tuple[int, SignedLesson]] = {}
 
     def for_course(self, course: Course) -> list[SignedLesson]:
         """Every lesson of ``course``, in the catalogue's order (an empty list signs nothing)."""
         if not course.lessons:
             return []
-        expires_at = self._expires_at()
-        return [self._sign(lesson, expires_at) for lesson in course.lessons]
+        now = int(self._clock())
+        return [self._reused(lesson, now) for lesson in course.lessons]
 
     def for_lesson(self, lesson: Lesson) -> SignedLesson:
         """One lesson, freshly signed (``GET /courses/{slug}/lessons/{id}``'s redirect)."""
-        return self._sign(lesson, self._expires_at())
+        return self._sign(lesson, int(self._clock()))[1]
 
-    def _expires_at(self) -> str:
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(self._clock()) + self._lifetime))
+    def _reused(self, lesson: Lesson, now: int) -> SignedLesson:
+        cached = self._signed.get(lesson)
+        if cached is not None and (cached[0] - now) * 2 >= self._lifetime:
+            return cached[1]
+        signed = self._sign(lesson, now)
+        self._signed[lesson] = signed
+        return signed[1]
 
-    def _sign(self, lesson: Lesson, expires_at: str) -> SignedLesson:
+    def _sign(self, lesson: Lesson, now: int) -> tuple[int, SignedLesson]:
+        expires = now + self._lifetime
         inline = lesson.inline_type
         url = self._signer.signed_get(
             self._prefix + lesson.key,
@@ -77,7 +91,8 @@ class LessonUrls:
             content_type=inline,
             content_disposition="inline" if inline is not None else attachment(lesson.file_name),
         )
-        return SignedLesson(lesson.id, lesson.title, lesson.kind, url, expires_at)
+        expires_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires))
+        return expires, SignedLesson(lesson.id, lesson.title, lesson.kind, url, expires_at)
 
 
 def lesson_by_id(course: Course, lesson_id: str) -> Lesson:

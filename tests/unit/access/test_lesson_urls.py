@@ -162,3 +162,33 @@ def test_the_boto3_adapter_puts_every_decision_into_the_url(monkeypatch: pytest.
     assert queries[1]["response-content-disposition"].startswith('attachment; filename="Checklist 2026.pdf"')
     assert "response-content-type" not in queries[1]
     assert queries[2]["response-content-type"] == "video/mp4"
+
+
+def test_a_course_hands_out_its_urls_again_while_half_their_lifetime_is_left_then_signs_anew() -> None:
+    signer = RecordingSigner()
+    now = [NOW]
+    urls = LessonUrls(signer=signer, prefix="", lifetime_seconds=300, clock=lambda: now[0])
+
+    first = urls.for_course(HANDBOOK)
+    now[0] = NOW + 150  # exactly half the lifetime left: still handed out
+    again = urls.for_course(HANDBOOK)
+    now[0] = NOW + 151
+    later = urls.for_course(HANDBOOK)
+
+    assert again == first
+    assert len(signer.asked) == 6, "signed once, then once more after half the lifetime"
+    assert {lesson.expires_at for lesson in later} == {"2026-12-07T09:37:46Z"}
+    assert [lesson.url for lesson in later] != [lesson.url for lesson in first]
+
+
+def test_a_lessons_own_address_always_gets_a_freshly_signed_url() -> None:
+    signer = RecordingSigner()
+    urls = lesson_urls(signer)
+    lesson = lesson_by_id(HANDBOOK, "cold-starts")
+
+    listed = urls.for_course(HANDBOOK)[2]
+    opened = urls.for_lesson(lesson)
+
+    assert opened.url != listed.url
+    assert opened.expires_at == listed.expires_at == "2026-12-07T09:35:15Z"
+    assert len(signer.asked) == 4
