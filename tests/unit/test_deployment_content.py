@@ -45,7 +45,7 @@ def policy_statements(template: dict[str, Any]) -> Iterator[tuple[str, dict[str,
 def resource_texts(statement: dict[str, Any]) -> list[str]:
     """What a statement's Resource says, as text: plain ARNs, Fn::Sub strings, Ref/GetAtt names."""
     resources = statement.get("Resource", statement.get("NotResource"))
-    listed = resources if isinstance(resources, list) else [resources]
+    listed: list[Any] = resources if isinstance(resources, list) else [resources]
     texts = []
     for resource in listed:
         if isinstance(resource, str):
