@@ -10,8 +10,7 @@ from __future__ import annotations
 from chalice.app import Chalice, CloudWatchEvent, Rate, Request, Response, SQSEvent
 
 from chalicelib import wiring
-from chalicelib.access.courses import authorise, course_by_slug, display_name, granted_courses
-from chalicelib.access.lesson_urls import lesson_by_id
+from chalicelib.access.courses import authorise, course_by_slug, display_name, granted_courses, lesson_by_id
 from chalicelib.logs import configure_logging
 from chalicelib.web.answers import ok, redirect
 from chalicelib.web.edge import ANY_CONTENT_TYPE, answer_in_the_service_shape, refuse_other_methods

@@ -40,7 +40,6 @@ INLINE_TYPES: Mapping[str, Mapping[str, str]] = {
 # S3 keys are at most 1024 bytes; the deployment's content prefix (at most 100 bytes) goes in front.
 MAX_KEY_BYTES = 900
 MAX_PREFIX_BYTES = 100
-_CONTROL = frozenset(chr(code) for code in (*range(0x20), 0x7F))
 _PREFIX_CHARACTERS = frozenset(string.ascii_letters + string.digits + "._-")
 
 
@@ -48,13 +47,32 @@ def looks_like_product_id(key: str) -> bool:
     return len(key) == 24 and key.endswith("==") and _BASE64URL.issuperset(key[:22])
 
 
-class Lesson(NamedTuple):
-    """One lesson of a course: ``key`` is its object's key under the content prefix, in the course's folder."""
+class Lesson:
+    """One lesson of a course: ``key`` is its object's key under the content prefix, in the course's folder.
 
-    id: str
-    title: str
-    kind: str
-    key: str
+    A plain slotted class, compared by value: every cold start defines it (``GET /courses`` included), and a
+    NamedTuple costs about a million instructions to generate, ten times a class (docs/internals.md, "Cold start").
+    """
+
+    __slots__ = ("id", "key", "kind", "title")
+
+    def __init__(self, id: str, title: str, kind: str, key: str) -> None:
+        self.id = id
+        self.title = title
+        self.kind = kind
+        self.key = key
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Lesson) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return f"Lesson(id={self.id!r}, title={self.title!r}, kind={self.kind!r}, key={self.key!r})"
+
+    def _values(self) -> tuple[str, str, str, str]:
+        return (self.id, self.title, self.kind, self.key)
 
     @property
     def inline_type(self) -> str | None:
@@ -227,7 +245,7 @@ def key_problem(key: str, folder: str) -> str | None:
         return f"must be a file in the course's folder {folder!r}"
     if len(key.encode("utf-8")) > MAX_KEY_BYTES:
         return f"is longer than {MAX_KEY_BYTES} bytes"
-    if "\\" in key or not _CONTROL.isdisjoint(key):
+    if "\\" in key or any(character < " " or character == "\x7f" for character in key):
         return "must not contain a backslash or a control character"
     if any(segment in ("", ".", "..") or segment != segment.strip() for segment in key.split("/")):
         return "must be plain path segments (no empty, '.' or '..' segment, no surrounding spaces)"

@@ -13,7 +13,6 @@ from typing import NamedTuple, Protocol
 from urllib.parse import quote
 
 from chalicelib.catalogue import Course, Lesson
-from chalicelib.errors import UnknownLesson
 
 
 class UrlSigner(Protocol):
@@ -93,14 +92,6 @@ class LessonUrls:
         )
         expires_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires))
         return expires, SignedLesson(lesson.id, lesson.title, lesson.kind, url, expires_at)
-
-
-def lesson_by_id(course: Course, lesson_id: str) -> Lesson:
-    """The lesson of ``course`` with this id; UnknownLesson (404) when it has none."""
-    lesson = next((lesson for lesson in course.lessons if lesson.id == lesson_id), None)
-    if lesson is None:
-        raise UnknownLesson()
-    return lesson
 
 
 def attachment(file_name: str) -> str:

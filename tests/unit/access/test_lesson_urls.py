@@ -9,7 +9,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from chalicelib.access.lesson_urls import LessonUrls, SignedLesson, attachment, lesson_by_id
+from chalicelib.access.courses import lesson_by_id
+from chalicelib.access.lesson_urls import LessonUrls, SignedLesson, attachment
 from chalicelib.aws.presigned_urls import PresignedUrls
 from chalicelib.catalogue import Course, Lesson
 from chalicelib.errors import UnknownLesson
