@@ -67,7 +67,8 @@ test: lint typecheck package-check browser
 run: install spa-install
 	$(BIN)/python -m devstack --port $(PORT)
 
-# The whole journey (sale -> user with role -> token -> /courses -> refund -> 403), non-interactively.
+# The whole journey (sale -> user with role -> token -> /courses -> lessons from the local S3 -> refund -> 403),
+# non-interactively.
 demo: install
 	$(BIN)/python -m devstack.demo
 
