@@ -33,6 +33,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+from bench.no_network import BLOCK_SOCKETS
 from tests.tokens import AUDIENCE, ISSUER, claims, loopback_jwks, rsa_key, sign
 
 APP_DIR = Path(__file__).resolve().parents[1]
@@ -48,7 +49,7 @@ ROLE = {
 
 WARM = textwrap.dedent(
     """
-    import json, os, socket, statistics, sys, time
+    import json, os, statistics, sys, time
     import app
 
     def event(slug):
@@ -68,14 +69,7 @@ WARM = textwrap.dedent(
         answer = app.app(events[slug], None)
         assert answer["statusCode"] == 200, answer
 
-    attempts = []
-    def refuse(*args, **kwargs):
-        attempts.append(repr(args[:2]))
-        raise OSError("bench.lessons: network blocked")
-    socket.socket.connect = refuse
-    socket.socket.connect_ex = refuse
-    socket.getaddrinfo = refuse
-    socket.create_connection = refuse
+    {block_sockets}
 
     requests, rounds = int(os.environ["BENCH_REQUESTS"]), int(os.environ["BENCH_ROUNDS"])
     per_request = {slug: [] for slug in slugs}
@@ -100,7 +94,7 @@ WARM = textwrap.dedent(
         best = min(best, (time.perf_counter() - started) / len(course.lessons))
     print(json.dumps({"per_request": per_request, "signed": signed, "per_url": best, "attempts": attempts}))
     """
-)
+).replace("{block_sockets}", BLOCK_SOCKETS.strip())
 
 COLD = textwrap.dedent(
     """

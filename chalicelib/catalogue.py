@@ -196,14 +196,7 @@ def parse_catalogue(document: Any) -> CourseCatalogue:
 
 def _parse_course(index: int, entry: Any) -> Course:
     where = f"course catalogue: courses[{index}]"
-    if not isinstance(entry, dict):
-        raise ConfigurationError(f"{where} must be an object")
-    unknown = set(entry) - _COURSE_KEYS - _OPTIONAL_COURSE_KEYS
-    if unknown:
-        raise ConfigurationError(f"{where} has unknown keys {sorted(unknown)}")
-    missing = sorted(_COURSE_KEYS - set(entry))
-    if missing:
-        raise ConfigurationError(f"{where} is missing {', '.join(missing)}")
+    _check_object(entry, where, required=_COURSE_KEYS, optional=_OPTIONAL_COURSE_KEYS)
     slug = _text(entry["slug"], f"{where}.slug")
     if not _SLUG.match(slug):
         raise ConfigurationError(f"{where}.slug {slug!r} must be lower-case letters, digits and hyphens (at most 64)")
@@ -287,14 +280,7 @@ def _parse_lessons(slug: str, entries: Any) -> tuple[Lesson, ...]:
 
 def _parse_lesson(slug: str, index: int, entry: Any) -> Lesson:
     where = f"course catalogue: course {slug!r}, lessons[{index}]"
-    if not isinstance(entry, dict):
-        raise ConfigurationError(f"{where} must be an object")
-    unknown = set(entry) - _LESSON_KEYS
-    if unknown:
-        raise ConfigurationError(f"{where} has unknown keys {sorted(unknown)}")
-    missing = sorted(_LESSON_KEYS - set(entry))
-    if missing:
-        raise ConfigurationError(f"{where} is missing {', '.join(missing)}")
+    _check_object(entry, where, required=_LESSON_KEYS)
     lesson_id = _text(entry["id"], f"{where}: id")
     if not _SLUG.match(lesson_id):
         # It is a path segment of GET /courses/{slug}/lessons/{id}: the slug's rule keeps it one.
@@ -316,6 +302,18 @@ def _parse_lesson(slug: str, index: int, entry: Any) -> Lesson:
         known = ", ".join(INLINE_TYPES[kind])
         raise ConfigurationError(f"{where}: a {kind} lesson's key must end in one of {known} (a browser shows those)")
     return lesson
+
+
+def _check_object(entry: Any, where: str, *, required: set[str], optional: set[str] | None = None) -> None:
+    """``entry`` is an object with every ``required`` key and no key beyond them and ``optional``."""
+    if not isinstance(entry, dict):
+        raise ConfigurationError(f"{where} must be an object")
+    unknown = set(entry) - required - (optional or set())
+    if unknown:
+        raise ConfigurationError(f"{where} has unknown keys {sorted(unknown)}")
+    missing = sorted(required - set(entry))
+    if missing:
+        raise ConfigurationError(f"{where} is missing {', '.join(missing)}")
 
 
 def _text(value: Any, where: str) -> str:
