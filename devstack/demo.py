@@ -134,12 +134,12 @@ def run_journey(stack: Stack, stage: LocalStage) -> None:
 def _open_lessons(stack: Stack, token: str, lifetime: int) -> list[dict[str, Any]]:
     bearer = {"Authorization": f"Bearer {token}"}
     step(5, f"The SPA opens the course: GET /courses/{COURSE} lists its lessons, each with a signed URL")
-    asked_at = time.time()
     status, answer = http("GET", f"{stack.service_url}/courses/{COURSE}", headers=bearer)
+    answered_at = time.time()  # the service signed before this: expires_at is at most a lifetime from now
     lessons: list[dict[str, Any]] = answer.get("lessons", []) if status == 200 else []
     expect(status == 200 and bool(lessons), f"200 with {len(lessons)} lessons")
     for lesson in lessons:
-        left = datetime.fromisoformat(lesson["expires_at"].replace("Z", "+00:00")).timestamp() - asked_at
+        left = datetime.fromisoformat(lesson["expires_at"].replace("Z", "+00:00")).timestamp() - answered_at
         print(f"    {lesson['kind']:5} {lesson['id']:24} expires_at {lesson['expires_at']} ({left:.0f} s from now)")
         expect(0 < left <= lifetime, f"expires_at is no more than the configured {lifetime} s away")
 
