@@ -36,7 +36,7 @@ CHROMIUM_ARGS = [
 ]
 PURCHASE_URL = "https://sahil.gumroad.com/l/pencil"
 # Lesson URLs live this long here (300 s by default): the journeys see one expire under an open page, and renewed.
-LESSON_URL_LIFETIME_SECONDS = 12
+LESSON_URL_LIFETIME_SECONDS = 10
 
 
 @dataclass
