@@ -95,7 +95,8 @@ package-check: install
 	@cp tests/fixtures/deploy/courses.json out/package-check/project/chalicelib/courses.json
 	@$(MAKE) --no-print-directory package STAGE=prod PROJECT=out/package-check/project OUT=out/package-check/prod
 
-# The operator commands from this checkout's virtualenv: make ops ARGS="--stack NAME dlq show"
+# The operator commands from this checkout's virtualenv: make ops ARGS="--stack NAME dlq show". make exits 2 whatever
+# the command's non-zero code (its last line, "Error N", names it): scripts run .venv/bin/python -m ops themselves.
 ops: install
 	@$(BIN)/python -m ops $(ARGS)
 

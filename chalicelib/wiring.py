@@ -23,7 +23,7 @@ from chalicelib.errors import ConfigurationError, LoginDisabled
 if TYPE_CHECKING:
     from chalicelib.access.lesson_urls import LessonUrls
     from chalicelib.access.verifier import AccessTokenVerifier
-    from chalicelib.auth0_api.directory import Auth0Directory, HttpTransport
+    from chalicelib.auth0_api.directory import Auth0Directory, HttpTransport, ManagementClient
     from chalicelib.auth0_api.pacing import RetryPolicy
     from chalicelib.auth0_api.password_login import PasswordLogin
     from chalicelib.aws.sqs import PingQueue
@@ -160,6 +160,21 @@ def get_directory() -> Auth0Directory:
         pacer=RateLimitPacer(rate=settings.management_rate, burst=settings.management_burst),
         transport=_auth0_transport,
     )
+
+
+def management_client(credentials: CredentialsSource | None = None) -> ManagementClient:
+    """A Management API client built as the directory's (same builder, transport and retry policy), for a tool that
+    reads what the directory does not (``ops check``); ``credentials`` default to the service's. A new one each call."""
+    from chalicelib.auth0_api.directory import build_management_client
+
+    settings = get_purchase_settings()
+    client, _ = build_management_client(
+        endpoint=settings.auth0,
+        credentials=credentials or get_credentials(),
+        policy=get_retry_policy(),
+        transport=_auth0_transport,
+    )
+    return client
 
 
 @_built_once
@@ -334,11 +349,6 @@ def run_reconciliation(now: datetime | None = None) -> Report:
 
 
 # --- seams for tests and tools ---------------------------------------------------------------------
-
-
-def auth0_transport() -> HttpTransport | None:
-    """The transport the Management API goes through (None: the network), for tools that build their own client."""
-    return _auth0_transport
 
 
 def use_auth0_transport(transport: HttpTransport | None) -> None:

@@ -1,16 +1,23 @@
-"""AWS for the operator commands: clients, and boto3's failures as one line that says what to set."""
+"""AWS for the operator commands: every boto3 client they use, and boto3's failures as one line that says what to set.
+
+Each client comes from a session checked first (a region and credentials, or one line naming what to set). The
+service's own secret is read by ``chalicelib.wiring``'s Secrets Manager client, which ``ops.settings`` checks with
+``ready()`` before any command reaches it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.errors import ServiceError
 from ops.errors import AwsNotConfigured, AwsRefused
 
 if TYPE_CHECKING:
+    from boto3.session import Session
     from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_ssm import SSMClient
 
 NO_REGION = (
     "no AWS region: set AWS_DEFAULT_REGION (e.g. export AWS_DEFAULT_REGION=eu-west-1), or a region in "
@@ -33,8 +40,8 @@ def honour_aws_region(environ: MutableMapping[str, str]) -> None:
         environ["AWS_DEFAULT_REGION"] = region
 
 
-def ready() -> None:
-    """Fail early, in one line, when boto3 has no region or no credentials."""
+def ready() -> Session:
+    """boto3's session, once it has a region and credentials; else one line that says what to set."""
     import boto3
     from botocore.exceptions import BotoCoreError
 
@@ -47,20 +54,24 @@ def ready() -> None:
         raise AwsNotConfigured(f"{error}") from None
     if credentials is None:
         raise AwsNotConfigured(NO_CREDENTIALS)
+    return session
 
 
 def sqs() -> SQSClient:
-    import boto3
+    return ready().client("sqs")
 
-    ready()
-    return boto3.client("sqs")
+
+def ssm() -> SSMClient:
+    return ready().client("ssm")
+
+
+def s3() -> Any:
+    """S3 for ``content push``; ``AWS_ENDPOINT_URL_S3`` (the local stage's) points it at the local endpoint."""
+    return ready().client("s3")
 
 
 def cloudformation() -> CloudFormationClient:
-    import boto3
-
-    ready()
-    return boto3.client("cloudformation")
+    return ready().client("cloudformation")
 
 
 def as_service_error(error: Exception) -> ServiceError | None:

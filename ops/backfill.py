@@ -1,13 +1,14 @@
-"""Backfill: fulfil the catalogue's past Gumroad sales (read from API v2) through the ping's own code path."""
+"""`ops backfill`: fulfil the catalogue's past Gumroad sales (read from API v2) through the ping's own code path."""
 
 from __future__ import annotations
 
+import argparse
 import re
-from collections import Counter
+import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from chalicelib.catalogue import CourseCatalogue, looks_like_product_id
 from chalicelib.errors import MalformedPing, ServiceError
@@ -24,29 +25,118 @@ from chalicelib.purchases.fulfilment import (
 from chalicelib.purchases.fulfilment import QUEUED as QUEUED_OUTCOME
 from chalicelib.purchases.gumroad import event_from_fields
 from chalicelib.purchases.ports import Buyer, Directory, EventQueue, SalesSource
-from chalicelib.purchases.sales import sale_fields as sale_fields
-from chalicelib.purchases.sales import skip_reason as skip_reason
+from chalicelib.purchases.sales import sale_fields, skip_reason
+from ops.backfill_report import (
+    FAILED,
+    GRANTED,
+    HAD_ACCESS,
+    MAX_CONSECUTIVE_FAILURES,
+    QUEUED,
+    SKIPPED,
+    Progress,
+    Report,
+    SaleResult,
+    estimate,
+)
 from ops.errors import InvalidOption
 
-GRANTED = "granted"
-HAD_ACCESS = "already had access"
-QUEUED = "queued"
-SKIPPED = "skipped"
-FAILED = "failed"
-STATUSES = (GRANTED, HAD_ACCESS, QUEUED, SKIPPED, FAILED)
+if TYPE_CHECKING:
+    from ops.settings import Settings
 
-# ObfuscateIds.encrypt: 16 bytes in URL-safe base64, the form of every Gumroad product_id.
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# A run whose every call fails (credentials revoked, a scope missing) stops instead of hammering Auth0.
-MAX_CONSECUTIVE_FAILURES = 10
-# Management API requests per sale at most (docs/purchases.md, "Cost per purchase"): with --apply a lookup, a create
-# or a record save, a role assignment; a dry run's reads are a lookup and the buyer's roles.
-REQUESTS_PER_SALE = 3
-REQUESTS_PER_SALE_DRY_RUN = 2
-# The free tenant's Management API rate, assumed when AUTH0_RATE_LIMIT_PER_SECOND is unset.
-ASSUMED_RATE_PER_SECOND = 2.0
+# Each past sale gets the worker's kind of budget: a backfill is not bound by Gumroad's 5 s.
+BACKFILL_SALE_SECONDS = 60.0
 
 Fulfil = Callable[[SaleEvent], Outcome]
+
+BACKFILL_DOC = """Fulfil the past sales of the catalogue's products through the ping's own code path.
+
+Reads GET /v2/sales (Gumroad API v2, view_sales) for every catalogue product id, page by page
+(page_key), and hands each sale, as the `sale` ping would carry it, to the deployment's fulfilment
+with verify_role (a role the buyer's record says is held is read back from Auth0). It uses the
+service's own M2M credentials and scopes. Running it again is safe: a buyer whose record already
+holds the sale and the role costs no write and is counted as "already had access".
+
+Skipped before any Auth0 call: refunded and charged-back sales, memberships that are no longer
+alive (ended, failed, or cancelled with the date passed), a gift's purchase by the giver (the
+giftee's own purchase is not in the Sales API: resend its ping from Gumroad instead), other
+sellers' sales, and the later charges of a membership (it is fulfilled once). The Sales API never
+lists test purchases. Catalogue keys that are not product ids (permalinks, URLs) cannot be queried.
+
+Dry run (the default): read-only lookups in Auth0 (users-by-email, a user's roles) to say who
+would be created or granted; no user, role, record or e-mail is written. With --apply, new buyers
+get the deployment's onboarding e-mail (BUYER_ONBOARDING), as after a ping; a buyer given the role
+by hand earlier gets a purchase record and is counted as granted (Auth0 keeps one role).
+Progress goes to stderr, the summary to stdout. A run stops after 10 failures in a row; the exit
+code is 1 when a sale failed or the run stopped.
+"""
+
+
+def add_backfill(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    backfill = commands.add_parser(
+        "backfill",
+        help="fulfil past Gumroad sales of the catalogue's products (dry run unless --apply)",
+        description=BACKFILL_DOC,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    backfill.add_argument("--after", help="only sales on or after this day (YYYY-MM-DD)")
+    backfill.add_argument("--before", help="only sales before this day (YYYY-MM-DD)")
+    backfill.add_argument("--product", action="append", default=[], help="only this catalogue product id (repeatable)")
+    backfill.add_argument("--verbose", action="store_true", help="also list the sales whose buyer already had access")
+    backfill.add_argument(
+        "--apply", action="store_true", help="really create buyers and assign roles (default: dry run)"
+    )
+    backfill.set_defaults(run=run_backfill)
+
+
+def run_backfill(args: argparse.Namespace, settings: Settings) -> int:
+    from chalicelib import wiring
+    from ops.gumroad import gumroad_api
+
+    after = checked_date(args.after, "--after")
+    before = checked_date(args.before, "--before")
+    settings.require_auth0()
+    api = gumroad_api(settings)
+    purchase = wiring.get_purchase_settings()
+    catalogue = wiring.get_catalogue()
+    fulfil = _fulfilment(settings, apply=args.apply)
+    sales, notes = collect(api, catalogue, products=args.product, after=after, before=before, progress=sys.stderr)
+    planned = plan(sales, seller_id=purchase.seller_id)
+    print(estimate(planned, apply=args.apply, rate=purchase.management_rate), file=sys.stderr)
+    progress = Progress(len(planned), stream=sys.stderr, apply=args.apply)
+    report = run(planned, fulfil=fulfil, apply=args.apply, progress=progress)
+    report.notes[:0] = notes
+    print(report.as_text(verbose=args.verbose))
+    return 1 if report.failed or report.stopped else 0
+
+
+def _fulfilment(settings: Settings, *, apply: bool) -> Fulfil:
+    """Where each past sale goes: the work queue when there is one, else the ping's fulfilment here."""
+    from chalicelib import wiring
+    from chalicelib.aws.sqs import PingQueue
+    from chalicelib.deadlines import Deadline, upstream_scope
+    from ops import aws
+
+    purchase = wiring.get_purchase_settings()
+    queue_url = settings.work_queue_url()
+    if apply and queue_url is not None:
+        queue = PingQueue(client_factory=aws.sqs, queue_url=queue_url)
+        return queue_fulfilment(
+            queue, catalogue=wiring.get_catalogue(), provision_test_purchases=purchase.provision_test_purchases
+        )
+    handle: Callable[..., Outcome] = wiring.get_dispatch().fulfil_inline
+    if not apply:
+        handle = dry_run_fulfilment(
+            catalogue=wiring.get_catalogue(),
+            directory=wiring.get_directory(),
+            provision_test_purchases=purchase.provision_test_purchases,
+        ).handle
+
+    def fulfil(event: SaleEvent) -> Outcome:
+        with upstream_scope(Deadline.after(BACKFILL_SALE_SECONDS)):
+            return handle(event, verify_role=True)
+
+    return fulfil
 
 
 def checked_date(value: str | None, option: str) -> str | None:
@@ -81,79 +171,6 @@ def plan(sales: Sequence[Mapping[str, Any]], *, seller_id: str | None) -> list[P
             memberships.add(membership)
         planned.append(Planned(sale, reason))
     return planned
-
-
-@dataclass(frozen=True)
-class SaleResult:
-    status: str
-    sale_id: str
-    buyer: str | None  # masked
-    course: str | None
-    detail: str
-
-
-@dataclass
-class Report:
-    apply: bool
-    results: list[SaleResult] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    stopped: bool = False
-
-    def counts(self) -> Counter[str]:
-        return Counter(result.status for result in self.results)
-
-    @property
-    def failed(self) -> int:
-        return self.counts()[FAILED]
-
-    def as_text(self, *, verbose: bool = False) -> str:
-        counts = self.counts()
-        granted = GRANTED if self.apply else "would grant"
-        mode = "" if self.apply else " (dry run: read-only lookups in Auth0, nothing written; add --apply)"
-        skipped = Counter(result.detail for result in self.results if result.status == SKIPPED)
-        reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(skipped.items()))
-        new_buyers = sum(1 for result in self.results if result.status == GRANTED and "user_created" in result.detail)
-        lines = [
-            f"backfill: {len(self.results)} sales{mode}",
-            f"  {granted:<20} {counts[GRANTED]}  ({new_buyers} new buyer{'' if new_buyers == 1 else 's'})",
-            f"  {HAD_ACCESS:<20} {counts[HAD_ACCESS]}",
-            *(
-                [f"  {QUEUED:<20} {counts[QUEUED]}  (the worker fulfils them; then run ops dlq show)"]
-                if counts[QUEUED]
-                else []
-            ),
-            f"  {SKIPPED:<20} {counts[SKIPPED]}" + (f"  ({reasons})" if reasons else ""),
-            f"  {FAILED:<20} {counts[FAILED]}",
-        ]
-        lines += [f"note: {note}" for note in self.notes]
-        if self.stopped:
-            lines.append(
-                f"stopped after {MAX_CONSECUTIVE_FAILURES} failures in a row: fix the cause and run again "
-                "(sales already fulfilled are recognised and cost no write)"
-            )
-        shown = [result for result in self.results if verbose or result.status != HAD_ACCESS]
-        if shown:
-            lines.append("")
-            lines.append(_table(shown, granted_label=granted))
-        return "\n".join(lines)
-
-
-def _table(results: Sequence[SaleResult], *, granted_label: str) -> str:
-    rows = [("STATUS", "SALE", "BUYER", "COURSE", "DETAIL")] + [
-        (
-            granted_label if result.status == GRANTED else result.status,
-            result.sale_id,
-            result.buyer or "-",
-            result.course or "-",
-            result.detail,
-        )
-        for result in results
-    ]
-    widths = [max(len(row[column]) for row in rows) for column in range(4)]
-    return "\n".join(
-        "  ".join(value.ljust(width) for value, width in zip(row[:4], widths, strict=True)) + "  " + row[4]
-        for row in rows
-    )
 
 
 def collect(
@@ -194,30 +211,6 @@ def collect(
 
 def _sales(count: int) -> str:
     return f"{count} sale{'' if count == 1 else 's'}"
-
-
-def estimate(planned: Sequence[Planned], *, apply: bool, rate: float | None) -> str:
-    """How long the run may take at the tenant's Management API rate (every sale a new buyer at worst)."""
-    to_fulfil = sum(1 for item in planned if item.skip is None)
-    requests = to_fulfil * (REQUESTS_PER_SALE if apply else REQUESTS_PER_SALE_DRY_RUN)
-    per_second = rate or ASSUMED_RATE_PER_SECOND
-    source = "AUTH0_RATE_LIMIT_PER_SECOND" if rate else "assumed: a free tenant; set AUTH0_RATE_LIMIT_PER_SECOND"
-    skipped = len(planned) - to_fulfil
-    return (
-        f"backfill: {to_fulfil} sales to fulfil, {skipped} skipped without a call; up to {requests} Management API "
-        f"requests at {per_second:g}/s ({source}): {duration(requests / per_second)} at most "
-        "(buyers who already have access cost fewer)"
-    )
-
-
-def duration(seconds: float) -> str:
-    """``seconds`` for a person: "under a minute", "about 10 min", "about 2 h 5 min"."""
-    minutes = round(seconds / 60)
-    if minutes < 1:
-        return "under a minute"
-    if minutes < 60:
-        return f"about {minutes} min"
-    return f"about {minutes // 60} h {minutes % 60} min"
 
 
 def _status(stream: IO[str] | None, text: str, *, done: bool) -> None:
@@ -289,37 +282,6 @@ def classify(outcome: Outcome) -> tuple[str, str]:
     if outcome.status in (PROCESSED, ALREADY_DONE):
         return HAD_ACCESS, changes
     return FAILED, f"unexpected outcome {outcome.status}"
-
-
-class Progress:
-    """A progress bar on a terminal; on a pipe or file, one line per tenth of the work."""
-
-    def __init__(self, total: int, *, stream: IO[str], apply: bool = True, width: int = 30) -> None:
-        self._total = total
-        self._labels = {GRANTED: GRANTED if apply else "would grant"}
-        self._stream = stream
-        self._width = width
-        self._tty = stream.isatty()
-        self._last_tenth = -1
-
-    def update(self, done: int, counts: Mapping[str, int]) -> None:
-        filled = self._width * done // self._total if self._total else self._width
-        line = f"backfill [{'#' * filled}{'.' * (self._width - filled)}] {done}/{self._total}  " + ", ".join(
-            f"{self._labels.get(status, status)} {counts.get(status, 0)}" for status in STATUSES
-        )
-        if self._tty:
-            self._stream.write("\r" + line)
-            self._stream.flush()
-            return
-        tenth = 10 * done // self._total if self._total else 10
-        if tenth != self._last_tenth or done == self._total:
-            self._last_tenth = tenth
-            self._stream.write(line + "\n")
-
-    def finish(self) -> None:
-        if self._tty:
-            self._stream.write("\n")
-            self._stream.flush()
 
 
 def queue_fulfilment(queue: EventQueue, *, catalogue: CourseCatalogue, provision_test_purchases: bool) -> Fulfil:

@@ -6,15 +6,17 @@ import argparse
 import hashlib
 import json
 import mimetypes
-import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from chalicelib.catalogue import INLINE_TYPES, Course, course_folder, extension_of, key_problem, prefix_problem
-from ops.errors import InvalidOption, NotConfigured
+from chalicelib.catalogue import INLINE_TYPES, Course, course_folder, extension_of, key_problem
+from ops.errors import InvalidOption
+
+if TYPE_CHECKING:
+    from ops.settings import Settings
 
 CONTENT_DOC = """Upload a folder of lessons to the stage's content bucket, in the course's folder, and print the
 catalogue lines for the files the course does not list yet.
@@ -61,14 +63,15 @@ def add_content(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     push.set_defaults(run=run_push)
 
 
-def run_push(args: argparse.Namespace) -> int:
+def run_push(args: argparse.Namespace, settings: Settings) -> int:
     from chalicelib import wiring
+    from ops import aws
 
-    bucket, prefix = content_location(os.environ)
+    bucket, prefix = settings.content_location()
     course = wiring.get_catalogue().by_slug(args.course)
     if course is None:
         raise InvalidOption(f"no course {args.course!r} in the catalogue (COURSES_FILE)")
-    s3 = _s3()
+    s3 = aws.s3()
     planned = [_with_state(s3, bucket, upload) for upload in plan(args.folder, course=course, prefix=prefix)]
     failed = push(s3, bucket, planned, apply=args.apply, progress=Progress(planned, stream=sys.stderr))
     print(summary(planned, failed=failed, apply=args.apply, bucket=bucket))
@@ -77,21 +80,6 @@ def run_push(args: argparse.Namespace) -> int:
         print(f'\nlessons the catalogue does not list yet (paste into "lessons" of {course.slug!r}):')
         print("\n".join(lines))
     return 1 if failed else 0
-
-
-def content_location(environ: Mapping[str, str]) -> tuple[str, str]:
-    """The stage's bucket and content prefix, checked as the service checks them."""
-    bucket = environ.get("CONTENT_BUCKET", "").strip()
-    if not bucket:
-        raise NotConfigured(
-            "CONTENT_BUCKET (the content bucket) is not set: pass --stack <your stack name> (its ContentBucketName "
-            "output), --stage local for the local S3 endpoint, or export CONTENT_BUCKET"
-        )
-    prefix = environ.get("CONTENT_PREFIX", "").strip()
-    problem = prefix_problem(prefix)
-    if problem:
-        raise NotConfigured(f"CONTENT_PREFIX {prefix!r} {problem}")
-    return bucket, prefix
 
 
 def plan(folder: Path, *, course: Course, prefix: str) -> list[Upload]:
@@ -282,12 +270,3 @@ def _size(count: int) -> str:
             return f"{amount:.1f} {unit}"
         amount /= 1024
     return f"{amount:.1f} GB"
-
-
-def _s3() -> Any:
-    import boto3
-
-    from ops import aws
-
-    aws.ready()
-    return boto3.client("s3")

@@ -7,15 +7,55 @@ role is what Auth0 enforces; when the two disagree the answer names the command 
 
 from __future__ import annotations
 
+import argparse
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.catalogue import Course, CourseCatalogue, looks_like_product_id
 from chalicelib.purchases.records import CourseRecord, PurchaseState
 
+if TYPE_CHECKING:
+    from ops.settings import Settings
+
 _USERS_PAGE = "Auth0 Dashboard > User Management > Users"
+# Reads for one buyer: a lookup and a roles read per course, each with the worker's kind of budget.
+EXPLAIN_SECONDS = 60.0
+
+EXPLAIN_DOC = """Why does this buyer have (or not have) each course? Read-only.
+
+For each catalogue course: whether Auth0 holds the course's role for the buyer, the purchases behind
+it from the buyer's purchase record (app_metadata) with their status and dates, which purchase grants
+access or which refund, dispute or end removed it, and any disagreement between role and record with
+the command that repairs it. One users-by-email lookup and one roles read per course, with the
+service's own M2M application. Exit code 0 when role and record agree everywhere, 1 when a course
+disagrees or no such buyer exists.
+"""
+
+
+def add_explain(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    explain = commands.add_parser(
+        "explain",
+        help="one buyer's access per course, the purchases behind it, and any disagreement (read-only)",
+        description=EXPLAIN_DOC,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    explain.add_argument("email", help="the buyer's address (as on the Gumroad purchase)")
+    explain.add_argument("--json", action="store_true", help="one JSON document, for scripts")
+    explain.set_defaults(run=run_explain)
+
+
+def run_explain(args: argparse.Namespace, settings: Settings) -> int:
+    from chalicelib import wiring
+    from chalicelib.deadlines import Deadline, upstream_scope
+
+    settings.require_auth0()
+    with upstream_scope(Deadline.after(EXPLAIN_SECONDS)):
+        answer = explain(wiring.get_directory(), wiring.get_catalogue(), args.email, command=settings.command)
+    connection = wiring.get_purchase_settings().connection
+    print(as_json(answer) if args.json else as_text(answer, connection=connection))
+    return 1 if answer.user_id is None or answer.disagreements else 0
 
 
 class BuyerLike(Protocol):
@@ -130,15 +170,21 @@ def judge(
 
 def _regrant(purchase: PurchaseState, command: str) -> str:
     """The backfill that re-runs exactly this purchase through the ping's path (it re-reads the role)."""
-    dead_letter = f"or, if `{command} dlq show` lists it, {command} rerun {purchase.sale_id} --apply"
+    sale_id = f"{purchase.sale_id}"
+    sale = _as_option("--sale-id", sale_id) if sale_id.startswith("-") else sale_id
+    dead_letter = f"or, if `{command} dlq show` lists it, {command} rerun {sale} --apply"
     day = (purchase.purchased_at or "")[:10]
     if purchase.product_id and looks_like_product_id(purchase.product_id) and day:
         following = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
-        return (
-            f"{command} backfill --product {purchase.product_id} --after {day} --before {following} --apply; "
-            + dead_letter
-        )
+        product = _as_option("--product", purchase.product_id)
+        return f"{command} backfill {product} --after {day} --before {following} --apply; " + dead_letter
     return f"resend the sale's ping from Gumroad (Sales > the sale > Resend ping); {dead_letter}"
+
+
+def _as_option(option: str, value: str) -> str:
+    """``--option value``, or ``--option=value`` for a value that starts with '-' (a Gumroad id can): argparse would
+    read it as an option."""
+    return f"{option}={value}" if value.startswith("-") else f"{option} {value}"
 
 
 def as_json(explanation: Explanation) -> str:

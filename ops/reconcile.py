@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from chalicelib.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from mypy_boto3_sqs import SQSClient
-    from mypy_boto3_ssm import SSMClient
-
     from chalicelib.config.reconcile_settings import ReconcileSettings
-    from chalicelib.gumroad_api.client import GumroadApi
     from chalicelib.purchases.reconcile import Window
+    from ops.settings import Settings
 
 RECONCILE_DOC = """Read the catalogue's sales from Gumroad's Sales API and send what each says through the ping queue,
 exactly as the deployed `reconcile` function does every 30 minutes (chalicelib/purchases/reconcile.py):
@@ -45,28 +41,29 @@ def add_reconcile(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     reconcile.set_defaults(run=run_reconcile)
 
 
-def run_reconcile(args: argparse.Namespace) -> int:
+def run_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     from chalicelib import wiring
     from chalicelib.aws.sqs import PingQueue
-    from chalicelib.config.reconcile_settings import load_reconcile_settings
     from chalicelib.purchases.reconcile import Reconciler
+    from ops import aws
+    from ops.gumroad import gumroad_api
 
-    settings = wiring.get_purchase_settings()
-    schedule = load_reconcile_settings(os.environ)
+    purchase = wiring.get_purchase_settings()
+    schedule = settings.reconcile_settings()
     now = datetime.now(UTC)
     chosen = _window(args.after, schedule, now)
     sink = None
     if args.apply:
-        queue_url = os.environ.get("PING_QUEUE_URL", "").strip()
-        if not queue_url:
+        queue_url = settings.work_queue_url()
+        if queue_url is None:
             raise ConfigurationError("--apply needs PING_QUEUE_URL (the stack's PingQueueUrl output)")
-        sink = PingQueue(client_factory=_sqs, queue_url=queue_url)
+        sink = PingQueue(client_factory=aws.sqs, queue_url=queue_url)
     reconciler = Reconciler(
-        sales=_gumroad(),
+        sales=gumroad_api(settings),
         catalogue=wiring.get_catalogue(),
         sink=sink,
-        seller_id=settings.seller_id,
-        provision_test_purchases=settings.provision_test_purchases,
+        seller_id=purchase.seller_id,
+        provision_test_purchases=purchase.provision_test_purchases,
     )
     report = reconciler.run(chosen, now=now)
     print(report.as_text())
@@ -76,6 +73,7 @@ def run_reconcile(args: argparse.Namespace) -> int:
 def _window(after: str | None, schedule: ReconcileSettings, now: datetime) -> Window:
     from chalicelib.aws.parameters import ParameterWatermark
     from chalicelib.purchases.reconcile import Window, window
+    from ops import aws
     from ops.backfill import checked_date
 
     day = checked_date(after, "--after")
@@ -83,24 +81,5 @@ def _window(after: str | None, schedule: ReconcileSettings, now: datetime) -> Wi
         return Window(read_after=day, new_since=f"{day}T00:00:00Z")
     mark = None
     if schedule.watermark_parameter:
-        mark = ParameterWatermark(client_factory=_ssm, name=schedule.watermark_parameter).read()
+        mark = ParameterWatermark(client_factory=aws.ssm, name=schedule.watermark_parameter).read()
     return window(now, mark, lookback_days=schedule.lookback_days, overlap_minutes=schedule.overlap_minutes)
-
-
-def _gumroad() -> GumroadApi:
-    from chalicelib.config.reconcile_settings import gumroad_access_token
-    from chalicelib.gumroad_api.client import GumroadApi
-
-    return GumroadApi(access_token=gumroad_access_token(os.environ))
-
-
-def _sqs() -> SQSClient:
-    import boto3
-
-    return boto3.client("sqs")
-
-
-def _ssm() -> SSMClient:
-    import boto3
-
-    return boto3.client("ssm")

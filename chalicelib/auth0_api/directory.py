@@ -32,6 +32,7 @@ USER_FIELDS = "user_id,email,identities,app_metadata"
 
 
 HttpTransport = httpx.BaseTransport
+ManagementClient = Auth0
 
 
 def build_directory(
@@ -43,8 +44,23 @@ def build_directory(
     pacer: RateLimitPacer,
     transport: HttpTransport | None = None,
 ) -> Auth0Directory:
-    """The directory over auth0-python's Management API: one shared httpx client, the SDK's retries off
-    (the directory owns them), the M2M token from ``ManagementToken``, every answer fed to the pacer.
+    """The directory over the Management API client below, every answer fed to the pacer."""
+    client, token = build_management_client(
+        endpoint=endpoint, credentials=credentials, policy=policy, pacer=pacer, transport=transport
+    )
+    return Auth0Directory(client=client, token=token, connection=connection, policy=policy, pacer=pacer)
+
+
+def build_management_client(
+    *,
+    endpoint: Auth0Endpoint,
+    credentials: CredentialsSource,
+    policy: RetryPolicy,
+    pacer: RateLimitPacer | None = None,
+    transport: HttpTransport | None = None,
+) -> tuple[ManagementClient, ManagementToken]:
+    """auth0-python's Management API client as the service calls Auth0: one shared httpx client, the SDK's
+    retries off (its caller owns them), the M2M token from ``ManagementToken``, every answer fed to ``pacer``.
 
     ``transport`` replaces the network (tests replay recorded exchanges through it).
     """
@@ -53,10 +69,10 @@ def build_directory(
         transport=transport,
         follow_redirects=False,
         timeout=policy.per_call_timeout,
-        event_hooks={"response": [response_hook(pacer)]},
+        event_hooks={"response": [response_hook(pacer)]} if pacer is not None else None,
     )
     client = Auth0(base_url=endpoint.management_base_url, token=token, max_retries=0, httpx_client=http)
-    return Auth0Directory(client=client, token=token, connection=connection, policy=policy, pacer=pacer)
+    return client, token
 
 
 def response_hook(pacer: RateLimitPacer) -> Callable[[httpx.Response], None]:

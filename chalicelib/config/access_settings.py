@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from chalicelib.config.environment import auth0_base_url, optional, require_https_url
+from chalicelib.config.environment import api_audience, auth0_base_url, optional, require_https_url
 from chalicelib.errors import ConfigurationError
 
 DEFAULT_ALGORITHMS = ("RS256",)
@@ -79,7 +79,7 @@ def load_access_settings(environ: Mapping[str, str]) -> AccessSettings:
     ConfigurationError
         With a message naming the variable that is missing or invalid.
     """
-    audience = optional(environ, "AUTH0_AUDIENCE")
+    audience = api_audience(environ)
     if audience is None:
         raise ConfigurationError(
             "AUTH0_AUDIENCE is not set: private routes answer 503 until it names the API identifier of the Auth0 API"

@@ -1,4 +1,4 @@
-"""How the service reads one environment variable: text, flags, numbers, the Auth0 domain, the courses file.
+"""How the service reads one environment variable: text, flags, numbers, the Auth0 domain and API, the courses file.
 
 Every settings module of ``chalicelib.config`` reads through these, so that each variable is validated
 the same way and each message names the variable.
@@ -33,6 +33,11 @@ def optional(environ: Mapping[str, str], name: str) -> str | None:
         return None
     value = value.strip()
     return value or None
+
+
+def api_audience(environ: Mapping[str, str]) -> str | None:
+    """AUTH0_AUDIENCE: the identifier of the Auth0 API whose access tokens the service accepts and issues."""
+    return optional(environ, "AUTH0_AUDIENCE")
 
 
 def lambda_function_name(environ: Mapping[str, str]) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from chalicelib.config.environment import optional
+from chalicelib.config.environment import api_audience, optional
 from chalicelib.errors import ConfigurationError
 
 
@@ -27,7 +27,7 @@ def load_login_settings(environ: Mapping[str, str]) -> LoginSettings | None:
     client_id = optional(environ, "AUTH0_LOGIN_CLIENT_ID")
     if client_id is None:
         return None
-    audience = optional(environ, "AUTH0_AUDIENCE")
+    audience = api_audience(environ)
     if audience is None:
         raise ConfigurationError("AUTH0_AUDIENCE is not set (POST /login issues tokens for it)")
     return LoginSettings(

@@ -25,6 +25,8 @@ MAX_PING_DEADLINE_SECONDS = 4.5
 # The worker's budget per message; its Lambda timeout must be longer (see .chalice/config.json).
 DEFAULT_WORKER_DEADLINE_SECONDS = 20.0
 DEFAULT_SECRET_TTL_SECONDS = 300.0
+QUEUE_URL = "PING_QUEUE_URL"
+DEAD_LETTER_QUEUE_URL = "PING_DEAD_LETTER_QUEUE_URL"
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ def load_purchase_settings(environ: Mapping[str, str], *, app_dir: str | os.Path
         connection=optional(environ, "AUTH0_CONNECTION") or DEFAULT_CONNECTION,
         secret_id=secret_id,
         environment_credentials=credentials,
-        seller_id=optional(environ, "GUMROAD_SELLER_ID"),
+        seller_id=seller_id(environ),
         provision_test_purchases=boolean(environ, "GUMROAD_PROVISION_TEST_PURCHASES", default=False),
         onboarding=_onboarding(environ),
         onboarding_client_id=optional(environ, "AUTH0_ONBOARDING_CLIENT_ID"),
@@ -156,8 +158,8 @@ def load_purchase_settings(environ: Mapping[str, str], *, app_dir: str | os.Path
         ),
         management_rate=_rate(environ),
         management_burst=_burst(environ),
-        queue_url=_queue_url(environ, "PING_QUEUE_URL"),
-        dead_letter_queue_url=_queue_url(environ, "PING_DEAD_LETTER_QUEUE_URL"),
+        queue_url=queue_url(environ, QUEUE_URL),
+        dead_letter_queue_url=queue_url(environ, DEAD_LETTER_QUEUE_URL),
         in_lambda=lambda_function_name(environ) is not None,
         worker_deadline_seconds=number(
             environ, "WORKER_DEADLINE_SECONDS", default=DEFAULT_WORKER_DEADLINE_SECONDS, low=1.0, high=600.0
@@ -192,7 +194,13 @@ def _shares(environ: Mapping[str, str]) -> int:
     return int(number(environ, "AUTH0_RATE_LIMIT_SHARED_BY", default=1, low=1, high=1000))
 
 
-def _queue_url(environ: Mapping[str, str], name: str) -> str | None:
+def seller_id(environ: Mapping[str, str]) -> str | None:
+    """GUMROAD_SELLER_ID: the one Gumroad account whose pings are accepted (unset: any)."""
+    return optional(environ, "GUMROAD_SELLER_ID")
+
+
+def queue_url(environ: Mapping[str, str], name: str) -> str | None:
+    """The SQS FIFO queue URL in ``name`` (QUEUE_URL or DEAD_LETTER_QUEUE_URL), or None when it is unset."""
     url = optional(environ, name)
     if url is None:
         return None

@@ -15,10 +15,16 @@ __all__ = ["deployment"]  # the fixture, shared with the queue journeys
 ROLE_ID = "rol_LocalServerless01"
 
 
-def dead_letter_a_sale(deployment: Deployment, email: str) -> str:
+def sale_id_starting_with(first: str) -> str:
+    """A fresh sale id, URL-safe base64 as Gumroad's are, whose first character is ``first``: one in 64 starts with
+    '-', which a command line reads as an option, so each test says which kind it runs with."""
+    return first + new_sale_id()[1:]
+
+
+def dead_letter_a_sale(deployment: Deployment, email: str, *, sale_id: str | None = None) -> str:
     """A sale whose role is missing in Auth0: the worker dead-letters it at once."""
     role = deployment.sandbox.tenant.roles.pop(ROLE_ID)
-    sale_id = new_sale_id()
+    sale_id = sale_id or new_sale_id()
     deployment.ping(gumroad_body("sale", email=email, sale_id=sale_id))
     assert deployment.drain()[-1] == "ok"
     deployment.sandbox.tenant.roles[ROLE_ID] = role  # the operator fixes the role in Auth0
@@ -62,7 +68,7 @@ def test_dlq_redrive_is_a_dry_run_until_applied_then_the_worker_completes_the_sa
 def test_rerun_sends_one_sales_dead_letters_through_the_queue_and_the_worker_completes_them(
     deployment: Deployment, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sale_id = dead_letter_a_sale(deployment, "rerun@example.com")
+    sale_id = dead_letter_a_sale(deployment, "rerun@example.com", sale_id=sale_id_starting_with("R"))
 
     assert ops(["rerun", sale_id]) == 0
     assert "dry run" in capsys.readouterr().out
@@ -81,7 +87,7 @@ def test_rerun_sends_one_sales_dead_letters_through_the_queue_and_the_worker_com
 def test_rerun_without_a_work_queue_fulfils_the_sale_itself(
     deployment: Deployment, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sale_id = dead_letter_a_sale(deployment, "rerun-here@example.com")
+    sale_id = dead_letter_a_sale(deployment, "rerun-here@example.com", sale_id=sale_id_starting_with("R"))
     monkeypatch.delenv("PING_QUEUE_URL")
 
     assert ops(["rerun", sale_id, "--apply"]) == 0
@@ -90,6 +96,24 @@ def test_rerun_without_a_work_queue_fulfils_the_sale_itself(
     assert line["action"] == "re-run"
     assert role_names(deployment, "rerun-here@example.com") == [f"course:{HANDBOOK}"]
     assert deployment.dead_letters() == []
+
+
+def test_a_sale_id_that_starts_with_a_dash_is_rerun_given_as_an_option_or_after_a_double_dash(
+    deployment: Deployment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sale_id = dead_letter_a_sale(deployment, "dashed@example.com", sale_id=sale_id_starting_with("-"))
+
+    assert ops(["rerun", f"--sale-id={sale_id}"]) == 0
+    [planned] = lines(capsys.readouterr().out)
+    assert (planned["sale_id"], planned["action"]) == (sale_id, "would re-run (dry run; add --apply)")
+
+    assert ops(["rerun", "--apply", "--", sale_id]) == 0
+
+    [line] = lines(capsys.readouterr().out)
+    assert str(line["action"]).startswith("queued for the worker")
+    assert deployment.dead_letters() == []
+    assert deployment.drain()[-1] == "ok"
+    assert role_names(deployment, "dashed@example.com") == [f"course:{HANDBOOK}"]
 
 
 def test_rerun_of_an_unknown_sale_says_so(deployment: Deployment, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,7 +7,7 @@ import shlex
 
 import pytest
 
-from ops.__main__ import _parser
+from ops.__main__ import parser
 from tests.documentation import documentation_text
 
 PREFIX = ".venv/bin/python -m ops"
@@ -34,7 +34,7 @@ def test_the_documentation_shows_the_operator_commands() -> None:
 def test_each_documented_command_parses(args: str) -> None:
     words = [re.sub(r"^<[^>]+>$", "placeholder", word) for word in shlex.split(args)]
 
-    namespace = _parser().parse_args(words)
+    namespace = parser().parse_args(words)
 
     assert callable(namespace.run)
 

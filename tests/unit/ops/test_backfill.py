@@ -20,8 +20,10 @@ from chalicelib.purchases.events import SaleEvent
 from chalicelib.purchases.fulfilment import Outcome
 from chalicelib.purchases.gumroad import event_from_fields
 from chalicelib.purchases.queue import REDRIVEN_ATTRIBUTE, decode_event, group_id
+from chalicelib.purchases.sales import sale_fields, skip_reason
 from ops.__main__ import main as ops
-from ops.backfill import FAILED, MAX_CONSECUTIVE_FAILURES, Planned, plan, run, sale_fields, skip_reason
+from ops.backfill import Planned, plan, run
+from ops.backfill_report import FAILED, MAX_CONSECUTIVE_FAILURES
 from sandbox.server import SandboxServer
 from tests.integration.harness import CATALOGUE, ROOT, SELLER_ID, service_environment
 

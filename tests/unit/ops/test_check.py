@@ -405,14 +405,22 @@ def test_a_lifetime_auth0_does_not_report_is_a_warning(
 
 @pytest.mark.parametrize("value", ["ten minutes", "0", "-5", "1e3"])
 def test_a_maximum_that_is_not_a_positive_number_of_seconds_is_refused_before_any_request(
-    auth0: tuple[Auth0Replay, responses.RequestsMock], monkeypatch: pytest.MonkeyPatch, value: str
+    auth0: tuple[Auth0Replay, responses.RequestsMock],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    value: str,
 ) -> None:
     replay, mock = auth0
     mock.assert_all_requests_are_fired = False
     monkeypatch.setenv("ACCESS_TOKEN_MAX_LIFETIME_SECONDS", value)
 
-    with pytest.raises(SystemExit, match="ACCESS_TOKEN_MAX_LIFETIME_SECONDS must be a whole number of seconds"):
-        ops(["check"])
-    with pytest.raises(SystemExit, match="--max-token-lifetime must be a whole number"):
-        ops(["check", "--max-token-lifetime", "0"])
+    assert ops(["check"]) == 2
+    assert capsys.readouterr().err == (
+        f"ops: service_misconfigured: ACCESS_TOKEN_MAX_LIFETIME_SECONDS must be a whole number of seconds above 0, "
+        f"not {value!r}\n"
+    )
+    assert ops(["check", "--max-token-lifetime", "0"]) == 2
+    assert capsys.readouterr().err == (
+        "ops: invalid_option: --max-token-lifetime must be a whole number of seconds above 0, not '0'\n"
+    )
     assert replay.requests == []

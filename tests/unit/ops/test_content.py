@@ -16,12 +16,12 @@ from ops.content import (
     Progress,
     Upload,
     catalogue_lines,
-    content_location,
     kind_for,
     lesson_id_for,
     plan,
 )
 from ops.errors import InvalidOption, NotConfigured
+from ops.settings import Settings
 
 COURSE = Course(
     slug="serverless-handbook",
@@ -101,7 +101,7 @@ def test_an_empty_folder_or_a_missing_one_is_refused(tmp_path: Path) -> None:
 )
 def test_the_bucket_and_prefix_are_checked_as_the_service_checks_them(environ: dict[str, str], message: str) -> None:
     with pytest.raises(NotConfigured, match=re.escape(message)):
-        content_location(environ)
+        Settings(environ).content_location()
 
 
 def test_the_progress_on_a_pipe_is_one_line_per_file(tmp_path: Path) -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,6 +15,7 @@ import responses
 
 from chalicelib.purchases.records import CourseRecord, PurchaseState, record_key
 from ops.__main__ import main as ops
+from ops.__main__ import parser
 from sandbox.server import SandboxServer
 from tests.auth0_replay import USER_ID, Auth0Replay, fixture, found_user
 from tests.purchase_support import MEMBERSHIP_ROLE, SERVERLESS_ROLE, mock_token_endpoint, set_purchase_env
@@ -138,6 +142,31 @@ def test_an_active_purchase_without_its_role_disagrees_and_names_the_backfill_th
         "--apply" in out
     )
     assert "1 course(s) disagree" in out
+
+
+def test_repair_commands_for_ids_that_start_with_a_dash_are_written_so_that_they_parse(
+    auth0: Auth0Replay, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Gumroad's ids are URL-safe base64: one in 64 starts with '-', which argparse would take for an option.
+    sale_id, product_id = "-Q8TXNdbxYaBdahG97YsQg==", "-MGYpJr5kZsPvoNqU1lDwA=="
+    purchase = replace(handbook(sale_id), product_id=product_id)
+    auth0.reply(
+        "GET",
+        "/users-by-email",
+        body=found_user(app_metadata=metadata("serverless-handbook", SERVERLESS_ROLE, purchase)),
+    )
+    auth0.reply("GET", ROLES_PATH, body=roles())
+    auth0.reply("GET", ROLES_PATH, body=roles())
+
+    code, out = explain(["customer@example.com"], capsys)
+
+    assert code == 1
+    [fix] = [line for line in out.splitlines() if line.strip().startswith("fix:")]
+    backfill, rerun = re.findall(r"\.venv/bin/python -m ops ((?:backfill|rerun) [^;]*--apply)", fix)
+    assert backfill == f"backfill --product={product_id} --after 2021-01-05 --before 2021-01-06 --apply"
+    assert rerun == f"rerun --sale-id={sale_id} --apply"
+    assert parser().parse_args(shlex.split(backfill)).product == [product_id]
+    assert parser().parse_args(shlex.split(rerun)).sale_id_option == sale_id
 
 
 def test_a_role_left_after_a_refund_disagrees_and_says_where_to_remove_it(

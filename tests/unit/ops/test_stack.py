@@ -13,8 +13,8 @@ import pytest
 from moto import mock_aws
 
 from chalicelib import wiring
-from ops.__main__ import OPS_SETTINGS
 from ops.__main__ import main as ops
+from ops.settings import OPS_SETTINGS
 from ops.stack import OUTPUTS, PARAMETERS
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -14,7 +14,7 @@ from responses import matchers
 
 from chalicelib import wiring
 from ops.__main__ import main as ops
-from ops.subscriptions import DEFAULT_RESOURCES, mask
+from ops.subscribe import DEFAULT_RESOURCES, mask
 from tests.purchase_support import PING_SECRET, set_purchase_env
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "gumroad_api"

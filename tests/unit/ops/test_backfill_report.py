@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import responses
 
-from ops.backfill import Planned, duration, estimate
+from ops.backfill import Planned
+from ops.backfill_report import duration, estimate
 from sandbox.server import SandboxServer
 from tests.unit.ops.test_backfill import (
     HANDBOOK_PRODUCT,

@@ -1,4 +1,4 @@
-"""`ops gumroad whoami` (the seller id from GET /v2/user) and `ops ping-url` (the URL to paste into Gumroad)."""
+"""`ops gumroad whoami`: the seller id from GET /v2/user, and whether the deployment's agrees."""
 
 from __future__ import annotations
 
@@ -14,14 +14,13 @@ import responses
 
 from chalicelib import wiring
 from ops.__main__ import main as ops
-from tests.purchase_support import PING_SECRET, SELLER_ID, form_body, recorded_body, set_purchase_env
+from tests.purchase_support import SELLER_ID, form_body, recorded_body, set_purchase_env
 from tests.unit.web.test_pings import Harness, harness
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "gumroad_api"
 USER = "https://api.gumroad.com/v2/user"
 ACCESS_TOKEN = "gumroad-oauth-token-for-tests-Xq9"
 __all__ = ["harness"]  # the ping route's fixture
-PING_URL = "https://abc123.execute-api.eu-west-1.amazonaws.com/api/gumroad/ping"
 
 
 def user_body() -> Any:
@@ -100,38 +99,6 @@ def test_whoami_with_a_refused_token_is_one_line(
     assert err == (
         "ops: gumroad_api_error: Gumroad refused the access token (GET /v2/user: 401); check GUMROAD_ACCESS_TOKEN\n"
     )
-
-
-def test_ping_url_masks_the_secret_unless_asked_to_reveal_it(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    set_purchase_env(monkeypatch, GUMROAD_PING_SECRET="a-url-safe-ping-secret-for-tests-0123")
-    monkeypatch.setenv("GUMROAD_PING_URL", PING_URL)
-    wiring.clear_caches()
-
-    assert ops(["ping-url"]) == 0
-    masked = capsys.readouterr()
-    assert masked.out == "https://gumroad:***@abc123.execute-api.eu-west-1.amazonaws.com/api/gumroad/ping\n"
-    assert "--reveal" in masked.err
-
-    assert ops(["ping-url", "--reveal"]) == 0
-    assert capsys.readouterr().out == (
-        "https://gumroad:a-url-safe-ping-secret-for-tests-0123@abc123.execute-api.eu-west-1.amazonaws.com"
-        "/api/gumroad/ping\n"
-    )
-    wiring.clear_caches()
-
-
-def test_ping_url_without_a_url_says_where_it_comes_from(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    set_purchase_env(monkeypatch)
-    monkeypatch.delenv("GUMROAD_PING_URL", raising=False)
-
-    assert ops(["ping-url"]) == 2
-    captured = capsys.readouterr()
-    assert "GUMROAD_PING_URL (the stack's GumroadPingUrl output; or --url) is not set" in captured.err
-    assert PING_SECRET not in captured.out + captured.err
 
 
 def test_a_ping_refused_for_its_seller_logs_the_seller_id_it_carried(

@@ -1,31 +1,111 @@
-"""Gumroad resource subscriptions for the deployed ping URL: list, add (secret in userinfo), remove."""
+"""`ops subscribe list|add|remove`: Gumroad resource subscriptions for the deployed ping URL (secret in userinfo)."""
 
 from __future__ import annotations
 
+import argparse
 import ipaddress
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from chalicelib.errors import ConfigurationError
 from chalicelib.gumroad_api.client import ResourceSubscription
 from chalicelib.purchases.gumroad import RESOURCE_NAMES
+from chalicelib.purchases.reconcile import NEEDED_RESOURCES
+from ops.gumroad import gumroad_api
 
-# Everything the service acts on; `sale` only on request: the settings-page Ping URL may already send it.
-DEFAULT_RESOURCES = (
-    "refund",
-    "dispute",
-    "dispute_won",
-    "cancellation",
-    "subscription_ended",
-    "subscription_restarted",
-)
+if TYPE_CHECKING:
+    from ops.settings import Settings
+
+# Everything the service acts on, which the scheduled reconciliation checks are subscribed; `sale` only on request:
+# the settings-page Ping URL may already send it.
+DEFAULT_RESOURCES = NEEDED_RESOURCES
 PING_USER = "gumroad"
 # RFC 3986 unreserved characters: they survive userinfo unescaped, whatever HTTP client Gumroad uses.
 _URL_SAFE_SECRET = re.compile(r"^[A-Za-z0-9._~-]{16,}$")
 MASK = "***"
+
+SUBSCRIBE_DOC = """Gumroad resource subscriptions (API v2 webhooks) pointing at the deployed ping URL.
+
+The post URL carries the current ping secret as userinfo (https://gumroad:SECRET@host/...), which
+Gumroad sends as HTTP Basic; it is read from the service's secret (AUTH0_SECRET_ID) or
+GUMROAD_PING_SECRET and always printed masked. Calls Gumroad with GUMROAD_ACCESS_TOKEN (view_sales).
+"""
+
+
+def add_subscribe(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    subscribe = commands.add_parser(
+        "subscribe",
+        help="Gumroad resource subscriptions for the ping URL: list, add, remove",
+        description=SUBSCRIBE_DOC,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = subscribe.add_subparsers(dest="subscribe_command", required=True)
+    every = ",".join(RESOURCE_NAMES)
+
+    listing = actions.add_parser("list", help="show live subscriptions of every OAuth application (changes nothing)")
+    listing.add_argument("--resources", help=f"comma-separated resource names (default: all of {every})")
+    listing.set_defaults(run=run_list)
+
+    add = actions.add_parser(
+        "add", help="subscribe the ping URL to each resource not yet subscribed (dry run unless --apply)"
+    )
+    add.add_argument(
+        "--url",
+        help="the deployed ping URL, e.g. https://ID.execute-api.REGION.amazonaws.com/api/gumroad/ping "
+        "(default: the stack's GumroadPingUrl output, GUMROAD_PING_URL)",
+    )
+    add.add_argument("--resources", help=f"comma-separated resource names (default: {','.join(DEFAULT_RESOURCES)})")
+    add.add_argument(
+        "--include-sale",
+        action="store_true",
+        help="subscribe to `sale` too (if the settings-page Ping URL does not already send sales here)",
+    )
+    add.add_argument("--apply", action="store_true", help="really subscribe (default: dry run)")
+    add.set_defaults(run=run_add)
+
+    remove = actions.add_parser("remove", help="delete this OAuth application's subscriptions (dry run unless --apply)")
+    remove.add_argument("--url", help="only those posting to this URL (credentials aside)")
+    remove.add_argument("--resources", help=f"comma-separated resource names (default: all of {every})")
+    remove.add_argument(
+        "--stale", action="store_true", help="keep those carrying the current ping secret (after a rotation)"
+    )
+    remove.add_argument("--apply", action="store_true", help="really delete (default: dry run)")
+    remove.set_defaults(run=run_remove)
+
+
+def run_list(args: argparse.Namespace, settings: Settings) -> int:
+    resources = parse_resources(args.resources) if args.resources else RESOURCE_NAMES
+    print(as_table(list_subscriptions(gumroad_api(settings), resources)))
+    return 0
+
+
+def run_add(args: argparse.Namespace, settings: Settings) -> int:
+    url = endpoint(args.url or settings.ping_url())
+    resources = parse_resources(args.resources, include_sale=args.include_sale)
+    api = gumroad_api(settings)
+    secret = ping_secret(settings)
+    print(as_table(add_subscriptions(api, url=url, secret=secret, resources=resources, apply=args.apply)))
+    return 0
+
+
+def run_remove(args: argparse.Namespace, settings: Settings) -> int:
+    url = endpoint(args.url) if args.url else None
+    resources = parse_resources(args.resources) if args.resources else RESOURCE_NAMES
+    api = gumroad_api(settings)
+    keep = ping_secret(settings) if args.stale else None
+    print(as_table(remove_subscriptions(api, url=url, resources=resources, keep_secret=keep, apply=args.apply)))
+    return 0
+
+
+def ping_secret(settings: Settings) -> str:
+    """The ping secret pings must carry now: the first of the service's, read as the service reads it."""
+    from chalicelib import wiring
+
+    settings.require_credentials()
+    return wiring.get_credentials().get().gumroad_ping_secrets[0]
 
 
 class SubscriptionsApi(Protocol):

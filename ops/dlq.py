@@ -1,7 +1,8 @@
-"""The dead-letter queue: what is in it and why, putting it back, and re-running one sale by hand."""
+"""`ops dlq show|redrive`: what is in the dead-letter queue and why, and putting it back into the work queue."""
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import time
@@ -10,17 +11,43 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.aws.sqs import redriven_attributes
-from chalicelib.errors import MalformedMessage, ServiceError
+from chalicelib.errors import MalformedMessage
 from chalicelib.logs import mask_email
-from chalicelib.purchases.fulfilment import Outcome
 from chalicelib.purchases.queue import QueuedEvent, decode_event, group_id
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from mypy_boto3_sqs import SQSClient
 
+    from ops.settings import Settings
+
 PEEK_BATCH = 10
+
+
+def add_dlq(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    dlq = commands.add_parser("dlq", help="the dead-letter queue of pings the worker could not process")
+    dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)
+    show = dlq_commands.add_parser("show", help="list dead letters with their reason (changes nothing)")
+    show.set_defaults(run=run_show)
+    move = dlq_commands.add_parser("redrive", help="move dead letters back to the work queue")
+    move.add_argument("--apply", action="store_true", help="really move them (default: dry run)")
+    move.set_defaults(run=run_redrive)
+
+
+def run_show(args: argparse.Namespace, settings: Settings) -> int:
+    from ops import aws
+
+    dead_letter_url = settings.dead_letter_queue_url()
+    letters = read_all(aws.sqs(), dead_letter_url)
+    print(as_text([letter.summary() for letter in letters]))
+    return 0
+
+
+def run_redrive(args: argparse.Namespace, settings: Settings) -> int:
+    from ops import aws
+
+    dead_letter_url, queue_url = settings.dead_letter_queue_url(), settings.queue_url()
+    print(as_text(redrive(aws.sqs(), dead_letter_url=dead_letter_url, queue_url=queue_url, apply=args.apply)))
+    return 0
 
 
 @dataclass(frozen=True)
@@ -81,54 +108,14 @@ def redrive(sqs: SQSClient, *, dead_letter_url: str, queue_url: str, apply: bool
         elif not apply:
             line["action"] = "would move back (dry run; add --apply)"
         else:
-            _send_back(sqs, queue_url, letter, letter.event)
-            _delete(sqs, dead_letter_url, letter.message_id)
+            send_back(sqs, queue_url, letter, letter.event)
+            delete(sqs, dead_letter_url, letter.message_id)
             line["action"] = "moved back"
         report.append(line)
     return report
 
 
-def rerun(
-    sqs: SQSClient,
-    *,
-    dead_letter_url: str,
-    sale_id: str,
-    fulfil: Callable[[QueuedEvent], Outcome],
-    apply: bool,
-    queue_url: str | None = None,
-) -> list[dict[str, Any]]:
-    """Re-run the dead letters of one sale, re-reading roles instead of trusting records.
-
-    With a work queue (``queue_url``), each goes back into its buyer's FIFO group, marked as
-    redriven, and the worker processes it: an operator command never writes to Auth0 beside the
-    worker, which may be processing another event of the same buyer at that moment. Without one (a local
-    setup), ``fulfil`` processes it right here.
-    """
-    report = []
-    for letter in read_all(sqs, dead_letter_url):
-        if letter.event is None or getattr(letter.event, "sale_id", None) != sale_id:
-            continue
-        line = letter.summary()
-        if not apply:
-            line["action"] = "would re-run (dry run; add --apply)"
-        elif queue_url is not None:
-            _send_back(sqs, queue_url, letter, letter.event)
-            _delete(sqs, dead_letter_url, letter.message_id)
-            line["action"] = "queued for the worker (it re-reads the buyer's roles)"
-        else:
-            try:
-                outcome = fulfil(letter.event)
-            except ServiceError as error:
-                line["action"] = f"failed again: {error.code}: {error.message}"
-            else:
-                _delete(sqs, dead_letter_url, letter.message_id)
-                line["action"] = "re-run"
-                line["outcome"] = outcome.to_json()
-        report.append(line)
-    return report
-
-
-def _send_back(sqs: SQSClient, queue_url: str, letter: DeadLetter, event: QueuedEvent) -> None:
+def send_back(sqs: SQSClient, queue_url: str, letter: DeadLetter, event: QueuedEvent) -> None:
     """Put a dead letter back into the work queue, in its buyer's FIFO group, marked as redriven."""
     sqs.send_message(
         QueueUrl=queue_url,
@@ -160,7 +147,7 @@ def _receive(sqs: SQSClient, queue_url: str, *, limit: int) -> Iterator[Any]:
         yield from messages
 
 
-def _delete(sqs: SQSClient, queue_url: str, message_id: str) -> None:
+def delete(sqs: SQSClient, queue_url: str, message_id: str) -> None:
     # Receipt handles change with every receive: find the message again and delete that delivery.
     for message in _receive(sqs, queue_url, limit=1000):
         if message["MessageId"] == message_id:

@@ -1,11 +1,39 @@
-"""Who the Gumroad token belongs to, and the seller id the service must be deployed with."""
+"""`ops gumroad whoami`: who the Gumroad token belongs to, and the seller id the service must be deployed with."""
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.errors import GumroadApiError
+
+if TYPE_CHECKING:
+    from chalicelib.gumroad_api.client import GumroadApi
+    from ops.settings import Settings
+
+
+def add_gumroad(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    gumroad = commands.add_parser("gumroad", help="your Gumroad account, as the API token sees it")
+    gumroad_commands = gumroad.add_subparsers(dest="gumroad_command", required=True)
+    whoami = gumroad_commands.add_parser(
+        "whoami",
+        help="print your seller id (GUMROAD_SELLER_ID) from GET /v2/user; compare it with the deployment's",
+    )
+    whoami.set_defaults(run=run_whoami)
+
+
+def run_whoami(args: argparse.Namespace, settings: Settings) -> int:
+    code, text = report(gumroad_api(settings).user(), configured=settings.seller_id())
+    print(text)
+    return code
+
+
+def gumroad_api(settings: Settings) -> GumroadApi:
+    """Gumroad's API v2 with the operator's GUMROAD_ACCESS_TOKEN (the deployed functions read it from their secret)."""
+    from chalicelib.gumroad_api.client import GumroadApi
+
+    return GumroadApi(access_token=settings.gumroad_access_token())
 
 
 def seller_id_of(user: Mapping[str, Any]) -> str:
