@@ -21,6 +21,9 @@ from sandbox.defaults import (
     DEFAULT_PORT,
     DEFAULT_SPA_ORIGIN,
     DEFAULT_STATE_PATH,
+    LOCAL_POST_LOGIN_SECRET,
+    LOCAL_POST_LOGIN_URL,
+    POST_LOGIN_ACTION,
     TOKEN_LIFETIME_SECONDS,
 )
 from sandbox.server import SandboxServer
@@ -79,6 +82,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help=f"people's access tokens (default {TOKEN_LIFETIME_SECONDS}, as M2M tokens, which keep it)",
     )
+    serve.add_argument(
+        "--post-login-url",
+        default=LOCAL_POST_LOGIN_URL,
+        metavar="URL",
+        help="the post-login Action's POST_LOGIN_URL: the service's route (default %(default)s)",
+    )
+    serve.add_argument(
+        "--no-post-login-action", action="store_true", help="bind no post-login Action (logins skip the service)"
+    )
+    serve.add_argument(
+        "--allow-signup", action="store_true", help="turn the database connection's sign-ups on (Auth0's default)"
+    )
     serve.add_argument("--quiet", action="store_true", help="no line per request on stderr")
 
     token = commands.add_parser("token", help="print an access token for a sandbox user")
@@ -117,6 +132,10 @@ def _serve(args: argparse.Namespace) -> int:
         connection=args.connection,
         spa_origins=args.spa_origins or (DEFAULT_SPA_ORIGIN,),
         access_token_lifetime=args.access_token_lifetime,
+        disable_signup=not args.allow_signup,
+        post_login_action=None if args.no_post_login_action else POST_LOGIN_ACTION,
+        # The local stage's values: the service's route on its port, and its POST_LOGIN_SECRET.
+        action_secrets={"POST_LOGIN_URL": args.post_login_url, "POST_LOGIN_SECRET": LOCAL_POST_LOGIN_SECRET},
         quiet=args.quiet,
     )
     try:
@@ -136,7 +155,8 @@ def _serve(args: argparse.Namespace) -> int:
         f"  state {args.state}, {len(server.tenant.roles)} roles, {len(server.tenant.users)} users, "
         f"rate limit {'off' if limit is None else f'{limit[0]:g}/s burst {limit[1]}'}, "
         f"user access tokens {server.access_token_lifetime} s\n"
-        f"  SPA client {server.spa.client_id} for {', '.join(server.spa.web_origins)}\n"
+        f"  SPA client {server.spa.client_id} for {', '.join(server.spa.web_origins)}; "
+        f"post-login Action {'off' if args.no_post_login_action else 'calls ' + args.post_login_url}\n"
         f"  dev views: {server.base_url}/sandbox/state  (Ctrl-C stops)",
         flush=True,
     )
