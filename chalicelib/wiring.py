@@ -1,9 +1,8 @@
 """The one composition root: settings -> clients -> services, each built lazily, once per warm container.
 
-It builds and never decides. Nothing runs at import time, and this module imports only what a private
-request needs (its settings and the catalogue): each accessor imports what it builds, so a container
-that serves only private routes never loads the purchase path, its settings and credentials,
-auth0-python, httpx or boto3. Tests reset everything with ``clear_caches()``.
+It builds and never decides. Nothing runs at import time, and this module imports only what a private request
+needs (its settings and the catalogue): each accessor imports what it builds, so a container that serves only
+private routes never loads the purchase path, its settings and credentials, auth0-python, httpx or boto3.
 """
 
 from __future__ import annotations
@@ -44,7 +43,6 @@ if TYPE_CHECKING:
 APP_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 T = TypeVar("T")
 
-# Tests replace the Management API's network with a recorded exchange (an httpx transport).
 _auth0_transport: HttpTransport | None = None
 # Concurrent inline pings must share one directory (one pacer, one token) and one dispatch (one set of
 # buyer locks), so builds take turns; a build that raises is not kept, and the next call tries again.
@@ -124,19 +122,11 @@ def get_verifier() -> AccessTokenVerifier:
 
 
 @_built_once
-def get_lesson_urls() -> LessonUrls:
-    """The lessons' URL signer: its settings are read, and boto3 loaded, only once a course with lessons is
-    opened (boto3 and its S3 client on the first URL signed), never by ``GET /courses``."""
-    from chalicelib.access.lesson_urls import LessonUrls
+def get_lesson_urls() -> LessonUrls:  # read, and boto3 loaded, once a course with lessons opens; never by GET /courses
+    from chalicelib.access.lesson_urls import lesson_urls_from
     from chalicelib.aws.presigned_urls import PresignedUrls
-    from chalicelib.config.content_settings import load_content_settings
 
-    settings = load_content_settings(os.environ)
-    return LessonUrls(
-        signer=PresignedUrls(bucket=settings.bucket, region=settings.region),
-        prefix=settings.prefix,
-        lifetime_seconds=settings.url_lifetime_seconds,
-    )
+    return lesson_urls_from(os.environ, signer=PresignedUrls)
 
 
 # --- Purchase -> access ---------------------------------------------------------------------------
@@ -398,7 +388,7 @@ def run_reconciliation(now: datetime | None = None) -> Report:
 
 
 def use_auth0_transport(transport: HttpTransport | None) -> None:
-    """Route the Management API through ``transport`` (tests only); resets cached clients."""
+    """Route the Management API through ``transport``, a recorded exchange (tests only); resets cached clients."""
     global _auth0_transport
     _auth0_transport = transport
     clear_caches()

@@ -8,11 +8,12 @@ no network call, so a lesson costs the private path no round trip.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import NamedTuple, Protocol
 from urllib.parse import quote
 
 from chalicelib.catalogue import Course, Lesson
+from chalicelib.config.content_settings import load_content_settings
 
 
 class UrlSigner(Protocol):
@@ -99,3 +100,14 @@ def attachment(file_name: str) -> str:
     every browser, and the exact name, percent-encoded UTF-8, in ``filename*`` (RFC 8187) for those that read it."""
     fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in file_name)
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
+
+
+def lesson_urls_from(environ: Mapping[str, str], signer: Callable[..., UrlSigner]) -> LessonUrls:
+    """The lessons' URLs as the content settings in ``environ`` say (refused when wrong), signed by
+    ``signer(bucket=..., region=...)``."""
+    settings = load_content_settings(environ)
+    return LessonUrls(
+        signer=signer(bucket=settings.bucket, region=settings.region),
+        prefix=settings.prefix,
+        lifetime_seconds=settings.url_lifetime_seconds,
+    )
