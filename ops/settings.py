@@ -40,6 +40,7 @@ OPS_SETTINGS = (
     DEAD_LETTER_QUEUE_URL,
     "GUMROAD_PING_URL",
     "AUTH0_CHECK_CLIENT_ID",
+    "CONTENT_BUCKET",
 )
 _QUEUE = "the queue's URL, an output of the stack"
 # A refund or dispute removes the role at once, but a token already issued keeps its permissions until it
@@ -75,6 +76,7 @@ def load_settings(*, stack: str | None, stage: str | None, environ: MutableMappi
             if name not in environ:
                 environ[name] = value
                 origin[name] = f".chalice/config.json stage {stage!r}"
+    aws.honour_aws_region(environ)  # again: a stage may name the region (the local one does)
     bad = placeholders_in(environ, OPS_SETTINGS)
     if bad:
         listed = "; ".join(f"{name}={value} (from {origin.get(name, 'the environment')})" for name, value in bad)
@@ -191,6 +193,22 @@ class Settings:
     def child_environment(self, extra: Mapping[str, str]) -> dict[str, str]:
         """The environment for a program ops runs (npm, Vite): this one, with ``extra`` on top."""
         return {**self._environ, **extra}
+
+    def content_location(self) -> tuple[str, str]:
+        """The content bucket and prefix (``content push``), checked as the service checks the prefix."""
+        from chalicelib.catalogue import prefix_problem
+
+        bucket = optional(self._environ, "CONTENT_BUCKET")
+        if bucket is None:
+            raise NotConfigured(
+                "CONTENT_BUCKET (the content bucket) is not set: pass --stack <your stack name> (its "
+                "ContentBucketName output), --stage local for the local S3 endpoint, or export CONTENT_BUCKET"
+            )
+        prefix = optional(self._environ, "CONTENT_PREFIX") or ""
+        problem = prefix_problem(prefix)
+        if problem:
+            raise NotConfigured(f"CONTENT_PREFIX {prefix!r} {problem}")
+        return bucket, prefix
 
     def require_auth0(self) -> None:
         """The Auth0 settings every Auth0 command needs, checked before any call, in one line."""

@@ -31,9 +31,10 @@ OUTPUTS = {
     "GumroadPingUrl": "GUMROAD_PING_URL",
     "ReconcileWatermarkParameter": "RECONCILE_WATERMARK_PARAMETER",
 }
-# Read when present: a stack deployed before the SPA's hosting lacks them, and the SPA's build settings may be empty
-# (`spa publish` names what it is missing; no other command needs them). A parameter the stack has is its truth even
-# when empty (an empty CorsAllowOrigin is no CORS, whatever the shell says). EndpointURL is Chalice's own output.
+# Read when present: a stack deployed before the SPA's hosting or the lessons lacks them, and the SPA's build settings
+# and the content prefix may be empty (`spa publish` names what it is missing; no other command needs them). A
+# parameter the stack has is its truth even when empty (an empty CorsAllowOrigin is no CORS, whatever the shell says).
+# EndpointURL is Chalice's own output.
 OPTIONAL_PARAMETERS = {
     "CorsAllowOrigin": "CORS_ALLOW_ORIGIN",
     "SpaClientId": "SPA_CLIENT_ID",
@@ -44,6 +45,8 @@ OPTIONAL_OUTPUTS = {
     "SpaUrl": "SPA_URL",
     "SpaBucketName": "SPA_BUCKET",
     "SpaDistributionId": "SPA_DISTRIBUTION_ID",
+    "ContentBucketName": "CONTENT_BUCKET",
+    "ContentPrefix": "CONTENT_PREFIX",
 }
 # A stack in one of these states has no usable outputs (creation failed, or it is going away).
 _UNUSABLE = frozenset(

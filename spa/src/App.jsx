@@ -3,6 +3,8 @@ import { useAuth0 } from "@auth0/auth0-react";
 
 import { callApi } from "./api.js";
 import { SIGN_IN_CLAIM } from "./config.js";
+import { readLessons } from "./lessonDocument.js";
+import { Lessons } from "./lessons.jsx";
 import { routeOf } from "./routes.js";
 import {
   BackLink,
@@ -156,7 +158,16 @@ function Library({ config, onSessionOver, renewFirst }) {
 
   if (route.kind === "not_a_course") return <CourseMissing name={route.shown} />;
   if (slug) {
-    return <CourseScreen slug={slug} state={course.state} retry={course.load} list={list} config={config} />;
+    return (
+      <CourseScreen
+        slug={slug}
+        state={course.state}
+        retry={course.load}
+        renew={course.load}
+        list={list}
+        config={config}
+      />
+    );
   }
   if (list.state.status === "loading") return <Splash text="Loading your courses…" />;
   if (list.state.status === "unavailable") {
@@ -180,10 +191,14 @@ function Library({ config, onSessionOver, renewFirst }) {
   );
 }
 
-function CourseScreen({ slug, state, retry, list, config }) {
+function CourseScreen({ slug, state, retry, renew, list, config }) {
   switch (state.status) {
     case "open":
-      return <CourseOpen course={state.course} />;
+      return (
+        <CourseOpen course={state.course}>
+          <Lessons lessons={state.course.lessons} renew={renew} />
+        </CourseOpen>
+      );
     case "locked":
       return <CourseLocked title={list.titleOf(slug)} purchaseUrl={config.purchaseUrl} />;
     case "not_found":
@@ -293,26 +308,41 @@ function useCourseList(call) {
   return { state, busy, load, markLocked, dismissRemoved, titleOf };
 }
 
-/** GET /courses/{slug} for the course in the URL (nothing when the list is shown). */
+/**
+ * GET /courses/{slug} for the course in the URL (nothing when the list is shown). ``load`` resolves to the course
+ * it read (null when it could not): a lesson whose URL expired awaits it for a fresh one. Loads already on their
+ * way are shared, so a lesson asking while the page re-reads the course waits for that answer.
+ */
 function useCourse(slug, call, markLocked) {
   const [state, setState] = useState({ status: "loading" });
-  const inFlight = useRef(false);
+  const inFlight = useRef(null);
+  // The course on screen: an answer for one the student has left is not shown.
+  const shown = useRef(slug);
+  shown.current = slug;
 
-  const load = useCallback(async () => {
-    if (!slug || inFlight.current) return;
-    inFlight.current = true;
-    try {
+  const load = useCallback(() => {
+    if (!slug) return Promise.resolve(null);
+    if (inFlight.current?.slug === slug) return inFlight.current.promise;
+    const promise = (async () => {
       const result = await call(`/courses/${encodeURIComponent(slug)}`);
-      if (result.kind === "session_over") return;
-      if (result.kind === "ok") setState({ status: "open", course: result.body });
-      else if (result.kind === "forbidden") {
+      if (result.kind === "session_over" || shown.current !== slug) return null;
+      if (result.kind === "ok") {
+        const course = readCourse(result.body);
+        setState({ status: "open", course });
+        return course;
+      }
+      if (result.kind === "forbidden") {
+        // The lesson list goes with the course: a refund leaves "Access removed" and nothing to open.
         setState({ status: "locked" });
         markLocked(slug);
       } else if (result.kind === "not_found") setState({ status: "not_found" });
-      else setState({ status: "unavailable" });
-    } finally {
-      inFlight.current = false;
-    }
+      else setState((previous) => (previous.status === "open" ? previous : { status: "unavailable" }));
+      return null;
+    })().finally(() => {
+      if (inFlight.current?.promise === promise) inFlight.current = null;
+    });
+    inFlight.current = { slug, promise };
+    return promise;
   }, [slug, call, markLocked]);
 
   useEffect(() => {
@@ -321,6 +351,10 @@ function useCourse(slug, call, markLocked) {
   }, [load]);
 
   return { state, load };
+}
+
+function readCourse(body) {
+  return { ...body, lessons: readLessons(body) };
 }
 
 function readCourses(body) {

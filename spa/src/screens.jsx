@@ -196,22 +196,17 @@ export function BackLink() {
   );
 }
 
-export function CourseOpen({ course }) {
+/** An open course: its title, and its lessons (``children``: they fetch, so they live in lessons.jsx). */
+export function CourseOpen({ course, children }) {
   return (
-    <article className="course" aria-labelledby="course-title">
+    <article className="course course-open" aria-labelledby="course-title">
       <BackLink />
       <p className="eyebrow">Course</p>
       <h1 id="course-title">{course.title}</h1>
       <p className="notice notice-ok" role="status">
         You have access to this course.
       </p>
-      <div className="lesson-placeholder">
-        <h2>Start here</h2>
-        <p>
-          Your course material goes here: this example shows that the service opened <code>{course.slug}</code> for
-          your access token.
-        </p>
-      </div>
+      {children}
     </article>
   );
 }

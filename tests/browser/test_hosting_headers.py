@@ -23,10 +23,13 @@ document.addEventListener("securitypolicyviolation", (event) => {
 def test_the_spa_is_served_with_the_stacks_security_headers(stack: Stack) -> None:
     answer = requests.get(stack.spa_url, timeout=10)
 
-    expected = spa_headers(tenant=stack.sandbox.base_url, api=stack.service.base_url)
+    lessons = stack.content.endpoint_url
+    expected = spa_headers(tenant=stack.sandbox.base_url, api=stack.service.base_url, content=lessons)
     assert {name: answer.headers.get(name) for name in expected} == expected
     assert "script-src 'self';" in expected["Content-Security-Policy"]
-    assert f"connect-src {stack.sandbox.base_url} {stack.service.base_url};" in expected["Content-Security-Policy"]
+    policy = expected["Content-Security-Policy"]
+    assert f"connect-src {stack.sandbox.base_url} {stack.service.base_url} {lessons};" in policy
+    assert f"media-src {lessons};" in policy
 
 
 def test_a_script_the_page_did_not_ship_never_runs(stack: Stack, browser: Browser) -> None:
