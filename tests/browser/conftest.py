@@ -66,11 +66,17 @@ def pytest_runtest_makereport(
 
 
 @pytest.fixture
-def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+def csp_refusals() -> CspViolations:
+    """What the page's CSP refused; a test that provokes a refusal on purpose takes it from here and checks it."""
+    return CspViolations()
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest, csp_refusals: CspViolations) -> Iterator[Page]:
     context = browser.new_context(viewport=VIEWPORT)
     opened = context.new_page()
     # The SPA is served under the stack's CSP (tests/browser/hosting.py): whatever it refuses, Chromium says so here.
-    refused = CspViolations()
+    refused = csp_refusals
     opened.on("console", refused)
     yield opened
     reports = request.node.stash.get(_REPORTS, {})
@@ -90,6 +96,11 @@ class CspViolations:
     def __call__(self, message: ConsoleMessage) -> None:
         if "Content Security Policy" in message.text:
             self.messages.append(message.text)
+
+    def take(self) -> list[str]:
+        """The refusals so far, which then no longer count against the page."""
+        taken, self.messages = self.messages, []
+        return taken
 
 
 @pytest.fixture

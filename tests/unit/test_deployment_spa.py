@@ -8,9 +8,11 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
+from chalicelib.aws.presigned_urls import PresignedUrls
 from ops.settings import SPA_HOSTING
 from ops.stack import OPTIONAL_OUTPUTS, OPTIONAL_PARAMETERS
 from tests.intrinsics import resolve
@@ -32,6 +34,7 @@ DEPLOYED = {
     "RestAPI": "abc123",
     "AWS::Region": "eu-west-1",
     "AWS::URLSuffix": "amazonaws.com",
+    "ContentBucket.RegionalDomainName": "lessons-bucket.s3.eu-west-1.amazonaws.com",
 }
 
 
@@ -147,19 +150,43 @@ def test_every_answer_carries_the_security_headers() -> None:
     assert all(header["Override"] is True for header in SECURITY.values())
 
 
-def test_the_csp_lets_the_app_run_its_own_code_only_and_talk_to_the_tenant_and_the_api_only() -> None:
+def test_the_csp_lets_the_app_run_its_own_code_only_and_talk_to_the_tenant_the_api_and_the_lessons_only() -> None:
     assert csp() == {
         "default-src": ["'none'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "worker-src": ["'self'"],
-        "connect-src": ["https://shop.eu.auth0.com", "https://abc123.execute-api.eu-west-1.amazonaws.com"],
+        "connect-src": [
+            "https://shop.eu.auth0.com",
+            "https://abc123.execute-api.eu-west-1.amazonaws.com",
+            "https://lessons-bucket.s3.eu-west-1.amazonaws.com",
+        ],
+        "media-src": ["https://lessons-bucket.s3.eu-west-1.amazonaws.com"],
         "frame-src": ["https://shop.eu.auth0.com"],
         "base-uri": ["'none'"],
         "form-action": ["'none'"],
         "frame-ancestors": ["'none'"],
     }
+
+
+def test_the_csps_lessons_origin_is_the_host_the_service_signs_lesson_urls_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The bucket's RegionalDomainName is BUCKET.s3.REGION.amazonaws.com: the host boto3 signs for (virtual-hosted,
+    # regional), so the <video> and the text lesson's fetch reach S3 under the CSP.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEEXAMPLE00")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "throwaway-secret-for-signing-only")
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    signed = PresignedUrls(bucket="lessons-bucket", region="eu-west-1").signed_get(
+        "serverless-handbook/01.html", lifetime_seconds=60, content_type=None, content_disposition="inline"
+    )
+
+    origin = "https://" + urlsplit(signed).netloc
+    assert origin in csp()["connect-src"]
+    assert csp()["media-src"] == [origin]
+    assert RESOURCES["ContentBucket"]["Type"] == "AWS::S3::Bucket"
 
 
 @pytest.mark.parametrize("domain", ["login.shop.example", "https://login.shop.example", "https://login.shop.example/"])
@@ -173,7 +200,7 @@ def test_the_csp_names_the_tenant_however_auth0domain_is_written(domain: str) ->
 def test_the_csps_api_is_the_api_gumroad_pings_and_the_spa_is_built_for() -> None:
     connect = SECURITY["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"][0]
 
-    assert f" {API_ORIGIN};" in connect
+    assert f" {API_ORIGIN} " in connect
     assert TEMPLATE["Outputs"]["GumroadPingUrl"]["Value"]["Fn::Sub"].startswith(f"{API_ORIGIN}/api/")
     assert OPTIONAL_OUTPUTS["EndpointURL"] == "API_URL", "what publish builds the SPA with (Chalice's output)"
 
