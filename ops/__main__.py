@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn, cast
 
 from chalicelib.errors import ServiceError
-from ops import backfill, check, dlq, explain, gumroad, ping_url, reconcile, rerun, resend, subscribe
+from ops import backfill, check, content, dlq, explain, gumroad, ping_url, reconcile, rerun, resend, spa, subscribe
 from ops.settings import load_settings
 
 if TYPE_CHECKING:
@@ -36,6 +36,8 @@ COMMANDS: tuple[Callable[[Commands], None], ...] = (
     explain.add_explain,
     resend.add_resend,
     reconcile.add_reconcile,
+    spa.add_spa,
+    content.add_content,
 )
 
 

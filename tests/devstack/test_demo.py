@@ -13,8 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_two_demos_at_once_both_succeed_without_make_runs_ports_or_tenant() -> None:
-    # Each would have needed 8787 and 8000 and .sandbox/state.json: two at once prove neither takes them,
-    # so one also runs while `make run` holds them.
+    # Each would have needed make run's sandbox, S3 and service ports and .sandbox/state.json: two at once prove
+    # neither takes them, so one also runs while `make run` holds them.
     state = ROOT / ".sandbox" / "state.json"
     before = state.stat().st_mtime_ns if state.exists() else None
     demos = [
@@ -29,9 +29,13 @@ def test_two_demos_at_once_both_succeed_without_make_runs_ports_or_tenant() -> N
     used: set[int] = set()
     for output in outputs:
         assert output.rstrip().endswith("make demo: the whole journey works.")
-        started = re.search(r"Auth0 sandbox on :(\d+) \(a throwaway tenant\) and chalice local on :(\d+)", output)
+        started = re.search(
+            r"Auth0 sandbox on :(\d+) \(a throwaway tenant\), the local S3 on :(\d+) and chalice local on :(\d+)",
+            output,
+        )
         assert started is not None, output
-        used |= {int(started[1]), int(started[2])}
-    assert len(used) == 4, "each demo has its own two ports"
-    assert used.isdisjoint({LocalStage.read().sandbox_port, DEFAULT_SERVICE_PORT, SPA_PORT})
+        used |= {int(started[1]), int(started[2]), int(started[3])}
+    assert len(used) == 6, "each demo has its own three ports"
+    local = LocalStage.read()
+    assert used.isdisjoint({local.sandbox_port, local.content.port, DEFAULT_SERVICE_PORT, SPA_PORT})
     assert (state.stat().st_mtime_ns if state.exists() else None) == before, "make run's tenant is untouched"

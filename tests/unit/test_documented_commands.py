@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
-import inspect
 import re
 import shlex
 import sys
@@ -59,8 +58,6 @@ def test_no_documented_command_runs_outside_the_virtualenv() -> None:
 MAKEFILE = ROOT / "Makefile"
 # `python -m` entry points the docs may name; `ops` has its own tests above.
 ENTRY_POINTS = re.compile(r"^(sandbox|devstack(\.\w+)?|devstack\.s3|bench\.\w+)$")
-# Entry points without a parser: run as they are (make demo's journey).
-WITHOUT_ARGUMENTS = ("devstack.demo",)
 # The AWS CLI's own commands (awscli/customizations), which are no API operation: their options as the CLI's
 # ARG_TABLE spells them (aws-cli: awscli/customizations/cloudformation/deploy.py and package.py).
 CLI_COMMANDS = {
@@ -164,10 +161,6 @@ def test_each_documented_python_module_command_is_accepted_by_its_parser(
     assert ENTRY_POINTS.match(module), f"{module} is not an entry point this test knows"
     if "..." in arguments:
         pytest.skip("an abbreviation")
-    if module in WITHOUT_ARGUMENTS:
-        assert arguments == []
-        assert not inspect.signature(importlib.import_module(module).main).parameters
-        return
 
     assert isinstance(parsed(module, arguments, monkeypatch), argparse.Namespace)
 
