@@ -187,7 +187,7 @@ class Settings:
             if self.stack:
                 raise NotConfigured(
                     f"stack {self.stack} has no {outputs} output: it was deployed without the SPA's hosting; deploy "
-                    "it again from this checkout's `make package` output (docs/creator-guide.md, Deploy)"
+                    "it again from this checkout's `make package` output (docs/creator-guide.md, step 7)"
                 )
             raise NotConfigured(f"{', '.join(missing)} (the stack's {outputs}) not set: pass --stack <your stack name>")
         return SpaHosting(

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-# What the service calls (docs/creator-guide.md, step 4): users-by-email, create/update users,
+# What the service calls (docs/creator-guide.md, step 5): users-by-email, create/update users,
 # read/assign/remove roles.
 REQUIRED_SCOPES = (
     "read:users",

@@ -1,20 +1,28 @@
 """The creator's guide reads as numbered steps, and the outputs it shows from offline sources are what the commands
-print today: ``gumroad whoami``/``products`` against the recorded Gumroad answers, ``make package``'s refusal
-against the shipped catalogue."""
+print today: ``gumroad whoami``/``products`` and ``subscribe add`` against the recorded Gumroad answers, ``make
+package``'s refusal against the shipped catalogue, ``create-secret``'s answer from moto. README.md is its front door.
+(The outputs captured against the sandbox and the local S3 endpoint: tests/integration/test_creator_guide.py.)"""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from typing import Any
 
+import boto3
 import pytest
 import responses
+from moto import mock_aws
 
 from chalicelib import wiring
 from ops.__main__ import main as ops
 from ops.packaging import main as packaging
-from tests.documentation import ROOT
+from ops.subscribe import DEFAULT_RESOURCES
+from tests.documentation import ROOT, documentation_pages
 from tests.unit.ops.test_gumroad import PRODUCTS, USER, add_product_pages, user_body
+from tests.unit.ops.test_subscribe import SUBSCRIPTIONS, URL, echo_created, fixture, listing
+from tests.unit.ops.test_subscribe import gumroad as gumroad  # the fixture: recorded answers, the purchase settings
 
 GUIDE = ROOT / "docs" / "creator-guide.md"
 _TEXT_BLOCK = re.compile(r"^```text\n(?P<text>.*?)^```$", re.MULTILINE | re.DOTALL)
@@ -76,3 +84,53 @@ def test_make_package_refuses_the_shipped_catalogue_as_the_guide_shows(capsys: p
     assert packaging(["check", "--stage", "prod", "--project", str(ROOT)]) == 2
 
     assert capsys.readouterr().err.splitlines() == shown_output("package prod: refused")
+
+
+def test_subscribe_add_prints_what_the_guide_shows_one_line_per_resource(
+    gumroad: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for resource in DEFAULT_RESOURCES:
+        listing(gumroad, resource)
+    recorded_id = fixture("resource_subscription_created.json")["resource_subscription"]["id"]
+
+    def created(request: Any) -> tuple[int, dict[str, str], str]:  # Gumroad's answer echoes what it registered
+        status, headers, body = echo_created(request)
+        answer = json.loads(body)
+        answer["resource_subscription"]["id"] = recorded_id
+        return status, headers, json.dumps(answer)
+
+    gumroad.add_callback(responses.PUT, SUBSCRIPTIONS, callback=created)
+
+    assert ops(["subscribe", "add", "--url", URL, "--apply"]) == 0
+
+    shown = shown_output("RESOURCE ")
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[: len(shown)] == shown
+    assert len(printed) == 1 + len(DEFAULT_RESOURCES)
+
+
+def test_create_secret_answers_with_the_keys_the_guide_shows(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        monkeypatch.setenv(name, value)
+    shown = json.loads("\n".join(shown_output("{\n")))
+    with mock_aws():
+        answer = boto3.client("secretsmanager", region_name="eu-west-1").create_secret(
+            Name="gumroad-auth0-gate/prod", SecretString="{}"
+        )
+
+    assert answer.keys() - {"ResponseMetadata"} == shown.keys()  # what the AWS CLI prints of it
+    assert answer["Name"] == shown["Name"]
+    assert re.fullmatch(r"arn:aws:secretsmanager:eu-west-1:\d{12}:secret:gumroad-auth0-gate/prod-\w{6}", shown["ARN"])
+    assert re.fullmatch(r"arn:aws:secretsmanager:eu-west-1:\d{12}:secret:gumroad-auth0-gate/prod-\w{6}", answer["ARN"])
+
+
+def test_the_readme_is_a_front_door_under_300_lines_that_maps_every_page_and_each_step() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+
+    assert len(readme.splitlines()) < 300
+    for page in documentation_pages()[1:]:
+        assert f"](docs/{page.name})" in readme, f"README.md's documentation map lacks docs/{page.name}"
+    steps = re.findall(r"^## (\d+)\. ", GUIDE.read_text(encoding="utf-8"), re.MULTILINE)
+    linked = {int(number) for number in re.findall(r"\(docs/creator-guide\.md#(\d+)-", readme)}
+    assert linked <= {int(number) for number in steps}
+    assert {1, 5, 7, 14} <= linked, "install, the tenant, the stack and the first sale are one click away"

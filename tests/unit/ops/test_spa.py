@@ -108,7 +108,7 @@ def test_a_stack_deployed_before_the_spas_hosting_is_told_to_deploy_again(
     assert err == (
         f"ops: not_configured: stack {STACK} has no SpaUrl, SpaBucketName, SpaDistributionId output: it was deployed "
         "without the SPA's hosting; deploy it again from this checkout's `make package` output "
-        "(docs/creator-guide.md, Deploy)\n"
+        "(docs/creator-guide.md, step 7)\n"
     )
 
 
