@@ -114,20 +114,7 @@ class GumroadApi:
         Each product's ``id`` is the ``product_id`` its pings carry. Gumroad pages the list (ten a page,
         ``next_page_key`` while more remain); the pages are read to the end.
         """
-        products: list[dict[str, Any]] = []
-        params: dict[str, str] = {}
-        seen_keys: set[str] = set()
-        for _ in range(MAX_PAGES):
-            body = self._read("/v2/products", params)
-            page = body.get("products")
-            if not isinstance(page, list) or not all(isinstance(product, dict) for product in page):
-                raise GumroadApiError("Gumroad answered GET /v2/products without a list of products")
-            products.extend(page)
-            next_key = _next_page_key(body, seen_keys)
-            if next_key is None:
-                return products
-            params["page_key"] = next_key
-        raise GumroadApiError(f"more than {MAX_PAGES} pages of products")
+        return [product for page in self._pages("/v2/products", {}, "products") for product in page]
 
     def sales_pages(
         self, *, product_id: str, after: str | None = None, before: str | None = None
@@ -141,18 +128,24 @@ class GumroadApi:
             params["after"] = after
         if before:
             params["before"] = before
+        yield from self._pages("/v2/sales", params, "sales", too_many="narrow the range with --after/--before")
+
+    def _pages(
+        self, path: str, params: dict[str, str], key: str, *, too_many: str = ""
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Each page's ``key`` list, following ``next_page_key`` (which Gumroad adds only while more remain)."""
         seen_keys: set[str] = set()
         for _ in range(MAX_PAGES):
-            body = self._read("/v2/sales", params)
-            sales = body.get("sales")
-            if not isinstance(sales, list) or not all(isinstance(sale, dict) for sale in sales):
-                raise GumroadApiError("Gumroad answered GET /v2/sales without a list of sales")
-            yield sales
+            body = self._read(path, params)
+            page = body.get(key)
+            if not isinstance(page, list) or not all(isinstance(item, dict) for item in page):
+                raise GumroadApiError(f"Gumroad answered GET {path} without a list of {key}")
+            yield page
             next_key = _next_page_key(body, seen_keys)
             if next_key is None:
                 return
-            params["page_key"] = next_key
-        raise GumroadApiError(f"more than {MAX_PAGES} pages of sales; narrow the range with --after/--before")
+            params = {**params, "page_key": next_key}
+        raise GumroadApiError(f"more than {MAX_PAGES} pages of {key}" + (f"; {too_many}" if too_many else ""))
 
     def _read(self, path: str, params: Mapping[str, str]) -> dict[str, Any]:
         attempt = 0
