@@ -27,3 +27,9 @@ class AwsRefused(ServiceError):
     """An AWS API answered with an error, or could not be reached."""
 
     code = "aws_error"
+
+
+class SpaBuildFailed(ServiceError):
+    """`npm ci` or `vite build` failed while publishing the SPA."""
+
+    code = "spa_build_failed"

@@ -25,6 +25,9 @@ import {
 // refund shows up without the student doing anything, once the access token they hold has been replaced.
 const RECHECK_MS = 30_000;
 
+// Every tab of the app on this browser hears a sign-out on this channel (BroadcastChannel: same origin only).
+const SIGN_OUT_CHANNEL = "course-library:sign-out";
+
 // SDK errors that mean "there is no usable sign-in any more": the student has to sign in again.
 const SESSION_OVER = new Set([
   "login_required",
@@ -37,14 +40,20 @@ const SESSION_OVER = new Set([
 export default function App({ config }) {
   const { isLoading, isAuthenticated, error, user, loginWithRedirect, logout } = useAuth0();
   const [problem, setProblem] = useState(null);
+  const [note, setNote] = useState(null);
+  const tellOtherTabs = useSignOutInOtherTabs(isAuthenticated, logout, setNote);
 
   // connection: undefined (the tenant's login page: a password), "google-oauth2" or "email" (a code by e-mail).
   const signIn = (connection) => {
     setProblem(null);
+    setNote(null);
     loginWithRedirect(connection ? { authorizationParams: { connection } } : undefined);
   };
   const signInResult = useSignInResult(isAuthenticated ? user : null);
-  const signOut = () => logout({ logoutParams: { returnTo: window.location.origin } });
+  const signOut = () => {
+    tellOtherTabs();
+    logout({ logoutParams: { returnTo: window.location.origin } });
+  };
   const endSession = useCallback(
     async (message) => {
       setProblem(message);
@@ -57,7 +66,7 @@ export default function App({ config }) {
   if (isLoading) {
     body = <Splash text="Loading…" />;
   } else if (!isAuthenticated) {
-    body = <SignedOut onSignIn={signIn} problem={problem ?? describeSignInError(error)} />;
+    body = <SignedOut onSignIn={signIn} problem={problem ?? describeSignInError(error)} note={note} />;
   } else {
     body = (
       <>
@@ -72,6 +81,36 @@ export default function App({ config }) {
       <Page>{body}</Page>
     </>
   );
+}
+
+/**
+ * Signing out in one tab signs the student out in every other tab of the app. The tenant's session is gone for all
+ * of them already, but each tab keeps its own tokens in memory (and its refresh token in the SDK's worker), which
+ * would keep opening courses there until they expire: each tab that hears the sign-out forgets them
+ * (`logout({openUrl: false})` clears the SDK's cache and worker, without leaving the page) and shows the signed-out
+ * screen. Returns what the signing-out tab calls to tell the others.
+ */
+function useSignOutInOtherTabs(isAuthenticated, logout, setNote) {
+  const channel = useRef(null);
+  const signedIn = useRef(isAuthenticated);
+  useEffect(() => {
+    signedIn.current = isAuthenticated;
+  }, [isAuthenticated]);
+  useEffect(() => {
+    const opened = new BroadcastChannel(SIGN_OUT_CHANNEL);
+    opened.onmessage = (event) => {
+      // A tab still signing in (or already out) has nothing to forget: the tenant's session is gone for it too.
+      if (event.data?.type !== "signed-out" || !signedIn.current) return;
+      setNote("You signed out in another tab.");
+      logout({ openUrl: false });
+    };
+    channel.current = opened;
+    return () => {
+      channel.current = null;
+      opened.close();
+    };
+  }, [logout, setNote]);
+  return useCallback(() => channel.current?.postMessage({ type: "signed-out" }), []);
 }
 
 /**

@@ -38,8 +38,9 @@ export function Splash({ text }) {
 /**
  * Signed out: three ways in, each with the address used at checkout. onSignIn(connection): undefined for the
  * tenant's login page (a password), "google-oauth2" or "email" (a code by e-mail; CONNECTIONS in config.js).
+ * `problem` is why signing in went wrong, `note` what happened meanwhile (no fault: e.g. signed out in another tab).
  */
-export function SignedOut({ onSignIn, problem }) {
+export function SignedOut({ onSignIn, problem, note }) {
   return (
     <section className="hero" aria-labelledby="signed-out-title">
       <h1 id="signed-out-title">Your courses, one sign-in away</h1>
@@ -47,6 +48,11 @@ export function SignedOut({ onSignIn, problem }) {
       {problem ? (
         <p className="notice notice-error" role="alert">
           {problem}
+        </p>
+      ) : null}
+      {note && !problem ? (
+        <p className="notice notice-info" role="status">
+          {note}
         </p>
       ) : null}
       <div className="ways-in">

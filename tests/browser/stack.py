@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, Playwright
 
 from devstack.stack import LocalContent, LocalStage, spawn_local_s3
 from sandbox.server import SandboxServer
+from tests.browser.hosting import spa_headers
 from tests.browser.site import StaticSite, build_spa
 from tests.integration.harness import AUDIENCE, CATALOGUE, ROOT, ChaliceLocal, chalice_local
 
@@ -95,6 +96,10 @@ def browser_stack(work_dir: Path, *, access_token_lifetime: int) -> Iterator[Sta
                 ) as sandbox,
                 chalice_local(sandbox, work_dir, environment=service_environment) as service,
             ):
+                # Served as the stack's CloudFront serves it: under its CSP, for these origins.
+                site.headers.update(
+                    spa_headers(tenant=sandbox.base_url, api=service.base_url, content=content.endpoint_url)
+                )
                 build_spa(
                     site.root,
                     {

@@ -14,6 +14,7 @@ from pathlib import Path
 import requests
 from playwright.sync_api import Request, Response, Route, expect
 
+from tests.browser.conftest import CspViolations
 from tests.browser.lessons import CONTENT, COURSE_PATH, FILE, TEXT, VIDEO, CourseAnswers, s3_error, wait_until
 from tests.browser.stack import Stack
 from tests.browser.student import STEP_TIMEOUT_MS, Student
@@ -103,7 +104,9 @@ HOSTILE = """<!doctype html><html><head><title>lesson</title></head><body>
 </body></html>"""
 
 
-def test_a_text_lesson_is_shown_but_never_run_and_cannot_reach_the_page(stack: Stack, student: Student) -> None:
+def test_a_text_lesson_is_shown_but_never_run_and_cannot_reach_the_page(
+    stack: Stack, student: Student, csp_refusals: CspViolations
+) -> None:
     stolen: list[str] = []
 
     def lesson_with_a_script(route: Route) -> None:
@@ -134,6 +137,11 @@ def test_a_text_lesson_is_shown_but_never_run_and_cannot_reach_the_page(stack: S
     link = frame.content_frame.get_by_role("link", name="Further reading")
     assert link.evaluate("a => a.target || a.ownerDocument.querySelector('base').target") == "_blank"
     assert json.loads(json.dumps(sandbox.split())) == ["allow-popups", "allow-popups-to-escape-sandbox"]
+    # The frame's document inherits the SPA's CSP (the stack's, tests/browser/hosting.py): it refuses the lesson's
+    # scripts too, and says so. Nothing but a script was refused.
+    refused = csp_refusals.take()
+    assert refused
+    assert all("script-src 'self'" in message for message in refused), refused
 
 
 def test_another_buyers_token_opens_no_lesson_of_a_course_it_did_not_buy(stack: Stack) -> None:

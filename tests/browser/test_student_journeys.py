@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Route, expect
 
 from sandbox.defaults import LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS
 from tests.browser.lessons import (
@@ -29,9 +29,8 @@ from tests.browser.lessons import (
     wait_until,
     with_one_signature_character_changed,
 )
-from tests.browser.site import StaticSite, build_spa
 from tests.browser.stack import PURCHASE_URL, Stack
-from tests.browser.student import STEP_TIMEOUT_MS, Screenshots, Student
+from tests.browser.student import STEP_TIMEOUT_MS, Student
 from tests.integration.harness import gumroad_body, new_sale_id
 
 PASSWORD = "correct horse battery staple"
@@ -224,23 +223,3 @@ def test_an_unreachable_api_is_said_plainly_and_retry_recovers(
     student.page.unroute(course_url)
     student.page.get_by_role("button", name="Try again").click()
     expect(student.page.get_by_role("status").filter(has_text="You have access to this course.")).to_be_visible()
-
-
-def test_a_build_without_its_settings_names_the_missing_ones(
-    chromium: Path, page: Page, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    settings = {
-        "VITE_AUTH0_DOMAIN": "your-tenant.us.auth0.com",
-        "VITE_AUTH0_CLIENT_ID": "",
-        "VITE_AUTH0_AUDIENCE": "https://courses.example.com/api",
-        "VITE_API_BASE_URL": " ",
-        "VITE_PURCHASE_URL": PURCHASE_URL,
-    }
-    with StaticSite(tmp_path / "dist") as site:
-        build_spa(site.root, settings)
-        page.goto(site.url)
-
-        problem = page.get_by_role("alert")
-        expect(problem.get_by_role("heading", name="This app is not configured")).to_be_visible()
-        expect(problem.get_by_role("listitem")).to_have_text(["VITE_AUTH0_CLIENT_ID", "VITE_API_BASE_URL"])
-        Screenshots.for_test(request.node.name).take(page, "not-configured")
