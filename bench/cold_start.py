@@ -17,7 +17,9 @@ minimums (target: lambda handler <= 1.1 x the baseline); the ratio of the median
 beside it. A median of two separate series swings from 0.8 to 1.4 on a shared machine.
 ``--instructions`` also counts, under valgrind (callgrind), the instructions each script
 executes once, interpreter start-up subtracted: a figure that other work on the machine
-does not move, for comparing two versions of the code.
+does not move, for comparing two versions of the code. Every script ends with ``os._exit``
+after printing: a Lambda cold start ends at the handler's answer (the sandbox is frozen and
+reused, never finalised), so interpreter shutdown is counted on neither side.
 Three numerators are reported:
 
 - ``test client``: through ``chalice.test.Client`` as the issue words it, with

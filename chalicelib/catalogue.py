@@ -15,7 +15,7 @@ from chalicelib.errors import ConfigurationError
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 # Gumroad's product ids are 16 bytes in URL-safe base64 (24 characters ending "=="); permalinks,
 # short product ids and product URLs never have that shape: a character set, not a regular expression,
-# which a cold start would compile (README, "Cold start").
+# which a cold start would compile (docs/internals.md, "Cold start").
 _BASE64URL = frozenset(string.ascii_letters + string.digits + "-_")
 _COURSE_KEYS = {"slug", "title", "role_id", "permission", "gumroad_products"}
 _OPTIONAL_COURSE_KEYS = {"lessons"}

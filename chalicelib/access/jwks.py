@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
 
 # Plain classes, not dataclasses: a cold start builds them, and on Python 3.11 generating a frozen
-# dataclass's methods costs about a millisecond per class (README, "Cold start").
+# dataclass's methods costs about a millisecond per class (docs/internals.md, "Cold start").
 class SigningKey:
     """One verification key of the JWKS, bound to the algorithms it may verify (compared by identity)."""
 

@@ -318,7 +318,7 @@ class AccessTokenVerifier:
 
 
 def _is_compact_jws(token: str) -> bool:
-    # A character set, not a regular expression: a cold start would compile one (README, "Cold start").
+    # A character set, not a regular expression: a cold start would compile one (docs/internals.md, "Cold start").
     segments = token.split(".")
     return len(segments) == 3 and all(segment and _BASE64URL.issuperset(segment) for segment in segments)
 
