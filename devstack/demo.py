@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
-from devstack.stack import DEFAULT_SERVICE_PORT, LocalStage, Stack, free_port, running_stack
+from devstack.stack import DEFAULT_SERVICE_PORT, LocalStage, Stack, free_port, start_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = "serverless-handbook"
@@ -219,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             with (
                 tempfile.TemporaryDirectory(prefix="gumroad-auth0-gate-demo-") as tenant,
-                running_stack(
+                start_stack(
                     service_port=service_port,
                     sandbox_port=sandbox_port,
                     sandbox_state=Path(tenant) / "state.json",

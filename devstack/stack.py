@@ -16,7 +16,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -113,6 +113,12 @@ class Stack:
     def stop(self) -> None:
         for process in reversed(self.processes):
             _stop(process)
+
+    def __enter__(self) -> Stack:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
 
 
 def port_is_free(port: int) -> bool:
@@ -335,27 +341,3 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-@contextlib.contextmanager
-def running_stack(
-    *,
-    service_port: int,
-    sandbox_port: int | None = None,
-    sandbox_state: Path | None = None,
-    content_port: int | None = None,
-    quiet_sandbox: bool = False,
-    with_spa: bool = False,
-) -> Iterator[Stack]:
-    stack = start_stack(
-        service_port=service_port,
-        sandbox_port=sandbox_port,
-        sandbox_state=sandbox_state,
-        content_port=content_port,
-        quiet_sandbox=quiet_sandbox,
-        with_spa=with_spa,
-    )
-    try:
-        yield stack
-    finally:
-        stack.stop()
