@@ -16,6 +16,7 @@ from ops.errors import AwsNotConfigured, AwsRefused
 if TYPE_CHECKING:
     from boto3.session import Session
     from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_ssm import SSMClient
 
@@ -67,6 +68,10 @@ def ssm() -> SSMClient:
 
 def cloudformation() -> CloudFormationClient:
     return ready().client("cloudformation")
+
+
+def secretsmanager() -> SecretsManagerClient:
+    return ready().client("secretsmanager")
 
 
 def as_service_error(error: Exception) -> ServiceError | None:

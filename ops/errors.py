@@ -27,3 +27,9 @@ class AwsRefused(ServiceError):
     """An AWS API answered with an error, or could not be reached."""
 
     code = "aws_error"
+
+
+class Auth0Refused(ServiceError):
+    """The Auth0 Management API refused a call `ops tenant` made, or could not be reached."""
+
+    code = "auth0_error"

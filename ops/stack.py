@@ -31,6 +31,8 @@ OUTPUTS = {
     "GumroadPingUrl": "GUMROAD_PING_URL",
     "ReconcileWatermarkParameter": "RECONCILE_WATERMARK_PARAMETER",
 }
+# Outputs a stack may lack (one deployed before the template had them): read when present.
+OPTIONAL_OUTPUTS = {"SpaUrl": "SPA_URL"}
 # A stack in one of these states has no usable outputs (creation failed, or it is going away).
 _UNUSABLE = frozenset(
     {
@@ -75,6 +77,7 @@ class DeployedStack:
                 f"stack {self.name} was deployed with placeholder parameters ({names}): deploy it again with "
                 "the real values in --parameter-overrides (docs/creator-guide.md, Deploy)"
             )
+        found.update({variable: self.outputs.get(key, "") for key, variable in OPTIONAL_OUTPUTS.items()})
         return {name: value for name, value in found.items() if value.strip()}
 
 

@@ -30,7 +30,8 @@ from ops.tenant_model import (
     connection_metadata,
     desired_state,
 )
-from ops.tenant_plan import Plan, Targets, plan
+from ops.tenant_plan import plan
+from ops.tenant_steps import Plan, Targets
 
 AUDIENCE = "https://courses.example.com/api"
 MANAGEMENT = "https://example.us.auth0.com/api/v2/"
