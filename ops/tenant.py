@@ -254,6 +254,7 @@ class _Job:
 
         if step.kind == "write_role_ids":
             write_role_ids(self.catalogue, step.payload["role_ids"])
+            self._catalogue_now_holds(step.payload["role_ids"])
         elif step.kind == "write_credentials":
             assert self.destination is not None
             self.destination.write(step.payload["values"])
@@ -261,6 +262,16 @@ class _Job:
             _translated(lambda: make_change(self.tenant, step))
         for text in step.lines:
             print(text, flush=True)
+
+    def _catalogue_now_holds(self, role_ids: dict[str, str]) -> None:
+        """The next round compares the tenant's role ids with what the catalogue holds now."""
+        from dataclasses import replace
+
+        roles = tuple(
+            replace(role, catalogue_role_id=role_ids.get(role.slug, role.catalogue_role_id))
+            for role in self.desired.roles
+        )
+        self.desired = replace(self.desired, roles=roles)
 
 
 class Refused(Auth0Refused):

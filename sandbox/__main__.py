@@ -11,6 +11,7 @@ from types import FrameType
 
 from sandbox.defaults import (
     DEFAULT_API_AUDIENCE,
+    DEFAULT_BARE_STATE_PATH,
     DEFAULT_CATALOGUE,
     DEFAULT_CONNECTION,
     DEFAULT_HOST,
@@ -21,6 +22,7 @@ from sandbox.defaults import (
     DEFAULT_PORT,
     DEFAULT_SPA_ORIGIN,
     DEFAULT_STATE_PATH,
+    DEFAULT_TENANT_CLIENT_ID,
     TOKEN_LIFETIME_SECONDS,
 )
 from sandbox.server import SandboxServer
@@ -79,6 +81,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help=f"people's access tokens (default {TOKEN_LIFETIME_SECONDS}, as M2M tokens, which keep it)",
     )
+    serve.add_argument(
+        "--bare",
+        action="store_true",
+        help=f"a tenant holding only the application `ops tenant` runs as ({DEFAULT_TENANT_CLIENT_ID}): no API, "
+        f"roles, SPA application or connection until `ops --stage local tenant apply` makes them (state "
+        f"{DEFAULT_BARE_STATE_PATH} unless --state says otherwise)",
+    )
     serve.add_argument("--quiet", action="store_true", help="no line per request on stderr")
 
     token = commands.add_parser("token", help="print an access token for a sandbox user")
@@ -102,6 +111,8 @@ def _serve(args: argparse.Namespace) -> int:
     if not is_loopback_host(args.host):
         print(f"sandbox: refusing to serve on {args.host}: loopback hosts only", file=sys.stderr)
         return 2
+    if args.bare and args.state == DEFAULT_STATE_PATH:
+        args.state = DEFAULT_BARE_STATE_PATH  # never the state a full sandbox left (its roles, its users)
     server = SandboxServer(
         host=args.host,
         port=args.port,
@@ -117,6 +128,7 @@ def _serve(args: argparse.Namespace) -> int:
         connection=args.connection,
         spa_origins=args.spa_origins or (DEFAULT_SPA_ORIGIN,),
         access_token_lifetime=args.access_token_lifetime,
+        bare=args.bare,
         quiet=args.quiet,
     )
     try:
@@ -136,8 +148,12 @@ def _serve(args: argparse.Namespace) -> int:
         f"  state {args.state}, {len(server.tenant.roles)} roles, {len(server.tenant.users)} users, "
         f"rate limit {'off' if limit is None else f'{limit[0]:g}/s burst {limit[1]}'}, "
         f"user access tokens {server.access_token_lifetime} s\n"
-        f"  SPA client {server.spa.client_id} for {', '.join(server.spa.web_origins)}\n"
-        f"  dev views: {server.base_url}/sandbox/state  (Ctrl-C stops)",
+        + (
+            f"  bare: only the application {DEFAULT_TENANT_CLIENT_ID} (`ops --stage local tenant apply`)\n"
+            if server.bare
+            else f"  SPA client {server.spa.client_id} for {', '.join(server.spa.web_origins)}\n"
+        )
+        + f"  dev views: {server.base_url}/sandbox/state  (Ctrl-C stops)",
         flush=True,
     )
     try:

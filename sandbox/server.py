@@ -27,11 +27,14 @@ from sandbox.defaults import (
     DEFAULT_M2M_CLIENT_ID,
     DEFAULT_M2M_CLIENT_SECRET,
     DEFAULT_SPA_ORIGIN,
+    DEFAULT_TENANT_CLIENT_ID,
+    DEFAULT_TENANT_CLIENT_SECRET,
     M2M_SCOPES,
     MAX_FAILED_LOGINS,
     PASSWORD_GRANT,
     REFRESH_TOKEN_GRANT,
     SPA_CLIENT_ID,
+    TENANT_SCOPES,
     TOKEN_LIFETIME_SECONDS,
 )
 from sandbox.devtools import DevToolsApi
@@ -43,11 +46,7 @@ from sandbox.http.pipeline import RequestPipeline
 from sandbox.http.rate_limit import RateLimiter
 from sandbox.http.routing import Route, Router
 from sandbox.http.stats import Stats
-from sandbox.management.client_grants import ClientGrantsApi
-from sandbox.management.jobs import JobsApi
-from sandbox.management.resource_servers import ResourceServersApi
-from sandbox.management.roles import RolesApi
-from sandbox.management.users import UsersApi
+from sandbox.management.surface import management_routes
 from sandbox.oidc.authorization_code import AuthorizationCodeGrant
 from sandbox.oidc.authorize import AuthorizeEndpoint
 from sandbox.oidc.login import LoginPage
@@ -98,6 +97,10 @@ class SandboxServer:
     check_client_id, check_client_secret
         The operator application ``python -m ops check`` runs as (read:client_grants, read:resource_servers,
         read:roles), so the M2M application's grant stays exactly what the service needs.
+    bare
+        A tenant holding only the bootstrap application ``ops tenant`` runs as (``tenant_client_id``,
+        ``tenant_client_secret``, with the Management API scopes it needs): no API, roles, SPA or connection
+        until the Management API creates them.
     quiet
         False logs one line per request to stderr.
     """
@@ -123,6 +126,9 @@ class SandboxServer:
         token_lifetime_seconds: int = TOKEN_LIFETIME_SECONDS,
         spa_origins: Sequence[str] = (DEFAULT_SPA_ORIGIN,),
         access_token_lifetime: int | None = None,
+        bare: bool = False,
+        tenant_client_id: str = DEFAULT_TENANT_CLIENT_ID,
+        tenant_client_secret: str = DEFAULT_TENANT_CLIENT_SECRET,
         quiet: bool = True,
     ) -> None:
         if not is_loopback_host(host):
@@ -140,7 +146,8 @@ class SandboxServer:
         self.access_token_lifetime = access_token_lifetime or token_lifetime_seconds
         self.spa = spa_client(spa_origins)
         self.quiet = quiet
-        roles = load_roles(catalogue) if catalogue is not None else []
+        self.bare = bare
+        roles = load_roles(catalogue) if catalogue is not None and not bare else []
         self._state_path = None if state_path is None else Path(state_path)
         # Locked before the tenant reads (and re-saves) the file: a second sandbox must not touch it.
         self._state_lock = None if self._state_path is None else StateLock.acquire(self._state_path)
@@ -158,14 +165,20 @@ class SandboxServer:
         self.limiter.configure(rate_limit, burst)
         self.faults = FaultPlan()
         self.stats = Stats()
-        self.clients = {
+        self.clients: dict[str, Client] = {
             client_id: Client(client_id, client_secret, (CLIENT_CREDENTIALS_GRANT,)),
             login_client_id: Client(login_client_id, login_client_secret, (PASSWORD_GRANT,)),
             self.spa.client_id: self.spa,
             check_client_id: Client(check_client_id, check_client_secret, (CLIENT_CREDENTIALS_GRANT,)),
         }
+        grants = {client_id: M2M_SCOPES, check_client_id: CHECK_SCOPES}
+        if bare:
+            self.clients = {
+                tenant_client_id: Client(tenant_client_id, tenant_client_secret, (CLIENT_CREDENTIALS_GRANT,))
+            }
+            grants = {tenant_client_id: TENANT_SCOPES}
         self.check_client_id = check_client_id
-        self.grants = ClientGrants({client_id: M2M_SCOPES, check_client_id: CHECK_SCOPES})
+        self.grants = ClientGrants(grants, self.tenant.configuration)
         self._stopping = threading.Event()
         self._httpd: LoopbackHttpServer | None = None
         self._thread: threading.Thread | None = None
@@ -260,25 +273,20 @@ class SandboxServer:
             faults=self.faults,
             stats=self.stats,
             stopping=self._stopping,
-            cors=CorsPolicy(origin for client in self.clients.values() for origin in client.web_origins),
+            cors=CorsPolicy(lambda: [origin for client in self.clients.values() for origin in client.web_origins]),
             browser_safety=BrowserSafety(served_hosts(site.base_url)),
         )
 
     def _management_routes(self, site: Site) -> list[Route]:
-        resource_servers = ResourceServersApi(
+        return management_routes(
             tenant=self.tenant,
             site=site,
             grants=self.grants,
+            clients=self.clients,
             token_lifetime=self.token_lifetime_seconds,
             api_token_lifetime=self.access_token_lifetime,
+            bare=self.bare,
         )
-        return [
-            *UsersApi(tenant=self.tenant, site=site).routes(),
-            *JobsApi(tenant=self.tenant, site=site).routes(),
-            *ClientGrantsApi(site=site, grants=self.grants).routes(),
-            *resource_servers.routes(),
-            *RolesApi(tenant=self.tenant, site=site).routes(),
-        ]
 
     def _authentication_routes(self, site: Site, issuer: TokenIssuer) -> list[Route]:
         """The token endpoint with every grant: the applications' here, the browser's from ``sandbox.oidc``."""

@@ -18,6 +18,7 @@ from sandbox.errors import (
     user_not_found,
     weak_password,
 )
+from sandbox.tenant.configuration import Configuration
 from sandbox.tenant.keys import SigningKey
 from sandbox.tenant.login_attempts import LoginAttempts
 from sandbox.tenant.outbox import Outbox
@@ -63,6 +64,7 @@ class Tenant:
         self.outbox = Outbox(clock=clock)
         self.login_attempts = LoginAttempts(max_failures=max_failed_logins, clock=clock)
         self.served_at: dict[str, str] = {}
+        self.configuration = Configuration()  # what /api/v2 created: APIs, applications, grants, connections
         # Browser sessions, codes and refresh tokens: in memory only (see sandbox/tenant/sign_ins.py).
         self.sign_ins = SignInStore(clock=clock)
         document = store.load()
@@ -97,6 +99,7 @@ class Tenant:
             "logins": self.login_attempts.records,
             "login_failures": self.login_attempts.failures,
             "served_at": self.served_at,
+            "configuration": self.configuration.to_state(),
         }
 
     def _restore(self, document: dict[str, Any]) -> SigningKey:
@@ -108,6 +111,7 @@ class Tenant:
             self.outbox.restore(document.get("outbox", []), document.get("tickets", {}))
             self.login_attempts.restore(document.get("logins", []), document.get("login_failures", {}))
             self.served_at = dict(document.get("served_at", {}))
+            self.configuration = Configuration.from_state(document.get("configuration"))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise StateFileError(
                 f"{self.store.path} does not hold a usable sandbox state ({type(exc).__name__}: {exc}); "
@@ -256,7 +260,7 @@ class Tenant:
         return sorted(roles, key=lambda role: role.name)
 
     def permissions_of(self, user: UserRecord) -> list[str]:
-        return sorted({role.permission for role in self.roles_of(user)})
+        return sorted({role.permission for role in self.roles_of(user) if role.permission})
 
     def _require_roles(self, role_ids: Iterable[str]) -> None:
         if any(role_id not in self.roles for role_id in role_ids):
