@@ -99,7 +99,7 @@ class SandboxServer:
         read:roles), so the M2M application's grant stays exactly what the service needs.
     bare
         A tenant holding only the bootstrap application ``ops tenant`` runs as (``tenant_client_id``,
-        ``tenant_client_secret``, with the Management API scopes it needs): no API, roles, SPA or connection
+        ``tenant_client_secret``, with ``tenant_scopes``: those it needs): no API, roles, SPA or connection
         until the Management API creates them.
     quiet
         False logs one line per request to stderr.
@@ -129,6 +129,7 @@ class SandboxServer:
         bare: bool = False,
         tenant_client_id: str = DEFAULT_TENANT_CLIENT_ID,
         tenant_client_secret: str = DEFAULT_TENANT_CLIENT_SECRET,
+        tenant_scopes: Sequence[str] = TENANT_SCOPES,
         quiet: bool = True,
     ) -> None:
         if not is_loopback_host(host):
@@ -176,7 +177,7 @@ class SandboxServer:
             self.clients = {
                 tenant_client_id: Client(tenant_client_id, tenant_client_secret, (CLIENT_CREDENTIALS_GRANT,))
             }
-            grants = {tenant_client_id: TENANT_SCOPES}
+            grants = {tenant_client_id: tuple(tenant_scopes)}
         self.check_client_id = check_client_id
         self.grants = ClientGrants(grants, self.tenant.configuration)
         self._stopping = threading.Event()

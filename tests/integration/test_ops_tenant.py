@@ -16,6 +16,7 @@ import requests
 
 from chalicelib import wiring
 from ops.__main__ import main as ops
+from sandbox.defaults import DEFAULT_TENANT_CLIENT_ID, DEFAULT_TENANT_CLIENT_SECRET, TENANT_SCOPES
 from sandbox.server import SandboxServer
 from tests.integration.harness import CATALOGUE, HANDBOOK, ROOT, chalice_local, gumroad_body, new_sale_id
 from tests.integration.test_ops_check import local_stage
@@ -168,3 +169,123 @@ def test_apply_makes_the_tenant_then_plan_finds_nothing_and_the_service_works_on
         opened = service.get(f"/courses/{HANDBOOK}", token)
         assert opened.status_code == 200, opened.text
         assert service.get("/courses/pro-membership", token).status_code == 403
+
+
+def bootstrap_token(server: SandboxServer) -> dict[str, str]:
+    """The Authorization header of the bootstrap application, as `ops tenant` gets it."""
+    answer = requests.post(
+        f"{server.base_url}/oauth/token",
+        json={
+            "grant_type": "client_credentials",
+            "client_id": DEFAULT_TENANT_CLIENT_ID,
+            "client_secret": DEFAULT_TENANT_CLIENT_SECRET,
+            "audience": server.management_audience,
+        },
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+@pytest.mark.usefixtures("stage")
+def test_an_application_of_the_same_name_that_ops_did_not_create_is_refused_and_nothing_is_changed(
+    bare: SandboxServer, files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    theirs = {"name": "gumroad-auth0-gate local SPA", "callbacks": ["https://theirs.example.com"]}
+    made = requests.post(f"{bare.base_url}/api/v2/clients", json=theirs, headers=bootstrap_token(bare), timeout=10)
+    assert made.status_code == 201
+    before = made.json()
+
+    planned = ops(["--stage", "local", "tenant", "plan", "--catalogue", str(files[0])])
+    plan_err = capsys.readouterr().err
+    applied = ops(["--stage", "local", "tenant", "apply", "--catalogue", str(files[0])])
+    apply_err = capsys.readouterr().err
+
+    assert (planned, applied) == (2, 2)
+    refusal = (
+        f'ops: refused: application "gumroad-auth0-gate local SPA" exists as {before["client_id"]} and ops tenant '
+        "did not create it (its client_metadata lacks managed_by=gumroad-auth0-gate): pass --adopt "
+        '"gumroad-auth0-gate local SPA" to manage it'
+    )
+    assert refusal in plan_err
+    assert refusal in apply_err
+    assert "nothing was changed" in apply_err
+    assert bare.tenant.configuration.clients == {before["client_id"]: before}
+    assert bare.tenant.configuration.apis == {}
+    assert bare.tenant.roles == {}
+
+
+@pytest.mark.usefixtures("stage")
+def test_the_tenants_own_connection_is_refused_until_adopted_then_gets_sign_ups_off(
+    bare: SandboxServer, files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    default = {"name": "Username-Password-Authentication", "strategy": "auth0", "options": {"mfa": {"active": True}}}
+    made = requests.post(f"{bare.base_url}/api/v2/connections", json=default, headers=bootstrap_token(bare), timeout=10)
+    assert made.status_code == 201
+    connection_id = made.json()["id"]
+
+    assert tenant("apply", files, capsys)[0] == 2
+    assert bare.tenant.configuration.connections[connection_id]["options"] == {"mfa": {"active": True}}
+
+    adopted = ops(
+        [
+            *("--stage", "local", "tenant", "apply", "--catalogue", str(files[0])),
+            *("--write-credentials", str(files[1]), "--adopt", "Username-Password-Authentication"),
+        ]
+    )
+    capsys.readouterr()
+
+    assert adopted == 0
+    connection = bare.tenant.configuration.connections[connection_id]
+    assert connection["options"] == {"mfa": {"active": True}, "disable_signup": True, "brute_force_protection": True}
+    assert connection["metadata"] == {"managed_by": "gumroad-auth0-gate", "stage": "local"}
+    assert len(connection["enabled_clients"]) == 3
+    assert tenant("plan", files, capsys)[0] == 0
+
+
+@pytest.mark.usefixtures("stage")
+def test_an_apply_that_fails_half_way_is_completed_by_the_next_without_duplicates(
+    bare: SandboxServer, files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    fault = {"status": 500, "count": 1, "paths": ["/api/v2/connections"], "method": "POST"}
+    assert requests.post(f"{bare.base_url}/sandbox/faults", json=fault, timeout=10).status_code == 201
+
+    failed = ops(["--stage", "local", "tenant", "apply", "--catalogue", str(files[0])])
+    err = capsys.readouterr().err
+
+    assert failed == 2
+    assert "Auth0 answered 500" in err
+    assert len(bare.tenant.configuration.clients) == 3
+    assert bare.tenant.configuration.connections == {}
+
+    code, lines = tenant("apply", files, capsys)
+
+    assert code == 0, lines
+    assert len(bare.tenant.configuration.clients) == 3
+    assert len(bare.tenant.roles) == 2
+    assert len(bare.tenant.configuration.connections) == 1
+    assert tenant("plan", files, capsys)[0] == 0
+
+
+@pytest.mark.usefixtures("stage")
+def test_a_missing_management_scope_is_named_in_the_error(
+    files: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lacking = tuple(scope for scope in TENANT_SCOPES if scope != "create:roles")
+    with SandboxServer(bare=True, state_path=None, tenant_scopes=lacking) as server:
+        monkeypatch.setenv("AUTH0_DOMAIN", server.base_url)
+        code = ops(["--stage", "local", "tenant", "apply", "--catalogue", str(files[0])])
+        err = capsys.readouterr().err
+
+    assert code == 2
+    assert "the bootstrap application (AUTH0_TENANT_CLIENT_ID) lacks the Management API scope create:roles" in err
+    assert "403 insufficient_scope" in err
+
+
+def test_the_bare_sandbox_grants_its_bootstrap_application_exactly_the_scopes_the_help_lists() -> None:
+    from ops.tenant import TENANT_DOC
+    from ops.tenant_auth0 import TENANT_SCOPES as NEEDED
+
+    assert TENANT_SCOPES == NEEDED
+    listed = TENANT_DOC.split("with these scopes:", 1)[1].split("A scope it lacks", 1)[0].split()
+    assert tuple(listed) == NEEDED
