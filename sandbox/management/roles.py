@@ -100,7 +100,7 @@ class RolesApi:
         wanted = _permissions(request.json_object())
         with self._tenant.changing():
             role = self._role(request.params["id"])
-            if (role.permission, role.api or self._site.api_audience) in wanted:
+            if (role.api or self._site.api_audience, role.permission) in wanted:
                 self._tenant.roles[role.id] = replace(role, permission="", api="")
         return empty_response(204)
 
