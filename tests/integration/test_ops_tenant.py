@@ -18,7 +18,15 @@ from chalicelib import wiring
 from ops.__main__ import main as ops
 from sandbox.defaults import DEFAULT_TENANT_CLIENT_ID, DEFAULT_TENANT_CLIENT_SECRET, TENANT_SCOPES
 from sandbox.server import SandboxServer
-from tests.integration.harness import CATALOGUE, HANDBOOK, ROOT, chalice_local, gumroad_body, new_sale_id
+from tests.integration.harness import (
+    CATALOGUE,
+    GUMROAD_RETRY_STATUSES,
+    HANDBOOK,
+    ROOT,
+    chalice_local,
+    gumroad_body,
+    new_sale_id,
+)
 from tests.integration.test_ops_check import local_stage
 from tests.sandbox.browser import PASSWORD, Browser, Pkce, claims_of, exchange
 
@@ -151,9 +159,15 @@ def test_apply_makes_the_tenant_then_plan_finds_nothing_and_the_service_works_on
         "AUTH0_LOGIN_CLIENT_SECRET": credentials["AUTH0_LOGIN_CLIENT_SECRET"],
     }
     with chalice_local(bare, tmp_path, environment=environment) as service:
-        sold = service.ping(gumroad_body("sale", email=BUYER, sale_id=new_sale_id()))
+        body = gumroad_body("sale", email=BUYER, sale_id=new_sale_id())
+        sold = service.ping(body)
+        for retry in range(1, 4):  # Gumroad redelivers a 5xx (a loaded machine can outlast the ping's deadline)
+            if sold.status_code not in GUMROAD_RETRY_STATUSES:
+                break
+            sold = service.ping(f"{body}&retry_count={retry}")
         assert sold.status_code == 200, sold.text
-        assert sold.json()["changes"][:2] == ["user_created", "role_assigned"]
+        [buyer] = [user for user in bare.tenant.describe()["users"] if user["email"] == BUYER]
+        assert buyer["permissions"] == [HANDBOOK_PERMISSION]  # the role apply made, by the id it wrote back
 
         # The buyer sets a password from the onboarding e-mail, then signs in through the SPA application.
         outbox = requests.get(f"{bare.base_url}/sandbox/outbox", params={"to": BUYER}, timeout=10).json()
