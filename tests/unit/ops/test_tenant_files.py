@@ -17,6 +17,8 @@ from ops.tenant_files import CredentialsFile, ServiceSecret, with_role_ids, writ
 
 ROOT = Path(__file__).resolve().parents[3]
 LOCAL_CATALOGUE = ROOT / "chalicelib" / "courses.local.json"
+# The catalogue as the repository ships it (a copy: filling in chalicelib/courses.json changes no test).
+PLACEHOLDER_CATALOGUE = ROOT / "tests" / "fixtures" / "deploy" / "courses.placeholder.json"
 SECRET = "gumroad-auth0-gate/prod"
 
 
@@ -29,7 +31,7 @@ def test_only_the_role_ids_change_and_the_creators_layout_stays() -> None:
 
 
 def test_a_placeholder_role_id_is_replaced_for_the_right_course_only() -> None:
-    text = (ROOT / "chalicelib" / "courses.json").read_text(encoding="utf-8")
+    text = PLACEHOLDER_CATALOGUE.read_text(encoding="utf-8")
     two = json.loads(text)
     two["courses"].append({**two["courses"][0], "slug": "second-course", "permission": "read:course:second"})
     text = json.dumps(two, indent=2)
@@ -112,8 +114,10 @@ def test_no_credentials_file_yet_holds_nothing(tmp_path: Path) -> None:
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
+    """A Chalice config whose prod stage names no login application yet (whatever the repository's says)."""
     path = tmp_path / "config.json"
-    shutil.copy(ROOT / ".chalice" / "config.json", path)
+    stages = {"prod": {"environment_variables": {"COURSES_FILE": "chalicelib/courses.json"}}}
+    path.write_text(json.dumps({"version": "2.0", "app_name": "gumroad-auth0-gate", "stages": stages}))
     return path
 
 
