@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 PORT ?= 8000
 
-.PHONY: install test unit lint typecheck run demo package package-check ops clean
+.PHONY: install test unit lint typecheck actions run demo package package-check ops clean
 
 # uv installs the pinned requirements in seconds where pip takes a minute or more (a fresh `make run` must serve
 # within 90 s on 2 cores); uv itself comes from PyPI into the venv, pinned here.
@@ -59,7 +59,12 @@ typecheck: install
 unit: install
 	$(BIN)/pytest tests/unit -q
 
-test: lint typecheck package-check browser
+# The Auth0 post-login Action's own tests (actions/*.test.js), with Node's built-in runner: no packages to install.
+actions:
+	@command -v node >/dev/null || { echo "actions: node is missing: install Node.js 20+ (Debian: apt-get install nodejs)"; exit 1; }
+	node --test actions/
+
+test: lint typecheck package-check browser actions
 	$(BIN)/pytest -q
 
 # The Auth0 sandbox, `chalice local --stage local` and the example SPA on :3000; Ctrl-C stops all three.

@@ -34,6 +34,7 @@ app.register_middleware(answer_in_the_service_shape, "http")
 # After the shape middleware: the private routes' CORS middleware runs inside it.
 private_routes = PrivateRoutes(app)
 _ping_services = wiring.LivePingServices()
+_sign_in_services = wiring.LiveSignInServices()
 
 
 # --- Purchase -> access: Gumroad pings grant and revoke course roles ---------------------------
@@ -86,6 +87,20 @@ def login() -> Response:
         body=_raw_body(request),
         content_type=request.headers.get("content-type"),
         client_ip=_client_ip(request),
+    )
+
+
+@app.route("/auth0/post-login", methods=["POST"], content_types=ANY_CONTENT_TYPE)
+def post_login() -> Response:
+    # The post-login Action (actions/post-login.js) asks what a sign-in means: a link, a grant, or nothing.
+    from chalicelib.web.sign_in import answer_post_login
+
+    request = _request()
+    return answer_post_login(
+        services=_sign_in_services,
+        authorization=request.headers.get("authorization"),
+        content_type=request.headers.get("content-type"),
+        body=_raw_body(request),
     )
 
 

@@ -169,6 +169,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from sandbox.server import SandboxServer
+    from sandbox.tenant.seeding import seed_user
 
     fake_sqs = ThreadingHTTPServer(("127.0.0.1", 0), _FakeSqs)
     fake_secrets = ThreadingHTTPServer(("127.0.0.1", 0), _FakeSecretsManager)
@@ -197,7 +198,8 @@ def main() -> None:
             "AWS_SECRET_ACCESS_KEY": "bench",
             "PYTHONDONTWRITEBYTECODE": "",
         }
-        sandbox.tenant.seed_user(
+        seed_user(
+            sandbox.tenant,
             email="token-holder@example.com",
             connection="Username-Password-Authentication",
             password=None,

@@ -32,6 +32,8 @@ class ServiceCredentials:
     """Secret of the application ``POST /login`` uses, when that route is enabled."""
     gumroad_access_token: str | None = None
     """An OAuth token of the seller's Gumroad application (``view_sales``), for the scheduled reconciliation."""
+    post_login_secret: str | None = None
+    """The secret the post-login Action presents (its ``POST_LOGIN_SECRET``) on ``POST /auth0/post-login``."""
 
     def __repr__(self) -> str:
         return f"ServiceCredentials(client_id={self.client_id!r}, secrets=<redacted>)"
@@ -56,6 +58,7 @@ class StaticCredentials:
             client_id=environment.client_id,
             client_secret=environment.client_secret,
             gumroad_ping_secrets=(environment.gumroad_ping_secret,),
+            post_login_secret=environment.post_login_secret,
         )
 
     def get(self) -> ServiceCredentials:
@@ -90,6 +93,7 @@ def parse_secret(secret_string: Any) -> ServiceCredentials:
     login_secret = document.get("login_client_secret")
     return ServiceCredentials(
         gumroad_access_token=_optional_key(document, "gumroad_access_token"),
+        post_login_secret=_optional_key(document, "post_login_secret"),
         client_id=document["client_id"].strip(),
         client_secret=document["client_secret"].strip(),
         gumroad_ping_secrets=tuple(secrets),

@@ -158,6 +158,21 @@ class LoginDisabled(ServiceError):
     code = "login_disabled"
 
 
+# --- POST /auth0/post-login: the post-login Action asks what a sign-in means -------------------------
+
+
+class SignInUnauthorized(ServiceError):
+    """The request does not carry the Action's shared secret (``Authorization: Bearer``): 401, nothing read."""
+
+    code = "unauthorized"
+
+
+class InvalidSignInRequest(ServiceError):
+    """The body is not ``{"user_id": <an Auth0 user id>}``."""
+
+    code = "invalid_request"
+
+
 class GumroadApiError(ServiceError):
     """Gumroad's API refused or failed a request; the message never carries the token or a ping secret."""
 

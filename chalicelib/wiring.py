@@ -32,9 +32,12 @@ if TYPE_CHECKING:
     from chalicelib.gumroad_api.client import GumroadApi
     from chalicelib.purchases.dispatch import PingDispatch
     from chalicelib.purchases.events import PingEvent
-    from chalicelib.purchases.fulfilment import Fulfilment, Outcome
+    from chalicelib.purchases.fulfilment import Fulfilment
+    from chalicelib.purchases.holders import TrustPolicy
+    from chalicelib.purchases.outcomes import Outcome
     from chalicelib.purchases.queue import QueuedEvent
     from chalicelib.purchases.reconcile import Report
+    from chalicelib.purchases.sign_in import SignInAnswer, SignIns
     from chalicelib.purchases.worker import PingWorker
 
 APP_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
@@ -168,6 +171,15 @@ def management_client(
 
 
 @_built_once
+def get_trust_policy() -> TrustPolicy:
+    """Who may hold purchases: the service's users, and verified addresses of the trusted connections."""
+    from chalicelib.purchases.holders import TrustPolicy
+
+    settings = get_purchase_settings()
+    return TrustPolicy(database_connection=settings.connection, trusted_connections=settings.trusted_connections)
+
+
+@_built_once
 def get_fulfilment() -> Fulfilment:
     from chalicelib.auth0_api.onboarding import PasswordResetOnboarding
     from chalicelib.config.purchase_settings import OnboardingMode
@@ -190,6 +202,7 @@ def get_fulfilment() -> Fulfilment:
         onboarding=onboarding,
         send_verification_email=settings.onboarding is OnboardingMode.VERIFICATION_EMAIL,
         provision_test_purchases=settings.provision_test_purchases,
+        trust=get_trust_policy(),
     )
 
 
@@ -235,6 +248,39 @@ class LivePingServices:
 
     def dispatch(self, event: PingEvent) -> Outcome:
         return get_dispatch().dispatch(event)
+
+
+@_built_once
+def get_sign_ins() -> SignIns:
+    from chalicelib.purchases.sign_in import SignIns
+
+    dispatch = get_dispatch()
+    return SignIns(
+        catalogue=get_catalogue(),
+        directory=get_directory(),
+        trust=get_trust_policy(),
+        # Inline (the local stage), a sign-in and a ping of one address never interleave in this process.
+        locks=dispatch.locks if get_ping_queue() is None else None,
+    )
+
+
+class LiveSignInServices:
+    """What ``POST /auth0/post-login`` asks for, each built on first use (a 401 builds no Auth0 client)."""
+
+    def post_login_secret(self) -> str:
+        secret = get_credentials().get().post_login_secret
+        if not secret:
+            raise ConfigurationError(
+                "no post-login secret: set post_login_secret in the secret AUTH0_SECRET_ID names "
+                "(POST_LOGIN_SECRET when AUTH0_SECRET_ID is unset), the Action's POST_LOGIN_SECRET"
+            )
+        return secret
+
+    def deadline_seconds(self) -> float:
+        return get_purchase_settings().signin_deadline_seconds
+
+    def sign_in(self, user_id: str) -> SignInAnswer:
+        return get_sign_ins().sign_in(user_id)
 
 
 @_built_once

@@ -108,6 +108,8 @@ def start_stack(*, service_port: int, quiet_sandbox: bool = False, with_spa: boo
     sandbox_command = [sys.executable, "-m", "sandbox", "serve", "--port", str(stage.sandbox_port)]
     # Short-lived user tokens, so a refund shows in the SPA at its next refresh (sandbox/README.md).
     sandbox_command += ["--access-token-lifetime", str(LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS)]
+    # The post-login Action asks the service on this port (its secret is the local stage's POST_LOGIN_SECRET).
+    sandbox_command += ["--post-login-url", f"http://127.0.0.1:{service_port}/auth0/post-login"]
     if quiet_sandbox:
         sandbox_command.append("--quiet")
     stack = Stack(

@@ -6,7 +6,7 @@ import argparse
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import IO, TYPE_CHECKING, Any
 
@@ -14,16 +14,11 @@ from chalicelib.catalogue import CourseCatalogue, looks_like_product_id
 from chalicelib.errors import MalformedPing, ServiceError
 from chalicelib.logs import mask_email
 from chalicelib.purchases.events import SaleEvent
-from chalicelib.purchases.fulfilment import (
-    ALREADY_DONE,
-    IGNORED,
-    PROCESSED,
-    Fulfilment,
-    Outcome,
-    triage,
-)
-from chalicelib.purchases.fulfilment import QUEUED as QUEUED_OUTCOME
+from chalicelib.purchases.fulfilment import Fulfilment, triage
 from chalicelib.purchases.gumroad import event_from_fields
+from chalicelib.purchases.holders import TrustPolicy
+from chalicelib.purchases.outcomes import ALREADY_DONE, IGNORED, PROCESSED, Outcome
+from chalicelib.purchases.outcomes import QUEUED as QUEUED_OUTCOME
 from chalicelib.purchases.ports import Buyer, Directory, EventQueue, SalesSource
 from chalicelib.purchases.sales import sale_fields, skip_reason
 from ops.backfill_report import (
@@ -130,6 +125,7 @@ def _fulfilment(settings: Settings, *, apply: bool) -> Fulfil:
             catalogue=wiring.get_catalogue(),
             directory=wiring.get_directory(),
             provision_test_purchases=purchase.provision_test_purchases,
+            trust=wiring.get_trust_policy(),
         ).handle
 
     def fulfil(event: SaleEvent) -> Outcome:
@@ -303,15 +299,16 @@ def queue_fulfilment(queue: EventQueue, *, catalogue: CourseCatalogue, provision
 
 
 def dry_run_fulfilment(
-    *, catalogue: CourseCatalogue, directory: Directory, provision_test_purchases: bool
+    *, catalogue: CourseCatalogue, directory: Directory, provision_test_purchases: bool, trust: TrustPolicy
 ) -> Fulfilment:
     """The ping's fulfilment over a directory that only reads, with no onboarding e-mail."""
     return Fulfilment(
         catalogue=catalogue,
-        directory=DryRunDirectory(directory),
+        directory=DryRunDirectory(directory, connection=trust.database_connection),
         onboarding=None,
         send_verification_email=False,
         provision_test_purchases=provision_test_purchases,
+        trust=trust,
     )
 
 
@@ -322,18 +319,19 @@ class DryRunDirectory:
     course for one buyer, say) sees the buyer and role the dry run "created".
     """
 
-    def __init__(self, directory: Directory) -> None:
+    def __init__(self, directory: Directory, *, connection: str) -> None:
         self._directory = directory
+        self._connection = connection
         self._created: dict[str, Buyer] = {}
         self._metadata: dict[str, dict[str, Any]] = {}
         self._roles: dict[str, set[str]] = {}
 
-    def find_buyer(self, email: str) -> Buyer | None:
-        buyer = self._created.get(email) or self._directory.find_buyer(email)
-        if buyer is None:
-            return None
-        overlay = self._metadata.get(buyer.user_id, {})
-        return Buyer(user_id=buyer.user_id, app_metadata={**buyer.app_metadata, **overlay})
+    def find_users(self, email: str) -> list[Buyer]:
+        created = self._created.get(email)
+        users = [created] if created is not None else list(self._directory.find_users(email))
+        return [
+            replace(user, app_metadata={**user.app_metadata, **self._metadata.get(user.user_id, {})}) for user in users
+        ]
 
     def create_buyer(
         self,
@@ -343,7 +341,9 @@ class DryRunDirectory:
         app_metadata: Mapping[str, Any],
         send_verification_email: bool,
     ) -> Buyer:
-        buyer = Buyer(user_id=f"dry-run|{len(self._created) + 1}", app_metadata={})
+        buyer = Buyer(
+            user_id=f"dry-run|{len(self._created) + 1}", app_metadata={}, email=email, connection=self._connection
+        )
         self._created[email] = buyer
         self._metadata[buyer.user_id] = dict(app_metadata)
         return buyer
@@ -361,5 +361,5 @@ class DryRunDirectory:
             return False
         return self._directory.has_role(user_id, role_id)
 
-    def save_record(self, user_id: str, key: str, document: Mapping[str, Any]) -> None:
-        self._metadata.setdefault(user_id, {})[key] = dict(document)
+    def save_records(self, user_id: str, documents: Mapping[str, Any]) -> None:
+        self._metadata.setdefault(user_id, {}).update(documents)

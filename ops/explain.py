@@ -1,43 +1,50 @@
-"""Explain: for one buyer, per course, whether they have access, which purchase says so, and whether Auth0 agrees.
+"""Explain: for one address, every Auth0 user and identity holding it, which one holds the purchases, and per course
+whether that user has access, which purchase says so, whether Auth0 agrees, and what the student must do.
 
-Read-only: one users-by-email lookup and one roles read per course, through the service's own
-Auth0Directory. The purchase record is the buyer's ``app_metadata`` (chalicelib.purchases.records), the
-role is what Auth0 enforces; when the two disagree the answer names the command that repairs it.
+Read-only: one users-by-email lookup and one roles read per course per user, through the service's own
+Auth0Directory. The purchase record is a user's ``app_metadata`` (chalicelib.purchases.records), the role is what
+Auth0 enforces; who may hold purchases is the service's rule (chalicelib.purchases.holders). When role and record
+disagree the answer names the command that repairs it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.catalogue import Course, CourseCatalogue, looks_like_product_id
+from chalicelib.purchases.holders import HELD_KEY, TrustPolicy, record_keys
+from chalicelib.purchases.ports import Buyer
 from chalicelib.purchases.records import CourseRecord, PurchaseState
 
 if TYPE_CHECKING:
     from ops.settings import Settings
 
 _USERS_PAGE = "Auth0 Dashboard > User Management > Users"
-# Reads for one buyer: a lookup and a roles read per course, each with the worker's kind of budget.
+# Reads for one address: a lookup and a roles read per course per user, each with the worker's kind of budget.
 EXPLAIN_SECONDS = 60.0
 
-EXPLAIN_DOC = """Why does this buyer have (or not have) each course? Read-only.
+EXPLAIN_DOC = """Who holds this address in Auth0, and why does the student have (or not have) each course? Read-only.
 
-For each catalogue course: whether Auth0 holds the course's role for the buyer, the purchases behind
-it from the buyer's purchase record (app_metadata) with their status and dates, which purchase grants
-access or which refund, dispute or end removed it, and any disagreement between role and record with
-the command that repairs it. One users-by-email lookup and one roles read per course, with the
-service's own M2M application. Exit code 0 when role and record agree everywhere, 1 when a course
-disagrees or no such buyer exists.
+Every Auth0 user of the address (one per connection: a password, Google, an e-mail code) and the identities
+linked into it, whether each address is verified, whether each user may hold purchases and which one holds
+them (the record holder). For each catalogue course and user: whether Auth0 holds the course's role, the
+purchases behind it (app_metadata) with their status and dates, which purchase grants access or which refund,
+dispute or end removed it, and any disagreement between role and record with the command that repairs it.
+Then what the student must do to get in. One users-by-email lookup and one roles read per course per user,
+with the service's own M2M application. Exit code 0 when role and record agree everywhere, 1 when a course
+disagrees or no user has the address.
 """
 
 
 def add_explain(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     explain = commands.add_parser(
         "explain",
-        help="one buyer's access per course, the purchases behind it, and any disagreement (read-only)",
+        help="every user of an address, who holds its purchases, each course's access and any disagreement",
         description=EXPLAIN_DOC,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -52,22 +59,19 @@ def run_explain(args: argparse.Namespace, settings: Settings) -> int:
 
     settings.require_auth0()
     with upstream_scope(Deadline.after(EXPLAIN_SECONDS)):
-        answer = explain(wiring.get_directory(), wiring.get_catalogue(), args.email, command=settings.command)
-    connection = wiring.get_purchase_settings().connection
-    print(as_json(answer) if args.json else as_text(answer, connection=connection))
-    return 1 if answer.user_id is None or answer.disagreements else 0
-
-
-class BuyerLike(Protocol):
-    @property
-    def user_id(self) -> str: ...
-
-    @property
-    def app_metadata(self) -> Any: ...
+        answer = explain(
+            wiring.get_directory(),
+            wiring.get_catalogue(),
+            args.email,
+            trust=wiring.get_trust_policy(),
+            command=settings.command,
+        )
+    print(as_json(answer) if args.json else as_text(answer))
+    return 1 if not answer.users or answer.disagreements else 0
 
 
 class ReadOnlyDirectory(Protocol):
-    def find_buyer(self, email: str) -> BuyerLike | None: ...
+    def find_users(self, email: str) -> Sequence[Buyer]: ...
 
     def has_role(self, user_id: str, role_id: str) -> bool: ...
 
@@ -110,43 +114,150 @@ class CourseAnswer:
 
 
 @dataclass(frozen=True)
-class Explanation:
-    email: str
-    user_id: str | None
+class UserAnswer:
+    """One Auth0 user of the address: what it is, whether it may hold purchases, and its courses."""
+
+    user: Buyer
+    holder: bool
+    why_not: str | None  # None: it may hold purchases (purchases.holders' codes otherwise)
+    made_by_service: bool
     courses: tuple[CourseAnswer, ...]
 
     @property
-    def disagreements(self) -> int:
-        return sum(1 for answer in self.courses if answer.problem is not None)
+    def holds_anything(self) -> bool:
+        return bool(record_keys(self.user)) or any(answer.role_held for answer in self.courses)
+
+    @property
+    def held(self) -> bool:
+        """A purchase kept here, ungranted, because this user may not hold it."""
+        return self.why_not is not None and (HELD_KEY in self.user.app_metadata or bool(record_keys(self.user)))
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "email": self.email,
-            "found": self.user_id is not None,
-            "user_id": self.user_id,
+            "user_id": self.user.user_id,
+            "connection": self.user.connection,
+            "email": self.user.email,
+            "email_verified": self.user.email_verified,
+            "linked_identities": list(self.user.linked),
+            "made_by_service": self.made_by_service,
+            "may_hold_purchases": self.why_not is None,
+            "why_not": self.why_not,
+            "record_holder": self.holder,
+            "purchase_held": self.held,
             "courses": [answer.to_json() for answer in self.courses],
         }
 
 
-def explain(directory: ReadOnlyDirectory, catalogue: CourseCatalogue, email: str, *, command: str) -> Explanation:
-    """Read the buyer and each course's role; ``command`` prefixes the repair commands (``... -m ops --stack X``)."""
+@dataclass(frozen=True)
+class Explanation:
+    email: str
+    users: tuple[UserAnswer, ...]
+    advice: tuple[str, ...]
+
+    @property
+    def holder(self) -> UserAnswer | None:
+        return next((answer for answer in self.users if answer.holder), None)
+
+    @property
+    def disagreements(self) -> int:
+        return sum(1 for user in self.users for answer in user.courses if answer.problem is not None)
+
+    def to_json(self) -> dict[str, Any]:
+        holder = self.holder
+        return {
+            "email": self.email,
+            "found": bool(self.users),
+            "user_id": holder.user.user_id if holder else None,  # the record holder
+            "courses": [answer.to_json() for answer in holder.courses] if holder else [],
+            "users": [user.to_json() for user in self.users],
+            "advice": list(self.advice),
+        }
+
+
+def explain(
+    directory: ReadOnlyDirectory, catalogue: CourseCatalogue, email: str, *, trust: TrustPolicy, command: str
+) -> Explanation:
+    """Read every user of the address and each course's role; ``command`` prefixes the repair commands."""
     normalised = email.strip().lower()
-    buyer = directory.find_buyer(normalised)
-    if buyer is None:
-        return Explanation(email=normalised, user_id=None, courses=())
+    users = list(directory.find_users(normalised))
+    holder = trust.holder(users)
     answers = []
-    for course in catalogue:
-        record = CourseRecord.from_app_metadata(buyer.app_metadata, slug=course.slug, role_id=course.role_id)
-        held = directory.has_role(buyer.user_id, course.role_id)
-        problem, repair = judge(course, record, held, email=normalised, command=command)
-        answers.append(CourseAnswer(course, held, record, problem, repair))
-    return Explanation(email=normalised, user_id=buyer.user_id, courses=tuple(answers))
+    for user in sorted(users, key=lambda user: (user is not holder, user.created_at, user.user_id)):
+        why_not = trust.why_not(user)
+        courses = []
+        for course in catalogue:
+            record = CourseRecord.from_app_metadata(user.app_metadata, slug=course.slug, role_id=course.role_id)
+            held = directory.has_role(user.user_id, course.role_id)
+            problem, repair = judge(course, record, held, email=normalised, command=command, may_hold=why_not is None)
+            courses.append(CourseAnswer(course, held, record, problem, repair))
+        made = trust.created_by_service(user)
+        answers.append(UserAnswer(user, user is holder, why_not, made, tuple(courses)))
+    return Explanation(normalised, tuple(answers), tuple(advice(normalised, answers, trust)))
+
+
+def advice(email: str, users: Sequence[UserAnswer], trust: TrustPolicy) -> list[str]:
+    """What the student must do to open their courses, in the words of the sign-in page."""
+    if not users:
+        return [
+            f"No Auth0 user has {email}: nothing bought with it has reached Auth0 (see `dlq show`; `reconcile` "
+            "re-reads Gumroad's sales), or the student bought with another address."
+        ]
+    holder = next((user for user in users if user.holder), None)
+    lines = (
+        [] if holder is None else [f"Every way in opens the courses of {holder.user.user_id}: {_ways(holder, trust)}."]
+    )
+    lines += [_user_advice(user, holder, trust) for user in users if not user.holder]
+    if holder is None and not any(user.held for user in users):
+        lines.append("Nothing bought with this address is recorded: a purchase makes the record holder.")
+    return lines
+
+
+def _ways(holder: UserAnswer, trust: TrustPolicy) -> str:
+    ways = ["Email me a code (the code goes to this address)"] if "email" in trust.trusted_connections else []
+    if "google-oauth2" in trust.trusted_connections:
+        ways.append("Continue with Google, if Google has verified this address")
+    if holder.made_by_service:
+        ways.insert(
+            0,
+            "Sign in with the password they chose (Forgot password on the login page if it is lost)"
+            if holder.user.email_verified
+            else "Sign in with a password once they set it: the set-password e-mail went out at the purchase "
+            "(Forgot password on the login page sends a new one)",
+        )
+    return "; or ".join(ways)
+
+
+def _user_advice(user: UserAnswer, holder: UserAnswer | None, trust: TrustPolicy) -> str:
+    user_id, connection = user.user.user_id, user.user.connection
+    if user.why_not is None:
+        return f"{user_id} joins {holder.user.user_id if holder else 'the record holder'} at its next sign-in."
+    if connection == "google-oauth2":
+        return (
+            f"{user_id}: Google has not verified this address, so that Google sign-in opens nothing; sign in with "
+            "Email me a code instead."
+        )
+    if connection == trust.database_connection:
+        held = " A purchase is held there: signing in with Email me a code takes it." if user.held else ""
+        return (
+            f"{user_id}: a database user the service did not make (someone signed up with this address, or it was "
+            f"made by hand): signing in with its password never opens courses.{held} If you made it yourself, list "
+            "the database connection in AUTH0_TRUSTED_CONNECTIONS (with sign-ups off)."
+        )
+    return f"{user_id}: the connection {connection} is not in AUTH0_TRUSTED_CONNECTIONS, so its sign-ins open nothing."
 
 
 def judge(
-    course: Course, record: CourseRecord, held: bool, *, email: str, command: str
+    course: Course, record: CourseRecord, held: bool, *, email: str, command: str, may_hold: bool = True
 ) -> tuple[str | None, str | None]:
     """``(problem, repair)`` when the role and the purchase record disagree; ``(None, None)`` when they agree."""
+    if not may_hold:
+        if not held:
+            return None, None  # a held purchase waits, ungranted, as it should
+        return (
+            "the role is held by a user that may not hold purchases",
+            f"{_USERS_PAGE} > {email} > this user > Roles: remove {course.role_id} (the owner's next verified "
+            "sign-in takes it away too)",
+        )
     should = record.grants_access
     if held == should:
         return None, None
@@ -191,15 +302,47 @@ def as_json(explanation: Explanation) -> str:
     return json.dumps(explanation.to_json(), indent=2, sort_keys=True)
 
 
-def as_text(explanation: Explanation, *, connection: str) -> str:
-    if explanation.user_id is None:
-        return f"{explanation.email}: no Auth0 user with this address in the connection {connection}"
-    lines = [f"{explanation.email}: Auth0 user {explanation.user_id}"]
-    for answer in explanation.courses:
-        lines += ["", *_course_lines(answer)]
+def as_text(explanation: Explanation) -> str:
+    users = explanation.users
+    if not users:
+        return "\n".join(
+            [f"{explanation.email}: no Auth0 user with this address, in any connection", "", *explanation.advice]
+        )
+    holder = explanation.holder
+    held_by = f"the record holder is {holder.user.user_id}" if holder else "no user may hold its purchases"
+    lines = [f"{explanation.email}: {len(users)} Auth0 user{'s' if len(users) > 1 else ''}; {held_by}"]
+    for user in users:
+        lines += ["", *_user_lines(user)]
+    lines += ["", "What the student must do:", *(f"  - {line}" for line in explanation.advice)]
     count = explanation.disagreements
     lines += ["", "role and record agree for every course" if not count else f"{count} course(s) disagree: see fix"]
     return "\n".join(lines)
+
+
+def _user_lines(answer: UserAnswer) -> list[str]:
+    user = answer.user
+    facts = ["RECORD HOLDER"] if answer.holder else []
+    facts.append("made by the service" if answer.made_by_service else "not made by the service")
+    facts.append("address verified" if user.email_verified else "address NOT verified")
+    if answer.why_not is not None:
+        facts.append(f"may not hold purchases ({_why(answer.why_not)})")
+    if answer.held:
+        facts.append("a purchase is held here, ungranted")
+    lines = [f"Auth0 user {user.user_id} ({user.connection or 'no connection'}, {user.email}): " + ", ".join(facts)]
+    if user.linked:
+        lines.append("  linked identities: " + ", ".join(user.linked))
+    if not answer.holder and not answer.holds_anything and not any(course.problem for course in answer.courses):
+        return [*lines, "  holds no purchase and no course role"]
+    for course in answer.courses:
+        lines += ["  " + line for line in _course_lines(course)]
+    return lines
+
+
+def _why(code: str) -> str:
+    return {
+        "email_not_verified": "its address is not verified",
+        "connection_not_trusted": "its connection is not trusted for users the service did not make",
+    }.get(code, code)
 
 
 def _course_lines(answer: CourseAnswer) -> list[str]:

@@ -13,7 +13,7 @@ from ops.errors import InvalidOption
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
-    from chalicelib.purchases.fulfilment import Outcome
+    from chalicelib.purchases.outcomes import Outcome
     from chalicelib.purchases.queue import QueuedEvent
     from ops.settings import Settings
 

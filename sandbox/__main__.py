@@ -23,6 +23,9 @@ from sandbox.defaults import (
     DEFAULT_SPA_ORIGIN,
     DEFAULT_STATE_PATH,
     DEFAULT_TENANT_CLIENT_ID,
+    LOCAL_POST_LOGIN_SECRET,
+    LOCAL_POST_LOGIN_URL,
+    POST_LOGIN_ACTION,
     TOKEN_LIFETIME_SECONDS,
 )
 from sandbox.server import SandboxServer
@@ -82,6 +85,18 @@ def _parser() -> argparse.ArgumentParser:
         help=f"people's access tokens (default {TOKEN_LIFETIME_SECONDS}, as M2M tokens, which keep it)",
     )
     serve.add_argument(
+        "--post-login-url",
+        default=LOCAL_POST_LOGIN_URL,
+        metavar="URL",
+        help="the post-login Action's POST_LOGIN_URL: the service's route (default %(default)s)",
+    )
+    serve.add_argument(
+        "--no-post-login-action", action="store_true", help="bind no post-login Action (logins skip the service)"
+    )
+    serve.add_argument(
+        "--allow-signup", action="store_true", help="turn the database connection's sign-ups on (Auth0's default)"
+    )
+    serve.add_argument(
         "--bare",
         action="store_true",
         help=f"a tenant holding only the application `ops tenant` runs as ({DEFAULT_TENANT_CLIENT_ID}): no API, "
@@ -129,6 +144,10 @@ def _serve(args: argparse.Namespace) -> int:
         spa_origins=args.spa_origins or (DEFAULT_SPA_ORIGIN,),
         access_token_lifetime=args.access_token_lifetime,
         bare=args.bare,
+        disable_signup=not args.allow_signup,
+        post_login_action=None if args.no_post_login_action else POST_LOGIN_ACTION,
+        # The local stage's values: the service's route on its port, and its POST_LOGIN_SECRET.
+        action_secrets={"POST_LOGIN_URL": args.post_login_url, "POST_LOGIN_SECRET": LOCAL_POST_LOGIN_SECRET},
         quiet=args.quiet,
     )
     try:
@@ -143,17 +162,16 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     limit = server.limiter.settings
+    spa = f"SPA client {server.spa.client_id} for {', '.join(server.spa.web_origins)}"
+    holds = f"bare: only the application {DEFAULT_TENANT_CLIENT_ID}" if server.bare else spa
+    action = "off" if args.no_post_login_action or server.bare else f"calls {args.post_login_url}"
     print(
         f"Auth0 sandbox on {server.base_url}  (issuer {server.issuer}, audience {server.api_audience})\n"
         f"  state {args.state}, {len(server.tenant.roles)} roles, {len(server.tenant.users)} users, "
         f"rate limit {'off' if limit is None else f'{limit[0]:g}/s burst {limit[1]}'}, "
         f"user access tokens {server.access_token_lifetime} s\n"
-        + (
-            f"  bare: only the application {DEFAULT_TENANT_CLIENT_ID} (`ops --stage local tenant apply`)\n"
-            if server.bare
-            else f"  SPA client {server.spa.client_id} for {', '.join(server.spa.web_origins)}\n"
-        )
-        + f"  dev views: {server.base_url}/sandbox/state  (Ctrl-C stops)",
+        f"  {holds}; post-login Action {action}\n"
+        f"  dev views: {server.base_url}/sandbox/state  (Ctrl-C stops)",
         flush=True,
     )
     try:

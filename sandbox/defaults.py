@@ -10,6 +10,12 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
 DEFAULT_STATE_PATH = Path(".sandbox/state.json")
 DEFAULT_CATALOGUE = REPOSITORY / "chalicelib" / "courses.local.json"
+# The post-login Action the tenant runs: the repository's own file (deployed to Auth0 by `ops tenant apply`).
+POST_LOGIN_ACTION = REPOSITORY / "actions" / "post-login.js"
+# Its secrets in the local stage: the service's route on the local stage's port, and the shared secret that
+# the local stage's POST_LOGIN_SECRET holds (.chalice/config.json). Not a real secret.
+LOCAL_POST_LOGIN_URL = "http://127.0.0.1:8000/auth0/post-login"
+LOCAL_POST_LOGIN_SECRET = "local-post-login-secret"  # noqa: S105 - a public dev value
 DEFAULT_API_AUDIENCE = "https://courses.local/api"
 API_NAME = "Courses"  # the resource server the course roles' permissions belong to
 DEFAULT_CONNECTION = "Username-Password-Authentication"

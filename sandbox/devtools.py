@@ -10,6 +10,7 @@ from sandbox.http.rate_limit import RateLimiter
 from sandbox.http.routing import Route
 from sandbox.http.stats import Stats
 from sandbox.http.wire import Request, Response, empty_response, json_response, json_type
+from sandbox.tenant.seeding import seed_user
 from sandbox.tenant.site import Site
 from sandbox.tenant.tenant import Tenant
 from sandbox.tenant.tokens import DEFAULT_USER_SCOPE, TokenIssuer, user_access_token
@@ -61,19 +62,26 @@ class DevToolsApi:
         return json_response(200, {"users": self._tenant.describe()["users"]})
 
     def seed_user(self, request: Request) -> Response:
-        body = _only(request.json_object(), {"email", "connection", "password", "roles", "app_metadata"})
+        body = _only(
+            request.json_object(), {"email", "connection", "password", "roles", "app_metadata", "email_verified"}
+        )
         roles = body.get("roles", [])
         if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
             raise bad_request("roles must be a list of role ids")
         app_metadata = body.get("app_metadata")
         if app_metadata is not None and not isinstance(app_metadata, dict):
             raise bad_request("app_metadata must be an object")
-        user = self._tenant.seed_user(
+        verified = body.get("email_verified")
+        if verified is not None and not isinstance(verified, bool):
+            raise bad_request("email_verified must be true or false")
+        user = seed_user(
+            self._tenant,
             email=_string(body, "email"),
             connection=_string(body, "connection", default=self._tenant.connection),
             password=_optional_string(body, "password"),
             role_ids=roles,
             app_metadata=app_metadata,
+            email_verified=verified,
         )
         return json_response(201, self._tenant.describe_user(user))
 
@@ -88,6 +96,8 @@ class DevToolsApi:
                 "config": self._config(),
                 "faults": self._faults.describe(),
                 "sign_ins": self._tenant.sign_ins.counts(),
+                "connections": [connection.to_auth0() for connection in self._tenant.connections.values()],
+                "actions": self._tenant.actions.describe(),
                 **self._tenant.describe(),
             },
         )

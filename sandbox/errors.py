@@ -1,4 +1,4 @@
-"""Auth0-shaped error answers: the Management API's and the Authentication API's two body styles."""
+"""Auth0-shaped error answers: the Management API's style, the Authentication API's, and sign-up's own."""
 
 from __future__ import annotations
 
@@ -42,6 +42,15 @@ class OAuthError(SandboxError):
 
     def __init__(self, status: int, error: str, description: str, *, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(status, {"error": error, "error_description": description}, headers)
+
+
+class SignupError(SandboxError):
+    """``/dbconnections/signup``'s style: ``{"name", "code", "description", "statusCode"}``."""
+
+    def __init__(self, status: int, code: str, description: str) -> None:
+        super().__init__(
+            status, {"name": "BadRequestError", "code": code, "description": description, "statusCode": status}
+        )
 
 
 def phrase(status: int) -> str:

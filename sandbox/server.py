@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from sandbox.authentication.change_password import ChangePasswordEndpoint
-from sandbox.authentication.client_credentials import ClientCredentialsGrant
-from sandbox.authentication.discovery import Discovery
-from sandbox.authentication.password_realm import PasswordRealmGrant
-from sandbox.authentication.token import Grant, TokenEndpoint
+from sandbox.actions.runner import ACTION_SECONDS, NodeRunner
 from sandbox.defaults import (
-    AUTHORIZATION_CODE_GRANT,
     CHECK_SCOPES,
     CLIENT_CREDENTIALS_GRANT,
     DEFAULT_API_AUDIENCE,
@@ -32,7 +27,7 @@ from sandbox.defaults import (
     M2M_SCOPES,
     MAX_FAILED_LOGINS,
     PASSWORD_GRANT,
-    REFRESH_TOKEN_GRANT,
+    POST_LOGIN_ACTION,
     SPA_CLIENT_ID,
     TENANT_SCOPES,
     TOKEN_LIFETIME_SECONDS,
@@ -44,17 +39,9 @@ from sandbox.http.faults import FaultPlan
 from sandbox.http.handler import LoopbackHttpServer
 from sandbox.http.pipeline import RequestPipeline
 from sandbox.http.rate_limit import RateLimiter
-from sandbox.http.routing import Route, Router
+from sandbox.http.routing import Router
 from sandbox.http.stats import Stats
-from sandbox.management.surface import management_routes
-from sandbox.oidc.authorization_code import AuthorizationCodeGrant
-from sandbox.oidc.authorize import AuthorizeEndpoint
-from sandbox.oidc.login import LoginPage
-from sandbox.oidc.logout import LogoutEndpoints
-from sandbox.oidc.password_reset import PasswordResetPage
-from sandbox.oidc.refresh_token import RefreshTokenGrant
-from sandbox.oidc.token_answer import TokenAnswer
-from sandbox.oidc.userinfo import UserinfoEndpoint
+from sandbox.surfaces import Surfaces
 from sandbox.tenant.client_grants import ClientGrants
 from sandbox.tenant.clients import Client, spa_client
 from sandbox.tenant.roles import load_roles
@@ -97,10 +84,17 @@ class SandboxServer:
     check_client_id, check_client_secret
         The operator application ``python -m ops check`` runs as (read:client_grants, read:resource_servers,
         read:roles), so the M2M application's grant stays exactly what the service needs.
+    disable_signup
+        The database connection's "Disable Sign Ups" (on by default, as the service's setup asks): with it off,
+        anyone may register any address with a password of their own (``/dbconnections/signup``).
+    post_login_action, action_secrets
+        The post-login Action deployed and bound at start (the repository's ``actions/post-login.js``; None
+        binds none) and its secrets (``POST_LOGIN_URL``, ``POST_LOGIN_SECRET``; none: it reports the
+        service unavailable). ``action_timeout_seconds``: Auth0's 20 s unless told.
     bare
         A tenant holding only the bootstrap application ``ops tenant`` runs as (``tenant_client_id``,
-        ``tenant_client_secret``, with ``tenant_scopes``: those it needs): no API, roles, SPA or connection
-        until the Management API creates them.
+        ``tenant_client_secret``, with ``tenant_scopes``: those it needs): no API, roles, SPA, connection or
+        Action until the Management API creates them.
     quiet
         False logs one line per request to stderr.
     """
@@ -126,6 +120,10 @@ class SandboxServer:
         token_lifetime_seconds: int = TOKEN_LIFETIME_SECONDS,
         spa_origins: Sequence[str] = (DEFAULT_SPA_ORIGIN,),
         access_token_lifetime: int | None = None,
+        disable_signup: bool = True,
+        post_login_action: Path | None = POST_LOGIN_ACTION,
+        action_secrets: Mapping[str, str] | None = None,
+        action_timeout_seconds: float = ACTION_SECONDS,
         bare: bool = False,
         tenant_client_id: str = DEFAULT_TENANT_CLIENT_ID,
         tenant_client_secret: str = DEFAULT_TENANT_CLIENT_SECRET,
@@ -158,10 +156,23 @@ class SandboxServer:
                 connection=connection,
                 roles=roles,
                 max_failed_logins=max_failed_logins,
+                disable_signup=disable_signup,
+                enabled_clients=(login_client_id, SPA_CLIENT_ID),
             )
         except BaseException:
             self._release_state()
             raise
+        if bare:  # only what the Management API made (and the state file kept)
+            for name in [name for name, kept in self.tenant.connections.items() if not kept.created]:
+                del self.tenant.connections[name]
+        if post_login_action is not None and not bare:
+            self.tenant.actions.deploy(
+                name="gumroad-auth0-gate post-login",
+                code=post_login_action.read_text(encoding="utf-8"),
+                source=post_login_action,
+                secrets=action_secrets or {},
+            )
+        self.action_runner = NodeRunner(timeout_seconds=action_timeout_seconds)
         self.limiter = RateLimiter()
         self.limiter.configure(rate_limit, burst)
         self.faults = FaultPlan()
@@ -174,9 +185,8 @@ class SandboxServer:
         }
         grants = {client_id: M2M_SCOPES, check_client_id: CHECK_SCOPES}
         if bare:
-            self.clients = {
-                tenant_client_id: Client(tenant_client_id, tenant_client_secret, (CLIENT_CREDENTIALS_GRANT,))
-            }
+            bootstrap = Client(tenant_client_id, tenant_client_secret, (CLIENT_CREDENTIALS_GRANT,))
+            self.clients = {tenant_client_id: bootstrap}
             grants = {tenant_client_id: tuple(tenant_scopes)}
         self.check_client_id = check_client_id
         self.grants = ClientGrants(grants, self.tenant.configuration)
@@ -222,6 +232,7 @@ class SandboxServer:
             httpd.server_close()
         if thread is not None:
             thread.join(timeout=5)
+        self.action_runner.close()
         self._release_state()
 
     def _release_state(self) -> None:
@@ -260,12 +271,17 @@ class SandboxServer:
             login_client_id=self.login_client_id,
             token_lifetime=self.access_token_lifetime,  # /sandbox/token issues people's tokens
         )
-        routes = [
-            *self._management_routes(site),
-            *self._authentication_routes(site, issuer),
-            *self._browser_routes(site, issuer),
-            *dev.routes(),
-        ]
+        surfaces = Surfaces(
+            tenant=self.tenant,
+            clients=self.clients,
+            grants=self.grants,
+            token_lifetime=self.token_lifetime_seconds,
+            access_token_lifetime=self.access_token_lifetime,
+            action_runner=self.action_runner,
+            sign_in_url=self.spa.web_origins[0],
+            bare=self.bare,
+        )
+        routes = [*surfaces.routes(site, issuer), *dev.routes()]
         return RequestPipeline(
             router=Router(routes),
             issuer=issuer,
@@ -277,46 +293,6 @@ class SandboxServer:
             cors=CorsPolicy(lambda: [origin for client in self.clients.values() for origin in client.web_origins]),
             browser_safety=BrowserSafety(served_hosts(site.base_url)),
         )
-
-    def _management_routes(self, site: Site) -> list[Route]:
-        return management_routes(
-            tenant=self.tenant,
-            site=site,
-            grants=self.grants,
-            clients=self.clients,
-            token_lifetime=self.token_lifetime_seconds,
-            api_token_lifetime=self.access_token_lifetime,
-            bare=self.bare,
-        )
-
-    def _authentication_routes(self, site: Site, issuer: TokenIssuer) -> list[Route]:
-        """The token endpoint with every grant: the applications' here, the browser's from ``sandbox.oidc``."""
-        people = self.access_token_lifetime  # code, refresh and password-realm tokens are people's
-        answer = TokenAnswer(tenant=self.tenant, site=site, issuer=issuer, access_token_lifetime=people)
-        refresh = RefreshTokenGrant(store=self.tenant.sign_ins, answer=answer)
-        grants: dict[str, Grant] = {
-            AUTHORIZATION_CODE_GRANT: AuthorizationCodeGrant(store=self.tenant.sign_ins, answer=answer),
-            REFRESH_TOKEN_GRANT: refresh,
-            CLIENT_CREDENTIALS_GRANT: ClientCredentialsGrant(
-                site=site, issuer=issuer, grants=self.grants, lifetime=self.token_lifetime_seconds
-            ),
-            PASSWORD_GRANT: PasswordRealmGrant(tenant=self.tenant, site=site, issuer=issuer, lifetime=people),
-        }
-        token = TokenEndpoint(clients=self.clients, grants=grants, revoke=refresh.revoke)
-        return [
-            *token.routes(),
-            *ChangePasswordEndpoint(tenant=self.tenant, site=site, clients=self.clients).routes(),
-            *Discovery(site=site, issuer=issuer, grant_types=token.grant_types).routes(),
-        ]
-
-    def _browser_routes(self, site: Site, issuer: TokenIssuer) -> list[Route]:
-        return [
-            *AuthorizeEndpoint(tenant=self.tenant, site=site, clients=self.clients).routes(),
-            *LoginPage(tenant=self.tenant, site=site).routes(),
-            *UserinfoEndpoint(tenant=self.tenant, site=site, issuer=issuer).routes(),
-            *LogoutEndpoints(tenant=self.tenant, issuer=issuer, clients=self.clients).routes(),
-            *PasswordResetPage(tenant=self.tenant, site=site, sign_in_url=self.spa.web_origins[0]).routes(),
-        ]
 
     # --- where it answers -------------------------------------------------------------------------
 

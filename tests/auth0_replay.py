@@ -25,11 +25,18 @@ def fixture(name: str) -> Any:
     return json.loads((FIXTURES / "auth0" / name).read_text(encoding="utf-8"))
 
 
-def found_user(*, email: str = "customer@example.com", app_metadata: dict[str, Any] | None = None) -> list[Any]:
-    """``GET /users-by-email`` answering one database user, with the given metadata."""
+def found_user(
+    *, email: str = "customer@example.com", app_metadata: dict[str, Any] | None = None, holder: bool = True
+) -> list[Any]:
+    """``GET /users-by-email`` answering one database user, with the given metadata.
+
+    ``holder``: the buyer the service created (its ``purchase_holder`` mark), as every buyer it made is.
+    """
     body = fixture("users_by_email_found.json")
     body[0]["email"] = email
     body[0]["app_metadata"] = copy.deepcopy(app_metadata or {})
+    if holder:
+        body[0]["app_metadata"].setdefault("purchase_holder", {"v": 1, "created_by_service": True})
     return list(body)
 
 
@@ -64,7 +71,11 @@ _SERVICE_QUERIES: list[tuple[str, re.Pattern[str], dict[str, str]]] = [
     (
         "GET",
         re.compile(r"^/users-by-email$"),
-        {"email": "*", "fields": "user_id,email,identities,app_metadata", "include_fields": "true"},
+        {
+            "email": "*",
+            "fields": "user_id,email,email_verified,identities,app_metadata,created_at",
+            "include_fields": "true",
+        },
     ),
     ("GET", re.compile(r"^/users/[^/]+/roles$"), {"per_page": "100", "page": "0", "include_totals": "true"}),
 ]

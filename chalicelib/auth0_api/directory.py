@@ -7,6 +7,7 @@ import secrets
 import string
 import time
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -28,7 +29,8 @@ log = logging.getLogger("gumroad_auth0.auth0")
 
 T = TypeVar("T")
 
-USER_FIELDS = "user_id,email,identities,app_metadata"
+# What tells whether a user may hold purchases (chalicelib.purchases.holders), besides its records.
+ACCOUNT_FIELDS = "user_id,email,email_verified,identities,app_metadata,created_at"
 
 
 HttpTransport = httpx.BaseTransport
@@ -115,23 +117,51 @@ class Auth0Directory:
         self._wall_clock = wall_clock or time.time
 
     def find_buyer(self, email: str) -> Buyer | None:
-        """The buyer with this (already normalised) address in the service's connection.
+        """The user of this (already normalised) address in the service's database connection, if any.
 
-        ``users-by-email`` is exact and immediately consistent, unlike a search query, but
-        returns users of every connection: a social login with the same address is not the
-        database user the service manages.
+        ``users-by-email`` answers users of every connection: a social login with the same address is not
+        the database user the service manages (``find_users`` gives them all).
+        """
+        return next((user for user in self.find_users(email) if user.connection == self._connection), None)
+
+    def find_users(self, email: str) -> list[Buyer]:
+        """Every user of this (already normalised) address, of any connection, in one request.
+
+        ``users-by-email`` is exact and case-sensitive: Auth0 lower-cases addresses only where it is the
+        identity provider (database, passwordless); a Google account keeps Google's casing and is found
+        only when that casing is lower-case (its own sign-in links it: ``purchases.sign_in``).
         """
         users = self._call(
             "find user by email",
             lambda options: self._client.users.list_users_by_email(
-                email=email, fields=USER_FIELDS, include_fields=True, request_options=options
+                email=email, fields=ACCOUNT_FIELDS, include_fields=True, request_options=options
             ),
         )
-        for user in users:
-            identities = user.identities or []
-            if user.user_id and any(identity.connection == self._connection for identity in identities):
-                return Buyer(user_id=user.user_id, app_metadata=user.app_metadata or {})
-        return None
+        return [buyer for buyer in (_buyer(user) for user in users) if buyer is not None]
+
+    def get_user(self, user_id: str) -> Buyer | None:
+        """The user, re-read; None when Auth0 answers 404 (deleted, or linked into another user since)."""
+
+        def read(options: RequestOptions) -> Any:
+            try:
+                return self._client.users.get(
+                    user_id, fields=ACCOUNT_FIELDS, include_fields=True, request_options=options
+                )
+            except ApiError as exc:
+                if exc.status_code == 404:
+                    return None
+                raise
+
+        return _buyer(self._call("read user", read))
+
+    def link(self, primary_id: str, secondary: Buyer) -> None:
+        """``POST /api/v2/users/{primary}/identities`` with the secondary's provider and id (``update:users``)."""
+        self._call(
+            "link user",
+            lambda options: self._client.users.identities.link(
+                primary_id, provider=secondary.provider, user_id=secondary.local_id, request_options=options
+            ),
+        )
 
     def create_buyer(
         self,
@@ -158,7 +188,12 @@ class Auth0Directory:
         )
         if not user.user_id:
             raise UpstreamUnavailable("Auth0 created a user but did not return its id")
-        return Buyer(user_id=user.user_id, app_metadata=user.app_metadata or dict(app_metadata))
+        return Buyer(
+            user_id=user.user_id,
+            app_metadata=user.app_metadata or dict(app_metadata),
+            connection=self._connection,
+            email=email,
+        )
 
     def assign_role(self, user_id: str, role_id: str) -> None:
         self._call(
@@ -185,11 +220,14 @@ class Auth0Directory:
 
     def save_record(self, user_id: str, key: str, document: Mapping[str, Any]) -> None:
         """Write one first-level ``app_metadata`` key; Auth0 merges first-level keys on PATCH."""
+        self.save_records(user_id, {key: document})
+
+    def save_records(self, user_id: str, documents: Mapping[str, Any]) -> None:
+        """Write first-level ``app_metadata`` keys in one PATCH (Auth0 merges them; ``None`` removes one)."""
+        body = {key: (dict(value) if isinstance(value, Mapping) else value) for key, value in documents.items()}
         self._call(
             "save purchase record",
-            lambda options: self._client.users.update(
-                user_id, app_metadata={key: dict(document)}, request_options=options
-            ),
+            lambda options: self._client.users.update(user_id, app_metadata=body, request_options=options),
         )
 
     def _call(
@@ -305,3 +343,20 @@ def random_password(length: int = 32) -> str:
         password = "".join(characters)
         if not any(password[i] == password[i + 1] == password[i + 2] for i in range(length - 2)):
             return password
+
+
+def _buyer(user: Any) -> Buyer | None:
+    """A Management API user (``users-by-email``, ``GET /users/{id}``) as the purchase path reads it."""
+    if user is None or not user.user_id:
+        return None
+    identities = list(user.identities or [])
+    created = user.created_at
+    return Buyer(
+        user_id=user.user_id,
+        app_metadata=user.app_metadata or {},
+        connection=(identities[0].connection or "") if identities else "",
+        email=user.email or "",
+        email_verified=user.email_verified is True,
+        created_at=created.astimezone(UTC).isoformat() if isinstance(created, datetime) else "",
+        linked=tuple(f"{identity.provider}|{identity.user_id}" for identity in identities[1:]),
+    )

@@ -25,6 +25,12 @@ MAX_PING_DEADLINE_SECONDS = 4.5
 # The worker's budget per message; its Lambda timeout must be longer (see .chalice/config.json).
 DEFAULT_WORKER_DEADLINE_SECONDS = 20.0
 DEFAULT_SECRET_TTL_SECONDS = 300.0
+# The connections whose verified addresses may hold purchases besides the service's own database users:
+# passwordless e-mail (a code proves the mailbox) and Google (it vouches for its addresses).
+DEFAULT_TRUSTED_CONNECTIONS = ("email", "google-oauth2")
+# A sign-in's budget: the post-login Action gives the service 5 s, and must hear back before that.
+DEFAULT_SIGNIN_DEADLINE_SECONDS = 4.0
+MAX_SIGNIN_DEADLINE_SECONDS = 4.5
 QUEUE_URL = "PING_QUEUE_URL"
 DEAD_LETTER_QUEUE_URL = "PING_DEAD_LETTER_QUEUE_URL"
 
@@ -81,6 +87,7 @@ class EnvironmentCredentials:
     client_id: str | None
     client_secret: str | None
     gumroad_ping_secret: str | None
+    post_login_secret: str | None = None
 
     def __repr__(self) -> str:
         return "EnvironmentCredentials(<redacted>)"
@@ -105,6 +112,10 @@ class PurchaseSettings:
     management_rate: float | None = None
     management_burst: int = 1
     worker_deadline_seconds: float = DEFAULT_WORKER_DEADLINE_SECONDS
+    trusted_connections: frozenset[str] = frozenset()
+    """AUTH0_TRUSTED_CONNECTIONS: the connections whose verified addresses may hold purchases (the users the
+    service creates in ``connection`` always may)."""
+    signin_deadline_seconds: float = DEFAULT_SIGNIN_DEADLINE_SECONDS
     in_lambda: bool = False
     """Running in AWS Lambda (its runtime sets AWS_LAMBDA_FUNCTION_NAME; ``chalice local``, tests and ops do not)."""
 
@@ -124,6 +135,7 @@ def load_purchase_settings(environ: Mapping[str, str], *, app_dir: str | os.Path
         client_id=optional(environ, "AUTH0_CLIENT_ID"),
         client_secret=optional(environ, "AUTH0_CLIENT_SECRET"),
         gumroad_ping_secret=optional(environ, "GUMROAD_PING_SECRET"),
+        post_login_secret=optional(environ, "POST_LOGIN_SECRET"),
     )
     if secret_id is None:
         missing = [
@@ -140,6 +152,14 @@ def load_purchase_settings(environ: Mapping[str, str], *, app_dir: str | os.Path
     return PurchaseSettings(
         auth0=parse_auth0_domain(domain),
         connection=optional(environ, "AUTH0_CONNECTION") or DEFAULT_CONNECTION,
+        trusted_connections=_trusted_connections(environ),
+        signin_deadline_seconds=number(
+            environ,
+            "SIGNIN_DEADLINE_SECONDS",
+            default=DEFAULT_SIGNIN_DEADLINE_SECONDS,
+            low=0.5,
+            high=MAX_SIGNIN_DEADLINE_SECONDS,
+        ),
         secret_id=secret_id,
         environment_credentials=credentials,
         seller_id=seller_id(environ),
@@ -208,6 +228,17 @@ def queue_url(environ: Mapping[str, str], name: str) -> str | None:
     if parts.scheme not in ("https", "http") or not parts.path.endswith(".fifo"):
         raise ConfigurationError(f"{name} must be the URL of an SQS FIFO queue (ending in .fifo)")
     return url
+
+
+def _trusted_connections(environ: Mapping[str, str]) -> frozenset[str]:
+    """AUTH0_TRUSTED_CONNECTIONS, comma- or space-separated connection names (``connection``, the database
+    connection, only when listed: its users the service did not create count only then)."""
+    raw = optional(environ, "AUTH0_TRUSTED_CONNECTIONS")
+    names = DEFAULT_TRUSTED_CONNECTIONS if raw is None else tuple(raw.replace(",", " ").split())
+    for name in names:
+        if not all(character.isalnum() or character in "-_" for character in name) or len(name) > 128:
+            raise ConfigurationError("AUTH0_TRUSTED_CONNECTIONS must be connection names separated by commas")
+    return frozenset(names)
 
 
 def _onboarding(environ: Mapping[str, str]) -> OnboardingMode:

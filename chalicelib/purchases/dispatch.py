@@ -9,8 +9,9 @@ from chalicelib.deadlines import current_deadline
 from chalicelib.errors import ConfigurationError
 from chalicelib.purchases.buyer_locks import BuyerLocks
 from chalicelib.purchases.events import PingEvent
-from chalicelib.purchases.fulfilment import QUEUED, Fulfilment, Outcome, triage
+from chalicelib.purchases.fulfilment import Fulfilment, triage
 from chalicelib.purchases.inline_gate import InlineGate
+from chalicelib.purchases.outcomes import QUEUED, Outcome
 from chalicelib.purchases.ports import EventQueue
 
 

@@ -1,72 +1,34 @@
-"""Purchase -> access: decide what a Gumroad event means for a buyer's course, then make Auth0 agree."""
+"""Purchase -> access: decide what a Gumroad event means for a buyer's course, then make Auth0 agree.
+
+The buyer's address may have several Auth0 users (one per connection): the event goes to the user whose
+record knows the purchase, else to the address's record holder (``purchases.holders``), else the service
+creates its own database user. A user that may not hold purchases (an unverified address it did not
+create) never receives a role: a purchase that can only land there is **held** in its record, ungranted,
+until the address is proved (``purchases.sign_in`` grants it then).
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from chalicelib.catalogue import Course, CourseCatalogue
 from chalicelib.errors import BuyerAlreadyExists, PurchaseNotYetKnown, ServiceError, UpstreamUnavailable
 from chalicelib.logs import log_event, mask_email
 from chalicelib.purchases.events import RECONCILIATION_ORIGIN, PingEvent, SaleEvent, SubscriptionEvent, UnhandledEvent
+from chalicelib.purchases.holders import HOLDER_KEY, TrustPolicy, holder_marker
+from chalicelib.purchases.outcomes import ALREADY_DONE, IGNORED, PROCESSED, Outcome, combined, plan_change
 from chalicelib.purchases.ping_log import loggable_id
 from chalicelib.purchases.ports import Buyer, Directory, Onboarding
 from chalicelib.purchases.records import CourseRecord, PurchaseState, record_key
 
 log = logging.getLogger("gumroad_auth0.fulfilment")
 
-PROCESSED = "processed"
-IGNORED = "ignored"
-ALREADY_DONE = "already_done"
-QUEUED = "queued"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What handling one event did; becomes the ping's JSON answer and its log line."""
-
-    status: str
-    event: str
-    reason: str | None = None
-    course: str | None = None
-    changes: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"status": self.status, "event": self.event}
-        if self.reason:
-            body["reason"] = self.reason
-        if self.course:
-            body["course"] = self.course
-        if self.changes:
-            body["changes"] = list(self.changes)
-        return body
-
-
-@dataclass(frozen=True)
-class Plan:
-    """The writes that bring Auth0 in line with a buyer's record (pure data, no I/O)."""
-
-    record: CourseRecord
-    role_change: str | None  # "assign" | "remove" | None
-    save_record: bool
-
-
-def plan_change(before: CourseRecord, after_event: CourseRecord, *, role_held: bool | None) -> Plan:
-    """Decide the role change and whether the record must be saved.
-
-    ``role_held`` is what we believe Auth0 holds: the record's own belief, or a fresh read when
-    the delivery may follow an interrupted attempt. ``None`` means unknown, which for a buyer
-    who should not have access means "remove to be sure" (removing an absent role is harmless).
-    """
-    wanted = after_event.grants_access
-    role_change: str | None = None
-    if wanted and role_held is not True:
-        role_change = "assign"
-    elif not wanted and role_held is not False:
-        role_change = "remove"
-    final = after_event.with_role(wanted)
-    return Plan(record=final, role_change=role_change, save_record=final != before)
+# The defaults the settings also have: the service's own database users, passwordless e-mail and Google.
+DEFAULT_TRUST = TrustPolicy(
+    database_connection="Username-Password-Authentication", trusted_connections=frozenset({"email", "google-oauth2"})
+)
 
 
 @dataclass(frozen=True)
@@ -142,12 +104,14 @@ class Fulfilment:
         onboarding: Onboarding | None,
         send_verification_email: bool,
         provision_test_purchases: bool,
+        trust: TrustPolicy = DEFAULT_TRUST,
     ) -> None:
         self._catalogue = catalogue
         self._directory = directory
         self._onboarding = onboarding
         self._send_verification_email = send_verification_email
         self._provision_test_purchases = provision_test_purchases
+        self._trust = trust
 
     def handle(self, event: PingEvent, *, verify_role: bool = False) -> Outcome:
         """Triage one event, then apply it if it needs Auth0.
@@ -185,24 +149,44 @@ class Fulfilment:
             # gift's giver's purchase, with the giver's address (see CourseRecord.effective).
             confirmed=event.resource_name == "sale" or event.origin == RECONCILIATION_ORIGIN,
         )
-        buyer = self._directory.find_buyer(event.email)
-        if buyer is None:
-            if observed.active:
-                return self._create_and_grant(event, course, observed)
-            if event.origin == RECONCILIATION_ORIGIN or observed.alive:
-                # Read from the Sales API, not raced by its sale: a buyer Auth0 does not know has no access to
-                # remove. A won dispute pinged for a buyer Auth0 does not know grants nothing until the sale is
-                # seen (reconciliation reads it): it may be a gift's giver's purchase.
-                return Outcome(IGNORED, event.event_name, reason="unknown_buyer", course=course.slug)
-            # A refund or dispute overtook its sale: say "retry later" so that Gumroad
-            # redelivers it once the sale has made the buyer.
-            raise PurchaseNotYetKnown("this purchase is not known yet; retry later")
-        return self._apply(event.event_name, course, buyer, observed, verify_role=verify_role)
+        users = self._directory.find_users(event.email)
+        knowers = self._knowing(users, course, sale_id=event.sale_id, subscription_id=event.subscription_id)
+        if knowers:
+            return self._apply_all(event.event_name, course, knowers, observed, verify_role=verify_role)
+        holder = self._trust.holder(users, course_slug=course.slug)
+        if holder is not None:
+            return self._apply(event.event_name, course, holder, observed, verify_role=verify_role)
+        blocker = self._trust.blocker(users, course_slug=course.slug)
+        if blocker is not None:
+            return self._hold(event, course, blocker, observed, verify_role=verify_role)
+        if observed.active:
+            return self._create_and_grant(event, course, observed)
+        if event.origin == RECONCILIATION_ORIGIN or observed.alive:
+            # Read from the Sales API, not raced by its sale: a buyer Auth0 does not know has no access to
+            # remove. A won dispute pinged for a buyer Auth0 does not know grants nothing until the sale is
+            # seen (reconciliation reads it): it may be a gift's giver's purchase.
+            return Outcome(IGNORED, event.event_name, reason="unknown_buyer", course=course.slug)
+        # A refund or dispute overtook its sale: say "retry later" so that Gumroad
+        # redelivers it once the sale has made the buyer.
+        raise PurchaseNotYetKnown("this purchase is not known yet; retry later")
 
     def _subscription(self, event: SubscriptionEvent, course: Course, *, verify_role: bool) -> Outcome:
-        buyer = self._directory.find_buyer(event.email)
-        if buyer is None:
+        users = self._directory.find_users(event.email)
+        targets = self._knowing(
+            users, course, sale_id=None, subscription_id=event.subscription_id, purchase_ids=event.purchase_ids
+        )
+        fallback = self._trust.holder(users, course_slug=course.slug) or self._trust.blocker(
+            users, course_slug=course.slug
+        )
+        if not targets and fallback is None:
             return Outcome(IGNORED, event.event_name, reason="unknown_buyer", course=course.slug)
+        outcomes = [
+            self._subscription_of(event, course, buyer, verify_role=verify_role)
+            for buyer in (targets or [fallback] if fallback is not None else targets)
+        ]
+        return combined(outcomes)
+
+    def _subscription_of(self, event: SubscriptionEvent, course: Course, buyer: Buyer, *, verify_role: bool) -> Outcome:
         record = CourseRecord.from_app_metadata(buyer.app_metadata, slug=course.slug, role_id=course.role_id)
         known = record.find(sale_id=None, subscription_id=event.subscription_id, purchase_ids=event.purchase_ids)
         settled = known is not None and known.ended and not record.grants_access and record.role_assigned is False
@@ -240,7 +224,8 @@ class Fulfilment:
         if verify_role and after.grants_access and role_held is True:
             role_held = self._directory.has_role(buyer.user_id, course.role_id)
             changes.append("role_verified")
-        plan = plan_change(before, after, role_held=role_held)
+        may_grant = self._trust.eligible(buyer)
+        plan = plan_change(before, after, role_held=role_held, may_grant=may_grant)
         # The role changes first and the record is written last: the record is the commit
         # marker, so an attempt cut short in between is simply done again.
         if plan.role_change == "assign":
@@ -250,11 +235,62 @@ class Fulfilment:
             self._directory.remove_role(buyer.user_id, course.role_id)
             changes.append("role_removed")
         if plan.save_record:
-            self._directory.save_record(buyer.user_id, record_key(course.slug), plan.record.to_json())
+            # The holder's mark (its sign-ins need no call) or the held one's rides on a write made anyway.
+            documents = {record_key(course.slug): plan.record.to_json(), **self._trust.marks(buyer)}
+            self._directory.save_records(buyer.user_id, documents)
             changes.append("record_saved")
         written = [change for change in changes if change != "role_verified"]
         status = PROCESSED if written else ALREADY_DONE
         return Outcome(status, name, course=course.slug, changes=tuple(changes))
+
+    def _apply_all(
+        self, name: str, course: Course, buyers: list[Buyer], observed: PurchaseState, *, verify_role: bool
+    ) -> Outcome:
+        """The event for every user whose record knows the purchase (one, unless the address has duplicates)."""
+        return combined([self._apply(name, course, buyer, observed, verify_role=verify_role) for buyer in buyers])
+
+    def _hold(
+        self, event: SaleEvent, course: Course, blocker: Buyer, observed: PurchaseState, *, verify_role: bool
+    ) -> Outcome:
+        """No user may receive it: the purchase waits, ungranted, in the record of the user holding the address.
+
+        That user is a database user someone registered with the address (or a creator's, when the database
+        connection is not trusted): its password was not set through the mailbox, so no e-mail from here
+        could make it the buyer's. The mailbox's owner takes the purchase by signing in with a code or a
+        verified Google account (``purchases.sign_in``); ``ops explain`` says so.
+        """
+        outcome = self._apply(event.event_name, course, blocker, observed, verify_role=verify_role)
+        if "record_saved" not in outcome.changes or not observed.active:
+            return outcome
+        log_event(
+            log,
+            logging.WARNING,
+            "purchase_held",
+            reason=self._trust.why_not(blocker),
+            sale_id=loggable_id(event.sale_id),
+            course=course.slug,
+            buyer=mask_email(event.email),
+        )
+        return replace(outcome, changes=(*outcome.changes, "held_unverified_address"))
+
+    def _knowing(
+        self,
+        users: Sequence[Buyer],
+        course: Course,
+        *,
+        sale_id: str | None,
+        subscription_id: str | None,
+        purchase_ids: tuple[str, ...] = (),
+    ) -> list[Buyer]:
+        """The users whose record of ``course`` already has this purchase."""
+        return [
+            user
+            for user in users
+            if CourseRecord.from_app_metadata(user.app_metadata, slug=course.slug, role_id=course.role_id).find(
+                sale_id=sale_id, subscription_id=subscription_id, purchase_ids=purchase_ids
+            )
+            is not None
+        ]
 
     def _create_and_grant(self, event: SaleEvent, course: Course, observed: PurchaseState) -> Outcome:
         record = CourseRecord(slug=course.slug, role_id=course.role_id).with_purchase(observed).with_role(True)
@@ -262,17 +298,24 @@ class Fulfilment:
             buyer = self._directory.create_buyer(
                 email=event.email,
                 name=event.full_name,
-                app_metadata={record_key(course.slug): record.to_json()},
+                app_metadata={
+                    record_key(course.slug): record.to_json(),
+                    HOLDER_KEY: holder_marker(created_by_service=True),
+                },
                 send_verification_email=self._send_verification_email,
             )
         except BuyerAlreadyExists:
             # Another delivery created this buyer between our lookup and our create.
-            existing = self._directory.find_buyer(event.email)
-            if existing is None:
+            users = self._directory.find_users(event.email)
+            existing = self._trust.holder(users, course_slug=course.slug)
+            if existing is not None:
+                return self._apply(event.event_name, course, existing, observed, verify_role=True)
+            blocker = self._trust.blocker(users, course_slug=course.slug)
+            if blocker is None:
                 raise UpstreamUnavailable(
                     "Auth0 says this buyer exists but does not find them yet; retry later"
                 ) from None
-            return self._apply(event.event_name, course, existing, observed, verify_role=True)
+            return self._hold(event, course, blocker, observed, verify_role=True)
         onboarding: str | None = None
         try:
             # The record says "assigned" before the role is (that keeps a new buyer at three
@@ -290,7 +333,7 @@ class Fulfilment:
     def _forget_assignment(self, buyer: Buyer, record: CourseRecord) -> None:
         """Best effort: say in the record that the role is not assigned, so any later delivery assigns it."""
         try:
-            self._directory.save_record(buyer.user_id, record_key(record.slug), record.with_role(False).to_json())
+            self._directory.save_records(buyer.user_id, {record_key(record.slug): record.with_role(False).to_json()})
         except ServiceError:
             log_event(log, logging.WARNING, "record_correction_failed")
 

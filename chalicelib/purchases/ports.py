@@ -18,10 +18,28 @@ from chalicelib.purchases.queue import QueuedEvent
 
 @dataclass(frozen=True)
 class Buyer:
-    """A buyer as the directory knows them: their id and the ``app_metadata`` holding their records."""
+    """An Auth0 user of a buyer's address, as the directory reads it: its ``app_metadata`` (the purchase records)
+    and what says whether it may hold them (``purchases.holders``).
+
+    ``connection`` is the user's own identity's (the first of ``identities``); ``linked`` names the identities
+    linked into it (``provider|user_id``). ``email_verified`` is Auth0's, re-read: never a caller's word.
+    """
 
     user_id: str
     app_metadata: Mapping[str, Any]
+    connection: str = ""
+    email: str = ""
+    email_verified: bool = False
+    created_at: str = ""
+    linked: tuple[str, ...] = ()
+
+    @property
+    def provider(self) -> str:
+        return self.user_id.split("|", 1)[0]
+
+    @property
+    def local_id(self) -> str:
+        return self.user_id.split("|", 1)[-1]
 
 
 class Directory(Protocol):
@@ -31,7 +49,8 @@ class Directory(Protocol):
     an ``UpstreamError``.
     """
 
-    def find_buyer(self, email: str) -> Buyer | None: ...
+    def find_users(self, email: str) -> Sequence[Buyer]:
+        """Every user whose address is ``email`` (already normalised), of any connection: one request."""
 
     def create_buyer(
         self,
@@ -48,7 +67,18 @@ class Directory(Protocol):
 
     def has_role(self, user_id: str, role_id: str) -> bool: ...
 
-    def save_record(self, user_id: str, key: str, document: Mapping[str, Any]) -> None: ...
+    def save_records(self, user_id: str, documents: Mapping[str, Any]) -> None:
+        """Write first-level ``app_metadata`` keys in one request (Auth0 merges them; ``None`` removes one)."""
+
+
+class AccountDirectory(Directory, Protocol):
+    """What a sign-in needs besides: the user by id, and linking."""
+
+    def get_user(self, user_id: str) -> Buyer | None:
+        """The user, re-read (None when Auth0 does not know it, or no longer: a secondary is no user)."""
+
+    def link(self, primary_id: str, secondary: Buyer) -> None:
+        """Link ``secondary`` into ``primary_id`` (``POST /api/v2/users/{id}/identities``)."""
 
 
 class Onboarding(Protocol):

@@ -29,8 +29,9 @@ from chalicelib.catalogue import CourseCatalogue
 from chalicelib.config.reconcile_settings import DEFAULT_LOOKBACK_DAYS, DEFAULT_OVERLAP_MINUTES, ReconcileSettings
 from chalicelib.errors import ConfigurationError, ReconciliationIncomplete, ServiceError
 from chalicelib.logs import log_event, mask_email
-from chalicelib.purchases.fulfilment import Outcome, triage
+from chalicelib.purchases.fulfilment import triage
 from chalicelib.purchases.gumroad import SALE_RESOURCE_NAMES, format_timestamp
+from chalicelib.purchases.outcomes import Outcome
 from chalicelib.purchases.ping_log import loggable_id
 from chalicelib.purchases.ports import EventQueue, SalesSource, SubscriptionSource, WatermarkStore
 from chalicelib.purchases.queue import deduplication_id

@@ -14,7 +14,7 @@ from chalicelib.deadlines import Deadline, upstream_scope
 from chalicelib.errors import ConfigurationError, MalformedMessage, RetryLater, ServiceError, UpstreamRejected
 from chalicelib.logs import log_event, mask_email
 from chalicelib.purchases.events import RECONCILIATION_ORIGIN, SaleEvent
-from chalicelib.purchases.fulfilment import Outcome
+from chalicelib.purchases.outcomes import Outcome
 from chalicelib.purchases.ping_log import PingLogLine
 from chalicelib.purchases.ports import DeadLetterSink, RetryDelay
 from chalicelib.purchases.queue import REDRIVEN_ATTRIBUTE, QueuedEvent, decode_event, group_id

@@ -13,6 +13,7 @@ from chalicelib.errors import (
     InsufficientScope,
     InvalidLoginRequest,
     InvalidRequest,
+    InvalidSignInRequest,
     InvalidToken,
     LoginDisabled,
     LoginRefused,
@@ -23,6 +24,7 @@ from chalicelib.errors import (
     PingRejected,
     PingUnauthorized,
     ServiceError,
+    SignInUnauthorized,
     UnknownCourse,
     UnsupportedMediaType,
     UpstreamError,
@@ -39,6 +41,8 @@ _CLIENT_ERROR_STATUS: tuple[tuple[type[ServiceError], int], ...] = (
     (PingRejected, 400),
     (UnsupportedMediaType, 415),
     (InvalidLoginRequest, 400),
+    (SignInUnauthorized, 401),
+    (InvalidSignInRequest, 400),
     (LoginRefused, 401),
     (LoginDisabled, 404),
     (UnknownCourse, 404),
@@ -95,6 +99,17 @@ def login_error_answer(error: ServiceError) -> Response:
         headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
         return json_answer(429, error_body(error.code, error.message), headers)
     return json_answer(503, error_body(error.code, _public_description(error)), {"Retry-After": "5"})
+
+
+def sign_in_error_answer(error: ServiceError) -> Response:
+    """``POST /auth0/post-login`` failures: 400/401/415 for the caller, 503 for the service's trouble.
+
+    The Action lets the login go on unchanged whatever it gets but a 200, so no ``Retry-After``.
+    """
+    status = client_error_status(error)
+    if status is not None:
+        return json_answer(status, error_body(error.code, error.message))
+    return json_answer(503, error_body(error.code, _public_description(error)))
 
 
 def _public_description(error: ServiceError) -> str:

@@ -12,8 +12,8 @@ from chalicelib.deadlines import Deadline, upstream_scope
 from chalicelib.errors import InternalError, ServiceError
 from chalicelib.logs import describe_failure, mask_email
 from chalicelib.purchases.events import PingEvent, SaleEvent, SubscriptionEvent
-from chalicelib.purchases.fulfilment import Outcome
 from chalicelib.purchases.gumroad import parse_ping
+from chalicelib.purchases.outcomes import Outcome
 from chalicelib.purchases.ping_auth import authenticate_ping, check_seller, presented_secrets
 from chalicelib.purchases.ping_log import PingLogLine
 from chalicelib.web.answers import json_answer, ping_error_answer

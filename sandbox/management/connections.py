@@ -1,32 +1,32 @@
-"""``/api/v2/connections``: the database connection people sign in with; by name, create, update, its clients.
+"""``/api/v2/connections``: the tenant's connections by ``name`` and ``strategy``; created, changed, their clients.
 
-The sandbox signs people in with one database connection (``serve --connection``). Started normally, the
-tenant holds it from the start; started ``--bare``, it exists once created here, and users can be
-created in it only then.
+Started normally, the sandbox holds its database connection (``serve --connection``), Google and passwordless
+e-mail, which are its settings and are not changed here. Started ``--bare`` it holds none: a database connection
+made here (``ops tenant apply``) is the one people sign in and sign up with, and users can be created in it.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from sandbox.errors import ManagementError, invalid_query, payload_error
 from sandbox.http.routing import Route
 from sandbox.http.wire import Request, Response, empty_response, json_response
-from sandbox.management.query import DEFAULT_PER_PAGE, MAX_PER_PAGE, integer_parameter
+from sandbox.management.query import DEFAULT_PER_PAGE, MAX_PER_PAGE, boolean_parameter, integer_parameter, select_fields
 from sandbox.tenant.clients import Client
-from sandbox.tenant.configuration import random_id
+from sandbox.tenant.connections import Connection
 from sandbox.tenant.tenant import Tenant
 
 
 class ConnectionsApi:
-    """In Auth0's shapes; checkpoint pages (``take``/``from``) as the SDK asks for them."""
+    """In Auth0's shapes; ``ops check`` reads the database connection's ``disable_signup`` here. A list is an
+    array, or with ``take``/``from`` a checkpoint page (``{"connections", "next"}``) as auth0-python asks."""
 
-    def __init__(self, *, tenant: Tenant, clients: Mapping[str, Client], bare: bool = False) -> None:
+    def __init__(self, *, tenant: Tenant, clients: Mapping[str, Client] | None = None) -> None:
         self._tenant = tenant
-        self._clients = clients
-        self._bare = bare
+        self._clients = clients if clients is not None else {}
 
     def routes(self) -> list[Route]:
         return [
@@ -39,50 +39,66 @@ class ConnectionsApi:
         ]
 
     def list_connections(self, request: Request) -> Response:
-        name = request.query_value("name")
-        found = [_public(item) for item in self._connections() if name in (None, item["name"])]
+        names = request.query.get("name", [])
+        strategies = request.query.get("strategy", [])
+        fields = request.query_value("fields")
+        include = boolean_parameter(request, "include_fields", default=True)
+        found = [
+            connection.to_auth0()
+            for connection in self._tenant.connections.values()
+            if (not names or connection.name in names) and (not strategies or connection.strategy in strategies)
+        ]
+        shown = [select_fields(item, fields, include) for item in found]
         if request.query_value("take") is None and request.query_value("from") is None:
-            return json_response(200, found)
+            return json_response(200, shown)
         take = integer_parameter(request, "take", default=DEFAULT_PER_PAGE, low=1, high=MAX_PER_PAGE)
         start = _checkpoint([item["id"] for item in found], request.query_value("from"))
-        answer: dict[str, Any] = {"connections": found[start : start + take]}
+        answer: dict[str, Any] = {"connections": shown[start : start + take]}
         if start + take < len(found):
             answer["next"] = found[start + take]["id"]
         return json_response(200, answer)
 
     def get_connection(self, request: Request) -> Response:
-        return json_response(200, _public(self._connection(request.params["id"])))
+        return json_response(200, self._connection(request.params["id"]).to_auth0())
 
     def create(self, request: Request) -> Response:
         body = _connection_body(request.json_object(), creating=True)
         if body.get("strategy") != "auth0":
-            raise payload_error("the sandbox's connections are database connections (strategy auth0)")
+            raise payload_error("the sandbox makes database connections only (strategy auth0)")
+        options = dict(body.get("options", {}))
+        connection = Connection(
+            name=body["name"],
+            strategy="auth0",
+            enabled_clients=tuple(body.get("enabled_clients", [])),
+            disable_signup=bool(options.get("disable_signup", False)),
+            created=True,
+            options=options,
+            metadata=dict(body.get("metadata", {})),
+        )
         with self._tenant.changing():
-            if any(item["name"] == body["name"] for item in self._connections()):
+            if connection.name in self._tenant.connections:
                 raise ManagementError(409, "A connection with the same name already exists", "connection_exists")
-            connection = {
-                "id": random_id("con_", 16),
-                "options": {},
-                "metadata": {},
-                "is_domain_connection": False,
-                "realms": [body["name"]],
-                **{key: value for key, value in body.items() if key != "enabled_clients"},
-                "enabled_clients": list(body.get("enabled_clients", [])),
-            }
-            self._tenant.configuration.connections[connection["id"]] = connection
-        return json_response(201, _public(connection))
+            self._keep(connection)
+        return json_response(201, connection.to_auth0())
 
     def update(self, request: Request) -> Response:
         body = _connection_body(request.json_object(), creating=False)
         with self._tenant.changing():
             connection = self._created(request.params["id"])
-            connection.update(body)  # Auth0 replaces options and metadata whole
-        return json_response(200, _public(connection))
+            options = body.get("options", connection.options)  # Auth0 replaces options and metadata whole
+            changed = replace(
+                connection,
+                options=dict(options),
+                disable_signup=bool(options.get("disable_signup", False)),
+                metadata=dict(body.get("metadata", connection.metadata)),
+            )
+            self._keep(changed)
+        return json_response(200, changed.to_auth0())
 
     def enabled_clients(self, request: Request) -> Response:
         connection = self._connection(request.params["id"])
         take = integer_parameter(request, "take", default=DEFAULT_PER_PAGE, low=1, high=MAX_PER_PAGE)
-        ids = list(connection["enabled_clients"])
+        ids = list(connection.enabled_clients)
         start = _checkpoint(ids, request.query_value("from"))
         answer: dict[str, Any] = {"clients": [{"client_id": client_id} for client_id in ids[start : start + take]]}
         if start + take < len(ids):
@@ -93,7 +109,7 @@ class ConnectionsApi:
         changes = _client_changes(request)
         with self._tenant.changing():
             connection = self._created(request.params["id"])
-            enabled = list(connection["enabled_clients"])
+            enabled = list(connection.enabled_clients)
             for client_id, status in changes:
                 if client_id not in self._clients:
                     raise ManagementError(404, "The client does not exist", "inexistent_client")
@@ -101,46 +117,28 @@ class ConnectionsApi:
                     enabled.append(client_id)
                 if not status and client_id in enabled:
                     enabled.remove(client_id)
-            connection["enabled_clients"] = enabled
+            self._keep(replace(connection, enabled_clients=tuple(enabled)))
         return empty_response(204)
 
-    def _connections(self) -> list[dict[str, Any]]:
-        created = list(self._tenant.configuration.connections.values())
-        if self._bare or any(item["name"] == self._tenant.connection for item in created):
-            return created
-        own = {
-            "id": "con_" + hashlib.sha256(self._tenant.connection.encode()).hexdigest()[:16],
-            "name": self._tenant.connection,
-            "strategy": "auth0",
-            "options": {},
-            "metadata": {},
-            "is_domain_connection": False,
-            "realms": [self._tenant.connection],
-            "enabled_clients": list(self._clients),
-        }
-        return [own, *created]
+    def _keep(self, connection: Connection) -> None:
+        self._tenant.connections[connection.name] = connection
+        self._tenant.configuration.connections[connection.name] = connection.to_state()
 
-    def _connection(self, connection_id: str) -> dict[str, Any]:
-        found = next((item for item in self._connections() if item["id"] == connection_id), None)
+    def _connection(self, connection_id: str) -> Connection:
+        found = next((item for item in self._tenant.connections.values() if item.id == connection_id), None)
         if found is None:
             raise ManagementError(404, "The connection does not exist", "inexistent_connection")
         return found
 
-    def _created(self, connection_id: str) -> dict[str, Any]:
-        found = self._tenant.configuration.connections.get(connection_id)
-        if found is None:
-            self._connection(connection_id)
-            raise payload_error("the sandbox's own connection is changed by its settings, not here")
+    def _created(self, connection_id: str) -> Connection:
+        found = self._connection(connection_id)
+        if not found.created:
+            raise payload_error("the sandbox's own connections are changed by its settings, not here")
         return found
 
 
-def _public(connection: dict[str, Any]) -> dict[str, Any]:
-    """Auth0 lists enabled clients through ``/connections/{id}/clients`` only."""
-    return {key: value for key, value in connection.items() if key != "enabled_clients"}
-
-
 def _connection_body(body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
-    allowed = {"options": dict, "metadata": dict, "display_name": str}
+    allowed: dict[str, type] = {"options": dict, "metadata": dict, "display_name": str}
     if creating:
         allowed |= {"name": str, "strategy": str, "enabled_clients": list}
     for name, value in body.items():

@@ -66,6 +66,22 @@ def parse_role_ids(body: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(roles))
 
 
+def parse_link(body: Mapping[str, Any]) -> tuple[str, str]:
+    """``POST /api/v2/users/{id}/identities`` the server-side way: ``provider`` and the secondary's ``user_id``.
+
+    The user-initiated form (``link_with``, a secondary ID token) is not supported here.
+    """
+    _check_unknown(body, frozenset({"provider", "user_id", "connection_id", "link_with"}))
+    if "link_with" in body:
+        raise payload_error("'link_with (a secondary account's ID token) is not supported by the sandbox'.")
+    for name in ("provider", "user_id"):
+        if name not in body:
+            raise payload_error(f"'Missing required property: {name}'.")
+        if not isinstance(body[name], str) or not body[name]:
+            raise payload_error(f"'Expected type string but found type {json_type(body[name])}' on property {name}.")
+    return body["provider"], body["user_id"]
+
+
 def parse_verification_job(body: Mapping[str, Any]) -> str:
     """The ``user_id`` of ``POST /api/v2/jobs/verification-email``."""
     _check_unknown(body, frozenset({"user_id", "client_id", "identity", "organization_id"}))

@@ -8,6 +8,7 @@ from sandbox.http.routing import Route
 from sandbox.management.client_grants import ClientGrantsApi
 from sandbox.management.clients import ClientsApi
 from sandbox.management.connections import ConnectionsApi
+from sandbox.management.identities import IdentitiesApi
 from sandbox.management.jobs import JobsApi
 from sandbox.management.resource_servers import ResourceServersApi
 from sandbox.management.roles import RolesApi
@@ -38,11 +39,12 @@ def management_routes(
         bare=bare,
     )
     return [
-        *UsersApi(tenant=tenant, site=site, bare=bare).routes(),
+        *UsersApi(tenant=tenant, site=site).routes(),
+        *IdentitiesApi(tenant=tenant).routes(),
         *JobsApi(tenant=tenant, site=site).routes(),
         *ClientGrantsApi(site=site, grants=grants, changing=tenant.changing).routes(),
         *resource_servers.routes(),
         *RolesApi(tenant=tenant, site=site, bare=bare).routes(),
         *ClientsApi(tenant=tenant, clients=clients).routes(),
-        *ConnectionsApi(tenant=tenant, clients=clients, bare=bare).routes(),
+        *ConnectionsApi(tenant=tenant, clients=clients).routes(),
     ]

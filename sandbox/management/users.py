@@ -20,10 +20,9 @@ from sandbox.tenant.tenant import Tenant
 class UsersApi:
     """``/api/v2``: users-by-email, users create/get/patch and user roles."""
 
-    def __init__(self, *, tenant: Tenant, site: Site, bare: bool = False) -> None:
+    def __init__(self, *, tenant: Tenant, site: Site) -> None:
         self._tenant = tenant
         self._site = site
-        self._bare = bare  # serve --bare: the connection exists once created through /api/v2/connections
 
     def routes(self) -> list[Route]:
         return [
@@ -46,7 +45,7 @@ class UsersApi:
 
     def create_user(self, request: Request) -> Response:
         new = parse_new_user(request.json_object())
-        if self._bare and self._tenant.configuration.connection_by_name(new.connection) is None:
+        if new.connection not in self._tenant.connections:  # serve --bare: none until /api/v2/connections makes it
             raise ManagementError(400, "The connection does not exist.", "inexistent_connection")
         user = self._tenant.create_user(new, base_url=self._site.base_url)
         return json_response(201, self._tenant.view(user))

@@ -60,5 +60,15 @@ class AuthorizationCodeGrant:
             auth_time=issued.auth_time,
             sid=issued.sid,
             idle_until=0,
+            connection=issued.connection,
         )
-        return self._answer.answer(client, user, grant, scope=authorization.scope, nonce=authorization.nonce)
+        return self._answer.answer(
+            client,
+            user,
+            grant,
+            scope=authorization.scope,
+            nonce=authorization.nonce,
+            permissions=issued.permissions,
+            id_claims=issued.id_claims,
+            access_claims=issued.access_claims,
+        )

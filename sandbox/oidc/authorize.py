@@ -1,4 +1,7 @@
-"""``GET /authorize``: check the request, then a code at once (a live session), ``login_required``, or the login page.
+"""``GET /authorize``: check the request, then a code at once (a live session), ``login_required``, or a sign-in page.
+
+``connection`` picks the page: the login page (the database connection, the default), the Google
+stand-in (``google-oauth2``) or the passwordless e-mail page (``email``).
 
 As on Auth0, nothing here ever redirects to a URL the application did not register: a bad
 ``client_id`` or ``redirect_uri`` gets an HTML error page; every other problem goes back to the
@@ -15,26 +18,34 @@ from sandbox.defaults import AUTHORIZATION_CODE_GRANT
 from sandbox.errors import ManagementError
 from sandbox.http.routing import Route
 from sandbox.http.wire import Request, Response
+from sandbox.oidc.completion import LoginCompletion
 from sandbox.oidc.pages import error_page
 from sandbox.oidc.redirects import deliver, redirect, url_allowed
 from sandbox.oidc.session_cookie import session_cookie
 from sandbox.tenant.clients import Client
-from sandbox.tenant.sign_ins import Authorization, Session, SignInStore
+from sandbox.tenant.connections import GOOGLE, PASSWORDLESS_EMAIL
+from sandbox.tenant.sign_ins import Authorization, Session
 from sandbox.tenant.site import Site
 from sandbox.tenant.tenant import Tenant
 
 RESPONSE_MODES = ("query", "web_message")
 _S256_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")  # base64url of a SHA-256 digest, unpadded
+# The page each connection signs people in on (the database connection's is the login page).
+CONNECTION_PAGES = {GOOGLE: "/stand-in/google-oauth2", PASSWORDLESS_EMAIL: "/u/login/passwordless-email"}
+LOGIN_PAGE = "/u/login"
 
 
 class AuthorizeEndpoint:
     """Where every browser sign-in starts; a signed-in browser gets its code without seeing a page."""
 
-    def __init__(self, *, tenant: Tenant, site: Site, clients: Mapping[str, Client]) -> None:
+    def __init__(
+        self, *, tenant: Tenant, site: Site, clients: Mapping[str, Client], completion: LoginCompletion
+    ) -> None:
         self._tenant = tenant
         self._store = tenant.sign_ins
         self._site = site
         self._clients = clients  # live: applications created through /api/v2/clients too
+        self._completion = completion
 
     def routes(self) -> list[Route]:
         return [Route("GET", "/authorize", self.authorize)]
@@ -72,13 +83,14 @@ class AuthorizeEndpoint:
         prompts = set((query("prompt") or "").split())
         session = self._usable_session(request, max_age=_max_age(query("max_age")))
         if session is not None and "login" not in prompts:
-            return send_code(self._store, authorization, session)
+            return self._completion.resumed(request, authorization, session)
         if "none" in prompts:
             return deliver(
                 redirect_uri, response_mode, {"error": "login_required", "error_description": "Login required"}, state
             )
         transaction = self._store.begin(authorization)
-        return redirect(f"{self._site.base_url}/u/login?state={quote(transaction)}")
+        page = CONNECTION_PAGES.get(query("connection") or "", LOGIN_PAGE)
+        return redirect(f"{self._site.base_url}{page}?state={quote(transaction)}")
 
     def _problem(self, request: Request) -> tuple[str, str] | None:
         """What is wrong with an /authorize request whose client and redirect_uri are fine."""
@@ -98,6 +110,9 @@ class AuthorizeEndpoint:
         max_age = query("max_age")
         if max_age is not None and _max_age(max_age) is None:
             return "invalid_request", "max_age must be a number of seconds"
+        connection = query("connection")
+        if connection is not None and connection not in self._tenant.connections:
+            return "invalid_request", f"the connection is not enabled: {connection}"
         return None
 
     def _usable_session(self, request: Request, *, max_age: int | None) -> Session | None:
@@ -105,7 +120,7 @@ class AuthorizeEndpoint:
         if session is None:
             return None
         try:
-            user = self._tenant.user(session.user_id)
+            user = self._tenant.account(session.user_id)
         except ManagementError:
             return None
         if user.profile.get("blocked") is True:
@@ -113,12 +128,6 @@ class AuthorizeEndpoint:
         if max_age is not None and self._store.now() - session.auth_time > max_age:
             return None
         return session
-
-
-def send_code(store: SignInStore, authorization: Authorization, session: Session) -> Response:
-    """Issue a code for this session and send it back to the application the way it asked for."""
-    code = store.issue_code(authorization, session)
-    return deliver(authorization.redirect_uri, authorization.response_mode, {"code": code}, authorization.state)
 
 
 def _max_age(value: str | None) -> int | None:

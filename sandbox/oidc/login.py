@@ -1,17 +1,15 @@
-"""``/u/login``: the login page (like Universal Login) and its form, which opens a session and sends the code."""
+"""``/u/login``: the login page (like Universal Login): a password, or the way to Google or an e-mail code."""
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
-from sandbox.defaults import SESSION_MAX_SECONDS
 from sandbox.errors import OAuthError
 from sandbox.http.routing import Route
 from sandbox.http.wire import Request, Response
-from sandbox.oidc.authorize import send_code
+from sandbox.oidc.completion import LoginCompletion
 from sandbox.oidc.forms import foreign_form, form_field, from_own_page
 from sandbox.oidc.pages import error_page, login_page
-from sandbox.oidc.session_cookie import session_cookie, set_cookie
 from sandbox.tenant.sign_ins import Authorization, SignInRejected
 from sandbox.tenant.site import Site
 from sandbox.tenant.tenant import Tenant
@@ -22,10 +20,11 @@ _WRONG_PASSWORD = "Wrong email or password."  # noqa: S105 - Auth0's message
 class LoginPage:
     """One page per login transaction (``?state=``); it signs in once."""
 
-    def __init__(self, *, tenant: Tenant, site: Site) -> None:
+    def __init__(self, *, tenant: Tenant, site: Site, completion: LoginCompletion) -> None:
         self._tenant = tenant
         self._store = tenant.sign_ins
         self._site = site
+        self._completion = completion
 
     def routes(self) -> list[Route]:
         return [Route("GET", "/u/login", self.show), Route("POST", "/u/login", self.login)]
@@ -53,7 +52,7 @@ class LoginPage:
                 transaction, authorization, username=username, error="Enter your email and password.", status=400
             )
         try:
-            user = self._tenant.authenticate(
+            user = self._tenant.passwords.authenticate(
                 username=username,
                 password=password,
                 ip=request.client_ip,
@@ -63,15 +62,7 @@ class LoginPage:
         except OAuthError as refused:
             status, message = _login_refusal(refused)
             return self._form(transaction, authorization, username=username, error=message, status=status)
-        try:
-            authorization = self._store.finish(transaction)
-        except SignInRejected as rejected:  # the same page was submitted twice at once
-            return error_page(400, "Sign-in expired", str(rejected))
-        self._store.close_session(session_cookie(request))
-        cookie, session = self._store.open_session(user.user_id)
-        response = send_code(self._store, authorization, session)
-        response.headers["Set-Cookie"] = set_cookie(cookie, SESSION_MAX_SECONDS)
-        return response
+        return self._completion.signed_in(request, transaction, user, connection=self._tenant.connection)
 
     def _form(
         self,
@@ -93,7 +84,7 @@ class LoginPage:
 
 
 def _login_refusal(refused: OAuthError) -> tuple[int, str]:
-    """The login page's status and message for what ``Tenant.authenticate`` refused."""
+    """The login page's status and message for what ``PasswordSignIn.authenticate`` refused."""
     if refused.status == 429:  # too_many_attempts: Auth0's "account blocked" text
         return 429, str(refused.body["error_description"])
     if refused.status == 401:  # the user is blocked in the Management API

@@ -1,4 +1,4 @@
-"""The HTML a person sees, rendered from ``templates/``: login, errors, the silent-auth answer, set-password.
+"""The HTML a person sees, rendered from ``templates/``: login, Google, e-mail codes, errors, silent auth, set-password.
 
 Templates are ``string.Template`` files. Every value is escaped with ``html.escape`` unless it is
 markup this module made (another template, or JSON made safe for a script). Pages carry no
@@ -76,6 +76,44 @@ def login_page(
         username=username,
     )
     return page(status, "Log in", body)
+
+
+def google_page(
+    *, action: str, transaction: str, application: str, email: str = "", error: str | None = None, status: int = 200
+) -> Response:
+    """The Google stand-in: ``email``, the ``email_verified`` checkbox (ticked: Google vouches for it), submit."""
+    body = render(
+        "google", {"alert": _alert(error)}, application=application, action=action, transaction=transaction, email=email
+    )
+    return page(status, "Sign in with Google", body)
+
+
+def passwordless_email_page(
+    *, action: str, transaction: str, application: str, email: str = "", error: str | None = None, status: int = 200
+) -> Response:
+    body = render(
+        "passwordless_email",
+        {"alert": _alert(error)},
+        application=application,
+        action=action,
+        transaction=transaction,
+        email=email,
+    )
+    return page(status, "Sign in with an e-mail code", body)
+
+
+def passwordless_code_page(
+    *, action: str, restart: str, transaction: str, email: str, error: str | None = None, status: int = 200
+) -> Response:
+    body = render(
+        "passwordless_code",
+        {"alert": _alert(error)},
+        action=action,
+        restart=restart,
+        transaction=transaction,
+        email=email,
+    )
+    return page(status, "Check your email", body)
 
 
 def web_message_page(target_origin: str, response: Mapping[str, Any]) -> Response:

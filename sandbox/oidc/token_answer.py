@@ -7,6 +7,7 @@ new refresh token on every use when ``offline_access`` was granted.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sandbox.defaults import ID_TOKEN_LIFETIME_SECONDS, REFRESH_TOKEN_GRANT
@@ -34,9 +35,9 @@ class TokenAnswer:
         self._lifetime = access_token_lifetime
 
     def active_user(self, user_id: str, family: str) -> UserRecord:
-        """The grant's user; a deleted or blocked one revokes the whole refresh-token family."""
+        """The grant's user (the one it was linked into, if it was); a deleted or blocked one revokes the family."""
         try:
-            user = self._tenant.user(user_id)
+            user = self._tenant.account(user_id)
         except ManagementError:  # the user was deleted since
             self._store.revoke_family(family)
             raise OAuthError(403, "invalid_grant", "Unknown or invalid refresh token.") from None
@@ -46,12 +47,23 @@ class TokenAnswer:
         return user
 
     def answer(
-        self, client: Client, user: UserRecord, grant: RefreshGrant, *, scope: str, nonce: str | None
+        self,
+        client: Client,
+        user: UserRecord,
+        grant: RefreshGrant,
+        *,
+        scope: str,
+        nonce: str | None,
+        permissions: tuple[str, ...] | None = None,
+        id_claims: Mapping[str, Any] | None = None,
+        access_claims: Mapping[str, Any] | None = None,
     ) -> Response:
-        access_token, granted = self._access_token(client, user, grant.audience, scope)
+        """``permissions``: as when the login started (the post-login trigger took them); the claims, an Action's."""
+        access_token, granted = self._access_token(client, user, grant.audience, scope, permissions, access_claims)
         answer: dict[str, Any] = {"access_token": access_token}
         if "openid" in granted.split():
             claims: dict[str, Any] = {
+                **dict(id_claims or {}),
                 **profile_claims(self._tenant, user, granted),
                 "auth_time": grant.auth_time,
                 "sid": grant.sid,
@@ -69,7 +81,15 @@ class TokenAnswer:
         answer.update({"scope": granted, "expires_in": self._lifetime, "token_type": "Bearer"})
         return json_response(200, answer, NO_STORE)
 
-    def _access_token(self, client: Client, user: UserRecord, audience: str | None, scope: str) -> tuple[str, str]:
+    def _access_token(
+        self,
+        client: Client,
+        user: UserRecord,
+        audience: str | None,
+        scope: str,
+        permissions: tuple[str, ...] | None,
+        custom_claims: Mapping[str, Any] | None,
+    ) -> tuple[str, str]:
         if audience is not None:
             return user_access_token(
                 self._issuer,
@@ -79,6 +99,8 @@ class TokenAnswer:
                 client_id=client.client_id,
                 scope=scope,
                 lifetime=self._lifetime,
+                permissions=permissions,
+                custom_claims=custom_claims,
             )
         # No audience: Auth0 issues a token good for /userinfo only, with no API permissions.
         granted = " ".join(entry for entry in dict.fromkeys(scope.split()) if entry in OIDC_SCOPES)

@@ -32,13 +32,10 @@ class Configuration:
     apis: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> resource server
     clients: dict[str, dict[str, Any]] = field(default_factory=dict)  # client id -> application (with its secret)
     grants: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> client grant
-    connections: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> connection (+ enabled_clients)
+    connections: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> connection (Connection.to_state)
 
     def api_by_identifier(self, identifier: str) -> dict[str, Any] | None:
         return next((api for api in self.apis.values() if api["identifier"] == identifier), None)
-
-    def connection_by_name(self, name: str) -> dict[str, Any] | None:
-        return next((item for item in self.connections.values() if item["name"] == name), None)
 
     def to_state(self) -> dict[str, Any]:
         return {"apis": self.apis, "clients": self.clients, "grants": self.grants, "connections": self.connections}

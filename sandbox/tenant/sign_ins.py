@@ -12,8 +12,9 @@ import hashlib
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from sandbox.defaults import (
     AUTHORIZATION_CODE_SECONDS,
@@ -53,15 +54,22 @@ class Session:
     auth_time: int
     expires_at: float
     idle_until: float
+    connection: str = ""  # the connection the person signed in with (the post-login event names it)
 
 
 @dataclass(frozen=True)
 class IssuedCode:
+    """A code and what its tokens carry: the post-login Actions ran before it was issued."""
+
     authorization: Authorization
     user_id: str
     auth_time: int
     sid: str
     family: str  # the refresh-token family this code's tokens belong to
+    permissions: tuple[str, ...] | None = None  # as when the login started; None: read them at exchange
+    id_claims: Mapping[str, Any] = field(default_factory=dict)
+    access_claims: Mapping[str, Any] = field(default_factory=dict)
+    connection: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,7 @@ class RefreshGrant:
     sid: str
     idle_until: float
     used: bool = False
+    connection: str = ""  # of the login that started the family
 
 
 @dataclass
@@ -88,6 +97,11 @@ class _Family:
 
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def new_sid() -> str:
+    """A session id: public (it goes in ID tokens as ``sid``), unlike the cookie that names the session."""
+    return secrets.token_urlsafe(16)
 
 
 class SignInStore:
@@ -146,16 +160,17 @@ class SignInStore:
 
     # --- sessions (the ``auth0`` cookie) ------------------------------------------------------------
 
-    def open_session(self, user_id: str) -> tuple[str, Session]:
-        """A new session for a person who just proved their password: (cookie value, session)."""
+    def open_session(self, user_id: str, *, connection: str = "", sid: str | None = None) -> tuple[str, Session]:
+        """A new session for a person who just signed in: (cookie value, session)."""
         now = self._clock()
         cookie = secrets.token_urlsafe(32)
         session = Session(
-            sid=secrets.token_urlsafe(16),
+            sid=sid or new_sid(),
             user_id=user_id,
             auth_time=int(now),
             expires_at=now + SESSION_MAX_SECONDS,
             idle_until=now + SESSION_IDLE_SECONDS,
+            connection=connection,
         )
         with self._lock:
             self._prune()
@@ -183,9 +198,32 @@ class SignInStore:
             with self._lock:
                 self._sessions.pop(digest(cookie), None)
 
+    def end_sessions(self, user_id: str) -> int:
+        """End every session of a user (a changed password does, at Auth0); how many there were."""
+        with self._lock:
+            ended = [key for key, session in self._sessions.items() if session.user_id == user_id]
+            for key in ended:
+                del self._sessions[key]
+        return len(ended)
+
+    def switch_user(self, sid: str, user_id: str) -> None:
+        """The session becomes the primary user's: a login the post-login Action switched (setPrimaryUser)."""
+        with self._lock:
+            for session in self._sessions.values():
+                if session.sid == sid:
+                    session.user_id = user_id
+
     # --- authorization codes ------------------------------------------------------------------------
 
-    def issue_code(self, authorization: Authorization, session: Session) -> str:
+    def issue_code(
+        self,
+        authorization: Authorization,
+        session: Session,
+        *,
+        permissions: tuple[str, ...] | None = None,
+        id_claims: Mapping[str, Any] | None = None,
+        access_claims: Mapping[str, Any] | None = None,
+    ) -> str:
         code = secrets.token_urlsafe(32)
         issued = IssuedCode(
             authorization=authorization,
@@ -193,6 +231,10 @@ class SignInStore:
             auth_time=session.auth_time,
             sid=session.sid,
             family=secrets.token_hex(16),
+            permissions=permissions,
+            id_claims=dict(id_claims or {}),
+            access_claims=dict(access_claims or {}),
+            connection=session.connection,
         )
         with self._lock:
             self._prune()

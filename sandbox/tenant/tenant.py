@@ -11,35 +11,35 @@ from typing import Any
 
 from sandbox.errors import (
     ManagementError,
-    OAuthError,
     payload_error,
     role_not_found,
     user_exists,
     user_not_found,
     weak_password,
 )
+from sandbox.tenant import identities
+from sandbox.tenant.actions import Actions
 from sandbox.tenant.configuration import Configuration
+from sandbox.tenant.connections import Connection, default_connections
+from sandbox.tenant.identities import Identity
 from sandbox.tenant.keys import SigningKey
 from sandbox.tenant.login_attempts import LoginAttempts
-from sandbox.tenant.outbox import Outbox
-from sandbox.tenant.passwords import hash_password, is_strong_enough, verify_password
+from sandbox.tenant.outbox import Outbox, invalid_ticket
+from sandbox.tenant.password_sign_in import PasswordSignIn
+from sandbox.tenant.passwordless import PasswordlessCodes
+from sandbox.tenant.passwords import hash_password, is_strong_enough
 from sandbox.tenant.roles import Role
+from sandbox.tenant.sign_in_methods import SignInMethods
 from sandbox.tenant.sign_ins import SignInStore
 from sandbox.tenant.state_file import StateFile, StateFileError
 from sandbox.tenant.users import NewUser, UserRecord, merged_metadata, timestamp
-
-_WRONG_CREDENTIALS = "Wrong email or password."
-_BLOCKED_DESCRIPTION = (
-    "Your account has been blocked after multiple consecutive login attempts. "
-    "We've sent you an email with instructions on how to unblock it."
-)
 
 
 class Tenant:
     """Everything a tenant remembers; every change is saved before the answer goes out.
 
-    One re-entrant lock guards the data; slow password hashing happens outside it, after the
-    sign-in attempt it belongs to was reserved under it.
+    One re-entrant lock (``lock``) guards the data; slow password hashing happens outside it, after the
+    sign-in attempt it belongs to was reserved under it (``passwords``, ``sandbox.tenant.password_sign_in``).
     """
 
     def __init__(
@@ -51,6 +51,8 @@ class Tenant:
         max_failed_logins: int = 10,
         clock: Callable[[], float] = time.time,
         read_only: bool = False,
+        disable_signup: bool = True,
+        enabled_clients: tuple[str, ...] = (),
     ) -> None:
         # A read-only tenant (``python -m sandbox token``) never writes under a running server.
         self._read_only = read_only
@@ -58,21 +60,31 @@ class Tenant:
         self.connection = connection
         self._clock = clock
         self._lock = threading.RLock()
-        self._try_settled = threading.Condition(self._lock)  # a sign-in try was counted or given back
         self.users: dict[str, UserRecord] = {}
         self.roles: dict[str, Role] = {}
         self.outbox = Outbox(clock=clock)
         self.login_attempts = LoginAttempts(max_failures=max_failed_logins, clock=clock)
+        self.passwords = PasswordSignIn(self, clock=clock)
+        self.methods = SignInMethods(self)  # Google, passwordless e-mail, database sign-up
+        self.actions = Actions()  # deployed Actions and their bindings: seeded at start, never in the state file
         self.served_at: dict[str, str] = {}
         self.configuration = Configuration()  # what /api/v2 created: APIs, applications, grants, connections
         # Browser sessions, codes and refresh tokens: in memory only (see sandbox/tenant/sign_ins.py).
         self.sign_ins = SignInStore(clock=clock)
+        self.codes = PasswordlessCodes(clock=clock)  # passwordless e-mail codes: memory only, like sign-ins
+        self.connections = default_connections(
+            database=connection, disable_signup=disable_signup, enabled_clients=enabled_clients
+        )
         document = store.load()
         key = self._restore(document) if document is not None else None
         self.signing_key = key or SigningKey.generate()
         for role in roles or ():
             self.roles[role.id] = role
         self.save()
+
+    @property
+    def lock(self) -> threading.RLock:
+        return self._lock
 
     # --- persistence ------------------------------------------------------------------------------
 
@@ -112,6 +124,8 @@ class Tenant:
             self.login_attempts.restore(document.get("logins", []), document.get("login_failures", {}))
             self.served_at = dict(document.get("served_at", {}))
             self.configuration = Configuration.from_state(document.get("configuration"))
+            for kept in self.configuration.connections.values():
+                self.connections[kept["name"]] = Connection.from_state(kept)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise StateFileError(
                 f"{self.store.path} does not hold a usable sandbox state ({type(exc).__name__}: {exc}); "
@@ -126,6 +140,7 @@ class Tenant:
             self.outbox.clear()
             self.login_attempts.clear()
             self.sign_ins.clear()
+            self.codes.clear()
             if new_key:
                 self.signing_key = SigningKey.generate()
 
@@ -149,6 +164,20 @@ class Tenant:
                     return user
         return None
 
+    def account(self, user_id: str) -> UserRecord:
+        """The user a user id signs in as: itself, or the user it was linked into. A secondary's sessions and refresh
+        tokens reach the primary: the reading that leaves a linked identity's old tokens the most power."""
+        with self._lock:
+            identity = identities.identity_by_id(self.users, user_id)
+        if identity is None:
+            raise user_not_found()
+        return identity.owner
+
+    def database_identity(self, email: str) -> Identity | None:
+        """The database connection's identity with this address, wherever it is linked."""
+        with self._lock:
+            return identities.find_identity(self.users, connection=self.connection, email=email.strip().lower())
+
     def view(self, user: UserRecord) -> dict[str, Any]:
         """The user as Auth0 shows it, rendered under the lock so no change lands half-way."""
         with self._lock:
@@ -170,7 +199,7 @@ class Tenant:
             raise weak_password()
         password_hash = hash_password(new.password)
         with self.changing():
-            if self.database_user(new.email) is not None:
+            if self.database_identity(new.email) is not None:
                 raise user_exists()
             user = UserRecord.new(email=new.email, connection=self.connection, name=new.name)
             user.email_verified = new.email_verified
@@ -183,35 +212,7 @@ class Tenant:
             self.users[user.user_id] = user
             sends_verification = new.verify_email if new.verify_email is not None else not new.email_verified
             if sends_verification:
-                self.outbox.send(kind="verification_email", user=user, base_url=base_url)
-            return user
-
-    def seed_user(
-        self,
-        *,
-        email: str,
-        connection: str,
-        password: str | None,
-        role_ids: list[str],
-        app_metadata: dict[str, Any] | None,
-    ) -> UserRecord:
-        """A dev-only shortcut: a database or social user, with roles and maybe a password."""
-        normalised = email.strip().lower()
-        social = connection != self.connection
-        if social and password is not None:
-            raise ManagementError(400, "Only database users have a password.", "invalid_body")
-        if password is not None and not is_strong_enough(password):
-            raise weak_password()
-        password_hash = hash_password(password) if password is not None else None
-        with self.changing():
-            if not social and self.database_user(normalised) is not None:
-                raise user_exists()
-            self._require_roles(role_ids)
-            user = UserRecord.new(email=normalised, connection=connection, provider=connection if social else "auth0")
-            user.app_metadata = None if app_metadata is None else merged_metadata({}, app_metadata)
-            user.password_hash = password_hash
-            user.role_ids = list(dict.fromkeys(role_ids))
-            self.users[user.user_id] = user
+                self.outbox.send(kind="verification_email", to=user.email, user_id=user.user_id, base_url=base_url)
             return user
 
     def update_user(self, user_id: str, changes: dict[str, Any]) -> UserRecord:
@@ -245,13 +246,13 @@ class Tenant:
     def assign_roles(self, user_id: str, role_ids: list[str]) -> None:
         with self.changing():
             user = self.user(user_id)
-            self._require_roles(role_ids)
+            self.require_roles(role_ids)
             user.role_ids = list(dict.fromkeys([*user.role_ids, *role_ids]))
 
     def remove_roles(self, user_id: str, role_ids: list[str]) -> None:
         with self.changing():
             user = self.user(user_id)
-            self._require_roles(role_ids)
+            self.require_roles(role_ids)
             user.role_ids = [role_id for role_id in user.role_ids if role_id not in role_ids]
 
     def roles_of(self, user: UserRecord) -> list[Role]:
@@ -262,7 +263,7 @@ class Tenant:
     def permissions_of(self, user: UserRecord) -> list[str]:
         return sorted({role.permission for role in self.roles_of(user) if role.permission})
 
-    def _require_roles(self, role_ids: Iterable[str]) -> None:
+    def require_roles(self, role_ids: Iterable[str]) -> None:
         if any(role_id not in self.roles for role_id in role_ids):
             raise role_not_found()
 
@@ -271,7 +272,9 @@ class Tenant:
     def queue_verification_email(self, user_id: str, *, base_url: str) -> dict[str, Any]:
         with self.changing():
             user = self.user(user_id)
-            message = self.outbox.send(kind="verification_email", user=user, base_url=base_url)
+            message = self.outbox.send(
+                kind="verification_email", to=user.email, user_id=user.user_id, base_url=base_url
+            )
         return {
             "type": "verification_email",
             "status": "pending",
@@ -282,87 +285,64 @@ class Tenant:
     def request_password_reset(self, email: str, *, client_id: str, base_url: str) -> None:
         """Auth0 answers the same whether or not the address exists; only real users get mail."""
         with self.changing():
-            user = self.database_user(email)
-            if user is not None:
-                self.outbox.send(kind="password_reset", user=user, base_url=base_url, client_id=client_id)
+            identity = self.database_identity(email)
+            if identity is not None:
+                self.outbox.send(
+                    kind="password_reset",
+                    to=identity.email,
+                    user_id=identity.user_id,
+                    base_url=base_url,
+                    client_id=client_id,
+                )
 
-    def set_password(self, *, password: str, email: str | None = None, ticket: str | None = None) -> UserRecord:
-        """Complete a password change by ticket (one use; verifies the e-mail) or, in dev, by e-mail."""
+    def set_password(self, *, password: str, email: str | None = None, ticket: str | None = None) -> Identity:
+        """Complete a password change by ticket (one use; verifies the e-mail) or, in dev, by e-mail.
+
+        As at Auth0, a changed password ends the account's sessions and leaves its refresh tokens alive
+        (a post-change-password Action or the Management API must revoke those).
+        """
         if not is_strong_enough(password):
             raise weak_password()
         password_hash = hash_password(password)
         with self.changing():
-            if ticket is not None:
-                user = self.outbox.redeem(ticket, self.users)
-                user.email_verified = True
-            else:
-                found = self.database_user(email or "")
-                if found is None:
-                    raise user_not_found()
-                user = found
-            user.password_hash = password_hash
-            user.updated_at = timestamp(self._clock())
-            self.login_attempts.unblock(user.email)
-            return user
+            found = (
+                identities.identity_by_id(self.users, self.outbox.redeem(ticket))
+                if ticket is not None
+                else self.database_identity(email or "")
+            )
+            if found is None:
+                raise invalid_ticket() if ticket is not None else user_not_found()
+            identities.set_credentials(found, password_hash, verified=ticket is not None)
+            found.owner.updated_at = timestamp(self._clock())
+            self.login_attempts.unblock(found.email)
+            self.sign_ins.end_sessions(found.owner.user_id)
+            changed = identities.identity_by_id(self.users, found.user_id)
+            assert changed is not None
+            return changed
 
-    def ticket_holder(self, ticket: str) -> tuple[UserRecord, str]:
-        """Who a password-change ticket is for and until when, without using it up."""
+    def ticket_holder(self, ticket: str) -> tuple[Identity, str]:
+        """Whose password-change ticket this is and until when, without using it up."""
         with self._lock:
-            return self.outbox.holder(ticket, self.users)
+            user_id, expires_at = self.outbox.holder(ticket)
+            found = identities.identity_by_id(self.users, user_id)
+        if found is None:
+            raise invalid_ticket()
+        return found, expires_at
 
-    # --- sign-in ----------------------------------------------------------------------------------
+    # --- linked identities ------------------------------------------------------------------------
 
-    def authenticate(
-        self, *, username: str, password: str, ip: str, forwarded_for: str | None, client_id: str
-    ) -> UserRecord:
-        """The password-realm check, with brute-force protection per user and IP address."""
-        email = username.strip().lower()
-        with self._lock:
-            user = self.database_user(email)
-            stored_hash = user.password_hash if user is not None else None
-            # Taken under the lock, before the slow hash: a burst gets max_failed_logins checks, no more.
-            reserved = user is None or self._reserve_try(email, ip)
-        if not reserved:
-            self._record_login(email, ip, forwarded_for, client_id, "blocked")
-            raise OAuthError(429, "too_many_attempts", _BLOCKED_DESCRIPTION)
-        if user is None:
-            self._record_login(email, ip, forwarded_for, client_id, "wrong_password")
-            raise OAuthError(403, "invalid_grant", _WRONG_CREDENTIALS)
-        try:
-            correct = verify_password(password, stored_hash)
-        except BaseException:
-            self._settle_try(self.login_attempts.release, email, ip)
-            raise
-        if not correct:
-            self._settle_try(self.login_attempts.failed, email, ip)
-            self._record_login(email, ip, forwarded_for, client_id, "wrong_password")
-            raise OAuthError(403, "invalid_grant", _WRONG_CREDENTIALS)
-        if user.profile.get("blocked") is True:
-            self._settle_try(self.login_attempts.release, email, ip)
-            self._record_login(email, ip, forwarded_for, client_id, "user_blocked")
-            raise OAuthError(401, "unauthorized", "user is blocked")
+    def link_identity(self, primary_id: str, *, provider: str, user_id: str) -> list[dict[str, Any]]:
+        """Link a user into ``primary_id``; the primary's identities afterwards (Auth0's 201 answer)."""
         with self.changing():
-            self.login_attempts.succeeded(email, ip)
-            self._try_settled.notify_all()
-            user.last_login = timestamp(self._clock())
-            user.logins_count += 1
-        self._record_login(email, ip, forwarded_for, client_id, "success")
-        return user
+            primary = identities.link(self.users, primary_id, provider=provider, user_id=user_id)
+            primary.updated_at = timestamp(self._clock())
+            return list(primary.to_auth0()["identities"])
 
-    def _reserve_try(self, email: str, ip: str) -> bool:
-        """Under the lock: reserve a try, waiting while the tries being checked now decide whether it may run."""
-        while (reserved := self.login_attempts.reserve(email, ip)) is None:
-            self._try_settled.wait()
-        return reserved
-
-    def _settle_try(self, settle: Callable[[str, str], None], email: str, ip: str) -> None:
+    def unlink_identity(self, primary_id: str, *, provider: str, user_id: str) -> list[dict[str, Any]]:
         with self.changing():
-            settle(email, ip)
-            self._try_settled.notify_all()
-
-    def _record_login(self, email: str, ip: str, forwarded_for: str | None, client_id: str, outcome: str) -> None:
-        with self.changing():
-            self.login_attempts.record(email, ip, forwarded_for, client_id, outcome)
+            primary = identities.unlink(self.users, primary_id, provider=provider, user_id=user_id)
+            primary.updated_at = timestamp(self._clock())
+            return list(primary.to_auth0()["identities"])
 
     @property
     def logins(self) -> list[dict[str, Any]]:

@@ -51,10 +51,12 @@ class TokenIssuer:
         permissions: Iterable[str] | None = None,
         grant_type: str | None = None,
         issued_at: int | None = None,
+        custom_claims: Mapping[str, Any] | None = None,
     ) -> str:
-        """An access token with Auth0's claims (``permissions`` when RBAC adds them)."""
+        """An access token with Auth0's claims (``permissions`` when RBAC adds them) and an Action's custom ones."""
         now = int(self._clock()) if issued_at is None else issued_at
         claims: dict[str, Any] = {
+            **(custom_claims or {}),
             "iss": self.issuer,
             "sub": subject,
             "aud": audience,
@@ -117,14 +119,17 @@ def user_access_token(
     scope: str,
     lifetime: int,
     grant_type: str | None = None,
+    permissions: Iterable[str] | None = None,
+    custom_claims: Mapping[str, Any] | None = None,
 ) -> tuple[str, str]:
     """An access token for ``site.api_audience`` and the scope it carries.
 
     As with Auth0's RBAC ("add permissions in the access token"), the roles' permissions go
     in ``permissions``; ``scope`` keeps the OIDC scopes asked for and any asked-for permission
-    the user holds. With ``openid`` the audience also names ``/userinfo``, as Auth0 does.
+    the user holds. With ``openid`` the audience also names ``/userinfo``, as Auth0 does. ``permissions``:
+    the ones the login started with (the post-login trigger took them), else the user's now.
     """
-    permissions = tenant.permissions_of(user)
+    permissions = list(tenant.permissions_of(user) if permissions is None else permissions)
     requested = [entry for entry in scope.split(" ") if entry]
     granted = [entry for entry in dict.fromkeys(requested) if entry in OIDC_SCOPES or entry in permissions]
     audience: str | list[str] = site.api_audience
@@ -138,5 +143,6 @@ def user_access_token(
         lifetime=lifetime,
         permissions=permissions,
         grant_type=grant_type,
+        custom_claims=custom_claims,
     )
     return token, " ".join(granted)

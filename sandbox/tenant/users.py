@@ -1,14 +1,18 @@
-"""A sandbox user, stored with its password hash and role ids, and the Auth0 JSON it is shown as."""
+"""A sandbox user, stored with its password hash, role ids and linked identities, and the Auth0 JSON it is shown as."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+# Connections whose users are not the tenant's own: Auth0 calls them social (``isSocial``).
+SOCIAL_PROVIDERS = frozenset({"google-oauth2"})
+# The attributes of a secondary account Auth0 keeps in its identity's ``profileData`` once it is linked.
+PROFILE_DATA_KEYS = ("email", "email_verified", "name", "nickname", "picture", "given_name", "family_name")
 # The order Auth0 writes a user's keys in (tests/fixtures/auth0/user_*.json).
 _AUTH0_ORDER = (
     "created_at",
@@ -54,8 +58,40 @@ class NewUser:
 
 
 @dataclass
+class LinkedIdentity:
+    """A secondary account linked into a user: no longer a user, still a way in (its password stays its own)."""
+
+    connection: str
+    provider: str
+    local_id: str
+    is_social: bool
+    profile_data: dict[str, Any]
+    password_hash: str | None = None
+
+    @property
+    def user_id(self) -> str:
+        return f"{self.provider}|{self.local_id}"
+
+    @property
+    def email(self) -> str:
+        return str(self.profile_data.get("email", ""))
+
+    def to_auth0(self) -> dict[str, Any]:
+        return {
+            "profileData": dict(self.profile_data),
+            "connection": self.connection,
+            "user_id": self.local_id,
+            "provider": self.provider,
+            "isSocial": self.is_social,
+        }
+
+
+@dataclass
 class UserRecord:
-    """One user as the sandbox stores it (``password_hash`` and ``role_ids`` are never shown)."""
+    """One user as the sandbox stores it (``password_hash`` and ``role_ids`` are never shown).
+
+    ``linked`` holds the secondary accounts linked into it, shown after its own identity in ``identities``.
+    """
 
     user_id: str
     email: str
@@ -75,12 +111,21 @@ class UserRecord:
     logins_count: int = 0
     password_hash: str | None = None
     role_ids: list[str] = field(default_factory=list)
+    linked: list[LinkedIdentity] = field(default_factory=list)
 
     @classmethod
-    def new(cls, *, email: str, connection: str, provider: str = "auth0", name: str | None = None) -> UserRecord:
-        is_social = provider != "auth0"
-        # Database users get 24 hex digits (a Mongo-style id); social ones a long number.
-        local_id = str(secrets.randbelow(10**21)).zfill(21) if is_social else secrets.token_hex(12)
+    def new(
+        cls,
+        *,
+        email: str,
+        connection: str,
+        provider: str = "auth0",
+        name: str | None = None,
+        local_id: str | None = None,
+    ) -> UserRecord:
+        is_social = provider in SOCIAL_PROVIDERS
+        # Database and passwordless users get 24 hex digits (a Mongo-style id); social ones a long number.
+        local_id = local_id or (str(secrets.randbelow(10**21)).zfill(21) if is_social else secrets.token_hex(12))
         now = timestamp()
         return cls(
             user_id=f"{provider}|{local_id}",
@@ -100,20 +145,36 @@ class UserRecord:
     def local_id(self) -> str:
         return self.user_id.split("|", 1)[1]
 
+    def own_identity(self) -> dict[str, Any]:
+        return {
+            "connection": self.connection,
+            "user_id": self.local_id,
+            "provider": self.provider,
+            "isSocial": self.is_social,
+        }
+
+    def profile_data(self) -> dict[str, Any]:
+        """What Auth0 keeps of this user in ``profileData`` once it is linked into another."""
+        shown = {**self.to_auth0(), **self.profile}
+        return {key: shown[key] for key in PROFILE_DATA_KEYS if key in shown}
+
+    def as_linked(self) -> LinkedIdentity:
+        return LinkedIdentity(
+            connection=self.connection,
+            provider=self.provider,
+            local_id=self.local_id,
+            is_social=self.is_social,
+            profile_data=self.profile_data(),
+            password_hash=self.password_hash,
+        )
+
     def to_auth0(self) -> dict[str, Any]:
         """The user as the Management API answers it."""
         shown: dict[str, Any] = {
             "created_at": self.created_at,
             "email": self.email,
             "email_verified": self.email_verified,
-            "identities": [
-                {
-                    "connection": self.connection,
-                    "user_id": self.local_id,
-                    "provider": self.provider,
-                    "isSocial": self.is_social,
-                }
-            ],
+            "identities": [self.own_identity(), *(identity.to_auth0() for identity in self.linked)],
             "name": self.name,
             "nickname": self.nickname,
             "picture": self.picture,
@@ -136,7 +197,10 @@ class UserRecord:
 
     @classmethod
     def from_state(cls, data: dict[str, Any]) -> UserRecord:
-        return cls(**data)
+        known = {item.name for item in fields(cls)}
+        values = {key: value for key, value in data.items() if key in known}
+        values["linked"] = [LinkedIdentity(**entry) for entry in data.get("linked", [])]
+        return cls(**values)
 
 
 def merged_metadata(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:

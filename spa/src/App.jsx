@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { useAuth0 } from "@auth0/auth0-react";
 
 import { callApi } from "./api.js";
+import { SIGN_IN_CLAIM } from "./config.js";
 import { routeOf } from "./routes.js";
 import {
   BackLink,
@@ -13,6 +14,7 @@ import {
   Page,
   RemovedNotice,
   SignedOut,
+  SignInNotice,
   Splash,
   Unreachable,
 } from "./screens.jsx";
@@ -34,10 +36,12 @@ export default function App({ config }) {
   const { isLoading, isAuthenticated, error, user, loginWithRedirect, logout } = useAuth0();
   const [problem, setProblem] = useState(null);
 
-  const signIn = () => {
+  // connection: undefined (the tenant's login page: a password), "google-oauth2" or "email" (a code by e-mail).
+  const signIn = (connection) => {
     setProblem(null);
-    loginWithRedirect();
+    loginWithRedirect(connection ? { authorizationParams: { connection } } : undefined);
   };
+  const signInResult = useSignInResult(isAuthenticated ? user : null);
   const signOut = () => logout({ logoutParams: { returnTo: window.location.origin } });
   const endSession = useCallback(
     async (message) => {
@@ -53,7 +57,12 @@ export default function App({ config }) {
   } else if (!isAuthenticated) {
     body = <SignedOut onSignIn={signIn} problem={problem ?? describeSignInError(error)} />;
   } else {
-    body = <Library config={config} onSessionOver={endSession} />;
+    body = (
+      <>
+        <SignInNotice result={signInResult} email={user?.email ?? ""} />
+        <Library config={config} onSessionOver={endSession} renewFirst={signInResult?.renew === true} />
+      </>
+    );
   }
   return (
     <>
@@ -63,15 +72,32 @@ export default function App({ config }) {
   );
 }
 
+/**
+ * What the post-login Action said about this sign-in (SIGN_IN_CLAIM), kept for the whole visit: the ID token
+ * that carries it is replaced at the first token renewal, and the student still needs to read why.
+ */
+function useSignInResult(user) {
+  // Read while rendering, not in an effect: the first course request must already know whether to renew.
+  const latched = useRef(null);
+  const claim = user?.[SIGN_IN_CLAIM];
+  if (user === null) latched.current = null;
+  else if (claim && typeof claim === "object" && typeof claim.result === "string") latched.current = claim;
+  return latched.current;
+}
+
 function describeSignInError(error) {
   if (!error) return null;
   // The tenant's own words (e.g. "access_denied: user is blocked"), never a token or a URL.
   return `Sign-in did not complete: ${error.message || "unknown error"}. Please try again.`;
 }
 
-/** Signed in: the course list, or one course, following the URL's hash (#/ or #/courses/<slug>). */
-function Library({ config, onSessionOver }) {
-  const call = useApi(config, onSessionOver);
+/**
+ * Signed in: the course list, or one course, following the URL's hash (#/ or #/courses/<slug>).
+ * renewFirst: the courses changed during this sign-in (an account linked, purchases granted), and the access token
+ * it gave may predate that: the first read asks for a fresh one.
+ */
+function Library({ config, onSessionOver, renewFirst }) {
+  const call = useApi(config, onSessionOver, renewFirst);
   const route = useHashRoute();
   // Only a real slug is ever asked for: an address that is not one shows "No such course" without a request.
   const slug = route.kind === "course" ? route.slug : null;
@@ -136,12 +162,23 @@ function CourseScreen({ slug, state, retry, list, config }) {
   }
 }
 
-/** The API caller: SDK token + fetch, with the SDK's "you are signed out" errors turned into a sign-out. */
-function useApi(config, onSessionOver) {
+/**
+ * The API caller: SDK token + fetch, with the SDK's "you are signed out" errors turned into a sign-out.
+ * renewFirst: before the first call, one fresh token (cacheMode "off"), which every first call waits for.
+ */
+function useApi(config, onSessionOver, renewFirst) {
   const { getAccessTokenSilently } = useAuth0();
+  const renewal = useRef(null);
   return useCallback(
     async (path, options) => {
       try {
+        if (renewFirst) {
+          renewal.current ??= getAccessTokenSilently({ cacheMode: "off" }).catch((error) => {
+            renewal.current = null; // the next call tries again
+            throw error;
+          });
+          await renewal.current;
+        }
         return await callApi(getAccessTokenSilently, config.apiBaseUrl, path, options);
       } catch (error) {
         if (SESSION_OVER.has(error?.error)) {
@@ -152,7 +189,7 @@ function useApi(config, onSessionOver) {
         return { kind: "unavailable", detail: "sign-in service" };
       }
     },
-    [getAccessTokenSilently, config.apiBaseUrl, onSessionOver],
+    [getAccessTokenSilently, config.apiBaseUrl, onSessionOver, renewFirst],
   );
 }
 

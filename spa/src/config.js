@@ -13,6 +13,15 @@ const NAMES = [
 export const SCOPE = "openid profile email offline_access";
 
 /**
+ * The ID token claim the post-login Action (actions/post-login.js) sets when a sign-in changed something or could
+ * not be checked: {result: "linked"|"granted"|"unverified"|"unavailable", renew?: true, connection?: string}.
+ */
+export const SIGN_IN_CLAIM = "https://gumroad-auth0-gate/sign_in";
+
+/** The ways in the signed-out screen offers: Auth0 connection names, passed to /authorize as `connection`. */
+export const CONNECTIONS = { password: undefined, google: "google-oauth2", emailCode: "email" };
+
+/**
  * Read and check the settings once.
  * @returns {{ok: true, domain: string, clientId: string, audience: string, apiBaseUrl: string, purchaseUrl: string}
  *   | {ok: false, missing: string[]}}

@@ -35,7 +35,10 @@ export function Splash({ text }) {
   );
 }
 
-/** Signed out: the one thing to do is sign in. */
+/**
+ * Signed out: three ways in, each with the address used at checkout. onSignIn(connection): undefined for the
+ * tenant's login page (a password), "google-oauth2" or "email" (a code by e-mail; CONNECTIONS in config.js).
+ */
 export function SignedOut({ onSignIn, problem }) {
   return (
     <section className="hero" aria-labelledby="signed-out-title">
@@ -46,14 +49,62 @@ export function SignedOut({ onSignIn, problem }) {
           {problem}
         </p>
       ) : null}
-      <button type="button" className="button button-primary button-large" onClick={onSignIn}>
-        Sign in
-      </button>
+      <div className="ways-in">
+        <button type="button" className="button button-primary button-large" onClick={() => onSignIn(undefined)}>
+          Sign in
+        </button>
+        <button type="button" className="button button-large" onClick={() => onSignIn("google-oauth2")}>
+          Continue with Google
+        </button>
+        <button type="button" className="button button-large" onClick={() => onSignIn("email")}>
+          Email me a code
+        </button>
+      </div>
       <p className="hint">
-        New here? After your purchase we e-mailed you a link to choose a password. Use it first, then sign in.
+        New here? After your purchase we e-mailed you a link to choose a password. Or use Google, or a code sent to
+        that address: every way opens the same courses, as long as the address is yours and verified.
       </p>
     </section>
   );
+}
+
+/** What the sign-in service said about this sign-in, when the student needs to know (nothing when all is well). */
+export function SignInNotice({ result, email }) {
+  if (result?.result === "unverified") {
+    // Google's own word is missing; any other connection (a password account someone registered with this
+    // address, not the one made at checkout) cannot prove the address at all. A code to the mailbox always can.
+    const why =
+      result.connection === "google-oauth2" ? (
+        <>
+          Google has not confirmed that <strong>{email}</strong> is your address
+        </>
+      ) : (
+        <>
+          This sign-in does not prove that <strong>{email}</strong> is your address
+        </>
+      );
+    return (
+      <div className="notice notice-warning" role="alert" data-testid="sign-in-notice">
+        <h2 className="notice-title">Your courses cannot open with this sign-in</h2>
+        <p>
+          {why}, so the courses bought with it stay closed here. Sign out, then sign in with{" "}
+          <strong>Email me a code</strong>: we send it to that address.
+        </p>
+      </div>
+    );
+  }
+  if (result?.result === "unavailable") {
+    return (
+      <div className="notice notice-warning" role="status" data-testid="sign-in-notice">
+        <h2 className="notice-title">We could not check your purchases just now</h2>
+        <p>
+          You are signed in, but courses bought with another way of signing in may be missing. Sign out and sign in
+          again in a few minutes.
+        </p>
+      </div>
+    );
+  }
+  return null;
 }
 
 /** The API did not answer (503, a network error, a timeout): say so and offer to try again. */

@@ -41,6 +41,14 @@ class Stack:
     service: ChaliceLocal
     spa_url: str
 
+    def outbox_code(self, email: str) -> str:
+        """The newest passwordless code e-mailed to ``email``."""
+        answer = requests.get(f"{self.sandbox.base_url}/sandbox/outbox", params={"to": email}, timeout=10)
+        answer.raise_for_status()
+        codes = [message["code"] for message in answer.json()["messages"] if message["kind"] == "passwordless_code"]
+        assert codes, f"no code e-mailed to {email}"
+        return str(codes[-1])
+
     def outbox_link(self, email: str) -> str:
         """The newest set-password link e-mailed to ``email`` (read over HTTP, like a mail client would)."""
         answer = requests.get(f"{self.sandbox.base_url}/sandbox/outbox", params={"to": email}, timeout=10)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,7 +89,7 @@ class Student:
         self.page.get_by_label("Email address").fill(email)
         self.page.get_by_label("Password", exact=True).fill(password)
         self.shots.take(self.page, "login-page")
-        self.page.get_by_role("button", name="Continue").click()
+        self.page.get_by_role("button", name="Continue", exact=True).click()
 
     def sign_in(self, email: str, password: str, *, already_there: bool = False) -> None:
         if not already_there:
@@ -97,6 +98,28 @@ class Student:
         self.shots.take(self.page, "signed-out")
         self.submit_login(email, password)
         self.expect_signed_in_as(email)
+
+    def continue_with_google(self, email: str, *, verified: bool) -> None:
+        """From the SPA's signed-out screen through the Google stand-in: the address, the box ticked or not."""
+        self.page.get_by_role("button", name="Continue with Google").click()
+        expect(self.page.get_by_role("heading", name="Sign in with Google")).to_be_visible(timeout=STEP_TIMEOUT_MS)
+        self.page.get_by_label("Email").fill(email)
+        self.page.get_by_label("Google has verified this address").set_checked(verified)
+        self.shots.take(self.page, "google-stand-in")
+        self.page.get_by_role("button", name="Continue", exact=True).click()
+
+    def email_me_a_code(self, email: str, read_code: Callable[[str], str]) -> None:
+        """From the SPA's signed-out screen through the passwordless pages; ``read_code`` opens the mailbox."""
+        self.page.get_by_role("button", name="Email me a code").click()
+        expect(self.page.get_by_role("heading", name="Sign in with an e-mail code")).to_be_visible(
+            timeout=STEP_TIMEOUT_MS
+        )
+        self.page.get_by_label("Email address").fill(email)
+        self.page.get_by_role("button", name="Send me a code").click()
+        expect(self.page.get_by_role("heading", name="Check your email")).to_be_visible(timeout=STEP_TIMEOUT_MS)
+        self.page.get_by_label("Code").fill(read_code(email))
+        self.shots.take(self.page, "enter-code")
+        self.page.get_by_role("button", name="Continue", exact=True).click()
 
     def expect_signed_in_as(self, email: str) -> None:
         expect(self.page.get_by_test_id("signed-in-as")).to_have_text(email, timeout=STEP_TIMEOUT_MS)

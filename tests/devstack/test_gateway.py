@@ -16,6 +16,7 @@ from chalice.local import RouteMatcher
 
 from devstack.gateway import ProxyEventConverter, RequestHeaders
 from sandbox.server import SandboxServer
+from sandbox.tenant.seeding import seed_user
 from tests.integration.harness import CATALOGUE, ROOT, ChaliceLocal, chalice_local
 from tests.simultaneous import all_at_once, post
 
@@ -26,7 +27,8 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[SandboxServer]:
     with SandboxServer(port=0, state_path=None, catalogue=ROOT / CATALOGUE) as server:
-        server.tenant.seed_user(
+        seed_user(
+            server.tenant,
             email="student@example.com",
             connection=server.tenant.connection,
             password=PASSWORD,

@@ -24,6 +24,7 @@ from tests.purchase_support import form_body
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = "chalicelib/courses.local.json"
 PING_SECRET = "integration-ping-secret"
+POST_LOGIN_SECRET = "integration-post-login-secret"
 SELLER_ID = "kL0psVL2admJSYRNs-OCMg=="
 AUDIENCE = "https://courses.local/api"
 HANDBOOK = "serverless-handbook"
@@ -43,6 +44,7 @@ def service_environment(sandbox: SandboxServer) -> dict[str, str]:
         "AUTH0_AUDIENCE": AUDIENCE,
         "AUTH0_LOGIN_CLIENT_ID": sandbox.login_client_id,
         "AUTH0_LOGIN_CLIENT_SECRET": "sandbox-login-client-secret-not-a-real-secret",
+        "POST_LOGIN_SECRET": POST_LOGIN_SECRET,
     }
 
 
@@ -68,6 +70,13 @@ class Delivery:
     @property
     def final(self) -> int:
         return self.statuses[-1]
+
+
+def connect_post_login(sandbox: SandboxServer, service_url: str) -> None:
+    """Point the tenant's post-login Action at the service, as `ops tenant apply` would set its secrets."""
+    for action in sandbox.tenant.actions.bound("post-login"):
+        secrets = {"POST_LOGIN_URL": f"{service_url}/auth0/post-login", "POST_LOGIN_SECRET": POST_LOGIN_SECRET}
+        sandbox.tenant.actions.set_secrets(action.id, secrets)
 
 
 def free_port() -> int:
@@ -128,6 +137,7 @@ def chalice_local(
     service = ChaliceLocal(base_url=f"http://127.0.0.1:{port}", process=process)
     try:
         _wait_for(f"{service.base_url}/courses", process)
+        connect_post_login(sandbox, service.base_url)
         yield service
     finally:
         process.terminate()

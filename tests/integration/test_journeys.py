@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sandbox.http.faults import parse_fault
 from sandbox.server import SandboxServer
+from sandbox.tenant.seeding import seed_user
 from tests.integration.conftest import Service
 from tests.integration.harness import (
     GUMROAD_RETRY_STATUSES,
@@ -163,7 +164,8 @@ def test_a_burst_against_a_rate_limited_tenant_ends_with_every_buyer_served(serv
 
 
 def test_login_gives_a_token_that_opens_private(service: Service) -> None:
-    service.sandbox.tenant.seed_user(
+    seed_user(
+        service.sandbox.tenant,
         email="student@example.com",
         connection="Username-Password-Authentication",
         password="correct horse battery staple",

@@ -24,6 +24,8 @@ SCOPE = "openid profile email offline_access"
 PASSWORD = "correct horse battery"
 ROLE, PERMISSION = "rol_LocalServerless01", "read:course:serverless-handbook"
 _HIDDEN_STATE = re.compile(r'<input type="hidden" name="state" value="([^"]+)">')
+_HIDDEN_EMAIL = re.compile(r'<input type="hidden" name="email" value="([^"]+)">')
+_FORM_ACTION = re.compile(r'<form method="post" action="([^"]+)">')
 _POST_MESSAGE = re.compile(r"w\.postMessage\((\{.*\}),(\"[^\"]*\")\);")
 
 
@@ -88,6 +90,57 @@ class Browser:
 
     def session_cookie(self) -> str | None:
         return self.http.cookies.get("auth0")
+
+    def connection_page(self, pkce: Pkce, connection: str, path: str, **overrides: str | None) -> requests.Response:
+        """Follow ``/authorize?connection=`` to that connection's sign-in page."""
+        answer = self.authorize(pkce, connection=connection, **overrides)
+        assert answer.status_code == 302, answer.text
+        assert answer.headers["Location"].startswith(f"{self.server.base_url}{path}?state="), answer.headers
+        return self.http.get(answer.headers["Location"], allow_redirects=False, timeout=TIMEOUT)
+
+    def google(self, pkce: Pkce, email: str, *, verified: bool = True, **overrides: str | None) -> requests.Response:
+        """The Google stand-in: the address, the "verified" box ticked or not, submit. Returns the answer."""
+        page = self.connection_page(pkce, "google-oauth2", "/stand-in/google-oauth2", **overrides)
+        form = {"state": hidden_state(page), "email": email, **({"email_verified": "true"} if verified else {})}
+        return self.http.post(page.url, data=form, allow_redirects=False, timeout=TIMEOUT)
+
+    def passwordless(self, pkce: Pkce, email: str, **overrides: str | None) -> requests.Response:
+        """An e-mail code: the address, the code from the outbox, submit. Returns the answer."""
+        code_page = self.ask_for_code(pkce, email, **overrides)
+        return self.enter_code(code_page, outbox_code(self.server, email))
+
+    def ask_for_code(self, pkce: Pkce, email: str, **overrides: str | None) -> requests.Response:
+        page = self.connection_page(pkce, "email", "/u/login/passwordless-email", **overrides)
+        sent = self.http.post(
+            page.url, data={"state": hidden_state(page), "email": email}, allow_redirects=False, timeout=TIMEOUT
+        )
+        assert sent.status_code == 200, sent.text
+        return sent
+
+    def enter_code(self, code_page: requests.Response, code: str) -> requests.Response:
+        action = _FORM_ACTION.search(code_page.text)
+        email = _HIDDEN_EMAIL.search(code_page.text)
+        assert action is not None, code_page.text
+        assert email is not None, code_page.text
+        form = {"state": hidden_state(code_page), "email": email.group(1), "code": code}
+        target = f"{self.server.base_url}{action.group(1).replace('&amp;', '&')}"
+        return self.http.post(target, data=form, allow_redirects=False, timeout=TIMEOUT)
+
+
+def hidden_state(page: requests.Response) -> str:
+    found = _HIDDEN_STATE.search(page.text)
+    assert found is not None, page.text
+    return found.group(1)
+
+
+def outbox_code(server: SandboxServer, email: str) -> str:
+    """The newest passwordless code e-mailed to ``email``."""
+    outbox = requests.get(f"{server.base_url}/sandbox/outbox", params={"to": email}, timeout=TIMEOUT).json()
+    codes = [message["code"] for message in outbox["messages"] if message["kind"] == "passwordless_code"]
+    assert codes, outbox
+    code = codes[-1]
+    assert isinstance(code, str)
+    return code
 
 
 def code_from(answer: requests.Response, pkce: Pkce, redirect_uri: str = SPA) -> str:

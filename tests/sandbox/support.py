@@ -25,7 +25,7 @@ CHECK_ID, CHECK_SECRET = "sandbox-check-client", "sandbox-check-client-secret-no
 API_AUDIENCE = "https://courses.local/api"
 ROLE, PERMISSION = "rol_LocalServerless01", "read:course:serverless-handbook"
 OTHER_ROLE, OTHER_PERMISSION = "rol_LocalMembership2", "read:course:pro-membership"
-USER_FIELDS = "user_id,email,identities,app_metadata"
+USER_FIELDS = "user_id,email,email_verified,identities,app_metadata,created_at"  # the service's ACCOUNT_FIELDS
 PASSWORD = "correct horse battery"
 SERVICE_SCOPES = [
     "read:users",

@@ -48,3 +48,17 @@ def test_the_local_stage_points_at_a_loopback_sandbox_and_a_valid_catalogue() ->
     local = config["stages"]["local"]["environment_variables"]
     assert local["AUTH0_DOMAIN"].startswith("http://127.0.0.1:")
     assert load_catalogue(ROOT / local["COURSES_FILE"]).by_slug("serverless-handbook") is not None
+
+
+def test_the_local_stage_and_the_sandboxs_action_share_the_post_login_secret_and_route() -> None:
+    from sandbox.defaults import LOCAL_POST_LOGIN_SECRET, LOCAL_POST_LOGIN_URL
+
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    local = config["stages"]["local"]["environment_variables"]
+    assert local["POST_LOGIN_SECRET"] == LOCAL_POST_LOGIN_SECRET
+    assert LOCAL_POST_LOGIN_URL == "http://127.0.0.1:8000/auth0/post-login"  # make run's service port and route
+    assert not any(
+        "POST_LOGIN" in name
+        for stage in ("dev", "prod")
+        for name in config["stages"][stage].get("environment_variables", {})
+    )

@@ -82,3 +82,17 @@ def test_static_credentials_require_all_three_values(environment: EnvironmentCre
     message = str(caught.value)
     assert "AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET and GUMROAD_PING_SECRET must be set" in message
     assert_no_secret_in(message)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(" POST-LOGIN-do-not-leak ", "POST-LOGIN-do-not-leak"), ("", None)])
+def test_the_post_login_secret_is_an_optional_key_never_shown(value: Any, expected: str | None) -> None:
+    credentials = parse_secret(json.dumps({**GOOD_SECRET, "post_login_secret": value}))
+
+    assert credentials.post_login_secret == expected
+    assert_no_secret_in(repr(credentials))
+
+
+def test_the_post_login_secret_comes_from_the_environment_locally() -> None:
+    static = StaticCredentials(EnvironmentCredentials(CLIENT_ID, CLIENT_SECRET, PING_SECRET, "POST-LOGIN-do-not-leak"))
+
+    assert static.get().post_login_secret == "POST-LOGIN-do-not-leak"

@@ -12,7 +12,7 @@ import pytest
 
 from chalicelib import metrics
 from chalicelib.purchases.events import RECONCILIATION_ORIGIN, ProductKeys, SaleEvent, SubscriptionEvent
-from chalicelib.purchases.fulfilment import ALREADY_DONE, PROCESSED, Outcome
+from chalicelib.purchases.outcomes import ALREADY_DONE, PROCESSED, Outcome
 from chalicelib.purchases.queue import encode_event
 from chalicelib.purchases.worker import PingWorker, QueueRecord, outcome_metrics
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sandbox.server import SandboxServer
+from sandbox.tenant.seeding import seed_user
 from tests.sandbox.support import (
     API_AUDIENCE,
     CONNECTION,
@@ -54,8 +55,8 @@ def test_a_created_role_takes_one_permission_of_an_existing_api_and_it_lands_in_
     assert [(item["permission_name"], item["resource_server_identifier"]) for item in listed] == [
         (PERMISSION, API_AUDIENCE)
     ]
-    user = bare.tenant.seed_user(
-        email="b@example.com", connection=CONNECTION, password=None, role_ids=[role_id], app_metadata=None
+    user = seed_user(
+        bare.tenant, email="b@example.com", connection=CONNECTION, password=None, role_ids=[role_id], app_metadata=None
     )
     assert bare.tenant.permissions_of(user) == [PERMISSION]
     assert api(bare, "DELETE", path, token=bootstrap_token, json={"permissions": wanted}).status_code == 204

@@ -7,7 +7,7 @@ import re
 import requests
 
 from sandbox.server import SandboxServer
-from tests.sandbox.browser import SPA, TIMEOUT, Browser, Pkce, exchange, new_buyer_ticket_url
+from tests.sandbox.browser import SPA, TIMEOUT, Browser, Pkce, exchange, new_buyer_ticket_url, refresh
 
 NEW_PASSWORD = "a brand new password"
 _TICKET_FIELD = re.compile(r'<input type="hidden" name="ticket" value="([^"]+)">')
@@ -84,3 +84,37 @@ def test_a_set_password_form_posted_from_another_site_s_page_changes_nothing(ser
     user = server.tenant.database_user("new@example.com")
     assert user is not None
     assert user.password_hash is None
+
+
+def test_a_password_reset_ends_the_accounts_sessions_but_leaves_its_refresh_tokens_as_auth0_does(
+    server: SandboxServer,
+) -> None:
+    """Auth0 ends sessions on a password change and keeps refresh tokens (revoking them is the tenant's job):
+    a squatter's refresh token minted before the owner takes the address back survives the reset."""
+    url = new_buyer_ticket_url(server)
+    assert submit(requests.get(url, timeout=TIMEOUT), NEW_PASSWORD, NEW_PASSWORD).status_code == 200
+    squatter, pkce = Browser(server), Pkce()
+    tokens = exchange(server, squatter.sign_in(pkce, "new@example.com", NEW_PASSWORD), pkce).json()
+
+    asked = requests.post(
+        f"{server.base_url}/dbconnections/change_password",
+        json={
+            "client_id": "sandbox-m2m-client",
+            "email": "new@example.com",
+            "connection": "Username-Password-Authentication",
+        },
+        timeout=TIMEOUT,
+    )
+    assert asked.status_code == 200
+    outbox = requests.get(f"{server.base_url}/sandbox/outbox", params={"to": "new@example.com"}, timeout=TIMEOUT)
+    owners_link = outbox.json()["messages"][-1]["ticket_url"]
+    assert (
+        submit(
+            requests.get(owners_link, timeout=TIMEOUT), "the owners own password", "the owners own password"
+        ).status_code
+        == 200
+    )
+
+    silent = squatter.authorize(Pkce(), prompt="none")
+    assert "error=login_required" in silent.headers["Location"]  # the session is gone
+    assert refresh(server, tokens["refresh_token"]).status_code == 200  # the refresh token is not

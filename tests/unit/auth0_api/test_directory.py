@@ -100,7 +100,14 @@ def test_find_buyer_returns_the_database_user_with_their_app_metadata(rig: Rig) 
     metadata = {record_key("serverless-handbook"): {"role_id": SERVERLESS_ROLE, "purchases": []}}
     rig.replay.reply("GET", "/users-by-email", body=found_user(app_metadata=metadata))
 
-    assert rig.directory.find_buyer(BUYER) == Buyer(user_id=USER_ID, app_metadata=metadata)
+    assert rig.directory.find_buyer(BUYER) == Buyer(
+        user_id=USER_ID,
+        app_metadata={**metadata, "purchase_holder": {"v": 1, "created_by_service": True}},
+        connection=CONNECTION,
+        email=BUYER,
+        email_verified=False,
+        created_at="2026-11-21T20:41:05.123000+00:00",
+    )
     assert rig.replay.requests[0].url.params["email"] == BUYER
 
 
@@ -133,7 +140,7 @@ def test_create_buyer_posts_an_unverified_database_user_with_a_random_password_a
         email=BUYER, name="Jane Buyer", app_metadata=metadata, send_verification_email=True
     )
 
-    assert buyer == Buyer(user_id=USER_ID, app_metadata=metadata)
+    assert buyer == Buyer(user_id=USER_ID, app_metadata=metadata, connection=CONNECTION, email=BUYER)
     sent = rig.replay.body_of(0)
     assert (sent["connection"], sent["email"], sent["name"]) == (CONNECTION, BUYER, "Jane Buyer")
     assert (sent["email_verified"], sent["verify_email"]) == (False, True)
@@ -318,3 +325,55 @@ def test_a_second_401_is_upstream_rejected_after_one_refresh(rig: Rig) -> None:
         rig.directory.find_buyer(BUYER)
 
     assert rig.token_endpoint.call_count == 2
+
+
+# --- the users of one address, linking (sign-in methods) ----------------------------------------------
+
+
+def test_find_users_reads_every_user_of_the_address_with_what_says_whether_it_may_hold_purchases(rig: Rig) -> None:
+    rig.replay.reply("GET", "/users-by-email", body=fixture("users_by_email_linked.json"))
+
+    holder, google = rig.directory.find_users("alice@example.com")
+
+    assert holder == Buyer(
+        user_id="auth0|6560a1f0c2e4b0a1b2c3d4e5",
+        app_metadata={"purchase_holder": {"v": 1, "created_by_service": True}},
+        connection=CONNECTION,
+        email="alice@example.com",
+        email_verified=False,
+        created_at="2026-11-21T20:41:05.123000+00:00",
+        linked=("email|65f0b2c1d3e4f5a6b7c8d9e0",),
+    )
+    assert (google.connection, google.email_verified, google.linked) == ("google-oauth2", False, ())
+    assert (google.provider, google.local_id) == ("google-oauth2", "114122672322102083341")
+
+
+def test_get_user_re_reads_one_user_and_answers_none_for_one_auth0_no_longer_has(rig: Rig) -> None:
+    (_, google) = fixture("users_by_email_linked.json")
+    rig.replay.reply("GET", f"/users/{google['user_id']}", body=google, query={"fields": "*", "include_fields": "true"})
+    rig.replay.reply("GET", "/users/email|gone", status=404, body=fixture("error_404_user.json"), query=None)
+
+    found = rig.directory.get_user(google["user_id"])
+
+    assert found is not None
+    assert found.user_id == google["user_id"]
+    assert rig.directory.get_user("email|gone") is None
+
+
+def test_link_posts_the_secondarys_provider_and_its_id_after_the_bar(rig: Rig) -> None:
+    rig.replay.reply("POST", f"/users/{USER_ID}/identities", status=201, body=fixture("user_identities_linked.json"))
+    secondary = Buyer(user_id="google-oauth2|108234567890123456789", app_metadata={}, connection="google-oauth2")
+
+    rig.directory.link(USER_ID, secondary)
+
+    assert rig.replay.body_of(0) == {"provider": "google-oauth2", "user_id": "108234567890123456789"}
+
+
+def test_save_records_writes_several_keys_in_one_patch(rig: Rig) -> None:
+    rig.replay.reply("PATCH", USER_PATH, body=updated_user(app_metadata={}))
+
+    rig.directory.save_records(USER_ID, {record_key("serverless-handbook"): {"v": 1}, "purchase_holder": {"v": 1}})
+
+    assert rig.replay.body_of(0) == {
+        "app_metadata": {"gumroad_serverless-handbook": {"v": 1}, "purchase_holder": {"v": 1}}
+    }

@@ -16,8 +16,8 @@ import responses
 from chalicelib import wiring
 from chalicelib.deadlines import Deadline, upstream_scope
 from chalicelib.errors import PurchaseNotYetKnown, UpstreamRejected, UpstreamUnavailable
-from chalicelib.purchases.fulfilment import ALREADY_DONE, IGNORED, PROCESSED, Outcome, plan_change
 from chalicelib.purchases.gumroad import parse_ping
+from chalicelib.purchases.outcomes import ALREADY_DONE, IGNORED, PROCESSED, Outcome, plan_change
 from chalicelib.purchases.records import CourseRecord, PurchaseState, record_key
 from tests.auth0_replay import (
     BASE_URL,

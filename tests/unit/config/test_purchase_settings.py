@@ -364,3 +364,25 @@ def test_the_settings_repr_never_shows_the_client_secret_or_the_ping_secret() ->
         assert CLIENT_SECRET not in text
         assert PING_SECRET not in text
     assert "https://example.us.auth0.com" in repr(settings)
+
+
+def test_the_trusted_connections_default_to_passwordless_email_and_google_not_the_database() -> None:
+    # The service's own database users may always hold purchases; others of that connection only when listed.
+    assert load().trusted_connections == frozenset({"email", "google-oauth2"})
+
+
+def test_the_trusted_connections_can_be_narrowed_or_include_the_database_connection() -> None:
+    assert load(AUTH0_TRUSTED_CONNECTIONS="email").trusted_connections == frozenset({"email"})
+    assert load(AUTH0_TRUSTED_CONNECTIONS="Students, email", AUTH0_CONNECTION="Students").trusted_connections == (
+        frozenset({"Students", "email"})
+    )
+
+
+@pytest.mark.parametrize("value", ["email;google-oauth2", "google oauth2 !", "x" * 200])
+def test_trusted_connections_that_are_not_connection_names_are_refused_by_name(value: str) -> None:
+    assert "AUTH0_TRUSTED_CONNECTIONS" in configuration_error(AUTH0_TRUSTED_CONNECTIONS=value)
+
+
+def test_the_sign_in_deadline_stays_inside_the_actions_five_seconds() -> None:
+    assert load().signin_deadline_seconds == 4.0
+    assert "SIGNIN_DEADLINE_SECONDS" in configuration_error(SIGNIN_DEADLINE_SECONDS="6")

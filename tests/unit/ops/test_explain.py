@@ -1,4 +1,5 @@
-"""`ops explain EMAIL`: per course, the role, the purchases behind it, and any disagreement with its repair."""
+"""`ops explain EMAIL`: every user of the address, who holds its purchases, per course the role, the purchases
+behind it and any disagreement with its repair, and what the student must do."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from chalicelib.purchases.records import CourseRecord, PurchaseState, record_key
 from ops.__main__ import main as ops
 from ops.__main__ import parser
 from sandbox.server import SandboxServer
+from sandbox.tenant.seeding import seed_user
 from tests.auth0_replay import USER_ID, Auth0Replay, fixture, found_user
 from tests.purchase_support import MEMBERSHIP_ROLE, SERVERLESS_ROLE, mock_token_endpoint, set_purchase_env
 from tests.unit.ops.test_backfill import (
@@ -100,7 +102,8 @@ def test_an_active_purchase_with_its_role_agrees_and_names_the_purchase(
     code, out = explain(["Customer@Example.com"], capsys)
 
     assert code == 0
-    assert f"customer@example.com: Auth0 user {USER_ID}" in out
+    assert f"customer@example.com: 1 Auth0 user; the record holder is {USER_ID}" in out
+    assert f"Auth0 user {USER_ID} (Username-Password-Authentication, customer@example.com): RECORD HOLDER" in out
     assert f"serverless-handbook (Serverless Handbook, role {SERVERLESS_ROLE}): HAS ACCESS (role held)" in out
     assert f"sale {SALE_ID}, product {HANDBOOK_PRODUCT}: active, bought 2021-01-05T19:38:56Z  <- grants access" in out
     assert f"pro-membership (Pro Membership, role {MEMBERSHIP_ROLE}): no access (role not held)" in out
@@ -195,7 +198,15 @@ def test_an_unknown_address_says_so(auth0: Auth0Replay, capsys: pytest.CaptureFi
     code, out = explain(["nobody@example.com", "--json"], capsys)
 
     assert code == 1
-    assert json.loads(out) == {"email": "nobody@example.com", "found": False, "user_id": None, "courses": []}
+    answer = json.loads(out)
+    assert {key: answer[key] for key in ("email", "found", "user_id", "courses", "users")} == {
+        "email": "nobody@example.com",
+        "found": False,
+        "user_id": None,
+        "courses": [],
+        "users": [],
+    }
+    assert answer["advice"][0].startswith("No Auth0 user has nobody@example.com")
 
 
 def test_after_a_backfill_the_sandbox_buyer_is_explained_by_that_sale(
@@ -226,7 +237,8 @@ def test_a_role_removed_by_hand_in_the_sandbox_is_a_disagreement(
     capsys: pytest.CaptureFixture[str],
     restored_environ: None,
 ) -> None:
-    sandbox.tenant.seed_user(
+    seed_user(
+        sandbox.tenant,
         email="member@example.com",
         connection="Username-Password-Authentication",
         password=None,
@@ -242,6 +254,7 @@ def test_a_role_removed_by_hand_in_the_sandbox_is_a_disagreement(
                 purchased_at="2021-01-05T19:38:56Z",
             ),
         ),
+        email_verified=True,  # a buyer from before the holder's mark: the set-password e-mail verified the address
     )
 
     code = ops(["--stage", "local", "explain", "member@example.com"])
@@ -251,3 +264,86 @@ def test_a_role_removed_by_hand_in_the_sandbox_is_a_disagreement(
     assert f"membership {SUBSCRIPTION_ID} (first charge {SALE_ID})" in out
     assert "DISAGREES: purchase" in out
     assert f".venv/bin/python -m ops --stage local backfill --product {MEMBERSHIP_PRODUCT} --after 2021-01-05" in out
+
+
+# --- every user of the address (sign-in methods) ---------------------------------------------------------
+
+
+def seed(sandbox: SandboxServer, email: str, connection: str, **fields: Any) -> str:
+    user = seed_user(sandbox.tenant, email=email, connection=connection, password=None, role_ids=[], **fields)
+    return user.user_id
+
+
+def test_every_user_of_the_address_is_listed_with_who_holds_the_purchases_and_what_the_student_must_do(
+    gumroad: responses.RequestsMock, sandbox: SandboxServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pages(gumroad, HANDBOOK_PRODUCT, [sale(purchase_email="alice@example.com")])
+    pages(gumroad, MEMBERSHIP_PRODUCT, [])
+    assert run_ops(["backfill", "--apply"], capsys)[0] == 0  # the service makes alice's database user
+    [holder] = [user for user in sandbox.tenant.describe()["users"] if user["email"] == "alice@example.com"]
+    code_user = seed(sandbox, "alice@example.com", "email", app_metadata=None)
+    sandbox.tenant.link_identity(holder["user_id"], provider="email", user_id=code_user)
+    google = seed(sandbox, "alice@example.com", "google-oauth2", app_metadata=None, email_verified=False)
+    sandbox.stats.reset()
+
+    code, out = explain(["alice@example.com"], capsys)
+
+    assert code == 0
+    assert f"alice@example.com: 2 Auth0 users; the record holder is {holder['user_id']}" in out
+    assert (
+        f"Auth0 user {holder['user_id']} (Username-Password-Authentication, alice@example.com): RECORD HOLDER, "
+        "made by the service, address NOT verified"
+    ) in out
+    assert f"  linked identities: {code_user}" in out
+    assert "serverless-handbook (Serverless Handbook, role rol_LocalServerless01): HAS ACCESS (role held)" in out
+    assert (
+        f"Auth0 user {google} (google-oauth2, alice@example.com): not made by the service, address NOT verified, "
+        "may not hold purchases (its address is not verified)\n  holds no purchase and no course role"
+    ) in out
+    assert "Sign in with a password once they set it: the set-password e-mail went out at the purchase" in out
+    assert f"{google}: Google has not verified this address, so that Google sign-in opens nothing" in out
+    requests = sandbox.stats.snapshot()["requests"]
+    assert all(endpoint.startswith("GET ") or endpoint == "POST /oauth/token" for endpoint in requests)
+
+
+def test_a_purchase_held_for_a_registered_address_says_a_code_takes_it_and_is_no_disagreement(
+    gumroad: responses.RequestsMock, sandbox: SandboxServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    held = {**metadata("serverless-handbook", "rol_LocalServerless01", handbook(), role_assigned=False)}
+    registered = seed(
+        sandbox, "dan@example.com", "Username-Password-Authentication", app_metadata={**held, "purchase_held": {"v": 1}}
+    )
+
+    code = ops(["explain", "dan@example.com", "--json"])
+    answer = json.loads(capsys.readouterr().out)
+
+    assert code == 0  # a held purchase is ungranted on purpose
+    assert answer["user_id"] is None  # nobody may hold it yet
+    [user] = answer["users"]
+    assert (user["user_id"], user["may_hold_purchases"], user["why_not"], user["purchase_held"]) == (
+        registered,
+        False,
+        "connection_not_trusted",
+        True,
+    )
+    assert "A purchase is held there: signing in with Email me a code takes it." in answer["advice"][0]
+
+
+def test_a_course_role_on_a_user_that_may_not_hold_purchases_is_a_disagreement(
+    gumroad: responses.RequestsMock, sandbox: SandboxServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_user(
+        sandbox.tenant,
+        email="eve@example.com",
+        connection="google-oauth2",
+        password=None,
+        role_ids=["rol_LocalServerless01"],  # given by hand to an unverified Google account
+        app_metadata=None,
+        email_verified=False,
+    )
+
+    code, out = explain(["eve@example.com"], capsys)
+
+    assert code == 1
+    assert "DISAGREES: the role is held by a user that may not hold purchases" in out
+    assert "Roles: remove rol_LocalServerless01" in out

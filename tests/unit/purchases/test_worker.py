@@ -19,7 +19,7 @@ from chalicelib.errors import (
     UpstreamRejected,
     UpstreamUnavailable,
 )
-from chalicelib.purchases.fulfilment import PROCESSED, Outcome
+from chalicelib.purchases.outcomes import PROCESSED, Outcome
 from chalicelib.purchases.queue import (
     REDRIVEN_ATTRIBUTE,
     QueuedEvent,

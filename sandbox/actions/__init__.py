@@ -1,0 +1,1 @@
+"""Auth0 Actions in the sandbox: the post-login trigger runs the tenant's bound Actions with Node."""
