@@ -140,6 +140,8 @@ def run_apply(args: argparse.Namespace, settings: Settings) -> int:
     job = _Job.prepare(args, settings)
     print(f"Auth0 tenant {job.domain}, stage {job.stage}:")
     made = job.converge()
+    if job.spa_client_id:  # not a secret: the SPA's build needs it (VITE_AUTH0_CLIENT_ID, the stack's SpaClientId)
+        print(f"The SPA application's client id: {job.spa_client_id}")
     print(f"Done: {made} change{'' if made == 1 else 's'}; the tenant is what the stage needs.")
     return NOTHING_TO_DO
 
@@ -174,6 +176,7 @@ class _Job:
         self.catalogue = catalogue
         self.destination = destination
         self.adopt = tuple(adopt)
+        self.spa_client_id: str | None = None
 
     @classmethod
     def prepare(cls, args: argparse.Namespace, settings: Settings) -> _Job:
@@ -224,7 +227,10 @@ class _Job:
         """Apply in rounds until a plan is empty; each round runs the steps whose ids exist."""
         made, seen = 0, set[str]()
         for _ in range(MAX_ROUNDS):
-            current = self.plan(self.read())
+            found = self.read()
+            spa = [client for client in found.clients if client.is_managed(self.stage, "spa")]
+            self.spa_client_id = spa[0].client_id if spa else None
+            current = self.plan(found)
             _report(current)
             if current.refusals:
                 changed = f"{made} change(s) were made before" if made else "nothing was changed"

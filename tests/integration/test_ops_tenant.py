@@ -132,9 +132,9 @@ def test_plan_on_a_bare_tenant_lists_every_change_exits_3_and_changes_nothing(
 def test_apply_makes_the_tenant_then_plan_finds_nothing_and_the_service_works_on_it(
     bare: SandboxServer, files: tuple[Path, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    code, lines = tenant("apply", files, capsys)
-    assert code == 0, lines
-    assert lines[-1] == "Done: 14 changes; the tenant is what the stage needs."
+    code, applied = tenant("apply", files, capsys)
+    assert code == 0, applied
+    assert applied[-1] == "Done: 14 changes; the tenant is what the stage needs."
 
     again, lines = tenant("plan", files, capsys)
     assert again == 0, lines
@@ -150,6 +150,7 @@ def test_apply_makes_the_tenant_then_plan_finds_nothing_and_the_service_works_on
     credentials = read_credentials(files[1])
     assert files[1].stat().st_mode & 0o777 == 0o600
     spa = credentials["VITE_AUTH0_CLIENT_ID"]
+    assert f"The SPA application's client id: {spa}" in applied
 
     environment = {
         "COURSES_FILE": files[0].relative_to(ROOT).as_posix(),
