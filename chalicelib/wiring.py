@@ -23,11 +23,11 @@ from chalicelib.errors import ConfigurationError, LoginDisabled
 if TYPE_CHECKING:
     from chalicelib.access.verifier import AccessTokenVerifier
     from chalicelib.auth0_api.directory import Auth0Directory, HttpTransport, ManagementClient
-    from chalicelib.auth0_api.pacing import RateLimitPacer, RetryPolicy
+    from chalicelib.auth0_api.pacing import RetryPolicy
     from chalicelib.auth0_api.password_login import PasswordLogin
     from chalicelib.aws.sqs import PingQueue
     from chalicelib.config.login_settings import LoginSettings
-    from chalicelib.config.purchase_settings import Auth0Endpoint, PurchaseSettings
+    from chalicelib.config.purchase_settings import PurchaseSettings
     from chalicelib.credentials import CredentialsSource
     from chalicelib.gumroad_api.client import GumroadApi
     from chalicelib.purchases.dispatch import PingDispatch
@@ -148,23 +148,16 @@ def get_directory() -> Auth0Directory:
     )
 
 
-def management_client(
-    credentials: CredentialsSource | None = None,
-    *,
-    endpoint: Auth0Endpoint | None = None,
-    policy: RetryPolicy | None = None,
-    pacer: RateLimitPacer | None = None,
-) -> ManagementClient:
-    """A Management API client built as the directory's (same builder and transport), for a tool that reads or
-    changes what the directory does not (``ops check``, ``ops tenant``). ``credentials`` and ``endpoint`` default to
-    the service's; ``policy`` to its retry policy; ``pacer`` sees every answer. A new one each call."""
+def management_client(credentials: CredentialsSource | None = None) -> ManagementClient:
+    """A Management API client built as the directory's (same builder, transport and retry policy), for a tool that
+    reads what the directory does not (``ops check``); ``credentials`` default to the service's. A new one each call."""
     from chalicelib.auth0_api.directory import build_management_client
 
+    settings = get_purchase_settings()
     client, _ = build_management_client(
-        endpoint=endpoint or get_purchase_settings().auth0,
+        endpoint=settings.auth0,
         credentials=credentials or get_credentials(),
-        policy=policy or get_retry_policy(),
-        pacer=pacer,
+        policy=get_retry_policy(),
         transport=_auth0_transport,
     )
     return client

@@ -332,7 +332,7 @@ def _spa_url(url: str) -> str:
 
 
 def _tenant_api(settings: Settings) -> Calls:
-    from chalicelib import wiring
+    from chalicelib.auth0_api.directory import build_management_client
     from chalicelib.auth0_api.pacing import RateLimitPacer, RetryPolicy
     from ops.check import FixedCredentials
     from ops.tenant_auth0 import Calls
@@ -341,7 +341,10 @@ def _tenant_api(settings: Settings) -> Calls:
     pacer = RateLimitPacer(rate=rate, burst=burst, max_wait_seconds=60.0)
     policy = RetryPolicy(per_call_timeout=15.0)
     credentials = FixedCredentials(*settings.tenant_application())
-    client = wiring.management_client(credentials, endpoint=settings.auth0_endpoint(), policy=policy, pacer=pacer)
+    # The service's builder, as the service calls Auth0, for the bootstrap application and the stage's tenant.
+    client, _ = build_management_client(
+        endpoint=settings.auth0_endpoint(), credentials=credentials, policy=policy, pacer=pacer
+    )
     return Calls(client, pacer=pacer, policy=policy)
 
 
