@@ -67,11 +67,13 @@ actions:
 test: lint typecheck package-check browser actions
 	$(BIN)/pytest -q
 
-# The Auth0 sandbox, `chalice local --stage local` and the example SPA on :3000; Ctrl-C stops all three.
+# The Auth0 sandbox, the local S3 endpoint (content/), `chalice local --stage local` and the example SPA on :3000;
+# Ctrl-C stops all four.
 run: install spa-install
 	$(BIN)/python -m devstack --port $(PORT)
 
-# The whole journey (sale -> user with role -> token -> /courses -> refund -> 403), non-interactively.
+# The whole journey (sale -> user with role -> token -> /courses -> lessons from the local S3 -> refund -> 403),
+# non-interactively.
 demo: install
 	$(BIN)/python -m devstack.demo
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from chalice.app import Chalice, CloudWatchEvent, Rate, Request, Response, SQSEvent
 
 from chalicelib import wiring
-from chalicelib.access.courses import authorise, course_by_slug, display_name, granted_courses
+from chalicelib.access.courses import authorise, course_by_slug, display_name, granted_courses, lesson_by_id
 from chalicelib.logs import configure_logging
-from chalicelib.web.answers import ok
+from chalicelib.web.answers import ok, redirect
 from chalicelib.web.edge import ANY_CONTENT_TYPE, answer_in_the_service_shape, refuse_other_methods
 from chalicelib.web.private_routes import PrivateRoutes, authenticate, token_to_verify
 
@@ -139,8 +139,28 @@ def list_courses() -> Response:
 def get_course(slug: str) -> Response:
     token = authenticate(_request())
     course = course_by_slug(wiring.get_catalogue(), slug)  # 404, told only after the token checks out
-    authorise(token, course)  # 403 insufficient_scope
-    return ok({"slug": course.slug, "title": course.title, "permission": course.permission})
+    authorise(token, course)  # 403 insufficient_scope, and no URL signed
+    # Each lesson with a pre-signed URL; a course without lessons loads neither their settings nor boto3.
+    lessons = wiring.get_lesson_urls().for_course(course) if course.lessons else []
+    return ok(
+        {
+            "slug": course.slug,
+            "title": course.title,
+            "permission": course.permission,
+            "lessons": [lesson.as_json() for lesson in lessons],
+        }
+    )
+
+
+@private_routes.route("/courses/{slug}/lessons/{lesson_id}", methods=["GET"])
+def open_lesson(slug: str, lesson_id: str) -> Response:
+    # A lesson's lasting address: a bookmark that opens for a buyer (a fresh URL each time), and for no one else.
+    token = authenticate(_request())
+    course = course_by_slug(wiring.get_catalogue(), slug)
+    authorise(token, course)
+    lesson = lesson_by_id(course, lesson_id)  # 404, told only after the token opens the course
+    signed = wiring.get_lesson_urls().for_lesson(lesson)
+    return redirect(signed.url, {"url": signed.url, "expires_at": signed.expires_at})
 
 
 # Last: every other method on these paths gets the service's own 405 (in AWS too, where API Gateway

@@ -32,33 +32,30 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+from bench.no_network import BLOCK_SOCKETS
+
 APP_DIR = Path(__file__).resolve().parents[1]
 BUCKET = "course-content-example"
 KEY = "serverless-handbook/01-what-serverless-means.html"
 WARM_URLS = 1000
 
 # Installed before the clock starts in every sample: any connection or DNS lookup is refused and counted.
-NO_NETWORK = textwrap.dedent(
-    """
-    import json, socket, time
-    attempts = []
-    def _refuse(*args, **kwargs):
-        attempts.append(repr(args[:2]))
-        raise OSError("bench.presign: network blocked")
-    socket.socket.connect = _refuse
-    socket.socket.connect_ex = _refuse
-    socket.getaddrinfo = _refuse
-    socket.create_connection = _refuse
-    def warm_per_url(sign):
-        best = float("inf")
-        for _ in range(5):
-            started = time.perf_counter()
-            for _ in range({warm}):
-                sign()
-            best = min(best, (time.perf_counter() - started) / {warm})
-        return best
-    """
-).format(warm=WARM_URLS)
+NO_NETWORK = (
+    "import json, time\n"
+    + BLOCK_SOCKETS
+    + textwrap.dedent(
+        """
+        def warm_per_url(sign):
+            best = float("inf")
+            for _ in range(5):
+                started = time.perf_counter()
+                for _ in range({warm}):
+                    sign()
+                best = min(best, (time.perf_counter() - started) / {warm})
+            return best
+        """
+    ).format(warm=WARM_URLS)
+)
 
 BASELINE = """
 started = time.perf_counter()

@@ -342,6 +342,26 @@ class UnknownCourse(ServiceError):
         super().__init__("no course has this slug")
 
 
+class UnknownLesson(ServiceError):
+    """The course has no lesson with this id (told only after the token opens the course)."""
+
+    code = "not_found"
+
+    def __init__(self) -> None:
+        super().__init__("the course has no lesson with this id")
+
+
+class ContentUnavailable(AccessError):
+    """A lesson's URL cannot be signed now (no AWS credentials in the environment, say): 503, no URL."""
+
+    code = "temporarily_unavailable"
+    reason = "content_unavailable"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("the course's content cannot be opened now; retry shortly")
+        self.detail = detail  # for the log: what botocore raised, by type
+
+
 class KeysUnavailable(AccessError):
     """No signing key can be obtained (JWKS unreachable and nothing cached): 503."""
 

@@ -1,9 +1,8 @@
 """The one composition root: settings -> clients -> services, each built lazily, once per warm container.
 
-It builds and never decides. Nothing runs at import time, and this module imports only what a private
-request needs (its settings and the catalogue): each accessor imports what it builds, so a container
-that serves only private routes never loads the purchase path, its settings and credentials,
-auth0-python, httpx or boto3. Tests reset everything with ``clear_caches()``.
+It builds and never decides. Nothing runs at import time, and this module imports only what a private request
+needs (its settings and the catalogue): each accessor imports what it builds, so a container that serves only
+private routes never loads the purchase path, its settings and credentials, auth0-python, httpx or boto3.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from chalicelib.config.environment import resolve_courses_file
 from chalicelib.errors import ConfigurationError, LoginDisabled
 
 if TYPE_CHECKING:
+    from chalicelib.access.lesson_urls import LessonUrls
     from chalicelib.access.verifier import AccessTokenVerifier
     from chalicelib.auth0_api.directory import Auth0Directory, HttpTransport, ManagementClient
     from chalicelib.auth0_api.pacing import RetryPolicy
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 APP_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 T = TypeVar("T")
 
-# Tests replace the Management API's network with a recorded exchange (an httpx transport).
 _auth0_transport: HttpTransport | None = None
 # Concurrent inline pings must share one directory (one pacer, one token) and one dispatch (one set of
 # buyer locks), so builds take turns; a build that raises is not kept, and the next call tries again.
@@ -120,6 +119,14 @@ def get_verifier() -> AccessTokenVerifier:
         algorithms=settings.algorithms,
         leeway_seconds=settings.leeway_seconds,
     )
+
+
+@_built_once
+def get_lesson_urls() -> LessonUrls:  # read, and boto3 loaded, once a course with lessons opens; never by GET /courses
+    from chalicelib.access.lesson_urls import lesson_urls_from
+    from chalicelib.aws.presigned_urls import PresignedUrls
+
+    return lesson_urls_from(os.environ, signer=PresignedUrls)
 
 
 # --- Purchase -> access ---------------------------------------------------------------------------
@@ -381,7 +388,7 @@ def run_reconciliation(now: datetime | None = None) -> Report:
 
 
 def use_auth0_transport(transport: HttpTransport | None) -> None:
-    """Route the Management API through ``transport`` (tests only); resets cached clients."""
+    """Route the Management API through ``transport``, a recorded exchange (tests only); resets cached clients."""
     global _auth0_transport
     _auth0_transport = transport
     clear_caches()

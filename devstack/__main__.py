@@ -14,9 +14,10 @@ from devstack.stack import DEFAULT_SERVICE_PORT, LocalStage, Stack, start_stack
 
 def next_steps(stack: Stack, stage: LocalStage) -> str:
     ping = f"{stack.service_url}/gumroad/ping"
-    servers = "all three servers" if stack.spa_url else "both servers"
+    servers = "all four servers" if stack.spa_url else "the three servers"
     return f"""
   Auth0 sandbox   {stack.sandbox_url}   (state in .sandbox/state.json; dev views under /sandbox/)
+  Lessons (S3)    {stack.content_url}   (devstack.s3: bucket {stage.content.bucket} from content/, signatures checked)
   Service         {stack.service_url}   (chalice local, stage "local"){_spa_lines(stack)}
 
   1. Send a realistic Gumroad sale (the secret travels as the Basic password, as Gumroad sends URL userinfo):
@@ -24,8 +25,9 @@ def next_steps(stack: Stack, stage: LocalStage) -> str:
          --data-binary @tests/fixtures/gumroad/sale.form {ping}
   2. Get an access token for the buyer the ping created:
        TOKEN=$(.venv/bin/python -m sandbox token customer@example.com)
-  3. List the courses that token opens:
+  3. List the courses that token opens, then open one: its lessons, each with a pre-signed URL to the local S3
        curl -s -H "Authorization: Bearer $TOKEN" {stack.service_url}/courses
+       curl -s -H "Authorization: Bearer $TOKEN" {stack.service_url}/courses/serverless-handbook
   4. Refund it, then ask again with a new token (a token keeps its permissions until it expires):
        curl -s -u gumroad:{stage.ping_secret} -H 'Content-Type: application/x-www-form-urlencoded' \\
          --data-binary @tests/fixtures/gumroad/refund.form {ping}

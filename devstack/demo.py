@@ -1,25 +1,34 @@
 """`make demo`: the whole journey against the local stack, step by step, with nothing to type.
 
-sale -> new Auth0 user holding the course role -> access token -> /courses lists the course
--> refund -> a new token no longer opens the course (403).
+sale -> new Auth0 user holding the course role -> access token -> /courses lists the course -> its lessons'
+signed URLs return their files from the local S3 (a changed signature does not) -> refund -> a new token no
+longer opens the course or a lesson (403, no URL).
+
+``python -m devstack.demo --running`` runs the same journey against a `make run` that is already serving.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
 import secrets
 import sys
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
+from datetime import datetime
+from email.message import Message
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from devstack.stack import DEFAULT_SERVICE_PORT, LocalStage, Stack, running_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = "serverless-handbook"
+DEFAULT_URL_LIFETIME_SECONDS = 300  # the service's default (chalicelib/config/content_settings.py)
 
 
 class DemoFailed(Exception):
@@ -33,6 +42,22 @@ def http(method: str, url: str, *, body: bytes | None = None, headers: dict[str,
             return answer.status, json.loads(answer.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # the 302 itself is the answer under test
+
+
+def fetch(url: str, *, headers: dict[str, str] | None = None) -> tuple[int, Message, bytes]:
+    """Status, headers and bytes of a GET, redirects not followed."""
+    opener = urllib.request.build_opener(_NoRedirects)
+    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 - loopback URLs we were given
+    try:
+        with opener.open(request, timeout=15) as answer:
+            return answer.status, answer.headers, answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
 
 
 def gumroad_body(name: str, **changes: str) -> bytes:
@@ -83,19 +108,67 @@ def run_journey(stack: Stack, stage: LocalStage) -> None:
     print(f"    -> {status} {json.dumps(answer)}")
     expect(status == 200 and any(c.get("slug") == COURSE for c in answer.get("courses", [])), "the course is listed")
 
-    step(5, "Gumroad sends the refund ping")
+    lifetime = int(stage.environment.get("CONTENT_URL_LIFETIME_SECONDS") or DEFAULT_URL_LIFETIME_SECONDS)
+    lessons = _open_lessons(stack, token, lifetime)
+
+    step(8, "Gumroad sends the refund ping")
     body = gumroad_body("refund", email=buyer, sale_id=sale_id)
     status, answer = http("POST", ping_url, body=body, headers=ping_headers)
     print(f"    -> {status} {json.dumps(answer)}")
     expect(status == 200 and "role_removed" in answer.get("changes", []), "the role is removed")
 
-    step(6, f"A new token no longer opens /courses/{COURSE}")
+    step(9, f"A new token no longer opens /courses/{COURSE}")
     token = _token(stack, buyer)
     status, answer = http("GET", f"{stack.service_url}/courses/{COURSE}", headers={"Authorization": f"Bearer {token}"})
     print(f"    -> {status} {json.dumps(answer)}")
     expect(status == 403 and answer.get("error") == "insufficient_scope", "403 insufficient_scope")
+    expect("lessons" not in answer and "X-Amz-Signature" not in json.dumps(answer), "no lesson and no URL in it")
+    lesson_url = f"{stack.service_url}/courses/{COURSE}/lessons/{lessons[0]['id']}"
+    status, headers, _ = fetch(lesson_url, headers={"Authorization": f"Bearer {token}"})
+    print(f"    GET /courses/{COURSE}/lessons/{lessons[0]['id']} -> {status}")
+    expect(status == 403 and "Location" not in headers, "a lesson's address refuses it too, with no Location")
     print("\n    (A token issued before the refund keeps its permissions until it expires: Auth0 access tokens are")
     print("     self-contained. Keep API token lifetimes short if refunds must bite at once.)")
+
+
+def _open_lessons(stack: Stack, token: str, lifetime: int) -> list[dict[str, Any]]:
+    bearer = {"Authorization": f"Bearer {token}"}
+    step(5, f"The SPA opens the course: GET /courses/{COURSE} lists its lessons, each with a signed URL")
+    status, answer = http("GET", f"{stack.service_url}/courses/{COURSE}", headers=bearer)
+    answered_at = time.time()  # the service signed before this: expires_at is at most a lifetime from now
+    lessons: list[dict[str, Any]] = answer.get("lessons", []) if status == 200 else []
+    expect(status == 200 and bool(lessons), f"200 with {len(lessons)} lessons")
+    for lesson in lessons:
+        left = datetime.fromisoformat(lesson["expires_at"].replace("Z", "+00:00")).timestamp() - answered_at
+        print(f"    {lesson['kind']:5} {lesson['id']:24} expires_at {lesson['expires_at']} ({left:.0f} s from now)")
+        expect(0 < left <= lifetime, f"expires_at is no more than the configured {lifetime} s away")
+
+    step(6, "Each URL returns its file from the local S3, which checks the signature")
+    for lesson in lessons:
+        status, headers, body = fetch(lesson["url"])
+        key = unquote(lesson["url"].split("?", 1)[0].split("/", 4)[-1])  # http://host:port/bucket/<key>
+        expected = (ROOT / "content" / key).read_bytes()
+        print(f"    {lesson['id']:24} -> {status}, {len(body)} bytes, {headers.get('Content-Type')}")
+        expect(status == 200 and body == expected, f"the bytes of content/{key}")
+    url = lessons[0]["url"]
+    at = url.index("X-Amz-Signature=") + len("X-Amz-Signature=")
+    changed = url[:at] + ("0" if url[at] != "0" else "1") + url[at + 1 :]
+    status, _, body = fetch(changed)
+    print(f"    the same URL with one character of its signature changed -> {status} {_s3_code(body)}")
+    expect(status == 403 and _s3_code(body) == "SignatureDoesNotMatch", "refused: 403 SignatureDoesNotMatch")
+
+    step(7, f"A lesson's lasting address, GET /courses/{COURSE}/lessons/{lessons[-1]['id']}, redirects to a fresh URL")
+    status, headers, _ = fetch(f"{stack.service_url}/courses/{COURSE}/lessons/{lessons[-1]['id']}", headers=bearer)
+    print(f"    -> {status}, Cache-Control: {headers.get('Cache-Control')}")
+    expect(status == 302 and headers.get("Cache-Control") == "no-store", "302, never cached")
+    status, _, body = fetch(str(headers.get("Location")))
+    expect(status == 200 and len(body) > 0, f"its Location returns the file ({len(body)} bytes)")
+    return lessons
+
+
+def _s3_code(body: bytes) -> str:
+    text = body.decode("utf-8", "replace")
+    return text.split("<Code>", 1)[1].split("</Code>", 1)[0] if "<Code>" in text else ""
 
 
 def _token(stack: Stack, email: str) -> str:
@@ -107,16 +180,31 @@ def _token(stack: Stack, email: str) -> str:
     return str(answer["access_token"])
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack.demo", description=__doc__)
+    parser.add_argument("--running", action="store_true", help="use the `make run` already serving (default ports)")
+    args = parser.parse_args(argv)
     stage = LocalStage.read()
-    print("make demo: starting the Auth0 sandbox and chalice local ...", flush=True)
     try:
-        with running_stack(service_port=DEFAULT_SERVICE_PORT, quiet_sandbox=True) as stack:
-            run_journey(stack, stage)
+        if args.running:
+            print("make demo: against the `make run` already serving ...", flush=True)
+            run_journey(
+                Stack(
+                    sandbox_url=f"http://127.0.0.1:{stage.sandbox_port}",
+                    service_url=f"http://127.0.0.1:{DEFAULT_SERVICE_PORT}",
+                    processes=[],
+                    content_url=stage.content.endpoint_url,
+                ),
+                stage,
+            )
+        else:
+            print("make demo: starting the Auth0 sandbox, the local S3 and chalice local ...", flush=True)
+            with running_stack(service_port=DEFAULT_SERVICE_PORT, quiet_sandbox=True) as stack:
+                run_journey(stack, stage)
     except DemoFailed as failure:
         print(f"\nmake demo: FAILED at: {failure}", file=sys.stderr)
         return 1
-    except RuntimeError as exc:
+    except (RuntimeError, OSError) as exc:
         print(f"make demo: {exc}", file=sys.stderr)
         return 1
     print("\nmake demo: the whole journey works.")

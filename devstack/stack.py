@@ -1,18 +1,22 @@
-"""The local stack: the Auth0 sandbox, `chalice local --stage local` and the example SPA, started and stopped as one."""
+"""The local stack: the Auth0 sandbox, the local S3 endpoint, `chalice local --stage local` and the example SPA,
+started and stopped as one."""
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
 import json
+import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -25,9 +29,50 @@ DEFAULT_SERVICE_PORT = 8000
 # The SPA's origin is fixed: the sandbox's SPA client and the local stage's CORS_ALLOW_ORIGIN allow exactly it.
 SPA_PORT = 3000
 SPA_DIR = ROOT / "spa"
+CONTENT_DIR = ROOT / "content"
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 5.0
 _PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class LocalContent:
+    """The S3 endpoint the local stage's standard AWS settings point boto3 at, and how to serve it.
+
+    The service reads the same variables as boto3 does in Lambda (``AWS_ENDPOINT_URL_S3``, the key pair,
+    ``AWS_REGION``) plus ``CONTENT_BUCKET``: nothing in chalicelib knows the endpoint is local.
+    """
+
+    endpoint_url: str
+    port: int
+    bucket: str
+    region: str
+    access_key_id: str
+    secret_access_key: str
+
+    @classmethod
+    def from_environment(cls, environment: Mapping[str, str]) -> LocalContent:
+        endpoint = urlsplit(environment["AWS_ENDPOINT_URL_S3"])
+        if endpoint.scheme != "http" or endpoint.hostname != "127.0.0.1" or endpoint.port is None:
+            raise SystemExit("the local stage's AWS_ENDPOINT_URL_S3 must be http://127.0.0.1:<port> (devstack.s3)")
+        return cls(
+            endpoint_url=f"http://127.0.0.1:{endpoint.port}",
+            port=endpoint.port,
+            bucket=environment["CONTENT_BUCKET"],
+            region=environment["AWS_REGION"],
+            access_key_id=environment["AWS_ACCESS_KEY_ID"],
+            secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    def service_environment(self) -> dict[str, str]:
+        """The variables that point the service (boto3, through the environment alone) at this endpoint."""
+        return {
+            "CONTENT_BUCKET": self.bucket,
+            "AWS_ENDPOINT_URL_S3": self.endpoint_url,
+            "AWS_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": self.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
+        }
 
 
 @dataclass(frozen=True)
@@ -37,6 +82,7 @@ class LocalStage:
     sandbox_port: int
     ping_secret: str
     environment: dict[str, str]
+    content: LocalContent
 
     @classmethod
     def read(cls, root: Path = ROOT) -> LocalStage:
@@ -48,7 +94,12 @@ class LocalStage:
         domain = urlsplit(environment["AUTH0_DOMAIN"])
         if domain.hostname != "127.0.0.1" or domain.port is None:
             raise SystemExit("the local stage's AUTH0_DOMAIN must be http://127.0.0.1:<port> (the sandbox)")
-        return cls(sandbox_port=domain.port, ping_secret=environment["GUMROAD_PING_SECRET"], environment=environment)
+        return cls(
+            sandbox_port=domain.port,
+            ping_secret=environment["GUMROAD_PING_SECRET"],
+            environment=environment,
+            content=LocalContent.from_environment(environment),
+        )
 
 
 @dataclass
@@ -57,6 +108,7 @@ class Stack:
     service_url: str
     processes: list[subprocess.Popen[bytes]]
     spa_url: str | None = None
+    content_url: str | None = None
 
     def stop(self) -> None:
         for process in reversed(self.processes):
@@ -96,10 +148,12 @@ def wait_until_answering(url: str, process: subprocess.Popen[bytes], what: str) 
 
 
 def start_stack(*, service_port: int, quiet_sandbox: bool = False, with_spa: bool = False) -> Stack:
-    """Start the sandbox on the local stage's port, then the service, then (``with_spa``) the SPA's
-    dev server; all stop with ``Stack.stop``."""
+    """Start the sandbox and the local S3 endpoint on the local stage's ports, then the service, then (``with_spa``)
+    the SPA's dev server; all stop with ``Stack.stop``."""
     stage = LocalStage.read()
-    ports = [(stage.sandbox_port, "the sandbox"), (service_port, "the service")]
+    content = stage.content
+    ports = [(stage.sandbox_port, "the sandbox"), (content.port, "the local S3 endpoint")]
+    ports.append((service_port, "the service"))
     if with_spa:
         ports.append((SPA_PORT, "the SPA"))
     for port, what in ports:
@@ -120,6 +174,10 @@ def start_stack(*, service_port: int, quiet_sandbox: bool = False, with_spa: boo
     try:
         sandbox = _spawn(sandbox_command)
         stack.processes.append(sandbox)
+        # The SPA reads text lessons with fetch(): the bucket's CORS rule names its origin, as the template's does.
+        cors_origin = stage.environment.get("CORS_ALLOW_ORIGIN", "")
+        lessons = spawn_local_s3(content, port=content.port, cors_origins=[cors_origin] if cors_origin else [])
+        stack.processes.append(lessons.process)
         wait_until_answering(f"{stack.sandbox_url}/.well-known/openid-configuration", sandbox, "the sandbox")
         # chalice local, with API Gateway's whole event and a backlog for bursts (devstack/gateway.py).
         service_command = [
@@ -135,12 +193,13 @@ def start_stack(*, service_port: int, quiet_sandbox: bool = False, with_spa: boo
             "--port",
             str(service_port),
         ]
-        service = _spawn(service_command)
+        service = _spawn(service_command, environment=service_process_environment(os.environ))
         stack.processes.append(service)
         if with_spa:  # started while chalice local starts: they do not depend on each other
             stack.spa_url = f"http://127.0.0.1:{SPA_PORT}"
             spa = _spawn(_spa_command(), cwd=SPA_DIR)
             stack.processes.append(spa)
+        stack.content_url = lessons.wait_until_serving()
         wait_until_answering(f"{stack.service_url}/courses", service, "chalice local")
         if with_spa:
             wait_until_answering(f"{stack.spa_url}/", spa, "the SPA (vite)")
@@ -148,6 +207,75 @@ def start_stack(*, service_port: int, quiet_sandbox: bool = False, with_spa: boo
         stack.stop()
         raise
     return stack
+
+
+def service_process_environment(inherited: Mapping[str, str]) -> dict[str, str]:
+    """The service's environment: the local stage sets the key pair, so a session token or profile of the developer's
+    own AWS account must not ride along (the local endpoint would refuse the token, S3 would get the wrong key)."""
+    return {name: value for name, value in inherited.items() if name not in _FOREIGN_AWS_SETTINGS}
+
+
+_FOREIGN_AWS_SETTINGS = frozenset({"AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"})
+
+
+class LocalS3Process:
+    """``python -m devstack.s3`` in its own process (moto's backends are process-wide: see devstack/s3/endpoint.py),
+    ready once it prints where it serves, after seeding the bucket."""
+
+    def __init__(self, process: subprocess.Popen[bytes], *, echo: bool) -> None:
+        self.process = process
+        self._echo = echo
+        self._served: list[str] = []
+        self._said = threading.Event()
+        self._reader = threading.Thread(target=self._read, name="local-s3-output", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for raw in self.process.stdout:  # drained to the end, so the endpoint never blocks on a full pipe
+            line = raw.decode("utf-8", "replace")
+            found = _SERVING.search(line)
+            if found and not self._said.is_set():
+                self._served.append(found.group(1))
+                self._said.set()
+            if self._echo:
+                sys.stdout.write(line)
+                sys.stdout.flush()
+        self._said.set()
+
+    def wait_until_serving(self, timeout: float = READY_TIMEOUT_SECONDS) -> str:
+        """The endpoint's URL, once its bucket is seeded; RuntimeError when it exits or stays silent."""
+        if not self._said.wait(timeout):
+            raise RuntimeError(f"the local S3 endpoint did not start within {timeout:.0f} s")
+        if not self._served:
+            raise RuntimeError(f"the local S3 endpoint exited with status {self.process.wait()} before it was ready")
+        return self._served[0]
+
+
+_SERVING = re.compile(r"local-s3: serving (http://127\.0\.0\.1:\d+)")
+
+
+def spawn_local_s3(
+    content: LocalContent,
+    *,
+    port: int,
+    folder: Path = CONTENT_DIR,
+    cors_origins: Sequence[str] = (),
+    echo: bool = True,
+) -> LocalS3Process:
+    """Serve ``folder`` as ``content``'s bucket on ``port`` (0: a free one) with ``content``'s key pair."""
+    from devstack.s3.config import SECRET_ENVIRONMENT_VARIABLE
+
+    command = [sys.executable, "-m", "devstack.s3", "--port", str(port), "--content", str(folder)]
+    command += ["--bucket", content.bucket, "--region", content.region, "--access-key-id", content.access_key_id]
+    for origin in cors_origins:
+        command += ["--cors-origin", origin]
+    # The secret travels in the environment, never on the command line (ps shows every process's arguments).
+    environment = {**os.environ, SECRET_ENVIRONMENT_VARIABLE: content.secret_access_key}
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, preexec_fn=_die_with_parent
+    )
+    return LocalS3Process(process, echo=echo)
 
 
 def _spa_command() -> list[str]:
@@ -159,8 +287,10 @@ def _spa_command() -> list[str]:
     return [str(vite), "--host", "127.0.0.1", "--port", str(SPA_PORT), "--strictPort", "--clearScreen", "false"]
 
 
-def _spawn(command: Sequence[str], *, cwd: Path = ROOT) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(list(command), cwd=cwd, preexec_fn=_die_with_parent)  # noqa: S603
+def _spawn(
+    command: Sequence[str], *, cwd: Path = ROOT, environment: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(list(command), cwd=cwd, env=environment, preexec_fn=_die_with_parent)  # noqa: S603
 
 
 def _die_with_parent() -> None:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn, cast
 
 from chalicelib.errors import ServiceError
-from ops import backfill, check, dlq, explain, gumroad, ping_url, reconcile, rerun, subscribe, tenant
+from ops import backfill, check, content, dlq, explain, gumroad, ping_url, reconcile, rerun, spa, subscribe, tenant
 from ops.settings import load_settings
 
 if TYPE_CHECKING:
@@ -35,6 +35,8 @@ COMMANDS: tuple[Callable[[Commands], None], ...] = (
     ping_url.add_ping_url,
     explain.add_explain,
     reconcile.add_reconcile,
+    spa.add_spa,
+    content.add_content,
     tenant.add_tenant,
 )
 

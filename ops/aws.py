@@ -8,7 +8,7 @@ service's own secret is read by ``chalicelib.wiring``'s Secrets Manager client, 
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from chalicelib.errors import ServiceError
 from ops.errors import AwsNotConfigured, AwsRefused
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_ssm import SSMClient
+
+    from ops.spa_upload import InvalidationClient
 
 NO_REGION = (
     "no AWS region: set AWS_DEFAULT_REGION (e.g. export AWS_DEFAULT_REGION=eu-west-1), or a region in "
@@ -66,8 +68,18 @@ def ssm() -> SSMClient:
     return ready().client("ssm")
 
 
+def s3() -> Any:
+    """S3 for ``content push`` and ``spa publish`` (which types it as ``ops.spa_upload.BucketClient``);
+    ``AWS_ENDPOINT_URL_S3`` (the local stage's) points it at the local endpoint."""
+    return ready().client("s3")
+
+
 def cloudformation() -> CloudFormationClient:
     return ready().client("cloudformation")
+
+
+def cloudfront() -> InvalidationClient:
+    return cast("InvalidationClient", ready().client("cloudfront"))
 
 
 def secretsmanager() -> SecretsManagerClient:

@@ -29,6 +29,12 @@ class AwsRefused(ServiceError):
     code = "aws_error"
 
 
+class SpaBuildFailed(ServiceError):
+    """`npm ci` or `vite build` failed while publishing the SPA."""
+
+    code = "spa_build_failed"
+
+
 class Auth0Refused(ServiceError):
     """The Auth0 Management API refused a call `ops tenant` made, or could not be reached."""
 

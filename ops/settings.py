@@ -12,10 +12,10 @@ import os
 import sys
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from chalicelib.config.access_settings import load_cors_policy
-from chalicelib.config.environment import api_audience, number, optional, resolve_courses_file
+from chalicelib.config.access_settings import CorsPolicy, load_cors_policy
+from chalicelib.config.environment import api_audience, auth0_base_url, number, optional, resolve_courses_file
 from chalicelib.config.purchase_settings import (
     DEAD_LETTER_QUEUE_URL,
     DEFAULT_CONNECTION,
@@ -50,6 +50,7 @@ OPS_SETTINGS = (
     "AUTH0_CHECK_CLIENT_ID",
     "AUTH0_TENANT_CLIENT_ID",
     "AUTH0_CONNECTION",
+    "CONTENT_BUCKET",
 )
 _QUEUE = "the queue's URL, an output of the stack"
 # The SPA's URL, an output of the stack once it hosts the SPA (ops tenant registers it with Auth0).
@@ -58,6 +59,16 @@ SPA_URL = "SPA_URL"
 # expires: the API's access-token lifetime is how long a refunded buyer can still open the course (`check`).
 MAX_TOKEN_LIFETIME_SETTING = "ACCESS_TOKEN_MAX_LIFETIME_SECONDS"  # noqa: S105 - a setting name
 DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 600
+# Where the SPA is hosted: outputs of the stack (ops/stack.py, OPTIONAL_OUTPUTS), by setting.
+SPA_HOSTING = {"SPA_URL": "SpaUrl", "SPA_BUCKET": "SpaBucketName", "SPA_DISTRIBUTION_ID": "SpaDistributionId"}
+
+
+class SpaHosting(NamedTuple):
+    """The stack's home for the SPA: its public URL, the private bucket behind it and the CloudFront distribution."""
+
+    url: str
+    bucket: str
+    distribution_id: str
 
 
 def load_settings(*, stack: str | None, stage: str | None, environ: MutableMapping[str, str] = os.environ) -> Settings:
@@ -77,6 +88,7 @@ def load_settings(*, stack: str | None, stage: str | None, environ: MutableMappi
             if name not in environ:
                 environ[name] = value
                 origin[name] = f".chalice/config.json stage {stage!r}"
+    aws.honour_aws_region(environ)  # again: a stage may name the region (the local one does)
     bad = placeholders_in(environ, OPS_SETTINGS)
     if bad:
         listed = "; ".join(f"{name}={value} (from {origin.get(name, 'the environment')})" for name, value in bad)
@@ -152,6 +164,63 @@ class Settings:
             source = "--max-token-lifetime" if flag is not None else MAX_TOKEN_LIFETIME_SETTING
             raise refused(f"{source} must be a whole number of seconds above 0, not {raw!r}")
         return int(raw)
+
+    def auth0_base_url(self) -> str:
+        """The tenant as a base URL (``https://example.us.auth0.com``), from AUTH0_DOMAIN."""
+        domain = self._required("AUTH0_DOMAIN", optional(self._environ, "AUTH0_DOMAIN"), what="the Auth0 tenant")
+        return auth0_base_url(domain)
+
+    def api_url(self) -> str | None:
+        """The deployed API's base URL (the stack's EndpointURL output), without a trailing slash."""
+        url = optional(self._environ, "API_URL")
+        return url.rstrip("/") if url is not None else None
+
+    def spa_client_id(self) -> str | None:
+        return optional(self._environ, "SPA_CLIENT_ID")
+
+    def spa_purchase_url(self) -> str | None:
+        return optional(self._environ, "SPA_PURCHASE_URL")
+
+    def cors_policy(self) -> CorsPolicy:
+        return load_cors_policy(self._environ)
+
+    def spa_hosting(self) -> SpaHosting:
+        """The stack's SpaUrl, SpaBucketName and SpaDistributionId outputs; one line naming any it lacks."""
+        found = {name: optional(self._environ, name) for name in SPA_HOSTING}
+        missing = [name for name, value in found.items() if value is None]
+        if missing:
+            outputs = ", ".join(SPA_HOSTING[name] for name in missing)
+            if self.stack:
+                raise NotConfigured(
+                    f"stack {self.stack} has no {outputs} output: it was deployed without the SPA's hosting; deploy "
+                    "it again from this checkout's `make package` output (docs/creator-guide.md, Deploy)"
+                )
+            raise NotConfigured(f"{', '.join(missing)} (the stack's {outputs}) not set: pass --stack <your stack name>")
+        return SpaHosting(
+            url=str(found["SPA_URL"]).rstrip("/"),
+            bucket=str(found["SPA_BUCKET"]),
+            distribution_id=str(found["SPA_DISTRIBUTION_ID"]),
+        )
+
+    def child_environment(self, extra: Mapping[str, str]) -> dict[str, str]:
+        """The environment for a program ops runs (npm, Vite): this one, with ``extra`` on top."""
+        return {**self._environ, **extra}
+
+    def content_location(self) -> tuple[str, str]:
+        """The content bucket and prefix (``content push``), checked as the service checks the prefix."""
+        from chalicelib.catalogue import prefix_problem
+
+        bucket = optional(self._environ, "CONTENT_BUCKET")
+        if bucket is None:
+            raise NotConfigured(
+                "CONTENT_BUCKET (the content bucket) is not set: pass --stack <your stack name> (its "
+                "ContentBucketName output), --stage local for the local S3 endpoint, or export CONTENT_BUCKET"
+            )
+        prefix = optional(self._environ, "CONTENT_PREFIX") or ""
+        problem = prefix_problem(prefix)
+        if problem:
+            raise NotConfigured(f"CONTENT_PREFIX {prefix!r} {problem}")
+        return bucket, prefix
 
     # --- ops tenant ---------------------------------------------------------------------------------
 

@@ -31,8 +31,23 @@ OUTPUTS = {
     "GumroadPingUrl": "GUMROAD_PING_URL",
     "ReconcileWatermarkParameter": "RECONCILE_WATERMARK_PARAMETER",
 }
-# Outputs a stack may lack (one deployed before the template had them): read when present.
-OPTIONAL_OUTPUTS = {"SpaUrl": "SPA_URL"}
+# Read when present: a stack deployed before the SPA's hosting or the lessons lacks them, and the SPA's build settings
+# and the content prefix may be empty (`spa publish` names what it is missing; no other command needs them). A
+# parameter the stack has is its truth even when empty (an empty CorsAllowOrigin is no CORS, whatever the shell says).
+# EndpointURL is Chalice's own output.
+OPTIONAL_PARAMETERS = {
+    "CorsAllowOrigin": "CORS_ALLOW_ORIGIN",
+    "SpaClientId": "SPA_CLIENT_ID",
+    "SpaPurchaseUrl": "SPA_PURCHASE_URL",
+}
+OPTIONAL_OUTPUTS = {
+    "EndpointURL": "API_URL",
+    "SpaUrl": "SPA_URL",
+    "SpaBucketName": "SPA_BUCKET",
+    "SpaDistributionId": "SPA_DISTRIBUTION_ID",
+    "ContentBucketName": "CONTENT_BUCKET",
+    "ContentPrefix": "CONTENT_PREFIX",
+}
 # A stack in one of these states has no usable outputs (creation failed, or it is going away).
 _UNUSABLE = frozenset(
     {
@@ -77,8 +92,14 @@ class DeployedStack:
                 f"stack {self.name} was deployed with placeholder parameters ({names}): deploy it again with "
                 "the real values in --parameter-overrides (docs/creator-guide.md, Deploy)"
             )
-        found.update({variable: self.outputs.get(key, "") for key, variable in OPTIONAL_OUTPUTS.items()})
-        return {name: value for name, value in found.items() if value.strip()}
+        settings = {name: value for name, value in found.items() if value.strip()}
+        settings.update(
+            {variable: self.parameters[key] for key, variable in OPTIONAL_PARAMETERS.items() if key in self.parameters}
+        )
+        settings.update(
+            {variable: self.outputs[key] for key, variable in OPTIONAL_OUTPUTS.items() if key in self.outputs}
+        )
+        return settings
 
 
 def read_stack(cloudformation: CloudFormationClient, name: str) -> DeployedStack:

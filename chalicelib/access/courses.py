@@ -1,4 +1,5 @@
-"""What a verified token opens: the catalogue's courses its permissions grant, a course by slug, whom to greet.
+"""What a verified token opens: the catalogue's courses its permissions grant, a course and a lesson by their ids,
+whom to greet.
 
 Plain values in and out, so it knows nothing of Chalice (``chalicelib.web.private_routes`` calls it).
 """
@@ -7,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalicelib.catalogue import Course, CourseCatalogue
-from chalicelib.errors import InsufficientScope, UnknownCourse
+from chalicelib.catalogue import Course, CourseCatalogue, Lesson
+from chalicelib.errors import InsufficientScope, UnknownCourse, UnknownLesson
 
 if TYPE_CHECKING:
     from chalicelib.access.verifier import VerifiedToken
@@ -26,6 +27,14 @@ def course_by_slug(catalogue: CourseCatalogue, slug: str) -> Course:
     if course is None:
         raise UnknownCourse()
     return course
+
+
+def lesson_by_id(course: Course, lesson_id: str) -> Lesson:
+    """The lesson of ``course`` with this id; UnknownLesson (404) when it has none."""
+    lesson = next((lesson for lesson in course.lessons if lesson.id == lesson_id), None)
+    if lesson is None:
+        raise UnknownLesson()
+    return lesson
 
 
 def authorise(token: VerifiedToken, course: Course) -> None:

@@ -26,6 +26,7 @@ from chalicelib.errors import (
     ServiceError,
     SignInUnauthorized,
     UnknownCourse,
+    UnknownLesson,
     UnsupportedMediaType,
     UpstreamError,
 )
@@ -46,6 +47,7 @@ _CLIENT_ERROR_STATUS: tuple[tuple[type[ServiceError], int], ...] = (
     (LoginRefused, 401),
     (LoginDisabled, 404),
     (UnknownCourse, 404),
+    (UnknownLesson, 404),
 )
 
 
@@ -64,6 +66,12 @@ def json_answer(status: int, body: dict[str, Any], headers: dict[str, str] | Non
 def ok(body: dict[str, Any]) -> Response:
     """A 200 JSON answer."""
     return json_answer(200, body)
+
+
+def redirect(location: str, body: dict[str, Any]) -> Response:
+    """A 302 to ``location`` (a URL that expires: never cached, by the browser or anyone between); ``body`` says
+    the same in JSON for a client that does not follow redirects."""
+    return json_answer(302, body, {"Location": location})
 
 
 def error_body(code: str, description: str) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 Verification happens in the app, not in a Chalice built-in authorizer: an authorizer can only allow or
 deny (no ``WWW-Authenticate`` challenge), and API Gateway caches its verdict for minutes, past the
-token's ``exp``. Nothing on this path imports auth0-python, httpx or boto3.
+token's ``exp``. Nothing on this path imports auth0-python or httpx; boto3 only to sign a lesson's URL.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from chalicelib.access.bearer import token_from_body, verify_bearer
 from chalicelib.errors import (
     AccessError,
     ConfigurationError,
+    ContentUnavailable,
     InternalError,
     KeysUnavailable,
     ServiceError,
@@ -160,6 +161,8 @@ def _log_refusal(path: str | None, error: ServiceError) -> None:
         _log(logging.ERROR, "access_misconfigured", route=path, detail=error.message)
     elif isinstance(error, KeysUnavailable):
         _log(logging.WARNING, "access_unavailable", route=path, reason=error.reason)
+    elif isinstance(error, ContentUnavailable):
+        _log(logging.WARNING, "access_unavailable", route=path, reason=error.reason, detail=error.detail)
     elif isinstance(error, AccessError):
         _log(logging.INFO, "access_refused", route=path, reason=error.reason)
     else:

@@ -3,6 +3,8 @@ import { useAuth0 } from "@auth0/auth0-react";
 
 import { callApi } from "./api.js";
 import { SIGN_IN_CLAIM } from "./config.js";
+import { readLessons } from "./lessonDocument.js";
+import { Lessons } from "./lessons.jsx";
 import { routeOf } from "./routes.js";
 import {
   BackLink,
@@ -23,6 +25,9 @@ import {
 // refund shows up without the student doing anything, once the access token they hold has been replaced.
 const RECHECK_MS = 30_000;
 
+// Every tab of the app on this browser hears a sign-out on this channel (BroadcastChannel: same origin only).
+const SIGN_OUT_CHANNEL = "course-library:sign-out";
+
 // SDK errors that mean "there is no usable sign-in any more": the student has to sign in again.
 const SESSION_OVER = new Set([
   "login_required",
@@ -35,14 +40,20 @@ const SESSION_OVER = new Set([
 export default function App({ config }) {
   const { isLoading, isAuthenticated, error, user, loginWithRedirect, logout } = useAuth0();
   const [problem, setProblem] = useState(null);
+  const [note, setNote] = useState(null);
+  const tellOtherTabs = useSignOutInOtherTabs(isAuthenticated, logout, setNote);
 
   // connection: undefined (the tenant's login page: a password), "google-oauth2" or "email" (a code by e-mail).
   const signIn = (connection) => {
     setProblem(null);
+    setNote(null);
     loginWithRedirect(connection ? { authorizationParams: { connection } } : undefined);
   };
   const signInResult = useSignInResult(isAuthenticated ? user : null);
-  const signOut = () => logout({ logoutParams: { returnTo: window.location.origin } });
+  const signOut = () => {
+    tellOtherTabs();
+    logout({ logoutParams: { returnTo: window.location.origin } });
+  };
   const endSession = useCallback(
     async (message) => {
       setProblem(message);
@@ -55,7 +66,7 @@ export default function App({ config }) {
   if (isLoading) {
     body = <Splash text="Loading…" />;
   } else if (!isAuthenticated) {
-    body = <SignedOut onSignIn={signIn} problem={problem ?? describeSignInError(error)} />;
+    body = <SignedOut onSignIn={signIn} problem={problem ?? describeSignInError(error)} note={note} />;
   } else {
     body = (
       <>
@@ -70,6 +81,36 @@ export default function App({ config }) {
       <Page>{body}</Page>
     </>
   );
+}
+
+/**
+ * Signing out in one tab signs the student out in every other tab of the app. The tenant's session is gone for all
+ * of them already, but each tab keeps its own tokens in memory (and its refresh token in the SDK's worker), which
+ * would keep opening courses there until they expire: each tab that hears the sign-out forgets them
+ * (`logout({openUrl: false})` clears the SDK's cache and worker, without leaving the page) and shows the signed-out
+ * screen. Returns what the signing-out tab calls to tell the others.
+ */
+function useSignOutInOtherTabs(isAuthenticated, logout, setNote) {
+  const channel = useRef(null);
+  const signedIn = useRef(isAuthenticated);
+  useEffect(() => {
+    signedIn.current = isAuthenticated;
+  }, [isAuthenticated]);
+  useEffect(() => {
+    const opened = new BroadcastChannel(SIGN_OUT_CHANNEL);
+    opened.onmessage = (event) => {
+      // A tab still signing in (or already out) has nothing to forget: the tenant's session is gone for it too.
+      if (event.data?.type !== "signed-out" || !signedIn.current) return;
+      setNote("You signed out in another tab.");
+      logout({ openUrl: false });
+    };
+    channel.current = opened;
+    return () => {
+      channel.current = null;
+      opened.close();
+    };
+  }, [logout, setNote]);
+  return useCallback(() => channel.current?.postMessage({ type: "signed-out" }), []);
 }
 
 /**
@@ -117,7 +158,16 @@ function Library({ config, onSessionOver, renewFirst }) {
 
   if (route.kind === "not_a_course") return <CourseMissing name={route.shown} />;
   if (slug) {
-    return <CourseScreen slug={slug} state={course.state} retry={course.load} list={list} config={config} />;
+    return (
+      <CourseScreen
+        slug={slug}
+        state={course.state}
+        retry={course.load}
+        renew={course.load}
+        list={list}
+        config={config}
+      />
+    );
   }
   if (list.state.status === "loading") return <Splash text="Loading your courses…" />;
   if (list.state.status === "unavailable") {
@@ -141,10 +191,14 @@ function Library({ config, onSessionOver, renewFirst }) {
   );
 }
 
-function CourseScreen({ slug, state, retry, list, config }) {
+function CourseScreen({ slug, state, retry, renew, list, config }) {
   switch (state.status) {
     case "open":
-      return <CourseOpen course={state.course} />;
+      return (
+        <CourseOpen course={state.course}>
+          <Lessons lessons={state.course.lessons} renew={renew} />
+        </CourseOpen>
+      );
     case "locked":
       return <CourseLocked title={list.titleOf(slug)} purchaseUrl={config.purchaseUrl} />;
     case "not_found":
@@ -254,26 +308,41 @@ function useCourseList(call) {
   return { state, busy, load, markLocked, dismissRemoved, titleOf };
 }
 
-/** GET /courses/{slug} for the course in the URL (nothing when the list is shown). */
+/**
+ * GET /courses/{slug} for the course in the URL (nothing when the list is shown). ``load`` resolves to the course
+ * it read (null when it could not): a lesson whose URL expired awaits it for a fresh one. Loads already on their
+ * way are shared, so a lesson asking while the page re-reads the course waits for that answer.
+ */
 function useCourse(slug, call, markLocked) {
   const [state, setState] = useState({ status: "loading" });
-  const inFlight = useRef(false);
+  const inFlight = useRef(null);
+  // The course on screen: an answer for one the student has left is not shown.
+  const shown = useRef(slug);
+  shown.current = slug;
 
-  const load = useCallback(async () => {
-    if (!slug || inFlight.current) return;
-    inFlight.current = true;
-    try {
+  const load = useCallback(() => {
+    if (!slug) return Promise.resolve(null);
+    if (inFlight.current?.slug === slug) return inFlight.current.promise;
+    const promise = (async () => {
       const result = await call(`/courses/${encodeURIComponent(slug)}`);
-      if (result.kind === "session_over") return;
-      if (result.kind === "ok") setState({ status: "open", course: result.body });
-      else if (result.kind === "forbidden") {
+      if (result.kind === "session_over" || shown.current !== slug) return null;
+      if (result.kind === "ok") {
+        const course = readCourse(result.body);
+        setState({ status: "open", course });
+        return course;
+      }
+      if (result.kind === "forbidden") {
+        // The lesson list goes with the course: a refund leaves "Access removed" and nothing to open.
         setState({ status: "locked" });
         markLocked(slug);
       } else if (result.kind === "not_found") setState({ status: "not_found" });
-      else setState({ status: "unavailable" });
-    } finally {
-      inFlight.current = false;
-    }
+      else setState((previous) => (previous.status === "open" ? previous : { status: "unavailable" }));
+      return null;
+    })().finally(() => {
+      if (inFlight.current?.promise === promise) inFlight.current = null;
+    });
+    inFlight.current = { slug, promise };
+    return promise;
   }, [slug, call, markLocked]);
 
   useEffect(() => {
@@ -282,6 +351,10 @@ function useCourse(slug, call, markLocked) {
   }, [load]);
 
   return { state, load };
+}
+
+function readCourse(body) {
+  return { ...body, lessons: readLessons(body) };
 }
 
 function readCourses(body) {

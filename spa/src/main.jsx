@@ -1,6 +1,9 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { Auth0Provider } from "@auth0/auth0-react";
+// The SDK's token worker as a file of the build (assets/), not the Blob it makes by default: the hosted app's
+// Content-Security-Policy then allows workers from its own origin only (worker-src 'self', never blob:).
+import tokenWorkerUrl from "@auth0/auth0-spa-js/dist/auth0-spa-js.worker.production.js?url&no-inline";
 
 import App from "./App.jsx";
 import ErrorBoundary from "./ErrorBoundary.jsx";
@@ -33,6 +36,7 @@ if (!config.ok) {
         // iframe, answered from the sign-in session cookie), so the student stays signed in.
         cacheLocation="memory"
         useRefreshTokensFallback
+        workerUrl={tokenWorkerUrl}
       >
         {/* Inside the provider: a screen that fails to render is replaced, the sign-in (tokens in memory) stays. */}
         <ErrorBoundary>

@@ -38,8 +38,9 @@ export function Splash({ text }) {
 /**
  * Signed out: three ways in, each with the address used at checkout. onSignIn(connection): undefined for the
  * tenant's login page (a password), "google-oauth2" or "email" (a code by e-mail; CONNECTIONS in config.js).
+ * `problem` is why signing in went wrong, `note` what happened meanwhile (no fault: e.g. signed out in another tab).
  */
-export function SignedOut({ onSignIn, problem }) {
+export function SignedOut({ onSignIn, problem, note }) {
   return (
     <section className="hero" aria-labelledby="signed-out-title">
       <h1 id="signed-out-title">Your courses, one sign-in away</h1>
@@ -47,6 +48,11 @@ export function SignedOut({ onSignIn, problem }) {
       {problem ? (
         <p className="notice notice-error" role="alert">
           {problem}
+        </p>
+      ) : null}
+      {note && !problem ? (
+        <p className="notice notice-info" role="status">
+          {note}
         </p>
       ) : null}
       <div className="ways-in">
@@ -190,22 +196,17 @@ export function BackLink() {
   );
 }
 
-export function CourseOpen({ course }) {
+/** An open course: its title, and its lessons (``children``: they fetch, so they live in lessons.jsx). */
+export function CourseOpen({ course, children }) {
   return (
-    <article className="course" aria-labelledby="course-title">
+    <article className="course course-open" aria-labelledby="course-title">
       <BackLink />
       <p className="eyebrow">Course</p>
       <h1 id="course-title">{course.title}</h1>
       <p className="notice notice-ok" role="status">
         You have access to this course.
       </p>
-      <div className="lesson-placeholder">
-        <h2>Start here</h2>
-        <p>
-          Your course material goes here: this example shows that the service opened <code>{course.slug}</code> for
-          your access token.
-        </p>
-      </div>
+      {children}
     </article>
   );
 }

@@ -14,24 +14,15 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, ViewportSize, sync_playwright
 
 from sandbox.defaults import LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS
-from tests.browser.site import VITE
+from tests.browser.site import VITE, require
 from tests.browser.stack import CHROMIUM, Stack, browser_stack, launch_chromium
 from tests.browser.student import Screenshots, Student
 
 VIEWPORT: ViewportSize = {"width": 1100, "height": 720}
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
-
-
-def require(ready: bool, reason: str) -> None:
-    """Skip with ``reason``, or fail under CI=true: CI must run the browser tests, never skip them."""
-    if ready:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"browser tests cannot run: {reason} (CI=true; run `make test`, which installs it)")
-    pytest.skip(f"browser tests skipped: {reason} (`make test` installs it; CI=true makes this a failure)")
 
 
 @pytest.fixture(scope="session")
@@ -75,15 +66,41 @@ def pytest_runtest_makereport(
 
 
 @pytest.fixture
-def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+def csp_refusals() -> CspViolations:
+    """What the page's CSP refused; a test that provokes a refusal on purpose takes it from here and checks it."""
+    return CspViolations()
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest, csp_refusals: CspViolations) -> Iterator[Page]:
     context = browser.new_context(viewport=VIEWPORT)
     opened = context.new_page()
+    # The SPA is served under the stack's CSP (tests/browser/hosting.py): whatever it refuses, Chromium says so here.
+    refused = csp_refusals
+    opened.on("console", refused)
     yield opened
     reports = request.node.stash.get(_REPORTS, {})
     if any(report.failed for report in reports.values()):
         folder = Screenshots.for_failure(request.node.name)
         opened.screenshot(path=str(folder / "failure.png"), full_page=True)
     context.close()
+    assert refused.messages == [], "the page broke its Content-Security-Policy"
+
+
+class CspViolations:
+    """Chromium's console lines about something the page's Content-Security-Policy refused."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def __call__(self, message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            self.messages.append(message.text)
+
+    def take(self) -> list[str]:
+        """The refusals so far, which then no longer count against the page."""
+        taken, self.messages = self.messages, []
+        return taken
 
 
 @pytest.fixture

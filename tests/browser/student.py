@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Download, FrameLocator, Locator, Page, expect
 
 OUTPUT = Path(__file__).resolve().parent / "output"
 # Long enough for a sign-in round trip on 2 busy cores, short enough to fail fast.
@@ -159,3 +159,50 @@ class Student:
     def come_back_to_tab(self) -> None:
         """What the browser fires when the student returns to the tab."""
         self.page.evaluate("window.dispatchEvent(new Event('focus'))")
+
+    # --- lessons ----------------------------------------------------------------------------------
+
+    def lesson_titles(self) -> list[str]:
+        """The open course's lessons, in the order the page lists them."""
+        listing = self.page.get_by_role("list", name="Lessons")
+        expect(listing).to_be_visible(timeout=STEP_TIMEOUT_MS)
+        return [title.strip() for title in listing.locator(".lesson-name").all_inner_texts()]
+
+    def open_lesson(self, title: str) -> Locator:
+        """Click the lesson in the list; returns the lesson's pane once it shows that lesson."""
+        self.page.get_by_role("list", name="Lessons").get_by_role("button", name=title).click()
+        pane = self.page.get_by_role("region", name=title)
+        expect(pane).to_be_visible(timeout=STEP_TIMEOUT_MS)
+        return pane
+
+    def text_lesson(self, title: str) -> FrameLocator:
+        """The text lesson's frame (its sandboxed document), once it is shown."""
+        frame = self.page.get_by_title(title, exact=True)
+        expect(frame).to_be_visible(timeout=STEP_TIMEOUT_MS)
+        return frame.content_frame
+
+    def play_video(self) -> None:
+        """Press play on the open video lesson (muted, as a browser lets a page start sound only after a gesture)
+        and wait until it is playing."""
+        video = self.page.locator("video")
+        expect(video).to_be_visible(timeout=STEP_TIMEOUT_MS)
+        playing = video.evaluate(
+            """async (video) => {
+                if (video.readyState < 1) {
+                    await new Promise((resolve) => video.addEventListener("loadedmetadata", resolve, { once: true }));
+                }
+                const playing = new Promise((resolve) => video.addEventListener("playing", resolve, { once: true }));
+                video.muted = true;
+                await video.play();
+                await playing;
+                return !video.paused;
+            }""",
+            timeout=STEP_TIMEOUT_MS,
+        )
+        assert playing is True
+
+    def download_lesson(self, title: str) -> Download:
+        """Click the open file lesson's download button; the browser saves what the link answers."""
+        with self.page.expect_download(timeout=STEP_TIMEOUT_MS) as saving:
+            self.page.get_by_role("link", name=f"Download {title}").click()
+        return saving.value

@@ -1,8 +1,10 @@
 """The student's half in a real browser: Gumroad sale -> set-password e-mail -> sign in through the example SPA
--> open the course -> refund -> locked; wrong passwords; a second purchase; the API down.
+-> open the course, read, download and play its lessons -> refund -> locked; wrong passwords; a second purchase;
+the API down.
 
 Everything is real and on 127.0.0.1: the sandbox's /authorize, login page and token endpoint, the app under
-`chalice local`, the SPA built by Vite and run by Debian's Chromium. Screens land in tests/browser/output/.
+`chalice local`, the local S3 endpoint with content/ (it checks every signature and expiry), the SPA built by Vite
+and run by Debian's Chromium. Screens land in tests/browser/output/.
 """
 
 from __future__ import annotations
@@ -13,12 +15,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+import requests
+from playwright.sync_api import Route, expect
 
 from sandbox.defaults import LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS
-from tests.browser.site import StaticSite, build_spa
+from tests.browser.lessons import (
+    CONTENT,
+    FILE,
+    TEXT,
+    VIDEO,
+    CourseAnswers,
+    s3_error,
+    wait_until,
+    with_one_signature_character_changed,
+)
 from tests.browser.stack import PURCHASE_URL, Stack
-from tests.browser.student import STEP_TIMEOUT_MS, Screenshots, Student
+from tests.browser.student import STEP_TIMEOUT_MS, Student
 from tests.integration.harness import gumroad_body, new_sale_id
 
 PASSWORD = "correct horse battery staple"
@@ -42,9 +54,10 @@ def new_buyer_with_password(stack: Stack, student: Student, email: str, sale_id:
     student.set_password(stack.outbox_link(email), PASSWORD)
 
 
-def test_a_new_buyer_sets_a_password_signs_in_opens_the_course_and_is_locked_out_after_a_refund(
+def test_a_new_buyer_signs_in_reads_plays_and_downloads_the_lessons_and_is_locked_out_after_a_refund(
     stack: Stack, student: Student
 ) -> None:
+    answers = CourseAnswers(student)
     buyer, sale_id = "browser-new-buyer@example.com", new_sale_id()
     new_buyer_with_password(stack, student, buyer, sale_id)
     student.continue_to_sign_in()
@@ -54,6 +67,22 @@ def test_a_new_buyer_sets_a_password_signs_in_opens_the_course_and_is_locked_out
     student.shots.take(student.page, "my-courses")
     student.open_course(HANDBOOK)
     student.shots.take(student.page, "course-open")
+
+    # The lessons, in the catalogue's order, each opened from the local S3 through its signed URL.
+    assert student.lesson_titles() == [TEXT, FILE, VIDEO]
+    expect(student.text_lesson(TEXT).get_by_role("heading", name=TEXT)).to_be_visible(timeout=STEP_TIMEOUT_MS)
+    student.open_lesson(FILE)
+    student.shots.take(student.page, "file-lesson")
+    download = student.download_lesson(FILE)
+    assert download.suggested_filename == "02-deployment-checklist.pdf"
+    assert Path(download.path()).read_bytes() == (CONTENT / "02-deployment-checklist.pdf").read_bytes()
+    student.open_lesson(VIDEO)
+    student.play_video()
+    student.shots.take(student.page, "video-playing")
+    # What the page was handed, with one character of its signature changed: refused as S3 refuses it.
+    handed = answers.latest("cold-starts")["url"]
+    forged = requests.get(with_one_signature_character_changed(handed), timeout=10)
+    assert (forged.status_code, s3_error(forged)[0]) == (403, "SignatureDoesNotMatch")
 
     refund(stack, buyer, sale_id)
     refunded_at = time.monotonic()
@@ -67,8 +96,16 @@ def test_a_new_buyer_sets_a_password_signs_in_opens_the_course_and_is_locked_out
         student.page.wait_for_timeout(1_000)
     # The bound the issue sets: locked within one token lifetime (bench/refund_to_locked.py measures it).
     expect(locked).to_be_visible(timeout=1)
+    expect(locked).to_contain_text("Access removed")
     expect(student.page.get_by_role("heading", name=HANDBOOK, level=1)).to_be_visible()
+    # The lessons went with the course: no list, no frame, no player.
+    expect(student.page.get_by_role("list", name="Lessons")).to_have_count(0)
+    expect(student.page.locator("iframe, video")).to_have_count(0)
     student.shots.take(student.page, "course-locked")
+    # The URL the page was handed, replayed once it expired: refused too.
+    wait_until(answers.latest("cold-starts")["expires_at"], margin=1.5)
+    expired = requests.get(handed, timeout=10)
+    assert (expired.status_code, s3_error(expired)) == (403, ("AccessDenied", "Request has expired"))
 
     student.back_to_courses()
     student.expect_courses([])
@@ -186,23 +223,3 @@ def test_an_unreachable_api_is_said_plainly_and_retry_recovers(
     student.page.unroute(course_url)
     student.page.get_by_role("button", name="Try again").click()
     expect(student.page.get_by_role("status").filter(has_text="You have access to this course.")).to_be_visible()
-
-
-def test_a_build_without_its_settings_names_the_missing_ones(
-    chromium: Path, page: Page, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    settings = {
-        "VITE_AUTH0_DOMAIN": "your-tenant.us.auth0.com",
-        "VITE_AUTH0_CLIENT_ID": "",
-        "VITE_AUTH0_AUDIENCE": "https://courses.example.com/api",
-        "VITE_API_BASE_URL": " ",
-        "VITE_PURCHASE_URL": PURCHASE_URL,
-    }
-    with StaticSite(tmp_path / "dist") as site:
-        build_spa(site.root, settings)
-        page.goto(site.url)
-
-        problem = page.get_by_role("alert")
-        expect(problem.get_by_role("heading", name="This app is not configured")).to_be_visible()
-        expect(problem.get_by_role("listitem")).to_have_text(["VITE_AUTH0_CLIENT_ID", "VITE_API_BASE_URL"])
-        Screenshots.for_test(request.node.name).take(page, "not-configured")

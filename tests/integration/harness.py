@@ -18,6 +18,7 @@ from typing import Any
 
 import requests
 
+from devstack.stack import LocalStage
 from sandbox.server import SandboxServer
 from tests.purchase_support import form_body
 
@@ -33,8 +34,15 @@ GUMROAD_RETRY_STATUSES = frozenset({499, 500, 502, 503, 504})
 
 
 def service_environment(sandbox: SandboxServer) -> dict[str, str]:
-    """The environment of the `local` stage, pointed at this sandbox's ephemeral port."""
+    """The environment of the `local` stage, pointed at this sandbox's ephemeral port, with its lessons' settings
+    (the S3 endpoint is a test's own: without one, URLs are signed for AWS's host and never fetched)."""
+    stage = LocalStage.read()
+    lessons = {
+        name: value for name, value in stage.content.service_environment().items() if name != "AWS_ENDPOINT_URL_S3"
+    }
     return {
+        **lessons,
+        "CONTENT_PREFIX": stage.environment["CONTENT_PREFIX"],
         "AUTH0_DOMAIN": sandbox.base_url,
         "AUTH0_CLIENT_ID": sandbox.client_id,
         "AUTH0_CLIENT_SECRET": "sandbox-m2m-client-secret-not-a-real-secret",
@@ -130,7 +138,12 @@ def chalice_local(
         "--port",
         str(port),
     ]
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("AUTH0_", "GUMROAD_", "COURSES_"))}
+    # Nothing of this machine's own settings: AWS ones included (a session token or profile would sign lesson URLs).
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AUTH0_", "GUMROAD_", "COURSES_", "CONTENT_", "AWS_"))
+    }
     # devstack is the repository's, not the throwaway project's.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), env.get("PYTHONPATH"))))
     process = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

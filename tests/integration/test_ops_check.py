@@ -30,6 +30,9 @@ def stage(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.setenv(name, value)
     for name in ("AUTH0_SECRET_ID", "ACCESS_TOKEN_MAX_LIFETIME_SECONDS"):
         monkeypatch.delenv(name, raising=False)
+    # The stage names AWS_REGION, which ops copies into AWS_DEFAULT_REGION: recorded, so it is undone too.
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
     wiring.clear_caches()
     yield
     wiring.clear_caches()

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +22,8 @@ CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
 TEMPLATE = json.loads((ROOT / ".chalice" / "deploy-resources.json").read_text())
 DEPLOYED = ("dev", "prod")
 WATERMARK_ARN = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${ReconcileWatermark}"
+# The objects under the content prefix of the one bucket the stack creates: what the API signs lesson URLs for.
+LESSONS_ARN = "arn:${AWS::Partition}:s3:::${ContentBucket}/${ContentPrefix}*"
 GUMROAD_TIMEOUT_SECONDS = 5
 # AWS Lambda: the default concurrency quota of an account in a region, and what Lambda keeps unreserved from it
 # (docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
@@ -57,8 +56,9 @@ def test_the_template_grants_each_permission_on_one_named_resource_only() -> Non
             f"{statement['Sid']} must name its resource with Ref/GetAtt, not {resource!r}"
         )
         if "Fn::Sub" in resource:
-            # An SSM parameter has no Arn attribute: its ARN is built from the parameter's own Ref, nothing else.
-            assert resource == {"Fn::Sub": WATERMARK_ARN}, statement["Sid"]
+            # An SSM parameter has no Arn attribute: its ARN is built from the parameter's own Ref, nothing else;
+            # nor has an object: the lessons' ARN is the bucket's own Ref and the content prefix.
+            assert resource in ({"Fn::Sub": WATERMARK_ARN}, {"Fn::Sub": LESSONS_ARN}), statement["Sid"]
             continue
         assert set(resource) <= {"Ref", "Fn::GetAtt"}
         assert statement["Effect"] == "Allow"
@@ -66,12 +66,13 @@ def test_the_template_grants_each_permission_on_one_named_resource_only() -> Non
         assert all("*" not in action for action in actions)
 
 
-def test_the_api_may_only_read_the_secret_queue_pings_and_log() -> None:
+def test_the_api_may_only_read_the_secret_queue_pings_read_lessons_and_log() -> None:
     policy = TEMPLATE["Resources"]["ApiHandlerRole"]["Properties"]["Policies"][0]["PolicyDocument"]
     granted = {(str(s["Action"]), json.dumps(s["Resource"])) for s in statements(policy)}
     assert granted == {
         ("secretsmanager:GetSecretValue", json.dumps({"Ref": "Auth0SecretArn"})),
         ("sqs:SendMessage", json.dumps({"Fn::GetAtt": ["PingQueue", "Arn"]})),
+        ("s3:GetObject", json.dumps({"Fn::Sub": LESSONS_ARN})),
         (str(["logs:CreateLogStream", "logs:PutLogEvents"]), json.dumps({"Fn::GetAtt": ["APIHandlerLogGroup", "Arn"]})),
     }
 
@@ -136,34 +137,6 @@ def test_the_workers_together_pace_at_the_configured_tenant_rate(stage: str) -> 
     assert settings.management_rate is not None
     assert settings.management_rate * WORKER_MAXIMUM_CONCURRENCY == pytest.approx(tenant_rate)
     assert 1 <= settings.management_burst * WORKER_MAXIMUM_CONCURRENCY <= max(tenant_burst, WORKER_MAXIMUM_CONCURRENCY)
-
-
-@pytest.fixture(scope="module")
-def packaged_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The prod template `make package STAGE=prod` builds (and cfn-lint checks): out/prod/sam.json when it
-    is newer than its sources, else packaged afresh."""
-    built = ROOT / "out" / "prod" / "sam.json"
-    sources = [ROOT / "app.py", ROOT / ".chalice" / "config.json", ROOT / ".chalice" / "deploy-resources.json"]
-    if not built.exists() or built.stat().st_mtime < max(source.stat().st_mtime for source in sources):
-        out = tmp_path_factory.mktemp("package") / "prod"
-        subprocess.run(
-            [
-                str(Path(sys.executable).parent / "chalice"),
-                "package",
-                "--stage",
-                "prod",
-                "--merge-template",
-                ".chalice/deploy-resources.json",
-                str(out),
-            ],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"},
-        )
-        built = out / "sam.json"
-    template: dict[str, Any] = json.loads(built.read_text())
-    return template
 
 
 def test_the_packaged_worker_scales_through_its_event_sources_maximum_concurrency(

@@ -19,6 +19,7 @@ import pkgutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -256,12 +257,14 @@ def test_no_module_of_the_service_is_over_400_lines() -> None:
 _PRIVATE_REQUEST = """
 import json, os, sys
 import app
+path, resource = os.environ["PROBE_PATH"], os.environ["PROBE_RESOURCE"]
 headers = {"Authorization": "Bearer " + os.environ["PROBE_TOKEN"]}
 event = {
-    "resource": "/courses", "path": "/courses", "httpMethod": "GET", "headers": headers,
+    "resource": resource, "path": path, "httpMethod": "GET", "headers": headers,
     "multiValueHeaders": {k: [v] for k, v in headers.items()}, "queryStringParameters": None,
-    "multiValueQueryStringParameters": None, "pathParameters": None, "stageVariables": None, "body": None,
-    "isBase64Encoded": False, "requestContext": {"httpMethod": "GET", "resourcePath": "/courses", "path": "/courses"},
+    "multiValueQueryStringParameters": None, "pathParameters": json.loads(os.environ["PROBE_PARAMETERS"]),
+    "stageVariables": None, "body": None, "isBase64Encoded": False,
+    "requestContext": {"httpMethod": "GET", "resourcePath": resource, "path": path},
 }
 answer = app.app(event, None)
 # The adapters and the purchase path, with their settings and libraries; and pathlib, which nothing on this
@@ -269,22 +272,37 @@ answer = app.app(event, None)
 watched = ("chalicelib.auth0_api", "chalicelib.aws", "chalicelib.purchases", "chalicelib.gumroad_api",
            "chalicelib.credentials", "chalicelib.metrics", "chalicelib.deadlines",
            "chalicelib.config.purchase_settings", "chalicelib.config.login_settings",
-           "chalicelib.config.reconcile_settings", "auth0", "httpx", "boto3", "botocore", "requests", "pathlib")
+           "chalicelib.config.reconcile_settings", "chalicelib.config.content_settings",
+           "auth0", "httpx", "boto3", "botocore", "requests", "pathlib")
 loaded = sorted({m for m in sys.modules if m.split(".")[0] in watched or m.startswith(watched)})
 print(json.dumps({"status": answer["statusCode"], "loaded": loaded}))
 """
 
 
-def test_a_private_request_loads_neither_the_adapters_nor_the_purchase_path_nor_its_settings() -> None:
+def private_request(
+    path: str, resource: str, parameters: dict[str, str] | None, permissions: list[str]
+) -> dict[str, Any]:
+    """One private GET in a fresh interpreter, as Lambda's first request: its status and what it loaded."""
     key = rsa_key("k1")
     with loopback_jwks(key) as server:
         environment = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("AUTH0_", "GUMROAD_", "COURSES_", "CORS_"))},
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("AUTH0_", "GUMROAD_", "COURSES_", "CORS_", "CONTENT_", "AWS_"))
+            },
             "AUTH0_AUDIENCE": AUDIENCE,
             "AUTH0_ISSUER": ISSUER,
             "AUTH0_JWKS_URL": server.url,
-            "COURSES_FILE": "tests/fixtures/courses.test.json",
-            "PROBE_TOKEN": sign(key, claims()),
+            "COURSES_FILE": "tests/fixtures/courses.lessons.json",
+            "CONTENT_BUCKET": "course-content",
+            "AWS_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "ASIATESTEXAMPLE00000",
+            "AWS_SECRET_ACCESS_KEY": "test-secret-not-a-real-one",
+            "PROBE_TOKEN": sign(key, claims(permissions=permissions)),
+            "PROBE_PATH": path,
+            "PROBE_RESOURCE": resource,
+            "PROBE_PARAMETERS": json.dumps(parameters),
         }
         result = subprocess.run(
             [sys.executable, "-c", _PRIVATE_REQUEST],
@@ -295,8 +313,43 @@ def test_a_private_request_loads_neither_the_adapters_nor_the_purchase_path_nor_
             timeout=60,
             check=False,
         )
-
     assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["status"] == 200
+    report: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return report
+
+
+HANDBOOK = "read:course:serverless-handbook"
+
+
+@pytest.mark.parametrize(
+    ("path", "resource", "parameters", "permissions", "status"),
+    [
+        ("/courses", "/courses", None, [HANDBOOK], 200),
+        ("/courses/pro-membership", "/courses/{slug}", {"slug": "pro-membership"}, ["read:course:pro-membership"], 200),
+        ("/courses/serverless-handbook", "/courses/{slug}", {"slug": "serverless-handbook"}, [], 403),
+    ],
+    ids=["list", "a course without lessons", "a course refused"],
+)
+def test_a_private_request_loads_neither_the_adapters_nor_the_purchase_path_nor_its_settings(
+    path: str, resource: str, parameters: dict[str, str] | None, permissions: list[str], status: int
+) -> None:
+    report = private_request(path, resource, parameters, permissions)
+
+    assert report["status"] == status
     assert report["loaded"] == []
+
+
+def test_a_course_with_lessons_loads_only_what_signs_their_urls() -> None:
+    # The one private answer that needs an adapter: the S3 signer with boto3 and botocore (which loads pathlib),
+    # and the lessons' settings. Nothing of the purchase path, Auth0 or the other adapters.
+    report = private_request(
+        "/courses/serverless-handbook", "/courses/{slug}", {"slug": "serverless-handbook"}, [HANDBOOK]
+    )
+
+    assert report["status"] == 200
+    assert {module.split(".")[0] for module in report["loaded"]} == {"chalicelib", "boto3", "botocore", "pathlib"}
+    assert [module for module in report["loaded"] if module.startswith("chalicelib")] == [
+        "chalicelib.aws",
+        "chalicelib.aws.presigned_urls",
+        "chalicelib.config.content_settings",
+    ]

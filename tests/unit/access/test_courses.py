@@ -1,4 +1,4 @@
-"""What a verified token opens: the granted courses, one course by slug and its permission, the greeting."""
+"""What a verified token opens: the granted courses, one course by slug and its permission, a lesson, the greeting."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib.access.courses import authorise, course_by_slug, display_name, granted_courses
+from chalicelib.access.courses import authorise, course_by_slug, display_name, granted_courses, lesson_by_id
 from chalicelib.access.verifier import AccessTokenVerifier
 from chalicelib.catalogue import CourseCatalogue, load_catalogue
-from chalicelib.errors import InsufficientScope, UnknownCourse
+from chalicelib.errors import InsufficientScope, UnknownCourse, UnknownLesson
 from tests.tokens import SUBJECT, claims, rsa_key, sign
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "fixtures" / "courses.test.json"
@@ -59,3 +59,12 @@ def test_private_greets_by_the_name_claim_when_it_is_a_non_empty_string(
 
     assert display_name(principal, "https://courses.example.com/name") == shown
     assert display_name(principal, None) == SUBJECT
+
+
+def test_a_lesson_is_found_by_its_exact_id_and_any_other_is_unknown() -> None:
+    handbook = course_by_slug(load_catalogue(CATALOGUE.parent / "courses.lessons.json"), "serverless-handbook")
+
+    assert lesson_by_id(handbook, "cold-starts").key == "serverless-handbook/03-cold-starts.webm"
+    for unknown in ("Cold-Starts", "cold-starts/", "", "03-cold-starts.webm"):
+        with pytest.raises(UnknownLesson):
+            lesson_by_id(handbook, unknown)

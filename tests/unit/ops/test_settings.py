@@ -26,7 +26,13 @@ def test_the_stage_fills_only_what_the_environment_leaves_unset() -> None:
 
     settings = load_settings(stack=None, stage="local", environ=environ)
 
-    assert environ == {**local_stage(), "COURSES_FILE": "tests/fixtures/courses.test.json"}
+    # The stage's AWS_REGION (the local S3 endpoint's) becomes boto3's region too, as an exported one would.
+    region = local_stage()["AWS_REGION"]
+    assert environ == {
+        **local_stage(),
+        "COURSES_FILE": "tests/fixtures/courses.test.json",
+        "AWS_DEFAULT_REGION": region,
+    }
     assert settings.command == ".venv/bin/python -m ops --stage local"
 
 

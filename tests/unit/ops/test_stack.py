@@ -156,6 +156,44 @@ def test_a_stack_without_an_output_the_commands_need_is_refused(
     assert "lacks PingDeadLetterQueueUrl (PING_DEAD_LETTER_QUEUE_URL)" in err
 
 
+def test_the_content_bucket_and_prefix_come_from_the_stack_when_it_has_them(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    aws_credentials(monkeypatch)
+    template = stack_template()
+    template["Outputs"]["ContentBucketName"] = {"Value": "shop-contentbucket-1a2b3c"}
+    template["Outputs"]["ContentPrefix"] = TEMPLATE["Outputs"]["ContentPrefix"]
+    (tmp_path / "01-intro.html").write_text("<h1>Intro</h1>", encoding="utf-8")
+    with mock_aws():
+        boto3.client("s3", region_name="eu-west-1").create_bucket(
+            Bucket="shop-contentbucket-1a2b3c", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
+        deploy(REAL, template=template)
+
+        code, out, err = run(
+            ["--stack", STACK, "content", "push", str(tmp_path), "--course", "serverless-handbook"], capsys
+        )
+
+    assert (code, err) == (0, "content push: 1/1 new courses/serverless-handbook/01-intro.html\n")
+    assert "would upload (dry run; add --apply) to s3://shop-contentbucket-1a2b3c/: 1 file(s)" in out
+    assert (os.environ["CONTENT_BUCKET"], os.environ["CONTENT_PREFIX"]) == ("shop-contentbucket-1a2b3c", "courses/")
+
+
+def test_a_stack_deployed_before_the_content_bucket_still_serves_the_other_commands(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    aws_credentials(monkeypatch)
+    with mock_aws():
+        deploy(REAL)
+
+        shown = run(["--stack", STACK, "dlq", "show"], capsys)
+        pushed = run(["--stack", STACK, "content", "push", str(tmp_path), "--course", "serverless-handbook"], capsys)
+
+    assert shown[0] == 0
+    assert pushed[0] == 2
+    assert "CONTENT_BUCKET (the content bucket) is not set: pass --stack" in pushed[2]
+
+
 def test_an_unknown_stack_is_one_line_naming_it_and_the_region(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

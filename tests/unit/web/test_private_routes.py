@@ -279,7 +279,8 @@ def test_courses_lists_exactly_the_courses_the_token_grants(
 def test_a_granted_course_is_a_200_with_its_permission(client: Client, tenant: LoopbackJwksServer) -> None:
     response = client.http.get("/courses/pencil-icons", headers=bearer(token_for()))
     assert response.status_code == 200
-    assert body_of(response) == {**PENCIL, "permission": "read:course:pencil-icons"}
+    # A course without lessons lists none (and reads no content settings: none are set here).
+    assert body_of(response) == {**PENCIL, "permission": "read:course:pencil-icons", "lessons": []}
 
 
 def test_a_course_the_token_does_not_grant_is_a_403_insufficient_scope(
@@ -527,7 +528,13 @@ def test_a_wildcard_origin_is_answered_with_a_wildcard(
 def test_the_private_paths_are_those_app_py_declares_and_each_has_a_preflight() -> None:
     import app
 
-    assert app.private_routes.paths == {"/private", "/verify", "/courses", "/courses/{slug}"}
+    assert app.private_routes.paths == {
+        "/private",
+        "/verify",
+        "/courses",
+        "/courses/{slug}",
+        "/courses/{slug}/lessons/{lesson_id}",
+    }
     for path in app.private_routes.paths:
         assert chalice_app.routes[path]["OPTIONS"].view_function is preflight_answer
     # The ping route's OPTIONS is the service's 405, not a preflight.

@@ -1,0 +1,1 @@
+"""Benchmark scripts: each prints numbers when run as ``python -m bench.<name>``; none is a test."""
