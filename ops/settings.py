@@ -269,6 +269,10 @@ class Settings:
     def secret_id(self) -> str | None:
         return optional(self._environ, "AUTH0_SECRET_ID")
 
+    def post_login_secret(self) -> str | None:
+        """The stage's POST_LOGIN_SECRET (the local stage's; deployed, the service reads AUTH0_SECRET_ID's)."""
+        return optional(self._environ, "POST_LOGIN_SECRET")
+
     def management_rate(self) -> tuple[float | None, int]:
         """The tenant's Management API rate and burst (AUTH0_RATE_LIMIT_PER_SECOND, _BURST), for pacing."""
         if optional(self._environ, "AUTH0_RATE_LIMIT_PER_SECOND") is None:

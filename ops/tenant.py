@@ -8,9 +8,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from chalicelib.config.environment import require_https_url
-from chalicelib.errors import ConfigurationError, UpstreamRejected, UpstreamUnavailable
-from ops.errors import Auth0Refused, InvalidOption, NotConfigured
+from chalicelib.errors import UpstreamRejected, UpstreamUnavailable
+from ops.errors import Auth0Refused, NotConfigured
+from ops.tenant_needs import LOCAL_API_URL, ROOT, shown_path
 
 if TYPE_CHECKING:
     from ops.settings import Settings
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from ops.tenant_steps import Plan, Step, Targets
 
 T = TypeVar("T")
-ROOT = Path(__file__).resolve().parent.parent
 NOTHING_TO_DO = 0
 CHANGES = 3
 # apply takes the steps whose ids exist, then reads the tenant again: an empty tenant settles in three rounds.
@@ -46,17 +45,22 @@ managed_by=gumroad-auth0-gate, stage=STAGE; roles at the end of their descriptio
   - the service's machine-to-machine application and its grant on the Management API, exactly
     read:users update:users create:users read:roles create:role_members delete:role_members;
   - the database connection AUTH0_CONNECTION with public sign-ups off, enabled for those applications;
-  - the login application (password-realm grant) when the stage sets AUTH0_LOGIN_CLIENT_ID.
+  - the login application (password-realm grant) when the stage sets AUTH0_LOGIN_CLIENT_ID;
+  - the post-login Action "gumroad-auth0-gate STAGE post-login" (the repository's actions/post-login.js,
+    node22), with its secrets POST_LOGIN_URL (--api-url, else the stack's EndpointURL, + /auth0/post-login)
+    and POST_LOGIN_SECRET (the service's post_login_secret; a new random one when it has none), deployed
+    and bound to the post-login trigger after the Actions already bound there (they are kept, in order).
 It never deletes anything, and never changes what it did not create: a resource of the same name or
 identifier that lacks its mark is refused, and nothing is changed, unless you pass --adopt NAME (e.g.
 --adopt Username-Password-Authentication, the database connection every new tenant has).
 
 Where the service's credentials go: with AUTH0_SECRET_ID (the stack's secret), into that Secrets Manager
-secret (client_id, client_secret, login_client_secret; created with a new gumroad_ping_secret if it does
-not exist), and the login application's id into the stage's AUTH0_LOGIN_CLIENT_ID in .chalice/config.json;
+secret (client_id, client_secret, login_client_secret, post_login_secret; created with a new
+gumroad_ping_secret if it does not exist), and the login application's id into the stage's
+AUTH0_LOGIN_CLIENT_ID in .chalice/config.json;
 with --write-credentials FILE, into FILE as NAME=value lines (mode 0600): AUTH0_CLIENT_ID,
-AUTH0_CLIENT_SECRET, AUTH0_LOGIN_CLIENT_ID, AUTH0_LOGIN_CLIENT_SECRET, VITE_AUTH0_CLIENT_ID. Secrets are
-never printed.
+AUTH0_CLIENT_SECRET, AUTH0_LOGIN_CLIENT_ID, AUTH0_LOGIN_CLIENT_SECRET, VITE_AUTH0_CLIENT_ID,
+POST_LOGIN_SECRET. Secrets are never printed.
 
 It runs as a bootstrap machine-to-machine application of the tenant (AUTH0_TENANT_CLIENT_ID and
 AUTH0_TENANT_CLIENT_SECRET; the local stage names the sandbox's), authorized for the Auth0 Management API
@@ -112,6 +116,12 @@ def add_tenant(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             metavar="FILE",
             help="write the applications' ids and secrets into FILE (NAME=value lines, mode 0600) instead of "
             "the AUTH0_SECRET_ID secret",
+        )
+        command.add_argument(
+            "--api-url",
+            metavar="URL",
+            help="the service's base URL, which the post-login Action calls (its POST_LOGIN_URL is "
+            f"URL/auth0/post-login; default: the stack's EndpointURL output, for --stage local {LOCAL_API_URL})",
         )
         command.add_argument(
             "--token-lifetime",
@@ -177,10 +187,12 @@ class _Job:
         self.destination = destination
         self.adopt = tuple(adopt)
         self.spa_client_id: str | None = None
+        self.secrets_sent = False  # the Action's secrets were set by this run
 
     @classmethod
     def prepare(cls, args: argparse.Namespace, settings: Settings) -> _Job:
         from ops.tenant_files import CredentialsFile
+        from ops.tenant_needs import desired_for, post_login_action
         from ops.tenant_steps import Targets
 
         if not settings.stage:
@@ -192,15 +204,17 @@ class _Job:
         elif settings.secret_id() is not None:
             destination = _service_secret(settings)
         targets = Targets(
-            catalogue=_shown(catalogue),
+            catalogue=shown_path(catalogue),
             credentials=destination.description if destination else None,
             credential_keys=destination.keys if destination else (),
         )
         endpoint = settings.auth0_endpoint()
+        stored = destination.read() if destination is not None else None
+        action = post_login_action(args, settings, stored.values if stored is not None else {})
         return cls(
             stage=settings.stage,
             domain=endpoint.base_url,
-            desired=_desired(args, settings, catalogue, endpoint.management_audience),
+            desired=desired_for(args, settings, catalogue, endpoint.management_audience, action),
             tenant=_tenant_api(settings),
             targets=targets,
             catalogue=catalogue,
@@ -216,7 +230,8 @@ class _Job:
 
         found = _translated(lambda: read_tenant(self.tenant, self.desired, secrets_of=purposes))
         stored = self.destination.read() if self.destination is not None else None
-        return replace(found, stored_credentials=stored)
+        action = replace(found.action, secrets_sent=True) if found.action and self.secrets_sent else found.action
+        return replace(found, stored_credentials=stored, action=action)
 
     def plan(self, found: Found) -> Plan:
         from ops.tenant_plan import plan
@@ -266,6 +281,7 @@ class _Job:
             self.destination.write(step.payload["values"])
         else:
             _translated(lambda: make_change(self.tenant, step))
+            self.secrets_sent |= step.kind in ("create_action", "update_action")
         for text in step.lines:
             print(text, flush=True)
 
@@ -284,51 +300,6 @@ class Refused(Auth0Refused):
     """A resource ops tenant did not create is in the way (``--adopt NAME`` takes it over)."""
 
     code = "refused"
-
-
-def _desired(args: argparse.Namespace, settings: Settings, catalogue: Path, management_audience: str) -> Desired:
-    from chalicelib.catalogue import load_catalogue
-    from ops.tenant_checks import REQUIRED_SCOPES
-    from ops.tenant_model import Course, StageNeeds, desired_state
-
-    audience = settings.api_audience()
-    if audience is None:
-        raise NotConfigured("AUTH0_AUDIENCE (the API's identifier) is not set for the stage")
-    try:
-        courses = tuple(Course(c.slug, c.title, c.permission, c.role_id) for c in load_catalogue(catalogue))
-    except ConfigurationError as error:
-        raise NotConfigured(f"{_shown(catalogue)}: {error.message}") from None
-    spa_urls = tuple(_spa_url(url) for url in args.spa_url) or settings.spa_urls()
-    onboarding = settings.onboarding_client_id()
-    if args.token_lifetime is not None and args.token_lifetime < 1:
-        raise InvalidOption(f"--token-lifetime must be a whole number of seconds above 0, not {args.token_lifetime}")
-    return desired_state(
-        StageNeeds(
-            stage=str(settings.stage),
-            audience=audience,
-            management_audience=management_audience,
-            connection=settings.connection(),
-            courses=courses,
-            spa_urls=spa_urls,
-            token_lifetime=settings.max_token_lifetime(args.token_lifetime),
-            service_scopes=REQUIRED_SCOPES,
-            login=settings.login_on(),
-            other_connection_clients=(onboarding,) if onboarding else (),
-        )
-    )
-
-
-def _spa_url(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    try:
-        require_https_url(url, "--spa-url")
-    except ConfigurationError as error:
-        raise InvalidOption(error.message) from None
-    parts = urlsplit(url)
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise InvalidOption(f"--spa-url is the SPA's origin (scheme, host, port), not {url!r}")
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _tenant_api(settings: Settings) -> Calls:
@@ -371,10 +342,3 @@ def _translated(call: Callable[[], T]) -> T:
         ) from None
     except UpstreamUnavailable as error:
         raise Auth0Refused(f"{error.message}; run the command again") from None
-
-
-def _shown(path: Path) -> str:
-    try:
-        return path.resolve().relative_to(ROOT).as_posix()
-    except ValueError:
-        return str(path)

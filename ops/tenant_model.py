@@ -16,6 +16,11 @@ SPA = "spa"
 SERVICE = "service"
 LOGIN = "login"
 POST_LOGIN = "post-login"
+ACTION_RUNTIME = "node22"
+# The Action's secrets (actions/post-login.js reads them), and the service's copy of the shared one.
+POST_LOGIN_URL = "POST_LOGIN_URL"
+POST_LOGIN_SECRET = "POST_LOGIN_SECRET"  # noqa: S105 - a secret's name
+POST_LOGIN_SECRET_KEY = "post_login_secret"  # noqa: S105 - a key's name in the service's secret
 PASSWORD_REALM_GRANT = "http://auth0.com/oauth/grant-type/password-realm"  # noqa: S105 - a grant type name
 # Refresh tokens of the SPA: rotating (a used one is refused and revokes its family: reuse detection),
 # 15 days unused at most, 30 days in all; Auth0's own defaults for rotation.
@@ -233,6 +238,7 @@ class FoundAction:
     runtime: str
     secret_names: tuple[str, ...]
     deployed: bool  # built, and every change deployed
+    secrets_sent: bool = False  # this apply set its secrets' values (Auth0 never shows them)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from ops.tenant_model import SERVICE, ApiSpec, Desired, Found, FoundApi, FoundRole, role_mark
-from ops.tenant_plan_apps import plan_action, plan_client, plan_connection, plan_credentials, plan_grant
+from ops.tenant_plan_apps import (
+    plan_action,
+    plan_client,
+    plan_connection,
+    plan_credentials,
+    plan_grant,
+    secret_unsaved,
+)
 from ops.tenant_steps import NEW, NEW_ROLE_ID, Plan, Step, Targets, line, listed, setting_changes
 
 
@@ -31,7 +38,8 @@ def plan(desired: Desired, found: Found, targets: Targets, *, adopt: Iterable[st
     steps += plan_grant(desired, clients.get(SERVICE), found)
     steps += plan_connection(desired.connection, desired.stage, found.connection, clients, adopted, refusals)
     if desired.action is not None:
-        steps += plan_action(desired.action, found.action, found.bindings)
+        new_secret = secret_unsaved(desired, found, targets)
+        steps += plan_action(desired.action, found.action, found.bindings, new_secret=new_secret)
     steps += plan_catalogue(desired, role_ids, targets)
     credential_steps, notes = plan_credentials(desired, clients, found, targets)
     steps += credential_steps

@@ -9,6 +9,8 @@ from typing import Any
 
 from ops.tenant_model import (
     POST_LOGIN,
+    POST_LOGIN_SECRET,
+    POST_LOGIN_SECRET_KEY,
     SERVICE,
     ActionSpec,
     ClientSpec,
@@ -173,7 +175,11 @@ def plan_connection(
 # --- the post-login Action ------------------------------------------------------------------------
 
 
-def plan_action(spec: ActionSpec, action: FoundAction | None, bindings: Sequence[Any]) -> list[Step]:
+def plan_action(
+    spec: ActionSpec, action: FoundAction | None, bindings: Sequence[Any], *, new_secret: bool = False
+) -> list[Step]:
+    """Create, update, deploy and bind the Action. Auth0 never shows a secret's value: ``new_secret`` says the
+    service's copy of POST_LOGIN_SECRET is not stored yet (it is new), so the Action's must be set again."""
     subject = f'Action "{spec.name}"'
     trigger = [{"id": POST_LOGIN, "version": "v3"}]
     secrets = [{"name": name, "value": value} for name, value in sorted(spec.secrets.items())]
@@ -182,7 +188,7 @@ def plan_action(spec: ActionSpec, action: FoundAction | None, bindings: Sequence
         return [
             Step(
                 "create_action",
-                (line("create", f"{subject} ({spec.runtime}, post-login, secrets {names})"),),
+                (line("create", f"{subject} ({spec.runtime}, post-login, secrets {names}; values not shown)"),),
                 payload={
                     "name": spec.name,
                     "code": spec.code,
@@ -206,8 +212,8 @@ def plan_action(spec: ActionSpec, action: FoundAction | None, bindings: Sequence
         lines.append(line("update", f"code of {subject} (from the repository's actions/post-login.js)"))
     if action.runtime != spec.runtime:
         lines.append(line("update", f"runtime of {subject}: {action.runtime} -> {spec.runtime}"))
-    if tuple(sorted(action.secret_names)) != tuple(sorted(spec.secrets)):
-        lines.append(line("update", f"secrets of {subject}: {names}"))
+    if new_secret or tuple(sorted(action.secret_names)) != tuple(sorted(spec.secrets)):
+        lines.append(line("update", f"secrets of {subject}: {names} (values not shown)"))
     if lines:
         payload = {"code": spec.code, "runtime": spec.runtime, "secrets": secrets}
         steps.append(Step("update_action", tuple(lines), target=action.id, payload=payload))
@@ -236,6 +242,8 @@ def plan_credentials(
         wanted[f"{prefix}client_id"] = client_id
         if purpose != "spa":
             wanted[f"{prefix}client_secret"] = found.client_secrets.get(client_id or "") if client_id else None
+    if desired.action is not None:
+        wanted[POST_LOGIN_SECRET_KEY] = desired.action.secrets[POST_LOGIN_SECRET]
     if targets.credentials is None:
         return [], [
             "the service's credentials are written nowhere: give --write-credentials FILE, or set AUTH0_SECRET_ID "
@@ -251,6 +259,16 @@ def plan_credentials(
     text = f"{listed(differ)} in {targets.credentials} (values not shown)"
     values = {key: wanted[key] for key in keys}
     return [Step("write_credentials", (line("write", text),), payload={"values": values}, ready=ready)], []
+
+
+def secret_unsaved(desired: Desired, found: Found, targets: Targets) -> bool:
+    """The Action's POST_LOGIN_SECRET differs from the service's stored copy (or none is stored yet)."""
+    if desired.action is None or POST_LOGIN_SECRET_KEY not in targets.credential_keys:
+        return False
+    if found.action is not None and found.action.secrets_sent:
+        return False
+    stored = found.stored_credentials.values if found.stored_credentials is not None else {}
+    return not _same(stored.get(POST_LOGIN_SECRET_KEY), desired.action.secrets[POST_LOGIN_SECRET])
 
 
 def _same(stored: str | None, wanted: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 
 from sandbox.http.routing import Route
+from sandbox.management.actions import ActionsApi
 from sandbox.management.client_grants import ClientGrantsApi
 from sandbox.management.clients import ClientsApi
 from sandbox.management.connections import ConnectionsApi
@@ -47,4 +48,5 @@ def management_routes(
         *RolesApi(tenant=tenant, site=site, bare=bare).routes(),
         *ClientsApi(tenant=tenant, clients=clients).routes(),
         *ConnectionsApi(tenant=tenant, clients=clients).routes(),
+        *ActionsApi(actions=tenant.actions).routes(),
     ]

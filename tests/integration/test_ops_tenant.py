@@ -24,6 +24,7 @@ from tests.integration.harness import (
     HANDBOOK,
     ROOT,
     chalice_local,
+    free_port,
     gumroad_body,
     new_sale_id,
 )
@@ -67,10 +68,15 @@ def files(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def tenant(command: str, files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
+def tenant(
+    command: str, files: tuple[Path, Path], capsys: pytest.CaptureFixture[str], *extra: str
+) -> tuple[int, list[str]]:
     catalogue, credentials = files
     code = ops(
-        ["--stage", "local", "tenant", command, "--catalogue", str(catalogue), "--write-credentials", str(credentials)]
+        [
+            *("--stage", "local", "tenant", command, "--catalogue", str(catalogue)),
+            *("--write-credentials", str(credentials), *extra),
+        ]
     )
     captured = capsys.readouterr()
     assert "secret-not-a-real" not in captured.out + captured.err
@@ -114,10 +120,19 @@ def test_plan_on_a_bare_tenant_lists_every_change_exits_3_and_changes_nothing(
         "+ create database connection Username-Password-Authentication (brute_force_protection on, disable_signup on)"
     )
     assert changes[10].startswith("+ enable database connection Username-Password-Authentication for the spa")
-    assert changes[11].startswith("~ write role_id of course serverless-handbook")
-    assert changes[13].endswith("in " + str(files[1]) + " (values not shown)")
-    assert len(changes) == 14
+    assert changes[11:14] == [
+        '+ create Action "gumroad-auth0-gate local post-login" (node22, post-login, secrets POST_LOGIN_SECRET, '
+        "POST_LOGIN_URL; values not shown)",
+        '+ deploy Action "gumroad-auth0-gate local post-login"',
+        '+ bind Action "gumroad-auth0-gate local post-login" to the post-login trigger, after its other Actions',
+    ]
+    assert changes[14].startswith("~ write role_id of course serverless-handbook")
+    assert changes[16].startswith("~ write client_id, client_secret, login_client_id, login_client_secret, ")
+    assert "post_login_secret" in changes[16]
+    assert changes[16].endswith("in " + str(files[1]) + " (values not shown)")
+    assert len(changes) == 17
     assert bare.tenant.roles == {}
+    assert bare.tenant.actions.listed(trigger=None, name=None) == []
     assert bare.tenant.configuration.to_state() == {
         "apis": {},
         "clients": {},
@@ -132,14 +147,16 @@ def test_plan_on_a_bare_tenant_lists_every_change_exits_3_and_changes_nothing(
 def test_apply_makes_the_tenant_then_plan_finds_nothing_and_the_service_works_on_it(
     bare: SandboxServer, files: tuple[Path, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    code, applied = tenant("apply", files, capsys)
-    assert code == 0, applied
-    assert applied[-1] == "Done: 14 changes; the tenant is what the stage needs."
+    port = free_port()  # the Action's POST_LOGIN_URL names the service, which starts after apply
+    api = ("--api-url", f"http://127.0.0.1:{port}")
+    code, applied = tenant("apply", files, capsys, *api)
+    assert code == 0, (applied, capsys.readouterr())
+    assert applied[-1] == "Done: 17 changes; the tenant is what the stage needs.", "\n".join(applied)
 
-    again, lines = tenant("plan", files, capsys)
+    again, lines = tenant("plan", files, capsys, *api)
     assert again == 0, lines
     assert lines[1:] == ["Nothing to change: the tenant is what the stage needs."]
-    assert tenant("apply", files, capsys)[1][-1] == "Done: 0 changes; the tenant is what the stage needs."
+    assert tenant("apply", files, capsys, *api)[1][-1] == "Done: 0 changes; the tenant is what the stage needs."
 
     # The role ids are where the service reads them; the credentials where --write-credentials said.
     catalogue = json.loads(files[0].read_text())
@@ -151,6 +168,14 @@ def test_apply_makes_the_tenant_then_plan_finds_nothing_and_the_service_works_on
     assert files[1].stat().st_mode & 0o777 == 0o600
     spa = credentials["VITE_AUTH0_CLIENT_ID"]
     assert f"The SPA application's client id: {spa}" in applied
+    # The repository's Action runs at every login, calling this service with the secret the service holds.
+    [action] = bare.tenant.actions.bound("post-login")
+    assert action.name == "gumroad-auth0-gate local post-login"
+    assert action.code == (ROOT / "actions" / "post-login.js").read_text()
+    assert action.secrets == {
+        "POST_LOGIN_URL": f"http://127.0.0.1:{port}/auth0/post-login",
+        "POST_LOGIN_SECRET": credentials["POST_LOGIN_SECRET"],
+    }
 
     environment = {
         "COURSES_FILE": files[0].relative_to(ROOT).as_posix(),
@@ -158,8 +183,9 @@ def test_apply_makes_the_tenant_then_plan_finds_nothing_and_the_service_works_on
         "AUTH0_CLIENT_SECRET": credentials["AUTH0_CLIENT_SECRET"],
         "AUTH0_LOGIN_CLIENT_ID": credentials["AUTH0_LOGIN_CLIENT_ID"],
         "AUTH0_LOGIN_CLIENT_SECRET": credentials["AUTH0_LOGIN_CLIENT_SECRET"],
+        "POST_LOGIN_SECRET": credentials["POST_LOGIN_SECRET"],
     }
-    with chalice_local(bare, tmp_path, environment=environment) as service:
+    with chalice_local(bare, tmp_path, environment=environment, port=port) as service:
         body = gumroad_body("sale", email=BUYER, sale_id=new_sale_id())
         sold = service.ping(body)
         for retry in range(1, 4):  # Gumroad redelivers a 5xx (a loaded machine can outlast the ping's deadline)

@@ -500,6 +500,57 @@ def test_a_deployed_and_bound_action_needs_nothing() -> None:
     assert result.steps == ()
 
 
+ACTION_TARGETS = replace(SECRET_TARGETS, credential_keys=(*SECRET_TARGETS.credential_keys, "post_login_secret"))
+
+
+def an_action_in_place(desired: Desired, **changes: Any) -> Found:
+    """The Action deployed and bound, the service's credentials stored; ``changes`` to ``Found``."""
+    action = FoundAction("act_1", ACTION.name, ACTION.code, "node22", ("POST_LOGIN_SECRET",), deployed=True)
+    stored = {"client_id": IDS[SERVICE], "client_secret": "m2m-secret-value", "login_client_secret": "login-value"}
+    found = replace(
+        settled(desired),
+        action=action,
+        bindings=(FoundBinding("act_1", ACTION.name),),
+        client_secrets={IDS[SERVICE]: "m2m-secret-value", IDS[LOGIN]: "login-value"},
+        stored_credentials=Credentials({**stored, "post_login_secret": "s3cr3t-value-never-shown"}),
+    )
+    return replace(found, **changes)
+
+
+def test_an_action_secret_the_service_does_not_hold_yet_is_set_deployed_and_stored_without_being_shown() -> None:
+    desired = replace(with_catalogue_ids(desired_state(needs())), action=ACTION)
+    before = an_action_in_place(desired)
+    assert before.stored_credentials is not None
+    values = {key: value for key, value in before.stored_credentials.values.items() if key != "post_login_secret"}
+
+    result = plan(desired, replace(before, stored_credentials=Credentials(values)), ACTION_TARGETS)
+
+    assert [step.kind for step in result.steps] == ["update_action", "deploy_action", "write_credentials"]
+    assert result.lines[0] == (
+        '~ update secrets of Action "gumroad-auth0-gate prod post-login" (act_1): POST_LOGIN_SECRET (values not shown)'
+    )
+    assert result.steps[0].payload["secrets"] == [{"name": "POST_LOGIN_SECRET", "value": "s3cr3t-value-never-shown"}]
+    assert result.steps[2].payload["values"]["post_login_secret"] == "s3cr3t-value-never-shown"
+    assert "s3cr3t" not in "\n".join(result.lines)
+
+
+def test_an_action_whose_secret_the_service_holds_needs_nothing() -> None:
+    desired = replace(with_catalogue_ids(desired_state(needs())), action=ACTION)
+
+    assert plan(desired, an_action_in_place(desired), ACTION_TARGETS).steps == ()
+
+
+def test_an_action_whose_secrets_this_apply_just_set_is_not_updated_again_and_the_secret_is_stored() -> None:
+    desired = replace(with_catalogue_ids(desired_state(needs())), action=ACTION)
+    found = an_action_in_place(desired)
+    assert found.action is not None
+    assert found.stored_credentials is not None
+    values = {key: value for key, value in found.stored_credentials.values.items() if key != "post_login_secret"}
+    found = replace(found, action=replace(found.action, secrets_sent=True), stored_credentials=Credentials(values))
+
+    assert [step.kind for step in plan(desired, found, ACTION_TARGETS).steps] == ["write_credentials"]
+
+
 # --- credentials ------------------------------------------------------------------------------------
 
 
