@@ -47,7 +47,7 @@ def add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 def run_check(args: argparse.Namespace, settings: Settings) -> int:
     from chalicelib import wiring
-    from ops.tenant_checks import Target, as_table, failed, run_checks
+    from ops.tenant.checks import Target, as_table, failed, run_checks
 
     settings.require_auth0()
     purchase = wiring.get_purchase_settings()

@@ -2,8 +2,8 @@
 
 Calls are paced by the tenant's rate limit (the free tier allows 2 a second) and a 429 is waited out; a read
 that fails with a 5xx is tried again, a write is not (it may have been made: the next plan sees it). A 403
-names the Management API scope the bootstrap application lacks. ``tenant_read`` reads with it,
-``tenant_write`` changes with it.
+names the Management API scope the bootstrap application lacks. ``read`` reads with it,
+``write`` changes with it.
 """
 
 from __future__ import annotations

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from ops.errors import Auth0Refused
-from ops.tenant_auth0 import PAGE, Calls, text_of
-from ops.tenant_model import POST_LOGIN
-from ops.tenant_steps import Step
+from ops.tenant.auth0 import PAGE, Calls, text_of
+from ops.tenant.model import POST_LOGIN
+from ops.tenant.steps import Step
 
 BUILD_WAIT_SECONDS = 60.0
 

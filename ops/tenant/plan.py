@@ -4,7 +4,7 @@ A step whose resource does not exist yet (the grant of an application still to c
 new role) is planned all the same, ``ready=False``: ``plan`` prints it, and ``apply`` runs it in its next
 round, once the step before it has made the id. Nothing here ever deletes, and nothing that ``ops tenant``
 did not create is changed unless the operator adopts it by name (``--adopt NAME``); otherwise it is refused.
-This module plans the API, the roles and the catalogue's role ids; ``tenant_plan_apps`` the applications,
+This module plans the API, the roles and the catalogue's role ids; ``plan_apps`` the applications,
 the grant, the connection, the Action and the credentials.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from ops.tenant_model import SERVICE, ApiSpec, Desired, Found, FoundApi, FoundRole, role_mark
-from ops.tenant_plan_apps import (
+from ops.tenant.model import SERVICE, ApiSpec, Desired, Found, FoundApi, FoundRole, role_mark
+from ops.tenant.plan_apps import (
     plan_action,
     plan_client,
     plan_connection,
@@ -21,7 +21,7 @@ from ops.tenant_plan_apps import (
     plan_grant,
     secret_unsaved,
 )
-from ops.tenant_steps import NEW, NEW_ROLE_ID, Plan, Step, Targets, line, listed, setting_changes
+from ops.tenant.steps import NEW, NEW_ROLE_ID, Plan, Step, Targets, line, listed, setting_changes
 
 
 def plan(desired: Desired, found: Found, targets: Targets, *, adopt: Iterable[str] = ()) -> Plan:

@@ -1,5 +1,5 @@
 """What `ops tenant` wants of the tenant, from the stage's settings, its catalogue, its options and the
-repository's post-login Action (read here; ``tenant_model.desired_state`` shapes it)."""
+repository's post-login Action (read here; ``model.desired_state`` shapes it)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from ops.errors import InvalidOption, NotConfigured
 
 if TYPE_CHECKING:
     from ops.settings import Settings
-    from ops.tenant_model import ActionSpec, Desired
+    from ops.tenant.model import ActionSpec, Desired
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 POST_LOGIN_ACTION = ROOT / "actions" / "post-login.js"
 LOCAL_API_URL = "http://127.0.0.1:8000"  # where `make run` serves the local stage
 POST_LOGIN_ROUTE = "/auth0/post-login"
@@ -26,8 +26,8 @@ def desired_for(
     args: argparse.Namespace, settings: Settings, catalogue: Path, management_audience: str, action: ActionSpec
 ) -> Desired:
     from chalicelib.catalogue import load_catalogue
-    from ops.tenant_checks import REQUIRED_SCOPES
-    from ops.tenant_model import Course, StageNeeds, desired_state
+    from ops.tenant.checks import REQUIRED_SCOPES
+    from ops.tenant.model import Course, StageNeeds, desired_state
 
     audience = settings.api_audience()
     if audience is None:
@@ -62,7 +62,7 @@ def post_login_action(args: argparse.Namespace, settings: Settings, stored: Mapp
     copy, else the stage's POST_LOGIN_SECRET, else a new one that apply stores with the credentials)."""
     import secrets
 
-    from ops.tenant_model import (
+    from ops.tenant.model import (
         ACTION_RUNTIME,
         POST_LOGIN_SECRET,
         POST_LOGIN_SECRET_KEY,

@@ -1,11 +1,11 @@
-"""What the Auth0 tenant holds that concerns a stage, read through auth0-python into ``ops.tenant_model``'s data."""
+"""What the Auth0 tenant holds that concerns a stage, read through auth0-python into ``ops.tenant.model``'s data."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ops.tenant_auth0 import PAGE, Calls, text_of
-from ops.tenant_model import (
+from ops.tenant.auth0 import PAGE, Calls, text_of
+from ops.tenant.model import (
     POST_LOGIN,
     Desired,
     Found,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ops.tenant_model import (
+from ops.tenant.model import (
     LOGIN,
     MANAGED_BY,
     SERVICE,
@@ -30,8 +30,8 @@ from ops.tenant_model import (
     connection_metadata,
     desired_state,
 )
-from ops.tenant_plan import plan
-from ops.tenant_steps import Plan, Targets
+from ops.tenant.plan import plan
+from ops.tenant.steps import Plan, Targets
 
 AUDIENCE = "https://courses.example.com/api"
 MANAGEMENT = "https://example.us.auth0.com/api/v2/"

@@ -1,5 +1,5 @@
 """`ops tenant`'s decisions for the applications, the service's grant, the database connection, the post-login
-Action and the service's credentials (pure functions, no I/O; ``tenant_plan`` calls them in order)."""
+Action and the service's credentials (pure functions, no I/O; ``plan`` calls them in order)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import hmac
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ops.tenant_model import (
+from ops.tenant.model import (
     POST_LOGIN,
     POST_LOGIN_SECRET,
     POST_LOGIN_SECRET_KEY,
@@ -21,7 +21,7 @@ from ops.tenant_model import (
     FoundClient,
     FoundConnection,
 )
-from ops.tenant_steps import NEW, Step, Targets, line, listed, setting_changes, shown
+from ops.tenant.steps import NEW, Step, Targets, line, listed, setting_changes, shown
 
 # --- applications ---------------------------------------------------------------------------------
 

@@ -10,10 +10,10 @@ import pytest
 
 from ops.errors import InvalidOption, NotConfigured
 from ops.settings import Settings, load_settings
-from ops.tenant_model import SPA
-from ops.tenant_needs import POST_LOGIN_ACTION, desired_for, post_login_action
+from ops.tenant.model import SPA
+from ops.tenant.needs import POST_LOGIN_ACTION, desired_for, post_login_action
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 CATALOGUE = ROOT / "tests" / "fixtures" / "courses.test.json"
 MANAGEMENT = "https://shop.eu.auth0.com/api/v2/"
 # A deployed stage as `--stack` fills it in (the stack's parameters and outputs), with nothing from a shell.

@@ -13,9 +13,9 @@ import pytest
 from moto import mock_aws
 
 from chalicelib.catalogue import load_catalogue
-from ops.tenant_files import CredentialsFile, ServiceSecret, with_role_ids, write_role_ids
+from ops.tenant.files import CredentialsFile, ServiceSecret, with_role_ids, write_role_ids
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 LOCAL_CATALOGUE = ROOT / "chalicelib" / "courses.local.json"
 # The catalogue as the repository ships it (a copy: filling in chalicelib/courses.json changes no test).
 PLACEHOLDER_CATALOGUE = ROOT / "tests" / "fixtures" / "deploy" / "courses.placeholder.json"
