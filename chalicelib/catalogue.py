@@ -7,7 +7,7 @@ import os
 import re
 import string
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from chalicelib.errors import ConfigurationError
 
@@ -15,7 +15,7 @@ from chalicelib.errors import ConfigurationError
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 # Gumroad's product ids are 16 bytes in URL-safe base64 (24 characters ending "=="); permalinks,
 # short product ids and product URLs never have that shape: a character set, not a regular expression,
-# which a cold start would compile (README, "Cold start").
+# which a cold start would compile (docs/internals.md, "Cold start").
 _BASE64URL = frozenset(string.ascii_letters + string.digits + "-_")
 _COURSE_KEYS = {"slug", "title", "role_id", "permission", "gumroad_products"}
 _OPTIONAL_COURSE_KEYS = {"lessons"}
@@ -84,15 +84,46 @@ class Lesson:
         return self.key.rsplit("/", 1)[-1]
 
 
-# A NamedTuple, not a dataclass: a cold start builds this class, and on Python 3.11 a frozen dataclass
-# costs about a millisecond to generate (README, "Cold start").
-class Course(NamedTuple):
-    slug: str
-    title: str
-    role_id: str
-    permission: str
-    gumroad_products: tuple[str, ...]
-    lessons: tuple[Lesson, ...] = ()
+class Course:
+    """One course of the catalogue: its Gumroad products, the Auth0 role and permission, its lessons in order.
+
+    A plain slotted class compared by value, like ``Lesson`` and for the same reason (docs/internals.md, "Cold
+    start").
+    """
+
+    __slots__ = ("gumroad_products", "lessons", "permission", "role_id", "slug", "title")
+
+    def __init__(
+        self,
+        *,
+        slug: str,
+        title: str,
+        role_id: str,
+        permission: str,
+        gumroad_products: tuple[str, ...],
+        lessons: tuple[Lesson, ...] = (),
+    ) -> None:
+        self.slug = slug
+        self.title = title
+        self.role_id = role_id
+        self.permission = permission
+        self.gumroad_products = gumroad_products
+        self.lessons = lessons
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Course) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return (
+            f"Course(slug={self.slug!r}, title={self.title!r}, role_id={self.role_id!r}, "
+            f"permission={self.permission!r}, gumroad_products={self.gumroad_products!r}, lessons={self.lessons!r})"
+        )
+
+    def _values(self) -> tuple[str, str, str, str, tuple[str, ...], tuple[Lesson, ...]]:
+        return (self.slug, self.title, self.role_id, self.permission, self.gumroad_products, self.lessons)
 
     @property
     def product_ids(self) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ _BODY_SHAPE = "the body must be a JSON object whose only member, token, is a non
 
 # RFC 7235: auth-scheme = token (tchar); RFC 6750: credentials = "Bearer" 1*SP b64token, where
 # b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=". Character sets, not
-# regular expressions: a cold start would compile three patterns for this (README, "Cold start").
+# regular expressions: a cold start would compile three patterns for this (docs/internals.md, "Cold start").
 _TCHAR = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~")
 _B64TOKEN_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-._~+/")
 _SEPARATORS = " \t"

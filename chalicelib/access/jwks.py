@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 import zlib
 from collections.abc import Callable, Collection, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from jwt import PyJWK, PyJWTError
 from jwt.algorithms import get_default_algorithms
@@ -42,14 +42,16 @@ _SECRET_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 _STRING_MEMBERS = ("kid", "kty", "use", "alg", "crv", "n", "e", "x", "y")
 
 
-class JwksFetcher(Protocol):
-    """Downloads a JWKS document; raises ``JwksFetchError`` when it cannot."""
+if TYPE_CHECKING:
+    # Typing only: every cold start would otherwise build this Protocol class (docs/internals.md, "Cold start").
+    class JwksFetcher(Protocol):
+        """Downloads a JWKS document; raises ``JwksFetchError`` when it cannot."""
 
-    def __call__(self, url: str) -> bytes: ...
+        def __call__(self, url: str) -> bytes: ...
 
 
 # Plain classes, not dataclasses: a cold start builds them, and on Python 3.11 generating a frozen
-# dataclass's methods costs about a millisecond per class (README, "Cold start").
+# dataclass's methods costs about a millisecond per class (docs/internals.md, "Cold start").
 class SigningKey:
     """One verification key of the JWKS, bound to the algorithms it may verify (compared by identity)."""
 

@@ -16,7 +16,7 @@ import string
 import time
 from collections.abc import Callable, Collection, Mapping
 from types import MappingProxyType
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from jwt import InvalidSignatureError, PyJWTError
 from jwt.api_jws import PyJWS
@@ -54,15 +54,17 @@ _STRING_CLAIMS = ("jti", "client_id", "azp", "scope", "acr")
 _STRING_LIST_CLAIMS = ("permissions", "amr", "groups", "roles", "entitlements")
 
 
-class KeySource(Protocol):
-    """Where the verifier gets signing keys (``chalicelib.access.jwks.JwksCache``)."""
+if TYPE_CHECKING:
+    # Typing only: every cold start would otherwise build this Protocol class (docs/internals.md, "Cold start").
+    class KeySource(Protocol):
+        """Where the verifier gets signing keys (``chalicelib.access.jwks.JwksCache``)."""
 
-    def get_key(self, kid: str) -> SigningKey: ...
+        def get_key(self, kid: str) -> SigningKey: ...
 
 
-# A NamedTuple, not a dataclass: a cold start builds this class, and on Python 3.11 a frozen dataclass
-# costs about a millisecond to generate (README, "Cold start").
-class VerifiedToken(NamedTuple):
+# A plain slotted class: every cold start builds it, and a NamedTuple costs about a million instructions to
+# generate, ten times a class (docs/internals.md, "Cold start").
+class VerifiedToken:
     """An access token whose signature and claims were checked.
 
     ``permissions`` holds the non-empty entries of the ``permissions`` array (Auth0 RBAC) and
@@ -72,11 +74,16 @@ class VerifiedToken(NamedTuple):
     "Add Permissions in the Access Token" is on, so machine clients need no ``scope`` reading.
     """
 
-    subject: str
-    expires_at: float
-    key_id: str
-    permissions: frozenset[str]
-    claims: Mapping[str, Any]
+    __slots__ = ("claims", "expires_at", "key_id", "permissions", "subject")
+
+    def __init__(
+        self, *, subject: str, expires_at: float, key_id: str, permissions: frozenset[str], claims: Mapping[str, Any]
+    ) -> None:
+        self.subject = subject
+        self.expires_at = expires_at
+        self.key_id = key_id
+        self.permissions = permissions
+        self.claims = claims
 
     def grants(self, permission: str) -> bool:
         """Whether the token carries ``permission`` exactly (case-sensitive)."""
@@ -311,7 +318,7 @@ class AccessTokenVerifier:
 
 
 def _is_compact_jws(token: str) -> bool:
-    # A character set, not a regular expression: a cold start would compile one (README, "Cold start").
+    # A character set, not a regular expression: a cold start would compile one (docs/internals.md, "Cold start").
     segments = token.split(".")
     return len(segments) == 3 and all(segment and _BASE64URL.issuperset(segment) for segment in segments)
 

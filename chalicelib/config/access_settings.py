@@ -21,7 +21,7 @@ ASYMMETRIC_ALGORITHMS = frozenset(
 
 
 # Plain classes, not dataclasses: a cold start builds them, and on Python 3.11 generating a frozen
-# dataclass's methods costs about a millisecond per class (README, "Cold start"). Built once, never changed.
+# dataclass's methods costs about a millisecond per class (docs/internals.md, "Cold start"). Built once, never changed.
 class AccessSettings:
     """What the token verifier needs to accept exactly the tokens Auth0 issued for this API."""
 

@@ -150,7 +150,7 @@ def require_https_url(value: str, variable: str) -> None:
 def resolve_courses_file(environ: Mapping[str, str], *, app_dir: str | os.PathLike[str]) -> str:
     """The catalogue's path: COURSES_FILE (default chalicelib/courses.json), inside ``app_dir``, the deployed app."""
     # os.path, not pathlib: a private request reads the catalogue on a cold start, and pathlib is a
-    # module to load that nothing else on that path needs (README, "Cold start").
+    # module to load that nothing else on that path needs (docs/internals.md, "Cold start").
     relative = optional(environ, "COURSES_FILE") or DEFAULT_COURSES_FILE
     if os.path.isabs(relative):
         raise ConfigurationError("COURSES_FILE must be relative to the app directory")
