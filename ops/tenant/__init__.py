@@ -74,7 +74,7 @@ settings, and the name its resources are marked with.
 def add_tenant(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     tenant = commands.add_parser(
         "tenant",
-        help="plan or apply the Auth0 tenant the stage needs (API, roles, applications, connection)",
+        help="plan or apply the Auth0 tenant the stage needs (API, roles, applications, connection, Action)",
         description=TENANT_DOC,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
