@@ -87,7 +87,7 @@ def _execute_connection_or_action(calls: Calls, kind: str, target: str, payload:
         calls.write("update:actions", lambda o: client.actions.update(target, **payload, request_options=o))
     elif kind == "deploy_action":
         _wait_until_built(calls, target)
-        calls.write("update:actions", lambda o: client.actions.deploy(target, request_options=o))
+        calls.write("create:actions", lambda o: client.actions.deploy(target, request_options=o))
     elif kind == "bind_action":
         _bind(calls, target)
     else:

@@ -287,6 +287,34 @@ def test_the_tenants_own_connection_is_refused_until_adopted_then_gets_sign_ups_
 
 
 @pytest.mark.usefixtures("stage")
+def test_apply_binds_its_action_after_the_ones_already_bound_and_leaves_them_as_they_were(
+    bare: SandboxServer, files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    headers = bootstrap_token(bare)
+    actions = f"{bare.base_url}/api/v2/actions"
+    theirs = {
+        "name": "theirs",
+        "code": "exports.onExecutePostLogin = async () => {};",
+        "supported_triggers": [{"id": "post-login"}],
+    }
+    made = requests.post(f"{actions}/actions", json=theirs, headers=headers, timeout=10).json()
+    assert requests.post(f"{actions}/actions/{made['id']}/deploy", headers=headers, timeout=10).ok
+    bound = {"bindings": [{"ref": {"type": "action_id", "value": made["id"]}, "display_name": "Theirs, first"}]}
+    assert requests.patch(f"{actions}/triggers/post-login/bindings", json=bound, headers=headers, timeout=10).ok
+
+    code, lines = tenant("apply", files, capsys)
+
+    assert code == 0, lines
+    bindings = requests.get(f"{actions}/triggers/post-login/bindings", headers=headers, timeout=10).json()["bindings"]
+    assert [(binding["action"]["id"], binding["action"]["name"]) for binding in bindings] == [
+        (made["id"], "theirs"),
+        (bindings[1]["action"]["id"], "gumroad-auth0-gate local post-login"),
+    ]
+    after = requests.get(f"{actions}/actions/{made['id']}", headers=headers, timeout=10).json()
+    assert (after["code"], after["all_changes_deployed"]) == (theirs["code"], True)
+
+
+@pytest.mark.usefixtures("stage")
 def test_an_apply_that_fails_half_way_is_completed_by_the_next_without_duplicates(
     bare: SandboxServer, files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
