@@ -18,7 +18,21 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn, cast
 
 from chalicelib.errors import ServiceError
-from ops import backfill, check, content, dlq, explain, gumroad, ping_url, reconcile, rerun, resend, spa, subscribe
+from ops import (
+    backfill,
+    check,
+    content,
+    dlq,
+    explain,
+    gumroad,
+    ping_url,
+    reconcile,
+    rerun,
+    resend,
+    spa,
+    subscribe,
+    tenant,
+)
 from ops.settings import load_settings
 
 if TYPE_CHECKING:
@@ -38,6 +52,7 @@ COMMANDS: tuple[Callable[[Commands], None], ...] = (
     reconcile.add_reconcile,
     spa.add_spa,
     content.add_content,
+    tenant.add_tenant,
 )
 
 

@@ -16,6 +16,7 @@ from ops.errors import AwsNotConfigured, AwsRefused
 if TYPE_CHECKING:
     from boto3.session import Session
     from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_ssm import SSMClient
 
@@ -79,6 +80,10 @@ def cloudformation() -> CloudFormationClient:
 
 def cloudfront() -> InvalidationClient:
     return cast("InvalidationClient", ready().client("cloudfront"))
+
+
+def secretsmanager() -> SecretsManagerClient:
+    return ready().client("secretsmanager")
 
 
 def as_service_error(error: Exception) -> ServiceError | None:

@@ -9,7 +9,7 @@ from chalicelib.credentials import ServiceCredentials
 
 if TYPE_CHECKING:
     from ops.settings import Settings
-    from ops.tenant_checks import Finding
+    from ops.tenant.checks import Finding
 
 CHECK_DOC = """Check the Auth0 tenant against what this deployment needs, and say how to fix what is wrong.
 
@@ -50,7 +50,7 @@ def add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 def run_check(args: argparse.Namespace, settings: Settings) -> int:
     from chalicelib import wiring
-    from ops.tenant_checks import Target, as_table, failed, run_checks
+    from ops.tenant.checks import Target, as_table, failed, run_checks
 
     settings.require_auth0()
     purchase = wiring.get_purchase_settings()
@@ -75,7 +75,7 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def reconciliation_finding(credentials: ServiceCredentials) -> Finding:
     """Whether the stage's secret holds the Gumroad token the scheduled reconciliation needs (a warning if not)."""
-    from ops.tenant_checks import OK, WARN, Finding
+    from ops.tenant.checks import OK, WARN, Finding
 
     subject = "scheduled reconciliation"
     if credentials.gumroad_access_token:

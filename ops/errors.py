@@ -33,3 +33,9 @@ class SpaBuildFailed(ServiceError):
     """`npm ci` or `vite build` failed while publishing the SPA."""
 
     code = "spa_build_failed"
+
+
+class Auth0Refused(ServiceError):
+    """The Auth0 Management API refused a call `ops tenant` made, or could not be reached."""
+
+    code = "auth0_error"

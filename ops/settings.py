@@ -19,10 +19,19 @@ from chalicelib.config.environment import (
     DEFAULT_COURSES_FILE,
     api_audience,
     auth0_base_url,
+    number,
     optional,
     resolve_courses_file,
 )
-from chalicelib.config.purchase_settings import DEAD_LETTER_QUEUE_URL, QUEUE_URL, queue_url, seller_id
+from chalicelib.config.purchase_settings import (
+    DEAD_LETTER_QUEUE_URL,
+    DEFAULT_CONNECTION,
+    QUEUE_URL,
+    Auth0Endpoint,
+    parse_auth0_domain,
+    queue_url,
+    seller_id,
+)
 from chalicelib.config.reconcile_settings import gumroad_access_token, load_reconcile_settings
 from chalicelib.errors import ConfigurationError
 from ops import aws
@@ -46,9 +55,13 @@ OPS_SETTINGS = (
     DEAD_LETTER_QUEUE_URL,
     "GUMROAD_PING_URL",
     "AUTH0_CHECK_CLIENT_ID",
+    "AUTH0_TENANT_CLIENT_ID",
+    "AUTH0_CONNECTION",
     "CONTENT_BUCKET",
 )
 _QUEUE = "the queue's URL, an output of the stack"
+# The SPA's URL, an output of the stack once it hosts the SPA (ops tenant registers it with Auth0).
+SPA_URL = "SPA_URL"
 # A refund or dispute removes the role at once, but a token already issued keeps its permissions until it
 # expires: the API's access-token lifetime is how long a refunded buyer can still open the course (`check`).
 MAX_TOKEN_LIFETIME_SETTING = "ACCESS_TOKEN_MAX_LIFETIME_SECONDS"  # noqa: S105 - a setting name
@@ -215,6 +228,65 @@ class Settings:
         if problem:
             raise NotConfigured(f"CONTENT_PREFIX {prefix!r} {problem}")
         return bucket, prefix
+
+    # --- ops tenant ---------------------------------------------------------------------------------
+
+    def auth0_endpoint(self) -> Auth0Endpoint:
+        return parse_auth0_domain(
+            self._required("AUTH0_DOMAIN", optional(self._environ, "AUTH0_DOMAIN"), what="the Auth0 tenant")
+        )
+
+    def tenant_application(self) -> tuple[str, str]:
+        """``(client id, secret)`` of the bootstrap application ``ops tenant`` runs as."""
+        what = "the bootstrap application `ops tenant` runs as (see `ops tenant --help`)"
+        client_id = self._required(
+            "AUTH0_TENANT_CLIENT_ID", optional(self._environ, "AUTH0_TENANT_CLIENT_ID"), what=what
+        )
+        secret = self._required(
+            "AUTH0_TENANT_CLIENT_SECRET", optional(self._environ, "AUTH0_TENANT_CLIENT_SECRET"), what=what
+        )
+        return client_id, secret
+
+    def connection(self) -> str:
+        return optional(self._environ, "AUTH0_CONNECTION") or DEFAULT_CONNECTION
+
+    def catalogue_path(self) -> Path:
+        return Path(resolve_courses_file(self._environ, app_dir=ROOT))
+
+    def spa_urls(self) -> tuple[str, ...]:
+        """Where the SPA is served: the stack's SPA_URL output, else the stage's CORS_ALLOW_ORIGIN (not ``*``)."""
+        deployed = optional(self._environ, SPA_URL)
+        if deployed is not None:
+            return (deployed.rstrip("/"),)
+        origins = tuple(origin for origin in load_cors_policy(self._environ).allowed_origins if origin != "*")
+        if not origins:
+            raise NotConfigured(
+                "where is the SPA served? Pass --spa-url URL, deploy the stack (its SPA URL output), or set "
+                "CORS_ALLOW_ORIGIN to the SPA's origin"
+            )
+        return origins
+
+    def login_on(self) -> bool:
+        """``POST /login`` is on for the stage: it names a login application (its id may be a placeholder)."""
+        return optional(self._environ, "AUTH0_LOGIN_CLIENT_ID") is not None
+
+    def onboarding_client_id(self) -> str | None:
+        return optional(self._environ, "AUTH0_ONBOARDING_CLIENT_ID")
+
+    def secret_id(self) -> str | None:
+        return optional(self._environ, "AUTH0_SECRET_ID")
+
+    def post_login_secret(self) -> str | None:
+        """The stage's POST_LOGIN_SECRET (the local stage's; deployed, the service reads AUTH0_SECRET_ID's)."""
+        return optional(self._environ, "POST_LOGIN_SECRET")
+
+    def management_rate(self) -> tuple[float | None, int]:
+        """The tenant's Management API rate and burst (AUTH0_RATE_LIMIT_PER_SECOND, _BURST), for pacing."""
+        if optional(self._environ, "AUTH0_RATE_LIMIT_PER_SECOND") is None:
+            return None, 1
+        rate = number(self._environ, "AUTH0_RATE_LIMIT_PER_SECOND", default=2.0, low=0.1, high=1000.0)
+        burst = number(self._environ, "AUTH0_RATE_LIMIT_BURST", default=max(1.0, rate), low=1, high=1000)
+        return rate, int(burst)
 
     def require_auth0(self) -> None:
         """The Auth0 settings every Auth0 command needs, checked before any call, in one line."""

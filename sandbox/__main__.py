@@ -11,6 +11,7 @@ from types import FrameType
 
 from sandbox.defaults import (
     DEFAULT_API_AUDIENCE,
+    DEFAULT_BARE_STATE_PATH,
     DEFAULT_CATALOGUE,
     DEFAULT_CONNECTION,
     DEFAULT_HOST,
@@ -21,6 +22,7 @@ from sandbox.defaults import (
     DEFAULT_PORT,
     DEFAULT_SPA_ORIGIN,
     DEFAULT_STATE_PATH,
+    DEFAULT_TENANT_CLIENT_ID,
     LOCAL_POST_LOGIN_SECRET,
     LOCAL_POST_LOGIN_URL,
     POST_LOGIN_ACTION,
@@ -94,6 +96,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--allow-signup", action="store_true", help="turn the database connection's sign-ups on (Auth0's default)"
     )
+    serve.add_argument(
+        "--bare",
+        action="store_true",
+        help=f"a tenant holding only the application `ops tenant` runs as ({DEFAULT_TENANT_CLIENT_ID}): no API, "
+        f"roles, SPA application or connection until `ops --stage local tenant apply` makes them (state "
+        f"{DEFAULT_BARE_STATE_PATH} unless --state says otherwise)",
+    )
     serve.add_argument("--quiet", action="store_true", help="no line per request on stderr")
 
     token = commands.add_parser("token", help="print an access token for a sandbox user")
@@ -117,6 +126,8 @@ def _serve(args: argparse.Namespace) -> int:
     if not is_loopback_host(args.host):
         print(f"sandbox: refusing to serve on {args.host}: loopback hosts only", file=sys.stderr)
         return 2
+    if args.bare and args.state == DEFAULT_STATE_PATH:
+        args.state = DEFAULT_BARE_STATE_PATH  # never the state a full sandbox left (its roles, its users)
     server = SandboxServer(
         host=args.host,
         port=args.port,
@@ -132,6 +143,7 @@ def _serve(args: argparse.Namespace) -> int:
         connection=args.connection,
         spa_origins=args.spa_origins or (DEFAULT_SPA_ORIGIN,),
         access_token_lifetime=args.access_token_lifetime,
+        bare=args.bare,
         disable_signup=not args.allow_signup,
         post_login_action=None if args.no_post_login_action else POST_LOGIN_ACTION,
         # The local stage's values: the service's route on its port, and its POST_LOGIN_SECRET.
@@ -150,13 +162,15 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     limit = server.limiter.settings
+    spa = f"SPA client {server.spa.client_id} for {', '.join(server.spa.web_origins)}"
+    holds = f"bare: only the application {DEFAULT_TENANT_CLIENT_ID}" if server.bare else spa
+    action = "off" if args.no_post_login_action or server.bare else f"calls {args.post_login_url}"
     print(
         f"Auth0 sandbox on {server.base_url}  (issuer {server.issuer}, audience {server.api_audience})\n"
         f"  state {args.state}, {len(server.tenant.roles)} roles, {len(server.tenant.users)} users, "
         f"rate limit {'off' if limit is None else f'{limit[0]:g}/s burst {limit[1]}'}, "
         f"user access tokens {server.access_token_lifetime} s\n"
-        f"  SPA client {server.spa.client_id} for {', '.join(server.spa.web_origins)}; "
-        f"post-login Action {'off' if args.no_post_login_action else 'calls ' + args.post_login_url}\n"
+        f"  {holds}; post-login Action {action}\n"
         f"  dev views: {server.base_url}/sandbox/state  (Ctrl-C stops)",
         flush=True,
     )

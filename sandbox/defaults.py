@@ -60,3 +60,31 @@ PASSWORD_GRANT = "http://auth0.com/oauth/grant-type/password-realm"  # noqa: S10
 CLIENT_CREDENTIALS_GRANT = "client_credentials"
 AUTHORIZATION_CODE_GRANT = "authorization_code"
 REFRESH_TOKEN_GRANT = "refresh_token"  # noqa: S105 - a grant type name
+# `serve --bare`: a tenant holding only the application `ops tenant` runs as (the local stage's
+# AUTH0_TENANT_CLIENT_ID), with the Management API scopes it needs (ops/tenant/auth0.py's TENANT_SCOPES).
+DEFAULT_BARE_STATE_PATH = Path(".sandbox/bare-state.json")
+DEFAULT_TENANT_CLIENT_ID = "sandbox-tenant-client"
+DEFAULT_TENANT_CLIENT_SECRET = "sandbox-tenant-client-secret-not-a-real-secret"  # noqa: S105 - a public dev value
+TENANT_SCOPES = (
+    "read:resource_servers",
+    "create:resource_servers",
+    "update:resource_servers",
+    "read:roles",
+    "create:roles",
+    "update:roles",
+    "read:clients",
+    "create:clients",
+    "update:clients",
+    "read:client_keys",
+    "read:client_grants",
+    "create:client_grants",
+    "update:client_grants",
+    "read:connections",
+    "create:connections",
+    "update:connections",
+    "read:connections_options",
+    "update:connections_options",
+    "read:actions",
+    "create:actions",
+    "update:actions",
+)

@@ -22,11 +22,14 @@ from sandbox.defaults import (
     DEFAULT_M2M_CLIENT_ID,
     DEFAULT_M2M_CLIENT_SECRET,
     DEFAULT_SPA_ORIGIN,
+    DEFAULT_TENANT_CLIENT_ID,
+    DEFAULT_TENANT_CLIENT_SECRET,
     M2M_SCOPES,
     MAX_FAILED_LOGINS,
     PASSWORD_GRANT,
     POST_LOGIN_ACTION,
     SPA_CLIENT_ID,
+    TENANT_SCOPES,
     TOKEN_LIFETIME_SECONDS,
 )
 from sandbox.devtools import DevToolsApi
@@ -88,6 +91,10 @@ class SandboxServer:
         The post-login Action deployed and bound at start (the repository's ``actions/post-login.js``; None
         binds none) and its secrets (``POST_LOGIN_URL``, ``POST_LOGIN_SECRET``; none: it reports the
         service unavailable). ``action_timeout_seconds``: Auth0's 20 s unless told.
+    bare
+        A tenant holding only the bootstrap application ``ops tenant`` runs as (``tenant_client_id``,
+        ``tenant_client_secret``, with ``tenant_scopes``: those it needs): no API, roles, SPA, connection or
+        Action until the Management API creates them.
     quiet
         False logs one line per request to stderr.
     """
@@ -117,6 +124,10 @@ class SandboxServer:
         post_login_action: Path | None = POST_LOGIN_ACTION,
         action_secrets: Mapping[str, str] | None = None,
         action_timeout_seconds: float = ACTION_SECONDS,
+        bare: bool = False,
+        tenant_client_id: str = DEFAULT_TENANT_CLIENT_ID,
+        tenant_client_secret: str = DEFAULT_TENANT_CLIENT_SECRET,
+        tenant_scopes: Sequence[str] = TENANT_SCOPES,
         quiet: bool = True,
     ) -> None:
         if not is_loopback_host(host):
@@ -134,7 +145,8 @@ class SandboxServer:
         self.access_token_lifetime = access_token_lifetime or token_lifetime_seconds
         self.spa = spa_client(spa_origins)
         self.quiet = quiet
-        roles = load_roles(catalogue) if catalogue is not None else []
+        self.bare = bare
+        roles = load_roles(catalogue) if catalogue is not None and not bare else []
         self._state_path = None if state_path is None else Path(state_path)
         # Locked before the tenant reads (and re-saves) the file: a second sandbox must not touch it.
         self._state_lock = None if self._state_path is None else StateLock.acquire(self._state_path)
@@ -150,7 +162,10 @@ class SandboxServer:
         except BaseException:
             self._release_state()
             raise
-        if post_login_action is not None:
+        if bare:  # only what the Management API made (and the state file kept)
+            for name in [name for name, kept in self.tenant.connections.items() if not kept.created]:
+                del self.tenant.connections[name]
+        if post_login_action is not None and not bare:
             self.tenant.actions.deploy(
                 name="gumroad-auth0-gate post-login",
                 code=post_login_action.read_text(encoding="utf-8"),
@@ -162,14 +177,19 @@ class SandboxServer:
         self.limiter.configure(rate_limit, burst)
         self.faults = FaultPlan()
         self.stats = Stats()
-        self.clients = {
+        self.clients: dict[str, Client] = {
             client_id: Client(client_id, client_secret, (CLIENT_CREDENTIALS_GRANT,)),
             login_client_id: Client(login_client_id, login_client_secret, (PASSWORD_GRANT,)),
             self.spa.client_id: self.spa,
             check_client_id: Client(check_client_id, check_client_secret, (CLIENT_CREDENTIALS_GRANT,)),
         }
+        grants = {client_id: M2M_SCOPES, check_client_id: CHECK_SCOPES}
+        if bare:
+            bootstrap = Client(tenant_client_id, tenant_client_secret, (CLIENT_CREDENTIALS_GRANT,))
+            self.clients = {tenant_client_id: bootstrap}
+            grants = {tenant_client_id: tuple(tenant_scopes)}
         self.check_client_id = check_client_id
-        self.grants = ClientGrants({client_id: M2M_SCOPES, check_client_id: CHECK_SCOPES})
+        self.grants = ClientGrants(grants, self.tenant.configuration)
         self._stopping = threading.Event()
         self._httpd: LoopbackHttpServer | None = None
         self._thread: threading.Thread | None = None
@@ -259,6 +279,7 @@ class SandboxServer:
             access_token_lifetime=self.access_token_lifetime,
             action_runner=self.action_runner,
             sign_in_url=self.spa.web_origins[0],
+            bare=self.bare,
         )
         routes = [*surfaces.routes(site, issuer), *dev.routes()]
         return RequestPipeline(
@@ -269,7 +290,7 @@ class SandboxServer:
             faults=self.faults,
             stats=self.stats,
             stopping=self._stopping,
-            cors=CorsPolicy(origin for client in self.clients.values() for origin in client.web_origins),
+            cors=CorsPolicy(lambda: [origin for client in self.clients.values() for origin in client.web_origins]),
             browser_safety=BrowserSafety(served_hosts(site.base_url)),
         )
 

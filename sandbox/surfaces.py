@@ -6,7 +6,7 @@ pages), the password-realm grant and the refresh-token grant.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 
 from sandbox.actions.post_login import PostLoginTrigger
@@ -19,13 +19,7 @@ from sandbox.authentication.signup import SignupEndpoint
 from sandbox.authentication.token import Grant, TokenEndpoint
 from sandbox.defaults import AUTHORIZATION_CODE_GRANT, CLIENT_CREDENTIALS_GRANT, PASSWORD_GRANT, REFRESH_TOKEN_GRANT
 from sandbox.http.routing import Route
-from sandbox.management.client_grants import ClientGrantsApi
-from sandbox.management.connections import ConnectionsApi
-from sandbox.management.identities import IdentitiesApi
-from sandbox.management.jobs import JobsApi
-from sandbox.management.resource_servers import ResourceServersApi
-from sandbox.management.roles import RolesApi
-from sandbox.management.users import UsersApi
+from sandbox.management.surface import management_routes
 from sandbox.oidc.authorization_code import AuthorizationCodeGrant
 from sandbox.oidc.authorize import AuthorizeEndpoint
 from sandbox.oidc.completion import LoginCompletion
@@ -48,12 +42,13 @@ from sandbox.tenant.tokens import TokenIssuer
 @dataclass(frozen=True)
 class Surfaces:
     tenant: Tenant
-    clients: Mapping[str, Client]
+    clients: MutableMapping[str, Client]  # live: applications created through /api/v2/clients join it
     grants: ClientGrants
     token_lifetime: int  # M2M tokens
     access_token_lifetime: int  # people's tokens for the API
     action_runner: NodeRunner
     sign_in_url: str  # where "Password changed" leads: the first SPA origin
+    bare: bool = False  # serve --bare: the Management API serves only what it made
 
     def routes(self, site: Site, issuer: TokenIssuer) -> list[Route]:
         trigger = PostLoginTrigger(tenant=self.tenant, site=site, runner=self.action_runner)
@@ -64,22 +59,15 @@ class Surfaces:
         ]
 
     def management(self, site: Site) -> list[Route]:
-        resource_servers = ResourceServersApi(
+        return management_routes(
             tenant=self.tenant,
             site=site,
             grants=self.grants,
+            clients=self.clients,
             token_lifetime=self.token_lifetime,
             api_token_lifetime=self.access_token_lifetime,
+            bare=self.bare,
         )
-        return [
-            *UsersApi(tenant=self.tenant, site=site).routes(),
-            *IdentitiesApi(tenant=self.tenant).routes(),
-            *ConnectionsApi(tenant=self.tenant).routes(),
-            *JobsApi(tenant=self.tenant, site=site).routes(),
-            *ClientGrantsApi(site=site, grants=self.grants).routes(),
-            *resource_servers.routes(),
-            *RolesApi(tenant=self.tenant, site=site).routes(),
-        ]
 
     def authentication(self, site: Site, issuer: TokenIssuer, trigger: PostLoginTrigger) -> list[Route]:
         """The token endpoint with every grant: the applications' here, the browser's from ``sandbox.oidc``."""

@@ -30,7 +30,7 @@ class ClientCredentialsGrant:
                 "access_denied",
                 "No audience parameter was provided, and no default audience has been configured",
             )
-        granted = self._grants.scopes_of(client.client_id)
+        granted = self._grants.scopes_of(client.client_id, self._site.management_audience)
         if audience == self._site.api_audience or (audience == self._site.management_audience and granted is None):
             raise OAuthError(
                 403,

@@ -23,7 +23,7 @@ class SignupEndpoint:
     def __init__(self, *, tenant: Tenant, site: Site, clients: Mapping[str, Client]) -> None:
         self._tenant = tenant
         self._site = site
-        self._clients = dict(clients)
+        self._clients = clients  # live: applications created through /api/v2/clients too
 
     def routes(self) -> list[Route]:
         return [Route("POST", "/dbconnections/signup", self.sign_up)]

@@ -29,7 +29,7 @@ class TokenEndpoint:
     """Refuses an unknown grant type, a client that fails to authenticate, or one not allowed the grant."""
 
     def __init__(self, *, clients: Mapping[str, Client], grants: Mapping[str, Grant], revoke: Revoke) -> None:
-        self._clients = dict(clients)
+        self._clients = clients  # live: applications created through /api/v2/clients too
         self._grants = dict(grants)
         self._revoke = revoke
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from sandbox.errors import ManagementError, OAuthError, SandboxError
-from sandbox.http.routing import AUTHENTICATION
+from sandbox.http.routing import AUTHENTICATION, MANAGEMENT
 from sandbox.http.wire import Request, media_type
 
 # Methods that always need a JSON declaration; other methods need one only when they carry a body
@@ -53,7 +53,7 @@ class BrowserSafety:
     @staticmethod
     def require_json(request: Request, family: str) -> None:
         """After routing: a Management API or ``/sandbox/`` body must be declared ``application/json`` (415)."""
-        if family != AUTHENTICATION and _needs_json(request) and not _declares_json(request):
+        if family != AUTHENTICATION and _needs_json(request, family) and not _declares_json(request):
             raise ManagementError(415, "Content-Type must be application/json")
 
     def _is_served_host(self, host: str | None) -> bool:
@@ -66,8 +66,12 @@ class BrowserSafety:
         return name in self._hosts
 
 
-def _needs_json(request: Request) -> bool:
-    # Every POST, even without a body: a page's bodiless POST to /sandbox/reset needs no preflight either.
+def _needs_json(request: Request, family: str) -> bool:
+    # Every POST, even without a body: a page's bodiless POST to /sandbox/reset needs no preflight either. A
+    # Management API call carries a bearer token, which no page sends without a preflight: a bodiless one (an
+    # Action's deploy, as auth0-python sends it) is taken as Auth0 takes it.
+    if family == MANAGEMENT and not request.body:
+        return False
     return request.method in BODY_METHODS or bool(request.body)
 
 

@@ -7,7 +7,7 @@ and its requests get no ``Access-Control-Allow-Origin``, so the browser hides th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sandbox.http.wire import Request, Response, empty_response, json_response
 
@@ -20,8 +20,18 @@ PREFLIGHT_MAX_AGE = "86400"
 
 
 class CorsPolicy:
-    def __init__(self, origins: Iterable[str]) -> None:
-        self._origins = frozenset(origins)
+    """``origins``: fixed ones, or a function giving the applications' web origins as they are now."""
+
+    def __init__(self, origins: Iterable[str] | Callable[[], Iterable[str]]) -> None:
+        self._origins: Callable[[], Iterable[str]]
+        if callable(origins):
+            self._origins = origins
+        else:
+            fixed = frozenset(origins)
+            self._origins = lambda: fixed
+
+    def _allows(self, origin: str | None) -> bool:
+        return origin is not None and origin in frozenset(self._origins())
 
     def preflight(self, request: Request) -> Response | None:
         """The answer to a browser's ``OPTIONS`` preflight, or None when the request is not one."""
@@ -30,7 +40,7 @@ class CorsPolicy:
         origin = request.header("origin")
         if request.path in PUBLIC_PATHS:
             return empty_response(204) if origin is None else _with_headers(empty_response(204), "*")
-        if origin is None or origin not in self._origins:
+        if origin is None or not self._allows(origin):
             return json_response(
                 403,
                 {"error": "access_denied", "error_description": f"Origin {origin or '(none)'} is not allowed"},
@@ -45,7 +55,7 @@ class CorsPolicy:
             response.headers["Access-Control-Allow-Origin"] = "*"
         elif request.path in CREDENTIALED_PATHS:
             response.headers["Vary"] = "Origin"
-            if origin is not None and origin in self._origins:
+            if origin is not None and self._allows(origin):
                 response.headers["Access-Control-Allow-Origin"] = origin
 
 

@@ -30,12 +30,16 @@ class Request:
         values = self.query.get(name)
         return values[0] if values else None
 
-    def json_object(self) -> dict[str, Any]:
-        """The body as a JSON object, or the Management API's ``invalid_body`` 400."""
+    def json_value(self) -> Any:
+        """The body as JSON (an array for some Management endpoints), or the Management API's ``invalid_body`` 400."""
         try:
-            value = _loads(self.body)
+            return _loads(self.body)
         except ValueError:
             raise ManagementError(400, "Invalid request payload JSON format", "invalid_body") from None
+
+    def json_object(self) -> dict[str, Any]:
+        """The body as a JSON object, or the Management API's ``invalid_body`` 400."""
+        value = self.json_value()
         if not isinstance(value, dict):
             raise payload_error(f"'Expected type object but found type {json_type(value)}'.")
         return value

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox.errors import invalid_query
+from sandbox.errors import ManagementError, invalid_query
 from sandbox.http.routing import Route
 from sandbox.http.wire import Request, Response, empty_response, json_response
 from sandbox.management.payloads import parse_new_user, parse_role_ids, parse_user_update
@@ -44,7 +44,10 @@ class UsersApi:
         return json_response(200, [select_fields(self._tenant.view(user), fields, include) for user in users])
 
     def create_user(self, request: Request) -> Response:
-        user = self._tenant.create_user(parse_new_user(request.json_object()), base_url=self._site.base_url)
+        new = parse_new_user(request.json_object())
+        if new.connection not in self._tenant.connections:  # serve --bare: none until /api/v2/connections makes it
+            raise ManagementError(400, "The connection does not exist.", "inexistent_connection")
+        user = self._tenant.create_user(new, base_url=self._site.base_url)
         return json_response(201, self._tenant.view(user))
 
     def get_user(self, request: Request) -> Response:

@@ -44,7 +44,7 @@ class AuthorizeEndpoint:
         self._tenant = tenant
         self._store = tenant.sign_ins
         self._site = site
-        self._clients = dict(clients)
+        self._clients = clients  # live: applications created through /api/v2/clients too
         self._completion = completion
 
     def routes(self) -> list[Route]:

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.tenant.configuration import Configuration
+
 
 @dataclass(frozen=True)
 class ClientGrant:
@@ -30,17 +32,34 @@ class ClientGrant:
 
 
 class ClientGrants:
-    """Which applications may get a Management API token (``client_credentials``), and with which scopes."""
+    """Which applications may get a Management API token (``client_credentials``), and with which scopes.
 
-    def __init__(self, grants: Mapping[str, tuple[str, ...]]) -> None:
+    The grants the sandbox is started with, then those created through ``/api/v2/client-grants`` (kept in
+    the tenant's ``configuration``, each with its audience).
+    """
+
+    def __init__(self, grants: Mapping[str, tuple[str, ...]], configuration: Configuration | None = None) -> None:
         self._grants = [ClientGrant(client_id, tuple(scopes)) for client_id, scopes in grants.items()]
+        self._configuration = configuration or Configuration()
 
-    def scopes_of(self, client_id: str) -> tuple[str, ...] | None:
-        """The scopes granted to ``client_id``; None when it has no grant for the Management API."""
-        return next((grant.scopes for grant in self._grants if grant.client_id == client_id), None)
+    @property
+    def created(self) -> dict[str, dict[str, Any]]:
+        return self._configuration.grants
+
+    def scopes_of(self, client_id: str, audience: str | None = None) -> tuple[str, ...] | None:
+        """The scopes granted to ``client_id``; None when it has no grant for the Management API (``audience``)."""
+        own = next((grant.scopes for grant in self._grants if grant.client_id == client_id), None)
+        if own is not None:
+            return own
+        created = (grant for grant in self.created.values() if grant["client_id"] == client_id)
+        return next((tuple(grant["scope"]) for grant in created if grant["audience"] == audience), None)
 
     def all(self) -> list[ClientGrant]:
         return list(self._grants)
+
+    def documents(self, management_audience: str) -> list[dict[str, Any]]:
+        """Every grant in Auth0's shape."""
+        return [grant.to_auth0(management_audience) for grant in self._grants] + list(self.created.values())
 
     def all_scopes(self) -> list[str]:
         return list(dict.fromkeys(scope for grant in self._grants for scope in grant.scopes))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 GOOGLE = "google-oauth2"
@@ -18,6 +18,10 @@ class Connection:
     strategy: str
     enabled_clients: tuple[str, ...]
     disable_signup: bool = False
+    # Made through /api/v2/connections (``ops tenant``): its options and metadata as given, kept in the state file.
+    created: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -31,7 +35,9 @@ class Connection:
     def to_auth0(self) -> dict[str, Any]:
         """As ``GET /api/v2/connections`` answers (``tests/fixtures/auth0/connections_database.json``)."""
         options: dict[str, Any] = {}
-        if self.is_database:
+        if self.created:
+            options = dict(self.options)
+        elif self.is_database:
             options = {
                 "disable_signup": self.disable_signup,
                 "brute_force_protection": True,
@@ -52,7 +58,32 @@ class Connection:
         }
         if self.is_database:
             shown["realms"] = [self.name]
+        if self.created:
+            shown["metadata"] = dict(self.metadata)
         return shown
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "strategy": self.strategy,
+            "enabled_clients": list(self.enabled_clients),
+            "options": dict(self.options),
+            "metadata": dict(self.metadata),
+        }
+
+    @classmethod
+    def from_state(cls, document: dict[str, Any]) -> Connection:
+        """A connection made through the Management API, as the state file keeps it."""
+        options = dict(document.get("options", {}))
+        return cls(
+            name=document["name"],
+            strategy=document["strategy"],
+            enabled_clients=tuple(document.get("enabled_clients", [])),
+            disable_signup=bool(options.get("disable_signup", False)),
+            created=True,
+            options=options,
+            metadata=dict(document.get("metadata", {})),
+        )
 
 
 def default_connections(

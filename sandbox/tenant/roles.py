@@ -17,7 +17,8 @@ class Role:
     id: str
     name: str
     description: str
-    permission: str
+    permission: str  # the one permission the sandbox's role holds ("" when none was added yet)
+    api: str = ""  # the API it is on, when one created through the Management API ("": the API it serves)
 
     @property
     def permission_description(self) -> str:

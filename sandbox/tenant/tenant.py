@@ -19,7 +19,8 @@ from sandbox.errors import (
 )
 from sandbox.tenant import identities
 from sandbox.tenant.actions import Actions
-from sandbox.tenant.connections import default_connections
+from sandbox.tenant.configuration import Configuration
+from sandbox.tenant.connections import Connection, default_connections
 from sandbox.tenant.identities import Identity
 from sandbox.tenant.keys import SigningKey
 from sandbox.tenant.login_attempts import LoginAttempts
@@ -67,6 +68,7 @@ class Tenant:
         self.methods = SignInMethods(self)  # Google, passwordless e-mail, database sign-up
         self.actions = Actions()  # deployed Actions and their bindings: seeded at start, never in the state file
         self.served_at: dict[str, str] = {}
+        self.configuration = Configuration()  # what /api/v2 created: APIs, applications, grants, connections
         # Browser sessions, codes and refresh tokens: in memory only (see sandbox/tenant/sign_ins.py).
         self.sign_ins = SignInStore(clock=clock)
         self.codes = PasswordlessCodes(clock=clock)  # passwordless e-mail codes: memory only, like sign-ins
@@ -109,6 +111,7 @@ class Tenant:
             "logins": self.login_attempts.records,
             "login_failures": self.login_attempts.failures,
             "served_at": self.served_at,
+            "configuration": self.configuration.to_state(),
         }
 
     def _restore(self, document: dict[str, Any]) -> SigningKey:
@@ -120,6 +123,9 @@ class Tenant:
             self.outbox.restore(document.get("outbox", []), document.get("tickets", {}))
             self.login_attempts.restore(document.get("logins", []), document.get("login_failures", {}))
             self.served_at = dict(document.get("served_at", {}))
+            self.configuration = Configuration.from_state(document.get("configuration"))
+            for kept in self.configuration.connections.values():
+                self.connections[kept["name"]] = Connection.from_state(kept)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise StateFileError(
                 f"{self.store.path} does not hold a usable sandbox state ({type(exc).__name__}: {exc}); "
@@ -255,7 +261,7 @@ class Tenant:
         return sorted(roles, key=lambda role: role.name)
 
     def permissions_of(self, user: UserRecord) -> list[str]:
-        return sorted({role.permission for role in self.roles_of(user)})
+        return sorted({role.permission for role in self.roles_of(user) if role.permission})
 
     def require_roles(self, role_ids: Iterable[str]) -> None:
         if any(role_id not in self.roles for role_id in role_ids):

@@ -111,9 +111,10 @@ class ChaliceLocal:
 
 @contextmanager
 def chalice_local(
-    sandbox: SandboxServer, tmp_path: Path, *, environment: Mapping[str, str] | None = None
+    sandbox: SandboxServer, tmp_path: Path, *, environment: Mapping[str, str] | None = None, port: int | None = None
 ) -> Iterator[ChaliceLocal]:
-    """``environment`` adds to (or overrides) the local stage's variables, e.g. CORS_ALLOW_ORIGIN."""
+    """``environment`` adds to (or overrides) the local stage's variables, e.g. CORS_ALLOW_ORIGIN; ``port``: a
+    free port chosen beforehand (something made before the service starts must know its URL)."""
     project = tmp_path / "project"
     (project / ".chalice").mkdir(parents=True)
     (project / "app.py").symlink_to(ROOT / "app.py")
@@ -124,7 +125,7 @@ def chalice_local(
         "stages": {"local": {"environment_variables": {**service_environment(sandbox), **(environment or {})}}},
     }
     (project / ".chalice" / "config.json").write_text(json.dumps(config))
-    port = free_port()
+    port = port or free_port()
     command = [
         sys.executable,
         "-m",

@@ -216,3 +216,14 @@ def test_a_request_without_a_host_header_is_refused(server: SandboxServer) -> No
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 421")
     assert json.loads(body)["statusCode"] == 421
+
+
+def test_a_bodiless_management_api_post_is_taken_as_auth0_takes_it_and_a_bodiless_sandbox_post_is_not(
+    server: SandboxServer,
+) -> None:
+    headers = {"Authorization": f"Bearer {server.management_token(scope='create:actions')}"}
+
+    # No Action of that id: the route answered (404), the body check let it through.
+    assert post(server, "/api/v2/actions/actions/act_missing/deploy", data=b"", headers=headers).status_code == 404
+    assert post(server, "/sandbox/reset", data=b"", headers=headers).status_code == 415
+    assert users(server) == ["buyer@example.com"]

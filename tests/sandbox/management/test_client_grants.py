@@ -7,8 +7,10 @@ from tests.sandbox.support import (
     API_AUDIENCE,
     M2M_ID,
     SERVICE_SCOPES,
+    api,
     fixture,
     read,
+    token_for,
     types_of,
 )
 
@@ -36,3 +38,33 @@ def test_client_grants_page_with_take_and_from(server: SandboxServer, check_toke
     assert len(first["client_grants"]) == len(second["client_grants"]) == 1
     assert "next" not in second
     assert first["client_grants"][0]["client_id"] != second["client_grants"][0]["client_id"]
+
+
+def test_a_created_grant_gives_a_created_application_tokens_with_exactly_its_scopes(
+    bare: SandboxServer, bootstrap_token: str
+) -> None:
+    client = api(
+        bare,
+        "POST",
+        "/api/v2/clients",
+        token=bootstrap_token,
+        json={"name": "s", "grant_types": ["client_credentials"]},
+    )
+    client_id = client.json()["client_id"]
+    secret = api(bare, "GET", f"/api/v2/clients/{client_id}", token=bootstrap_token).json()["client_secret"]
+    body = {"client_id": client_id, "audience": bare.management_audience, "scope": ["read:users"]}
+
+    created = api(bare, "POST", "/api/v2/client-grants", token=bootstrap_token, json=body)
+    again = api(bare, "POST", "/api/v2/client-grants", token=bootstrap_token, json=body)
+    first = token_for(bare, client_id, secret)["scope"]
+    grant = f"/api/v2/client-grants/{created.json()['id']}"
+    changed = api(bare, "PATCH", grant, token=bootstrap_token, json={"scope": ["read:users", "update:users"]})
+    listed = read(bare, "/client-grants", bootstrap_token, client_id=client_id).json()["client_grants"]
+
+    assert created.status_code == 201
+    assert types_of(created.json()) == types_of(fixture("client_grants_management_api.json")["client_grants"][0])
+    assert again.status_code == 409
+    assert first == "read:users"
+    assert changed.json()["scope"] == ["read:users", "update:users"]
+    assert token_for(bare, client_id, secret)["scope"] == "read:users update:users"
+    assert listed == [changed.json()]

@@ -1,9 +1,13 @@
-"""``GET /api/v2/connections``: the database connection (with ``disable_signup``), Google and passwordless e-mail."""
+"""``/api/v2/connections``: the database connection (with ``disable_signup``), Google and passwordless e-mail;
+connections made by name (checkpoint pages), changed, and their clients (a bare tenant has none until then)."""
 
 from __future__ import annotations
 
 from sandbox.server import SandboxServer
 from tests.sandbox.support import CONNECTION, api, fixture
+
+DATABASE = {"name": CONNECTION, "strategy": "auth0", "options": {"disable_signup": True}, "metadata": {"k": "v"}}
+BUYER = {"email": "buyer@example.com", "connection": CONNECTION, "password": "correct horse battery"}
 
 
 def test_the_database_connection_has_the_recorded_shape_and_says_sign_ups_are_off(server: SandboxServer) -> None:
@@ -31,3 +35,66 @@ def test_all_three_connections_are_listed_and_a_strategy_filters_them(server: Sa
 def test_reading_connections_needs_read_connections(server: SandboxServer) -> None:
     answer = api(server, "GET", "/api/v2/connections")  # the service's own scopes
     assert answer.status_code == 403
+
+
+def test_a_bare_tenant_has_no_connection_and_creates_no_user_until_one_is_made(
+    bare: SandboxServer, bootstrap_token: str
+) -> None:
+    service = bare.management_token(scope="create:users")
+    before = api(bare, "GET", "/api/v2/connections", token=bootstrap_token, params={"name": CONNECTION, "take": 50})
+    refused = api(bare, "POST", "/api/v2/users", token=service, json=BUYER)
+
+    created = api(bare, "POST", "/api/v2/connections", token=bootstrap_token, json=DATABASE)
+    after = api(bare, "GET", "/api/v2/connections", token=bootstrap_token, params={"name": CONNECTION, "take": 50})
+
+    assert before.json() == {"connections": []}
+    assert (refused.status_code, refused.json()["errorCode"]) == (400, "inexistent_connection")
+    assert created.status_code == 201
+    assert after.json()["connections"] == [created.json()]
+    assert created.json()["options"] == {"disable_signup": True}
+    assert created.json()["id"].startswith("con_")
+    assert api(bare, "POST", "/api/v2/users", token=service, json=BUYER).status_code == 201
+
+
+def test_a_second_connection_of_the_same_name_is_a_409(bare: SandboxServer, bootstrap_token: str) -> None:
+    api(bare, "POST", "/api/v2/connections", token=bootstrap_token, json=DATABASE)
+
+    again = api(bare, "POST", "/api/v2/connections", token=bootstrap_token, json=DATABASE)
+
+    assert again.status_code == 409
+    assert len(bare.tenant.configuration.connections) == 1
+
+
+def test_an_update_replaces_the_options_whole_and_clients_are_enabled_one_by_one(
+    bare: SandboxServer, bootstrap_token: str
+) -> None:
+    connection = api(bare, "POST", "/api/v2/connections", token=bootstrap_token, json=DATABASE).json()["id"]
+    path = f"/api/v2/connections/{connection}"
+
+    changed = api(bare, "PATCH", path, token=bootstrap_token, json={"options": {"brute_force_protection": True}})
+    enabled = api(
+        bare,
+        "PATCH",
+        f"{path}/clients",
+        token=bootstrap_token,
+        json=[{"client_id": "sandbox-tenant-client", "status": True}],
+    )
+    unknown = api(bare, "PATCH", f"{path}/clients", token=bootstrap_token, json=[{"client_id": "x", "status": True}])
+    clients = api(bare, "GET", f"{path}/clients", token=bootstrap_token, params={"take": 50})
+
+    assert changed.json()["options"] == {"brute_force_protection": True}
+    assert enabled.status_code == 204
+    assert unknown.status_code == 404
+    assert clients.json() == {"clients": [{"client_id": "sandbox-tenant-client"}]}
+
+
+def test_a_full_tenant_shows_its_own_connection_and_refuses_to_change_it(
+    server: SandboxServer, check_token: str
+) -> None:
+    token = server.management_token(scope="read:connections update:connections")
+    [own] = api(server, "GET", "/api/v2/connections", token=token, params={"name": CONNECTION}).json()
+
+    refused = api(server, "PATCH", f"/api/v2/connections/{own['id']}", token=token, json={"options": {}})
+
+    assert own["strategy"] == "auth0"
+    assert refused.status_code == 400

@@ -14,6 +14,7 @@ from tests.sandbox.support import (
     LIFETIME,
     PERMISSION,
     TIMEOUT,
+    api,
     fixture,
     read,
     types_of,
@@ -62,3 +63,23 @@ def test_the_api_reports_the_people_token_lifetime_and_allows_offline_access() -
     assert management["token_lifetime"] == 86400
     assert dev.json()["expires_in"] == 90
     assert int(str(helper["exp"])) - int(str(helper["iat"])) == 90
+
+
+def test_a_bare_tenant_has_no_api_until_one_is_created_then_updated(bare: SandboxServer, bootstrap_token: str) -> None:
+    path = "/api/v2/resource-servers"
+    missing = api(bare, "GET", f"{path}/{quote(API_AUDIENCE, safe='')}", token=bootstrap_token)
+    body = {"identifier": API_AUDIENCE, "name": "Courses", "enforce_policies": True, "token_lifetime": 600}
+
+    created = api(bare, "POST", path, token=bootstrap_token, json=body)
+    again = api(bare, "POST", path, token=bootstrap_token, json=body)
+    changed = api(bare, "PATCH", f"{path}/{created.json()['id']}", token=bootstrap_token, json={"token_lifetime": 300})
+    listed = api(bare, "GET", path, token=bootstrap_token).json()
+
+    assert (missing.status_code, missing.json()["errorCode"]) == (404, "inexistent_resource_server")
+    assert created.status_code == 201
+    assert types_of(created.json()) == types_of(fixture("resource_server.json"))
+    assert again.status_code == 409
+    assert changed.json()["token_lifetime"] == 300
+    assert [server["identifier"] for server in listed] == [bare.management_audience, API_AUDIENCE]
+    bad = api(bare, "PATCH", f"{path}/{created.json()['id']}", token=bootstrap_token, json={"token_lifetime": "long"})
+    assert bad.status_code == 400

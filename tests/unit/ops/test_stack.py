@@ -55,6 +55,9 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     wiring.clear_caches()
 
 
+OWN_CATALOGUE = "tests/fixtures/courses.lessons.json"  # holds serverless-handbook
+
+
 def aws_credentials(monkeypatch: pytest.MonkeyPatch, *, region: str | None = "eu-west-1") -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -160,6 +163,7 @@ def test_the_content_bucket_and_prefix_come_from_the_stack_when_it_has_them(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     aws_credentials(monkeypatch)
+    monkeypatch.setenv("COURSES_FILE", OWN_CATALOGUE)  # not the shipped one, which a creator fills in
     template = stack_template()
     template["Outputs"]["ContentBucketName"] = {"Value": "shop-contentbucket-1a2b3c"}
     template["Outputs"]["ContentPrefix"] = TEMPLATE["Outputs"]["ContentPrefix"]
@@ -183,6 +187,7 @@ def test_a_stack_deployed_before_the_content_bucket_still_serves_the_other_comma
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     aws_credentials(monkeypatch)
+    monkeypatch.setenv("COURSES_FILE", OWN_CATALOGUE)
     with mock_aws():
         deploy(REAL)
 
@@ -288,6 +293,8 @@ def test_the_placeholder_catalogue_is_refused_before_any_call(
 ) -> None:
     aws_credentials(monkeypatch)
     monkeypatch.setenv("GUMROAD_ACCESS_TOKEN", "gumroad-oauth-token-for-tests-Xq9")
+    # The catalogue as the repository ships it (a copy: filling in chalicelib/courses.json changes no test).
+    monkeypatch.setenv("COURSES_FILE", "tests/fixtures/deploy/courses.placeholder.json")
     with mock_aws():
         deploy(REAL)
 

@@ -1,0 +1,81 @@
+"""``/api/v2/clients``: applications created and changed through the Management API, usable at once."""
+
+from __future__ import annotations
+
+import pytest
+from auth0.authentication.exceptions import Auth0Error
+
+from sandbox.server import SandboxServer
+from tests.sandbox.support import api, token_for
+
+SPA = {
+    "name": "course SPA",
+    "app_type": "spa",
+    "token_endpoint_auth_method": "none",
+    "grant_types": ["authorization_code", "refresh_token"],
+    "callbacks": ["http://127.0.0.1:3000"],
+    "web_origins": ["http://127.0.0.1:3000"],
+    "client_metadata": {"managed_by": "me"},
+}
+M2M = {"name": "service", "app_type": "non_interactive", "grant_types": ["client_credentials"]}
+
+
+def test_a_bare_tenant_lists_only_its_bootstrap_application(bare: SandboxServer, bootstrap_token: str) -> None:
+    listed = api(bare, "GET", "/api/v2/clients", token=bootstrap_token, params={"include_totals": "true"}).json()
+
+    assert [client["client_id"] for client in listed["clients"]] == ["sandbox-tenant-client"]
+    assert listed["total"] == 1
+    assert "client_secret" not in listed["clients"][0]
+
+
+def test_a_created_application_is_listed_without_its_secret_and_read_with_it(
+    bare: SandboxServer, bootstrap_token: str
+) -> None:
+    created = api(bare, "POST", "/api/v2/clients", token=bootstrap_token, json=SPA)
+    assert created.status_code == 201
+    client_id = created.json()["client_id"]
+
+    listed = api(bare, "GET", "/api/v2/clients", token=bootstrap_token, params={"fields": "client_id,name"}).json()
+    one = api(bare, "GET", f"/api/v2/clients/{client_id}", token=bootstrap_token).json()
+
+    assert {"client_id": client_id, "name": "course SPA"} in listed
+    assert one["client_metadata"] == {"managed_by": "me"}
+    assert one["callbacks"] == ["http://127.0.0.1:3000"]
+    assert isinstance(one["client_secret"], str)
+    assert len(one["client_secret"]) == 64
+
+
+def test_an_update_changes_the_named_settings_and_the_application_follows(
+    bare: SandboxServer, bootstrap_token: str
+) -> None:
+    client_id = api(bare, "POST", "/api/v2/clients", token=bootstrap_token, json=M2M).json()["client_id"]
+    secret = api(bare, "GET", f"/api/v2/clients/{client_id}", token=bootstrap_token).json()["client_secret"]
+
+    changed = api(
+        bare, "PATCH", f"/api/v2/clients/{client_id}", token=bootstrap_token, json={"grant_types": ["implicit"]}
+    )
+
+    assert changed.status_code == 200
+    assert changed.json()["name"] == "service"
+    assert bare.clients[client_id].grant_types == ("implicit",)
+    with pytest.raises(Auth0Error) as refused:
+        token_for(bare, client_id, secret)
+    assert "Grant type 'client_credentials' not allowed for the client" in str(refused.value)
+
+
+def test_a_bad_body_is_refused_and_creates_nothing(bare: SandboxServer, bootstrap_token: str) -> None:
+    unknown = api(bare, "POST", "/api/v2/clients", token=bootstrap_token, json={**M2M, "colour": "red"})
+    nameless = api(bare, "POST", "/api/v2/clients", token=bootstrap_token, json={"app_type": "spa"})
+    wrong = api(bare, "POST", "/api/v2/clients", token=bootstrap_token, json={**M2M, "callbacks": "x"})
+
+    assert [unknown.status_code, nameless.status_code, wrong.status_code] == [400, 400, 400]
+    assert unknown.json()["errorCode"] == "invalid_body"
+    assert bare.tenant.configuration.clients == {}
+
+
+def test_an_unknown_application_is_a_404_and_a_missing_scope_a_403(bare: SandboxServer, bootstrap_token: str) -> None:
+    missing = api(bare, "GET", "/api/v2/clients/nope", token=bootstrap_token)
+    forbidden = api(bare, "POST", "/api/v2/clients", token=bare.management_token(scope="read:clients"), json=M2M)
+
+    assert (missing.status_code, missing.json()["errorCode"]) == (404, "inexistent_client")
+    assert (forbidden.status_code, forbidden.json()["errorCode"]) == (403, "insufficient_scope")
