@@ -1,7 +1,7 @@
 """The outputs the creator's guide shows as captured against the Auth0 sandbox and the local S3 endpoint are what the
-commands print today: `tenant plan`/`apply` on a bare tenant, `check`, `explain` after a sale and for an unknown
-address, `resend --apply`, `content push`; and `spa publish`'s refusal of a stack whose CORS would refuse the app,
-against moto."""
+commands print today: `check`, `explain` after a sale and for an unknown address, `resend --apply`, `content push`;
+and `spa publish`'s refusal of a stack whose CORS would refuse the app, against moto. (`ops tenant`'s:
+test_creator_guide_tenant.py.)"""
 
 from __future__ import annotations
 
@@ -21,12 +21,12 @@ from sandbox.defaults import LOCAL_ACCESS_TOKEN_LIFETIME_SECONDS
 from sandbox.server import SandboxServer
 from tests.integration.conftest import Service
 from tests.integration.harness import CATALOGUE, ROOT, gumroad_body
-from tests.integration.test_ops_check import local_stage, run_check
+from tests.integration.test_ops_check import run_check
 from tests.integration.test_ops_check import stage as stage  # the fixture: `--stage local`'s variables, undone after
 from tests.spa_support import PARAMETERS, REGION, STACK, deploy_spa_stack
 from tests.unit.ops.test_stack import aws_credentials
 from tests.unit.ops.test_stack import clean_environment as clean_environment  # autouse: no AWS settings of this machine
-from tests.unit.test_creator_guide import GUIDE, shown_output
+from tests.unit.test_creator_guide import shown_output
 
 BUYER = "customer@example.com"  # the recorded sale's buyer, as the guide shows
 _USER_ID = re.compile(r"auth0\|[0-9a-f]{24}")
@@ -113,70 +113,3 @@ def test_spa_publish_refuses_a_stack_whose_cors_would_refuse_the_app_as_the_guid
     [shown] = shown_output("ops: not_configured: CorsAllowOrigin (empty)")
     distribution = re.compile(r"https://\w+\.cloudfront\.net")
     assert capsys.readouterr().err.splitlines() == [distribution.sub(spa.url, shown)]
-
-
-# --- ops tenant (steps 5 and 9), against a bare sandbox ------------------------------------------------------------
-
-_CLIENT_ID = re.compile(r"\b[A-Za-z0-9]{32}\b")
-_ROLE_ID = re.compile(r"\brol_[A-Za-z0-9]{16}\b")
-
-
-def same_ids(lines: list[str]) -> list[str]:
-    """The lines with the ids a bare sandbox makes (different every run) written as one name each."""
-    return [_ROLE_ID.sub("rol_<id>", _CLIENT_ID.sub("<client id>", line)) for line in lines]
-
-
-@pytest.fixture
-def bare(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxServer]:
-    """`--stage local` pointed at a sandbox holding only the bootstrap application, as `serve --bare` starts it."""
-    with SandboxServer(bare=True, state_path=None) as server:
-        for name, value in local_stage().items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setenv("AUTH0_DOMAIN", server.base_url)
-        for name in ("AUTH0_SECRET_ID", "ACCESS_TOKEN_MAX_LIFETIME_SECONDS", "SPA_URL", "AUTH0_ONBOARDING_CLIENT_ID"):
-            monkeypatch.delenv(name, raising=False)
-        wiring.clear_caches()
-        yield server
-    wiring.clear_caches()
-
-
-def test_tenant_plan_apply_and_plan_on_a_bare_tenant_print_what_the_guide_shows(
-    bare: SandboxServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    credentials = ".sandbox/auth0.env"
-    assert ops(["--stage", "local", "tenant", "plan", "--write-credentials", credentials]) == 3
-    shown = [line.replace("http://127.0.0.1:8787", bare.base_url) for line in shown_output("Auth0 tenant ")]
-    assert printed(capsys) == shown
-
-    # apply writes the role ids into the catalogue: a copy, so the repository's stays as shipped
-    catalogue = tmp_path / "courses.json"
-    shutil.copy(ROOT / CATALOGUE, catalogue)
-    written = tmp_path / "auth0.env"
-    assert (
-        ops(["--stage", "local", "tenant", "apply", "--catalogue", str(catalogue), "--write-credentials", str(written)])
-        == 0
-    )
-    assert same_ids(printed(capsys)[-2:]) == same_ids(shown_output("The SPA application's client id: "))
-
-    assert (
-        ops(["--stage", "local", "tenant", "plan", "--catalogue", str(catalogue), "--write-credentials", str(written)])
-        == 0
-    )
-    [settled] = printed(capsys)[-1:]
-    assert settled == "Nothing to change: the tenant is what the stage needs."
-    assert f"a second `plan` prints `{settled}`" in GUIDE.read_text(encoding="utf-8")
-
-
-def test_tenant_apply_with_another_spa_url_changes_the_spa_applications_urls_as_the_guide_shows(
-    bare: SandboxServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    catalogue = tmp_path / "courses.json"
-    shutil.copy(ROOT / CATALOGUE, catalogue)
-    where = ["--catalogue", str(catalogue), "--write-credentials", str(tmp_path / "auth0.env")]
-    assert ops(["--stage", "local", "tenant", "apply", *where, "--spa-url", "https://app.example.com"]) == 0
-    capsys.readouterr()
-
-    assert ops(["--stage", "local", "tenant", "plan", *where, "--spa-url", "https://d111abc.cloudfront.net"]) == 3
-
-    changes = [line for line in printed(capsys) if line.startswith("~ ")]
-    assert same_ids(changes) == same_ids(shown_output('~ update application "gumroad-auth0-gate local SPA"'))
