@@ -50,12 +50,13 @@ identifier that lacks its mark is refused, and nothing is changed, unless you pa
 --adopt Username-Password-Authentication, the database connection every new tenant has).
 
 Where the service's credentials go: with AUTH0_SECRET_ID (the stack's secret), into that Secrets Manager
-secret (client_id, client_secret, login_client_secret, post_login_secret; created with a new
+secret (client_id, client_secret, login_client_secret, post_login_secret, post_login_url: the URL the Action
+was given, kept because Auth0 never shows it, so that a changed one is set again; created with a new
 gumroad_ping_secret if it does not exist), and the login application's id into the stage's
 AUTH0_LOGIN_CLIENT_ID in .chalice/config.json;
 with --write-credentials FILE, into FILE as NAME=value lines (mode 0600): AUTH0_CLIENT_ID,
 AUTH0_CLIENT_SECRET, AUTH0_LOGIN_CLIENT_ID, AUTH0_LOGIN_CLIENT_SECRET, VITE_AUTH0_CLIENT_ID,
-POST_LOGIN_SECRET. Secrets are never printed.
+POST_LOGIN_SECRET, POST_LOGIN_URL. Secrets are never printed.
 
 It runs as a bootstrap machine-to-machine application of the tenant (AUTH0_TENANT_CLIENT_ID and
 AUTH0_TENANT_CLIENT_SECRET; the local stage names the sandbox's), authorized for the Auth0 Management API

@@ -102,6 +102,7 @@ class CredentialsFile:
         "login_client_secret": "AUTH0_LOGIN_CLIENT_SECRET",
         "spa_client_id": "VITE_AUTH0_CLIENT_ID",
         "post_login_secret": "POST_LOGIN_SECRET",
+        "post_login_url": "POST_LOGIN_URL",
     }
 
     def __init__(self, path: Path, *, stage: str) -> None:
@@ -142,11 +143,12 @@ class CredentialsFile:
 
 class ServiceSecret:
     """``AUTH0_SECRET_ID``: the service's JSON secret (``client_id``, ``client_secret``, ``login_client_secret``,
-    ``post_login_secret``: the post-login Action's shared secret);
+    ``post_login_secret``: the post-login Action's shared secret; ``post_login_url``: the service's URL it was
+    given, not a secret, recorded because Auth0 never shows it back);
     created, with a fresh ``gumroad_ping_secret``, when it does not exist yet. The login application's id is a
     setting, not a secret: it goes into the stage's ``AUTH0_LOGIN_CLIENT_ID`` in ``.chalice/config.json``."""
 
-    SECRET_KEYS = ("client_id", "client_secret", "login_client_secret", "post_login_secret")
+    SECRET_KEYS = ("client_id", "client_secret", "login_client_secret", "post_login_secret", "post_login_url")
 
     def __init__(self, client: SecretsManagerClient, secret_id: str, *, config: Path, stage: str) -> None:
         self._client = client

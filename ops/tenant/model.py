@@ -21,6 +21,8 @@ ACTION_RUNTIME = "node22"
 POST_LOGIN_URL = "POST_LOGIN_URL"
 POST_LOGIN_SECRET = "POST_LOGIN_SECRET"  # noqa: S105 - a secret's name
 POST_LOGIN_SECRET_KEY = "post_login_secret"  # noqa: S105 - a key's name in the service's secret
+# Auth0 never shows a secret's value: the credentials record the URL apply gave the Action, so a changed one shows.
+POST_LOGIN_URL_KEY = "post_login_url"
 PASSWORD_REALM_GRANT = "http://auth0.com/oauth/grant-type/password-realm"  # noqa: S105 - a grant type name
 # Refresh tokens of the SPA: rotating (a used one is refused and revokes its family: reuse detection),
 # 15 days unused at most, 30 days in all; Auth0's own defaults for rotation.

@@ -11,6 +11,8 @@ from ops.tenant.model import (
     POST_LOGIN,
     POST_LOGIN_SECRET,
     POST_LOGIN_SECRET_KEY,
+    POST_LOGIN_URL,
+    POST_LOGIN_URL_KEY,
     SERVICE,
     ActionSpec,
     ClientSpec,
@@ -22,6 +24,9 @@ from ops.tenant.model import (
     FoundConnection,
 )
 from ops.tenant.steps import NEW, Step, Targets, line, listed, setting_changes, shown
+
+# The Action's secrets the service's credentials keep a copy of (key there: the secret's name in the Action).
+_RECORDED_ACTION_SECRETS = {POST_LOGIN_SECRET_KEY: POST_LOGIN_SECRET, POST_LOGIN_URL_KEY: POST_LOGIN_URL}
 
 # --- applications ---------------------------------------------------------------------------------
 
@@ -179,7 +184,8 @@ def plan_action(
     spec: ActionSpec, action: FoundAction | None, bindings: Sequence[Any], *, new_secret: bool = False
 ) -> list[Step]:
     """Create, update, deploy and bind the Action. Auth0 never shows a secret's value: ``new_secret`` says the
-    service's copy of POST_LOGIN_SECRET is not stored yet (it is new), so the Action's must be set again."""
+    service's copy of POST_LOGIN_SECRET or of POST_LOGIN_URL is not what the Action needs (``secret_unsaved``), so
+    the Action's secrets must be set again."""
     subject = f'Action "{spec.name}"'
     trigger = [{"id": POST_LOGIN, "version": "v3"}]
     secrets = [{"name": name, "value": value} for name, value in sorted(spec.secrets.items())]
@@ -243,7 +249,9 @@ def plan_credentials(
         if purpose != "spa":
             wanted[f"{prefix}client_secret"] = found.client_secrets.get(client_id or "") if client_id else None
     if desired.action is not None:
-        wanted[POST_LOGIN_SECRET_KEY] = desired.action.secrets[POST_LOGIN_SECRET]
+        for key, name in _RECORDED_ACTION_SECRETS.items():
+            if name in desired.action.secrets:
+                wanted[key] = desired.action.secrets[name]
     if targets.credentials is None:
         return [], [
             "the service's credentials are written nowhere: give --write-credentials FILE, or set AUTH0_SECRET_ID "
@@ -262,13 +270,18 @@ def plan_credentials(
 
 
 def secret_unsaved(desired: Desired, found: Found, targets: Targets) -> bool:
-    """The Action's POST_LOGIN_SECRET differs from the service's stored copy (or none is stored yet)."""
-    if desired.action is None or POST_LOGIN_SECRET_KEY not in targets.credential_keys:
+    """The Action's secrets differ from what the service's credentials record of them: its POST_LOGIN_SECRET (or
+    none is stored yet), or the POST_LOGIN_URL apply last gave it (a stack deployed since, a new domain)."""
+    if desired.action is None:
         return False
     if found.action is not None and found.action.secrets_sent:
         return False
     stored = found.stored_credentials.values if found.stored_credentials is not None else {}
-    return not _same(stored.get(POST_LOGIN_SECRET_KEY), desired.action.secrets[POST_LOGIN_SECRET])
+    secrets = desired.action.secrets
+    return any(
+        key in targets.credential_keys and name in secrets and not _same(stored.get(key), secrets[name])
+        for key, name in _RECORDED_ACTION_SECRETS.items()
+    )
 
 
 def _same(stored: str | None, wanted: str) -> bool:

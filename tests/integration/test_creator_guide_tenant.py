@@ -17,7 +17,9 @@ from tests.integration.test_ops_tenant import stage as stage  # the fixture: `--
 from tests.unit.test_creator_guide import GUIDE, shown_output
 
 _CLIENT_ID = re.compile(r"\b[A-Za-z0-9]{32}\b")
+STACK_API = "https://abc123.execute-api.eu-west-1.amazonaws.com/api"  # an EndpointURL as a stack prints it
 _ROLE_ID = re.compile(r"\brol_[A-Za-z0-9]{16}\b")
+_ACTION_ID = re.compile(r"\bact_[A-Za-z0-9]{20}\b")
 
 
 def printed(capsys: pytest.CaptureFixture[str]) -> list[str]:
@@ -26,7 +28,7 @@ def printed(capsys: pytest.CaptureFixture[str]) -> list[str]:
 
 def same_ids(lines: list[str]) -> list[str]:
     """The lines with the ids a bare sandbox makes (different every run) written as one name each."""
-    return [_ROLE_ID.sub("rol_<id>", _CLIENT_ID.sub("<client id>", line)) for line in lines]
+    return [_ACTION_ID.sub("act_<id>", _ROLE_ID.sub("rol_<id>", _CLIENT_ID.sub("<client id>", line))) for line in lines]
 
 
 @pytest.mark.usefixtures("stage")
@@ -58,16 +60,24 @@ def test_tenant_plan_apply_and_plan_on_a_bare_tenant_print_what_the_guide_shows(
 
 
 @pytest.mark.usefixtures("stage")
-def test_tenant_apply_with_another_spa_url_changes_the_spa_applications_urls_as_the_guide_shows(
+def test_tenant_apply_with_the_stacks_addresses_changes_the_spa_urls_and_the_actions_url_as_the_guide_shows(
     bare: SandboxServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     catalogue = tmp_path / "courses.json"
     shutil.copy(ROOT / CATALOGUE, catalogue)
     where = ["--catalogue", str(catalogue), "--write-credentials", str(tmp_path / "auth0.env")]
-    assert ops(["--stage", "local", "tenant", "apply", *where, "--spa-url", "https://app.example.com"]) == 0
+    step_5 = ["--spa-url", "https://app.example.com", "--api-url", "https://api.example.com"]
+    assert ops(["--stage", "local", "tenant", "apply", *where, *step_5]) == 0
     capsys.readouterr()
 
-    assert ops(["--stage", "local", "tenant", "plan", *where, "--spa-url", "https://d111abc.cloudfront.net"]) == 3
+    step_9 = ["--spa-url", "https://d111abc.cloudfront.net", "--api-url", STACK_API]
+    assert ops(["--stage", "local", "tenant", "plan", *where, *step_9]) == 3
 
-    changes = [line for line in printed(capsys) if line.startswith("~ ")]
+    written = str(tmp_path / "auth0.env")
+    changes = [line.replace(written, ".sandbox/auth0.env") for line in printed(capsys)[1:]]
     assert same_ids(changes) == same_ids(shown_output('~ update application "gumroad-auth0-gate local SPA"'))
+
+    # and once applied, the stack's addresses are the tenant's: nothing is left to change
+    assert ops(["--stage", "local", "tenant", "apply", *where, *step_9]) == 0
+    capsys.readouterr()
+    assert ops(["--stage", "local", "tenant", "plan", *where, *step_9]) == 0

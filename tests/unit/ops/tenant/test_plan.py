@@ -551,6 +551,35 @@ def test_an_action_whose_secrets_this_apply_just_set_is_not_updated_again_and_th
     assert [step.kind for step in plan(desired, found, ACTION_TARGETS).steps] == ["write_credentials"]
 
 
+def test_a_service_url_other_than_the_one_the_action_was_given_sets_its_secrets_again_and_records_the_new_one() -> None:
+    # Step 5 of the guide gives the Action a stand-in address; the stack's, once deployed, must replace it. Auth0
+    # never shows the secret, so the credentials' record of the URL is what tells the two apart.
+    given = "https://api.example.com/auth0/post-login"
+    stack = "https://abc123.execute-api.eu-west-1.amazonaws.com/api/auth0/post-login"
+    desired = replace(
+        with_catalogue_ids(desired_state(needs())),
+        action=replace(ACTION, secrets={**ACTION.secrets, "POST_LOGIN_URL": stack}),
+    )
+    before = an_action_in_place(desired)
+    assert before.action is not None
+    assert before.stored_credentials is not None
+    stored = Credentials({**before.stored_credentials.values, "post_login_url": given})
+    found = replace(
+        before,
+        action=replace(before.action, secret_names=("POST_LOGIN_SECRET", "POST_LOGIN_URL")),
+        stored_credentials=stored,
+    )
+    targets = replace(ACTION_TARGETS, credential_keys=(*ACTION_TARGETS.credential_keys, "post_login_url"))
+
+    result = plan(desired, found, targets)
+
+    assert [step.kind for step in result.steps] == ["update_action", "deploy_action", "write_credentials"]
+    assert {"name": "POST_LOGIN_URL", "value": stack} in result.steps[0].payload["secrets"]
+    assert result.steps[2].payload["values"]["post_login_url"] == stack
+    settled_found = replace(found, stored_credentials=Credentials({**stored.values, "post_login_url": stack}))
+    assert plan(desired, settled_found, targets).steps == ()
+
+
 # --- credentials ------------------------------------------------------------------------------------
 
 
