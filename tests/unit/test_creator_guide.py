@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -23,6 +25,7 @@ from tests.documentation import ROOT, documentation_pages
 from tests.unit.ops.test_gumroad import PRODUCTS, USER, add_product_pages, user_body
 from tests.unit.ops.test_subscribe import SUBSCRIPTIONS, URL, echo_created, fixture, listing
 from tests.unit.ops.test_subscribe import gumroad as gumroad  # the fixture: recorded answers, the purchase settings
+from tests.unit.test_packaging import PLACEHOLDER_CATALOGUE, project_copy
 
 GUIDE = ROOT / "docs" / "creator-guide.md"
 _TEXT_BLOCK = re.compile(r"^```text\n(?P<text>.*?)^```$", re.MULTILINE | re.DOTALL)
@@ -80,8 +83,14 @@ def test_products_prints_what_the_guide_shows_up_to_its_elision(
     assert str(recorded_gumroad.calls[0].request.url).startswith(PRODUCTS)
 
 
-def test_make_package_refuses_the_shipped_catalogue_as_the_guide_shows(capsys: pytest.CaptureFixture[str]) -> None:
-    assert packaging(["check", "--stage", "prod", "--project", str(ROOT)]) == 2
+def test_make_package_refuses_the_shipped_catalogue_as_the_guide_shows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The catalogue as the repository ships it (a copy: a creator who filled in theirs still passes this test).
+    project = project_copy(tmp_path)
+    shutil.copy(PLACEHOLDER_CATALOGUE, project / "chalicelib" / "courses.json")
+
+    assert packaging(["check", "--stage", "prod", "--project", str(project)]) == 2
 
     assert capsys.readouterr().err.splitlines() == shown_output("package prod: refused")
 
