@@ -64,8 +64,12 @@ actions:
 	@command -v node >/dev/null || { echo "actions: node is missing: install Node.js 20+ (Debian: apt-get install nodejs)"; exit 1; }
 	node --test actions/
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist; CI has 2 cores, `make test TEST_WORKERS=auto` takes them
+# all). Tests that share a session's servers run in one worker: the browser journeys (tests/conftest.py).
+TEST_WORKERS ?= 2
+
 test: lint typecheck package-check browser actions
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 # The Auth0 sandbox, the local S3 endpoint (content/), `chalice local --stage local` and the example SPA on :3000;
 # Ctrl-C stops all four.
