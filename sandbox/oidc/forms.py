@@ -10,6 +10,7 @@ from sandbox.http.wire import Request, Response
 from sandbox.oidc.pages import error_page
 from sandbox.tenant.sign_ins import Authorization, SignInRejected, SignInStore
 from sandbox.tenant.site import Site
+from sandbox.tenant.tenant import Tenant
 
 
 def from_own_page(request: Request, site: Site) -> bool:
@@ -30,6 +31,13 @@ def foreign_form() -> Response:
 def form_field(form: Mapping[str, Any], name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
+
+
+def missing_connection(tenant: Tenant, connection: str) -> Response | None:
+    """The refusal of a way in the tenant has no connection for (a bare tenant before `ops tenant apply`)."""
+    if connection in tenant.methods.offered():
+        return None
+    return error_page(400, "Sign-in refused", f"This tenant has no {connection} connection.")
 
 
 def pending_sign_in(store: SignInStore, transaction: str) -> Authorization | Response:

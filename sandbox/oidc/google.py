@@ -13,11 +13,10 @@ from sandbox.errors import OAuthError
 from sandbox.http.routing import Route
 from sandbox.http.wire import Request, Response
 from sandbox.oidc.completion import LoginCompletion
-from sandbox.oidc.forms import foreign_form, form_field, from_own_page
+from sandbox.oidc.forms import form_field, missing_connection, pending_sign_in, posted_sign_in
 from sandbox.oidc.pages import error_page, google_page
 from sandbox.tenant.connections import GOOGLE
 from sandbox.tenant.sign_in_methods import usable_address
-from sandbox.tenant.sign_ins import SignInRejected
 from sandbox.tenant.site import Site
 from sandbox.tenant.tenant import Tenant
 
@@ -36,21 +35,19 @@ class GoogleStandIn:
 
     def show(self, request: Request) -> Response:
         transaction = request.query_value("state") or ""
-        try:
-            authorization = self._store.pending(transaction)
-        except SignInRejected as rejected:
-            return error_page(400, "Sign-in expired", str(rejected))
+        authorization = pending_sign_in(self._store, transaction)
+        if isinstance(authorization, Response):
+            return authorization
+        refused = missing_connection(self._tenant, GOOGLE)
+        if refused is not None:
+            return refused
         return self._form(transaction, authorization.client_id, email=authorization.login_hint or "")
 
     def sign_in(self, request: Request) -> Response:
-        if not from_own_page(request, self._site):
-            return foreign_form()
-        form = request.form_or_json()
-        transaction = form_field(form, "state") or request.query_value("state") or ""
-        try:
-            authorization = self._store.pending(transaction)
-        except SignInRejected as rejected:
-            return error_page(400, "Sign-in expired", str(rejected))
+        posted = posted_sign_in(request, self._site, self._store)
+        if isinstance(posted, Response):
+            return posted
+        form, transaction, authorization = posted
         email = form_field(form, "email").strip()
         if not usable_address(email):
             return self._form(transaction, authorization.client_id, email=email, error="Enter an email address.")

@@ -8,13 +8,21 @@ from sandbox.errors import OAuthError
 from sandbox.http.routing import Route
 from sandbox.http.wire import Request, Response
 from sandbox.oidc.completion import LoginCompletion
-from sandbox.oidc.forms import foreign_form, form_field, from_own_page
-from sandbox.oidc.pages import error_page, login_page
-from sandbox.tenant.sign_ins import Authorization, SignInRejected
+from sandbox.oidc.forms import form_field, pending_sign_in, posted_sign_in
+from sandbox.oidc.google import PATH as GOOGLE_PAGE
+from sandbox.oidc.pages import login_page
+from sandbox.oidc.passwordless import START as PASSWORDLESS_PAGE
+from sandbox.tenant.connections import GOOGLE, PASSWORDLESS_EMAIL
+from sandbox.tenant.sign_ins import Authorization
 from sandbox.tenant.site import Site
 from sandbox.tenant.tenant import Tenant
 
 _WRONG_PASSWORD = "Wrong email or password."  # noqa: S105 - Auth0's message
+# The other ways in, each shown when the tenant has its connection: the page it opens and the button's label.
+_OTHER_WAYS = {
+    GOOGLE: (GOOGLE_PAGE, "Continue with Google"),
+    PASSWORDLESS_EMAIL: (PASSWORDLESS_PAGE, "Email me a code"),
+}
 
 
 class LoginPage:
@@ -31,21 +39,16 @@ class LoginPage:
 
     def show(self, request: Request) -> Response:
         transaction = request.query_value("state") or ""
-        try:
-            authorization = self._store.pending(transaction)
-        except SignInRejected as rejected:
-            return error_page(400, "Sign-in expired", str(rejected))
+        authorization = pending_sign_in(self._store, transaction)
+        if isinstance(authorization, Response):
+            return authorization
         return self._form(transaction, authorization, username=authorization.login_hint or "")
 
     def login(self, request: Request) -> Response:
-        if not from_own_page(request, self._site):
-            return foreign_form()
-        form = request.form_or_json()
-        transaction = form_field(form, "state") or request.query_value("state") or ""
-        try:
-            authorization = self._store.pending(transaction)
-        except SignInRejected as rejected:
-            return error_page(400, "Sign-in expired", str(rejected))
+        posted = posted_sign_in(request, self._site, self._store)
+        if isinstance(posted, Response):
+            return posted
+        form, transaction, authorization = posted
         username, password = form_field(form, "username"), form_field(form, "password")
         if not username or not password:
             return self._form(
@@ -78,6 +81,7 @@ class LoginPage:
             transaction=transaction,
             application=authorization.client_id,
             username=username,
+            other_ways=[_OTHER_WAYS[name] for name in self._tenant.methods.offered()],
             error=error,
             status=status,
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
 from string import Template
@@ -66,13 +66,18 @@ def login_page(
     transaction: str,
     application: str,
     username: str = "",
+    other_ways: Sequence[tuple[str, str]] = (),
     error: str | None = None,
     status: int = 200,
 ) -> Response:
-    """Universal Login's form: ``username``, ``password`` and the transaction in a hidden ``state``."""
+    """Universal Login's form: ``username``, ``password`` and the transaction in a hidden ``state``; below it a
+    button for each of ``other_ways`` (its page's path, its label), as Universal Login shows the enabled ones."""
+    buttons = "".join(
+        render("login_other_way", action=path, transaction=transaction, label=label) for path, label in other_ways
+    )
     body = render(
         "login",
-        {"alert": _alert(error)},
+        {"alert": _alert(error), "other_ways": render("login_other_ways", {"buttons": buttons}) if buttons else ""},
         application=application,
         action=action,
         transaction=transaction,

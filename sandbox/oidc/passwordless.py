@@ -12,7 +12,7 @@ from sandbox.errors import OAuthError
 from sandbox.http.routing import Route
 from sandbox.http.wire import Request, Response
 from sandbox.oidc.completion import LoginCompletion
-from sandbox.oidc.forms import foreign_form, form_field, from_own_page, pending_sign_in, posted_sign_in
+from sandbox.oidc.forms import form_field, missing_connection, pending_sign_in, posted_sign_in
 from sandbox.oidc.pages import error_page, passwordless_code_page, passwordless_email_page
 from sandbox.tenant.connections import PASSWORDLESS_EMAIL
 from sandbox.tenant.passwordless import CodeRejected
@@ -36,9 +36,12 @@ class PasswordlessEmail:
 
     def show(self, request: Request) -> Response:
         transaction = request.query_value("state") or ""
-        authorization = self._pending(transaction)
+        authorization = pending_sign_in(self._store, transaction)
         if isinstance(authorization, Response):
             return authorization
+        refused = missing_connection(self._tenant, PASSWORDLESS_EMAIL)
+        if refused is not None:
+            return refused
         return self._start_page(transaction, authorization, email=authorization.login_hint or "")
 
     def send(self, request: Request) -> Response:
@@ -49,20 +52,19 @@ class PasswordlessEmail:
         form, transaction, authorization = posted
         try:
             address = self._tenant.methods.start_passwordless(form_field(form, "email"))
-        except OAuthError:
+        except OAuthError as refused:
+            if refused.body["error"] != "bad.email":
+                return error_page(400, "Sign-in refused", str(refused.body["error_description"]))
             return self._start_page(
                 transaction, authorization, email=form_field(form, "email"), error="Enter an email address."
             )
         return self._code_page(transaction, address)
 
     def verify(self, request: Request) -> Response:
-        if not from_own_page(request, self._site):
-            return foreign_form()
-        form = request.form_or_json()
-        transaction = form_field(form, "state") or request.query_value("state") or ""
-        authorization = self._pending(transaction)
-        if isinstance(authorization, Response):
-            return authorization
+        posted = posted_sign_in(request, self._site, self._store)
+        if isinstance(posted, Response):
+            return posted
+        form, transaction, _ = posted
         address = form_field(form, "email").strip().lower()
         try:
             user = self._tenant.methods.passwordless(address, form_field(form, "code"))
@@ -71,9 +73,6 @@ class PasswordlessEmail:
         except OAuthError as refused:
             return error_page(401, "Sign-in refused", str(refused.body["error_description"]))
         return self._completion.signed_in(request, transaction, user, connection=PASSWORDLESS_EMAIL)
-
-    def _pending(self, transaction: str) -> Authorization | Response:
-        return pending_sign_in(self._store, transaction)
 
     def _start_page(
         self, transaction: str, authorization: Authorization, *, email: str, error: str | None = None

@@ -30,7 +30,8 @@ def seed_user(
     Google and passwordless.
     """
     database = connection == tenant.connection
-    if not database and connection not in (GOOGLE, PASSWORDLESS_EMAIL):
+    # A bare tenant has no connection until the Management API makes one (as ``POST /api/v2/users`` holds).
+    if connection not in tenant.connections or not (database or connection in (GOOGLE, PASSWORDLESS_EMAIL)):
         raise ManagementError(400, "The connection does not exist.", "inexistent_connection")
     if not database and password is not None:
         raise ManagementError(400, "Only database users have a password.", "invalid_body")

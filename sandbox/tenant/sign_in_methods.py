@@ -39,8 +39,17 @@ class SignInMethods:
     def __init__(self, tenant: Tenant) -> None:
         self._tenant = tenant
 
+    def offered(self) -> tuple[str, ...]:
+        """The ways in besides the password that this tenant has a connection for (a bare tenant: none)."""
+        return tuple(name for name in (GOOGLE, PASSWORDLESS_EMAIL) if name in self._tenant.connections)
+
+    def _require(self, connection: str) -> None:
+        if connection not in self._tenant.connections:
+            raise OAuthError(400, "bad.connection", "Connection does not exist")
+
     def google(self, *, email: str, email_verified: bool) -> UserRecord:
         """The Google stand-in's answer: its account is created at the first sign-in and refreshed at each one."""
+        self._require(GOOGLE)
         tenant = self._tenant
         shown = email.strip()
         user_id = f"{GOOGLE}|{google_account_id(shown)}"
@@ -64,6 +73,7 @@ class SignInMethods:
 
     def start_passwordless(self, email: str) -> str:
         """Send a code to ``email`` (the outbox); the address as Auth0 stores it (lower-cased)."""
+        self._require(PASSWORDLESS_EMAIL)
         address = email.strip().lower()
         if not usable_address(address):
             raise OAuthError(400, "bad.email", "The email is invalid")
@@ -74,6 +84,7 @@ class SignInMethods:
 
     def passwordless(self, email: str, code: str) -> UserRecord:
         """The user a right code signs in (created at the first one, its address verified by the code)."""
+        self._require(PASSWORDLESS_EMAIL)
         tenant = self._tenant
         address = email.strip().lower()
         tenant.codes.redeem(address, code)  # CodeRejected for a wrong, expired or used code

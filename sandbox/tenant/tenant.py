@@ -359,7 +359,7 @@ class Tenant:
             return {
                 **user.to_auth0(),
                 "roles": [{**role.to_auth0(), "permission": role.permission} for role in roles],
-                "permissions": sorted({role.permission for role in roles}),
+                "permissions": self.permissions_of(user),
                 "has_password": user.password_hash is not None,
             }
 

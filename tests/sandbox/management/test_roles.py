@@ -55,12 +55,15 @@ def test_a_created_role_takes_one_permission_of_an_existing_api_and_it_lands_in_
     assert [(item["permission_name"], item["resource_server_identifier"]) for item in listed] == [
         (PERMISSION, API_AUDIENCE)
     ]
+    api(bare, "POST", "/api/v2/connections", token=bootstrap_token, json={"name": CONNECTION, "strategy": "auth0"})
     user = seed_user(
         bare.tenant, email="b@example.com", connection=CONNECTION, password=None, role_ids=[role_id], app_metadata=None
     )
     assert bare.tenant.permissions_of(user) == [PERMISSION]
+    assert bare.tenant.describe_user(user)["permissions"] == [PERMISSION]
     assert api(bare, "DELETE", path, token=bootstrap_token, json={"permissions": wanted}).status_code == 204
     assert bare.tenant.permissions_of(user) == []
+    assert bare.tenant.describe_user(user)["permissions"] == []  # the role holds no permission: none is shown
 
 
 def test_roles_are_listed_by_page_and_a_name_is_taken_once(bare: SandboxServer, bootstrap_token: str) -> None:
