@@ -290,7 +290,11 @@ class SandboxServer:
             faults=self.faults,
             stats=self.stats,
             stopping=self._stopping,
-            cors=CorsPolicy(lambda: [origin for client in self.clients.values() for origin in client.web_origins]),
+            # Read at each request: applications the Management API creates (a bare tenant's SPA) count at once. A
+            # tuple first, so that a client created on another thread meanwhile never breaks the walk.
+            cors=CorsPolicy(
+                lambda: [origin for client in tuple(self.clients.values()) for origin in client.web_origins]
+            ),
             browser_safety=BrowserSafety(served_hosts(site.base_url)),
         )
 

@@ -10,6 +10,7 @@ from sandbox.http.routing import Route
 from sandbox.http.wire import Request, Response
 from sandbox.oidc.forms import form_field, pending_sign_in, posted_sign_in
 from sandbox.oidc.pages import FORGOT_PASSWORD, check_email_page, forgot_password_page
+from sandbox.tenant.sign_in_methods import usable_address
 from sandbox.tenant.site import Site
 from sandbox.tenant.tenant import Tenant
 
@@ -37,7 +38,7 @@ class ForgotPasswordPage:
             return posted
         form, transaction, authorization = posted
         email = form_field(form, "email").strip()
-        if "@" not in email:
+        if not usable_address(email):
             return forgot_password_page(
                 transaction=transaction,
                 application=authorization.client_id,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+from auth0.authentication.exceptions import Auth0Error
+
 from sandbox.server import SandboxServer
 from tests.sandbox.support import (
     API_AUDIENCE,
@@ -68,3 +71,33 @@ def test_a_created_grant_gives_a_created_application_tokens_with_exactly_its_sco
     assert changed.json()["scope"] == ["read:users", "update:users"]
     assert token_for(bare, client_id, secret)["scope"] == "read:users update:users"
     assert listed == [changed.json()]
+
+
+def test_a_grant_on_another_api_gives_no_management_api_token_whatever_its_scopes(
+    bare: SandboxServer, bootstrap_token: str
+) -> None:
+    scopes = [{"value": "read:users", "description": "a course API's scope that happens to share the name"}]
+    api(
+        bare,
+        "POST",
+        "/api/v2/resource-servers",
+        token=bootstrap_token,
+        json={"identifier": API_AUDIENCE, "scopes": scopes},
+    )
+    client = api(
+        bare,
+        "POST",
+        "/api/v2/clients",
+        token=bootstrap_token,
+        json={"name": "s", "grant_types": ["client_credentials"]},
+    )
+    client_id = client.json()["client_id"]
+    secret = api(bare, "GET", f"/api/v2/clients/{client_id}", token=bootstrap_token).json()["client_secret"]
+    body = {"client_id": client_id, "audience": API_AUDIENCE, "scope": ["read:users"]}
+
+    created = api(bare, "POST", "/api/v2/client-grants", token=bootstrap_token, json=body)
+    with pytest.raises(Auth0Error) as refused:
+        token_for(bare, client_id, secret)  # asks for the Management API
+
+    assert created.status_code == 201
+    assert (refused.value.status_code, refused.value.error_code) == (403, "access_denied")

@@ -6,6 +6,7 @@ import pytest
 from auth0.authentication.exceptions import Auth0Error
 
 from sandbox.server import SandboxServer
+from tests.sandbox.http.test_cors import preflight
 from tests.sandbox.support import api, token_for
 
 SPA = {
@@ -79,3 +80,18 @@ def test_an_unknown_application_is_a_404_and_a_missing_scope_a_403(bare: Sandbox
 
     assert (missing.status_code, missing.json()["errorCode"]) == (404, "inexistent_client")
     assert (forbidden.status_code, forbidden.json()["errorCode"]) == (403, "insufficient_scope")
+
+
+def test_a_created_spas_origin_may_call_the_token_endpoint_at_once_and_a_changed_one_no_longer(
+    bare: SandboxServer, bootstrap_token: str
+) -> None:
+    before = preflight(bare, "/oauth/token", "http://127.0.0.1:3000")
+    client_id = api(bare, "POST", "/api/v2/clients", token=bootstrap_token, json=SPA).json()["client_id"]
+    created = preflight(bare, "/oauth/token", "http://127.0.0.1:3000")
+    moved = {"web_origins": ["https://app.example.com"], "callbacks": ["https://app.example.com"]}
+    api(bare, "PATCH", f"/api/v2/clients/{client_id}", token=bootstrap_token, json=moved)
+
+    assert before.status_code == 403
+    assert (created.status_code, created.headers["Access-Control-Allow-Origin"]) == (204, "http://127.0.0.1:3000")
+    assert preflight(bare, "/oauth/token", "http://127.0.0.1:3000").status_code == 403
+    assert preflight(bare, "/oauth/token", "https://app.example.com").status_code == 204

@@ -3,8 +3,12 @@ connections made by name (checkpoint pages), changed, and their clients (a bare 
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from sandbox.defaults import DEFAULT_TENANT_CLIENT_ID, DEFAULT_TENANT_CLIENT_SECRET
 from sandbox.server import SandboxServer
-from tests.sandbox.support import CONNECTION, api, fixture
+from tests.integration.harness import free_port
+from tests.sandbox.support import CONNECTION, api, fixture, token_for
 
 DATABASE = {"name": CONNECTION, "strategy": "auth0", "options": {"disable_signup": True}, "metadata": {"k": "v"}}
 BUYER = {"email": "buyer@example.com", "connection": CONNECTION, "password": "correct horse battery"}
@@ -98,3 +102,26 @@ def test_a_full_tenant_shows_its_own_connection_and_refuses_to_change_it(
 
     assert own["strategy"] == "auth0"
     assert refused.status_code == 400
+
+
+def test_what_the_management_api_made_in_a_bare_tenant_is_there_after_a_restart(tmp_path: Path) -> None:
+    state, port = tmp_path / "state.json", free_port()  # one port: the Management API's audience names it
+    with SandboxServer(bare=True, state_path=state, port=port) as first:
+        bootstrap = token_for(first, DEFAULT_TENANT_CLIENT_ID, DEFAULT_TENANT_CLIENT_SECRET)["access_token"]
+        made = api(first, "POST", "/api/v2/connections", token=bootstrap, json=DATABASE).json()
+        client = api(
+            first, "POST", "/api/v2/clients", token=bootstrap, json={"name": "s", "grant_types": ["client_credentials"]}
+        )
+        client_id = client.json()["client_id"]
+        secret = api(first, "GET", f"/api/v2/clients/{client_id}", token=bootstrap).json()["client_secret"]
+        grant = {"client_id": client_id, "audience": first.management_audience, "scope": ["read:users"]}
+        api(first, "POST", "/api/v2/client-grants", token=bootstrap, json=grant)
+
+    with SandboxServer(bare=True, state_path=state, port=port) as again:
+        bootstrap = token_for(again, DEFAULT_TENANT_CLIENT_ID, DEFAULT_TENANT_CLIENT_SECRET)["access_token"]
+        listed = api(again, "GET", "/api/v2/connections", token=bootstrap, params={"name": CONNECTION}).json()
+        service = api(again, "POST", "/api/v2/users", token=again.management_token(scope="create:users"), json=BUYER)
+
+        assert listed == [made]
+        assert token_for(again, client_id, secret)["scope"] == "read:users"
+        assert service.status_code == 201  # the connection is one users can be made in, not only a listed record

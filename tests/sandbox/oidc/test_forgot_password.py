@@ -89,6 +89,7 @@ def test_no_address_shows_the_form_again_and_a_foreign_page_is_refused(server: S
     page = forgot_page(browser, Pkce())
 
     empty = ask(browser, page, "  ")
+    not_an_address = ask(browser, page, "someone@nowhere")  # no domain a mail could go to
     foreign = browser.http.post(
         page.url,
         data={"state": hidden_state(page), "email": "someone@example.com"},
@@ -99,6 +100,8 @@ def test_no_address_shows_the_form_again_and_a_foreign_page_is_refused(server: S
 
     assert empty.status_code == 400
     assert "Enter an email address." in empty.text
+    assert not_an_address.status_code == 400
+    assert "Enter an email address." in not_an_address.text
     assert foreign.status_code == 403
     assert expired.status_code == 400
     assert outbox(server, "someone@example.com") == []
