@@ -48,7 +48,6 @@ def run_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     from ops import aws
     from ops.gumroad import gumroad_api
 
-    purchase = wiring.get_purchase_settings()
     schedule = settings.reconcile_settings()
     now = datetime.now(UTC)
     chosen = _window(args.after, schedule, now)
@@ -62,8 +61,8 @@ def run_reconcile(args: argparse.Namespace, settings: Settings) -> int:
         sales=gumroad_api(settings),
         catalogue=wiring.get_catalogue(),
         sink=sink,
-        seller_id=purchase.seller_id,
-        provision_test_purchases=purchase.provision_test_purchases,
+        seller_id=settings.seller_id(),
+        provision_test_purchases=settings.provision_test_purchases(),
     )
     report = reconciler.run(chosen, now=now)
     print(report.as_text())

@@ -98,7 +98,7 @@ def run_resend(args: argparse.Namespace, settings: Settings) -> int:
         refusal = found.refusal
         if refusal is not None:
             print(f"{found.email}: {refusal} in the connection {connection}; no e-mail sent")
-            print(_what_to_check(found, settings.command))
+            print(_what_to_check(found, settings.command, queued=settings.work_queue_url() is not None))
             return 1
         print(_describe(found, connection))
         if not args.apply:
@@ -118,11 +118,13 @@ def _describe(found: Recipient, connection: str) -> str:
     )
 
 
-def _what_to_check(found: Recipient, command: str) -> str:
+def _what_to_check(found: Recipient, command: str, *, queued: bool) -> str:
     if found.user_id is None:
         others = f"its other users sign in without a password: {', '.join(found.others)}; " if found.others else ""
+        # Without a work queue (the local stage) a ping is processed as it arrives: a failure is in the service's log.
+        reached = f"{command} dlq show" if queued else "the service's log"
         return (
             f"{others}check: the address on the Gumroad sale (a typo, or another address); whether the sale reached "
-            f"the service ({command} dlq show); then {command} explain {found.email}"
+            f"the service ({reached}); then {command} explain {found.email}"
         )
     return f"check: {command} explain {found.email} (a role given by hand, or a sale the service never saw)"

@@ -29,6 +29,7 @@ from chalicelib.config.purchase_settings import (
     QUEUE_URL,
     Auth0Endpoint,
     parse_auth0_domain,
+    provision_test_purchases,
     queue_url,
     seller_id,
 )
@@ -143,6 +144,9 @@ class Settings:
 
     def seller_id(self) -> str | None:
         return seller_id(self._environ)
+
+    def provision_test_purchases(self) -> bool:
+        return provision_test_purchases(self._environ)
 
     def api_audience(self) -> str | None:
         return api_audience(self._environ)
@@ -314,11 +318,16 @@ class Settings:
         if problems:
             raise NotConfigured("; ".join(problems) + " (fill in the catalogue, docs/creator-guide.md step 3)")
 
-    @staticmethod
-    def _required(name: str, value: str | None, *, what: str) -> str:
+    def _required(self, name: str, value: str | None, *, what: str) -> str:
         if value is None:
-            raise NotConfigured(
-                f"{name} ({what}) is not set: pass --stack <your stack name> to read the deployed stack, "
-                f"--stage local for the sandbox, or export {name}"
-            )
+            raise NotConfigured(f"{name} ({what}) is not set{self._where_to_set(name)}")
         return value
+
+    def _where_to_set(self, name: str) -> str:
+        """Where ``name`` could come from that this command was not already given."""
+        if self.stack:
+            return f" by stack {self.stack} or your environment: export {name}"
+        read = "pass --stack <your stack name> to read the deployed stack"
+        if self.stage:
+            return f" by stage {self.stage!r} (.chalice/config.json): {read}, or export {name}"
+        return f": {read}, --stage local for the sandbox, or export {name}"

@@ -163,7 +163,7 @@ def load_purchase_settings(environ: Mapping[str, str], *, app_dir: str | os.Path
         secret_id=secret_id,
         environment_credentials=credentials,
         seller_id=seller_id(environ),
-        provision_test_purchases=boolean(environ, "GUMROAD_PROVISION_TEST_PURCHASES", default=False),
+        provision_test_purchases=provision_test_purchases(environ),
         onboarding=_onboarding(environ),
         onboarding_client_id=optional(environ, "AUTH0_ONBOARDING_CLIENT_ID"),
         ping_deadline_seconds=number(
@@ -217,6 +217,11 @@ def _shares(environ: Mapping[str, str]) -> int:
 def seller_id(environ: Mapping[str, str]) -> str | None:
     """GUMROAD_SELLER_ID: the one Gumroad account whose pings are accepted (unset: any)."""
     return optional(environ, "GUMROAD_SELLER_ID")
+
+
+def provision_test_purchases(environ: Mapping[str, str]) -> bool:
+    """GUMROAD_PROVISION_TEST_PURCHASES: whether a seller's own test purchases grant access (default no)."""
+    return boolean(environ, "GUMROAD_PROVISION_TEST_PURCHASES", default=False)
 
 
 def queue_url(environ: Mapping[str, str], name: str) -> str | None:

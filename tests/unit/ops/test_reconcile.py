@@ -65,6 +65,20 @@ def test_a_dry_run_prints_what_it_would_send_with_masked_buyers(
     assert ACCESS_TOKEN not in out
 
 
+def test_a_dry_run_needs_no_auth0_setting(
+    gumroad: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Reading Gumroad calls no Auth0: the operator of a Gumroad-only problem needs no tenant settings for it.
+    for name in ("AUTH0_DOMAIN", "AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_SECRET_ID"):
+        monkeypatch.delenv(name, raising=False)
+    answer(gumroad, after="2026-11-01")
+
+    code = ops(["reconcile", "--after", "2026-11-01"])
+
+    assert code == 0
+    assert "would enqueue (dry run; add --apply): sale 1, refund 2, dispute 0" in capsys.readouterr().out
+
+
 @pytest.fixture
 def queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
     """A FIFO queue in moto, entered before `responses` (moto routes AWS calls through responses too)."""

@@ -72,9 +72,23 @@ def test_a_refunded_buyer_still_gets_the_e_mail_and_is_told_no_course_grants_acc
     assert [message["to"] for message in outbox(sandbox)] == [BUYER]
 
 
+@pytest.mark.parametrize(
+    ("queue", "reached"),
+    [
+        (None, "the service's log"),  # the local stage processes each ping as it arrives: no dead-letter queue
+        ("https://sqs.us-east-1.amazonaws.com/123456789012/gumroad-pings.fifo", ".venv/bin/python -m ops dlq show"),
+    ],
+)
 def test_an_address_without_a_database_user_says_so_and_sends_nothing(
-    gumroad: responses.RequestsMock, sandbox: SandboxServer, capsys: pytest.CaptureFixture[str]
+    gumroad: responses.RequestsMock,
+    sandbox: SandboxServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    queue: str | None,
+    reached: str,
 ) -> None:
+    if queue is not None:
+        monkeypatch.setenv("PING_QUEUE_URL", queue)
     seed_user(
         sandbox.tenant,
         email="social@example.com",
@@ -88,7 +102,9 @@ def test_an_address_without_a_database_user_says_so_and_sends_nothing(
         assert ops(["resend", address, "--apply"]) == 1
         out = capsys.readouterr().out
         assert f"{address}: no database user with this address in the connection {CONNECTION}; no e-mail sent" in out
-        assert f"dlq show); then .venv/bin/python -m ops explain {address}" in out
+        assert (
+            f"whether the sale reached the service ({reached}); then .venv/bin/python -m ops explain {address}" in out
+        )
         assert ("its other users sign in without a password: google-oauth2|" in out) == (address.startswith("social"))
     assert outbox(sandbox) == []
 

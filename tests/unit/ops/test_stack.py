@@ -223,11 +223,21 @@ def test_a_placeholder_from_the_stage_config_is_refused_before_any_call(
     assert "GUMROAD_SELLER_ID=REPLACE_WITH_YOUR_GUMROAD_SELLER_ID (from the environment)" in err
 
 
-def test_a_command_without_its_settings_says_to_pass_the_stack(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(["--stage", "prod", "check"], capsys)
+@pytest.mark.parametrize(
+    ("chosen", "says"),
+    [
+        ([], ": pass --stack <your stack name> to read the deployed stack, --stage local for the sandbox, or export"),
+        (["--stage", "prod"], " by stage 'prod' (.chalice/config.json): pass --stack <your stack name> to read the"),
+    ],
+)
+def test_a_command_without_its_settings_says_to_pass_the_stack(
+    capsys: pytest.CaptureFixture[str], chosen: list[str], says: str
+) -> None:
+    code, _, err = run([*chosen, "check"], capsys)
 
     assert code == 2
-    assert err.startswith("ops: not_configured: AUTH0_DOMAIN (the Auth0 tenant) is not set: pass --stack")
+    assert err.startswith("ops: not_configured: AUTH0_DOMAIN (the Auth0 tenant) is not set" + says)
+    assert err.count("--stage") == (0 if chosen else 1)  # never offers the stage it was given
     assert "Traceback" not in err
 
 
