@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from chalicelib.config.login_settings import LoginSettings
     from chalicelib.config.purchase_settings import PurchaseSettings
     from chalicelib.credentials import CredentialsSource
-    from chalicelib.gumroad_api.client import GumroadApi
     from chalicelib.purchases.dispatch import PingDispatch
     from chalicelib.purchases.events import PingEvent
     from chalicelib.purchases.fulfilment import Fulfilment
@@ -343,21 +342,14 @@ def get_login() -> PasswordLogin:
 # --- the scheduled reconciliation -----------------------------------------------------------------
 
 
-def get_gumroad_api() -> GumroadApi:
-    """Gumroad's API v2 with the seller's token: the secret's, else GUMROAD_ACCESS_TOKEN (local runs and ``ops``)."""
-    from chalicelib.config.reconcile_settings import gumroad_access_token
-    from chalicelib.gumroad_api.client import GumroadApi
-
-    token = gumroad_access_token(os.environ, from_secret=get_credentials().get().gumroad_access_token)
-    return GumroadApi(access_token=token)
-
-
 def run_reconciliation(now: datetime | None = None) -> Report | None:
-    """One scheduled run (``purchases.reconcile.run_scheduled``); None when it is off: no Gumroad token, one warning."""
+    """One scheduled run (``purchases.reconcile.run_scheduled``) against Gumroad's API v2 with the seller's token
+    (the secret's, else GUMROAD_ACCESS_TOKEN); None when it is off: no Gumroad token, one warning."""
     from datetime import UTC
 
     from chalicelib.aws.parameters import ParameterWatermark, ssm_client
     from chalicelib.config.reconcile_settings import find_gumroad_access_token, load_reconcile_settings
+    from chalicelib.gumroad_api.client import GumroadApi
     from chalicelib.purchases.reconcile import Reconciler, report_off, run_scheduled
 
     settings = get_purchase_settings()
@@ -365,10 +357,11 @@ def run_reconciliation(now: datetime | None = None) -> Report | None:
     queue = get_ping_queue()
     if queue is None or schedule.watermark_parameter is None:
         raise ConfigurationError("the reconciliation needs PING_QUEUE_URL and RECONCILE_WATERMARK_PARAMETER")
-    if find_gumroad_access_token(os.environ, from_secret=get_credentials().get().gumroad_access_token) is None:
+    token = find_gumroad_access_token(os.environ, from_secret=get_credentials().get().gumroad_access_token)
+    if token is None:
         report_off()
         return None
-    api = get_gumroad_api()
+    api = GumroadApi(access_token=token)
     return run_scheduled(
         reconciler=Reconciler(
             sales=api,

@@ -49,7 +49,9 @@ def _spa_lines(stack: Stack) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     parser.add_argument("--port", type=int, default=DEFAULT_SERVICE_PORT, help="port of chalice local (default 8000)")
-    parser.add_argument("--no-spa", action="store_true", help="serve only the sandbox and the service")
+    parser.add_argument(
+        "--no-spa", action="store_true", help="serve the sandbox, the local S3 and the service, without the SPA"
+    )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
-from devstack.stack import DEFAULT_SERVICE_PORT, LocalStage, Stack, free_port, start_stack
+from devstack.stack import DEFAULT_SERVICE_PORT, LocalStage, Stack, free_ports, start_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = "serverless-handbook"
@@ -211,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         else:
             # Ports and a tenant of its own, so that it runs beside `make run` (its ports and .sandbox/) untouched.
-            sandbox_port, content_port, service_port = free_port(), free_port(), free_port()
+            sandbox_port, content_port, service_port = free_ports(3)
             print(
                 f"make demo: starting an Auth0 sandbox on :{sandbox_port} (a throwaway tenant), the local S3 on "
                 f":{content_port} and chalice local on :{service_port} ...",
