@@ -108,16 +108,21 @@ def runtime_notice(runtime: str, today: date) -> tuple[bool, str]:
     upgrade = "see docs/operating.md, Runtime, for the upgrade path"
     if end is None:
         return True, f"runtime {runtime}: no end-of-support date known here; check AWS's Lambda runtime table"
-    dates = f"AWS deprecates {runtime} on {end.deprecated}, blocks creating functions on {end.create_blocked}"
+    deprecates = f"AWS deprecates {runtime} on {end.deprecated}"
+    blocks = f"blocks creating functions on {end.create_blocked}"
     if today >= end.create_blocked:
-        return True, f"warning: {dates}: a new stack can no longer be created on it; upgrade now ({upgrade})"
+        return (
+            True,
+            f"warning: {deprecates}, {blocks}: a new stack can no longer be created on it; upgrade now ({upgrade})",
+        )
     if today >= end.deprecated:
-        return True, f"warning: {dates}: it gets no security patches any more; upgrade now ({upgrade})"
-    days = (end.deprecated - today).days
-    if today >= months_before(end.deprecated, WARNING_MONTHS):
-        return True, f"warning: {dates} ({days} days from now); plan the upgrade ({upgrade})"
+        return True, f"warning: {deprecates}, {blocks}: it gets no security patches any more; upgrade now ({upgrade})"
+    # The count belongs to the deprecation, the first of the two dates.
+    coming = f"{deprecates} ({(end.deprecated - today).days} days from now), {blocks}"
     warns_from = months_before(end.deprecated, WARNING_MONTHS)
-    return False, f"note: {dates} ({days} days from now); make package warns from {warns_from}"
+    if today >= warns_from:
+        return True, f"warning: {coming}; plan the upgrade ({upgrade})"
+    return False, f"note: {coming}; make package warns from {warns_from}"
 
 
 def template_runtimes(template: Mapping[str, Any]) -> list[str]:

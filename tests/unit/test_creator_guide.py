@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from tests.documentation import ROOT, documentation_pages
 from tests.unit.ops.test_gumroad import PRODUCTS, USER, add_product_pages, user_body
 from tests.unit.ops.test_subscribe import SUBSCRIPTIONS, URL, echo_created, fixture, listing
 from tests.unit.ops.test_subscribe import gumroad as gumroad  # the fixture: recorded answers, the purchase settings
-from tests.unit.test_packaging import PLACEHOLDER_CATALOGUE, project_copy
+from tests.unit.test_packaging import shipped_project
 
 GUIDE = ROOT / "docs" / "creator-guide.md"
 _TEXT_BLOCK = re.compile(r"^```text\n(?P<text>.*?)^```$", re.MULTILINE | re.DOTALL)
@@ -87,8 +86,7 @@ def test_make_package_refuses_the_shipped_catalogue_as_the_guide_shows(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # The catalogue as the repository ships it (a copy: a creator who filled in theirs still passes this test).
-    project = project_copy(tmp_path)
-    shutil.copy(PLACEHOLDER_CATALOGUE, project / "chalicelib" / "courses.json")
+    project = shipped_project(tmp_path)
 
     assert packaging(["check", "--stage", "prod", "--project", str(project)]) == 2
 

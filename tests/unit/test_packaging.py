@@ -28,9 +28,16 @@ def project_copy(tmp_path: Path) -> Path:
     return project
 
 
-def test_the_placeholder_catalogue_is_refused_for_prod_naming_each_placeholder(tmp_path: Path) -> None:
+def shipped_project(tmp_path: Path) -> Path:
+    """A copy of the project holding the catalogue as the repository ships it (placeholders), whatever a creator
+    has filled in since."""
     project = project_copy(tmp_path)
     shutil.copy(PLACEHOLDER_CATALOGUE, project / "chalicelib" / "courses.json")
+    return project
+
+
+def test_the_placeholder_catalogue_is_refused_for_prod_naming_each_placeholder(tmp_path: Path) -> None:
+    project = shipped_project(tmp_path)
 
     problems = package_problems(project, "prod")
 
@@ -42,8 +49,7 @@ def test_the_placeholder_catalogue_is_refused_for_prod_naming_each_placeholder(t
 def test_packaging_prod_with_placeholders_exits_2_and_says_what_to_fill_in(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    project = project_copy(tmp_path)
-    shutil.copy(PLACEHOLDER_CATALOGUE, project / "chalicelib" / "courses.json")
+    project = shipped_project(tmp_path)
 
     assert main(["check", "--stage", "prod", "--project", str(project)]) == 2
 
@@ -89,10 +95,18 @@ def test_an_unknown_stage_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("today", "warning", "says"),
     [
-        (date(2026, 11, 29), False, "213 days from now); make package warns from 2026-12-30"),
-        (date(2026, 12, 29), False, "183 days from now"),
-        (date(2026, 12, 30), True, "182 days from now); plan the upgrade"),
-        (date(2027, 6, 29), True, "1 days from now"),
+        (
+            date(2026, 11, 29),
+            False,
+            "06-30 (213 days from now), blocks creating functions on 2027-07-31; make package warns from 2026-12-30",
+        ),
+        (date(2026, 12, 29), False, "on 2027-06-30 (183 days from now), blocks"),
+        (
+            date(2026, 12, 30),
+            True,
+            "on 2027-06-30 (182 days from now), blocks creating functions on 2027-07-31; plan the upgrade",
+        ),
+        (date(2027, 6, 29), True, "on 2027-06-30 (1 days from now), blocks"),
         (date(2027, 6, 30), True, "it gets no security patches any more"),
         (date(2027, 7, 31), True, "a new stack can no longer be created on it"),
     ],

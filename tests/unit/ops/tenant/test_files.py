@@ -14,11 +14,10 @@ from moto import mock_aws
 
 from chalicelib.catalogue import load_catalogue
 from ops.tenant.files import CredentialsFile, ServiceSecret, with_role_ids, write_role_ids
+from tests.unit.test_packaging import PLACEHOLDER_CATALOGUE
 
 ROOT = Path(__file__).resolve().parents[4]
 LOCAL_CATALOGUE = ROOT / "chalicelib" / "courses.local.json"
-# The catalogue as the repository ships it (a copy: filling in chalicelib/courses.json changes no test).
-PLACEHOLDER_CATALOGUE = ROOT / "tests" / "fixtures" / "deploy" / "courses.placeholder.json"
 SECRET = "gumroad-auth0-gate/prod"
 
 
