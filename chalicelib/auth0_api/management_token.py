@@ -105,7 +105,11 @@ class ManagementToken:
                 raise _CredentialsRejected(exc.status_code, str(exc.error_code)) from None
             raise UpstreamUnavailable(f"Auth0's token endpoint answered {exc.status_code}") from None
         except requests.RequestException as exc:
-            raise UpstreamUnavailable(f"Auth0's token endpoint is unreachable ({type(exc).__name__})") from None
+            # The tenant's address (not a secret) says which Auth0 could not be reached: a local sandbox not started?
+            where = f"{self._endpoint.scheme}://{self._endpoint.netloc}"
+            raise UpstreamUnavailable(
+                f"Auth0's token endpoint at {where} is unreachable ({type(exc).__name__})"
+            ) from None
         access_token = answer.get("access_token") if isinstance(answer, dict) else None
         expires_in = answer.get("expires_in") if isinstance(answer, dict) else None
         if not isinstance(access_token, str) or not access_token:

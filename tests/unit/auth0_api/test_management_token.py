@@ -189,8 +189,10 @@ def test_a_server_error_of_the_token_endpoint_is_upstream_unavailable(
 def test_an_unreachable_token_endpoint_is_upstream_unavailable(mock: responses.RequestsMock) -> None:
     mock.add(responses.POST, TOKEN_URL, body=requests.ConnectionError("connection refused"))
 
-    with pytest.raises(UpstreamUnavailable, match="unreachable"):
+    with pytest.raises(UpstreamUnavailable) as unreachable:
         management_token(Secrets())()
+
+    assert str(unreachable.value) == f"Auth0's token endpoint at {BASE_URL} is unreachable (ConnectionError)"
 
 
 def test_an_answer_without_an_access_token_is_upstream_unavailable(mock: responses.RequestsMock) -> None:
