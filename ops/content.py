@@ -97,7 +97,7 @@ def plan(folder: Path, *, course: Course, prefix: str) -> list[Upload]:
         if problem:
             problems.append(f"{relative.as_posix()!r}: the key {key!r} {problem}")
             continue
-        size, digest = _size_and_sha256(path)
+        size, digest = size_and_sha256(path)
         uploads.append(Upload(path=path, key=key, object_key=prefix + key, size=size, sha256=digest))
     if problems:
         raise InvalidOption("files whose names cannot be lesson keys: " + "; ".join(problems))
@@ -243,7 +243,8 @@ def _with_state(s3: Any, bucket: str, upload: Upload) -> Upload:
     return Upload(**{**upload.__dict__, "state": UNCHANGED if same else CHANGED})
 
 
-def _size_and_sha256(path: Path) -> tuple[int, str]:
+def size_and_sha256(path: Path) -> tuple[int, str]:
+    """The file's size and SHA-256 (hex), read in 1 MiB chunks: what "unchanged" is judged by."""
     digest = hashlib.sha256()
     size = 0
     with path.open("rb") as file:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import mimetypes
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-DEFAULT_TYPE = "application/octet-stream"
+# Stored as `ops content push` stores a file, so that a push of the same folder finds it unchanged.
+from ops.content import SHA256_METADATA, content_type, size_and_sha256
 
 
 def object_keys(folder: Path) -> dict[str, Path]:
@@ -19,13 +19,6 @@ def object_keys(folder: Path) -> dict[str, Path]:
         if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts)
     }
     return dict(sorted(files.items()))
-
-
-def content_type(path: Path) -> str:
-    guessed, _ = mimetypes.guess_type(path.name)
-    if guessed is None:
-        return DEFAULT_TYPE
-    return f"{guessed}; charset=utf-8" if guessed.startswith("text/") else guessed
 
 
 def ensure_bucket(client: Any, bucket: str, region: str) -> None:
@@ -41,10 +34,17 @@ def ensure_bucket(client: Any, bucket: str, region: str) -> None:
 
 
 def seed_bucket(client: Any, bucket: str, folder: Path) -> list[str]:
-    """Upload every file under ``folder`` with its content type; returns the keys written."""
+    """Upload every file under ``folder`` with its content type and SHA-256; returns the keys written."""
     if not folder.is_dir():
         raise FileNotFoundError(f"no content folder at {folder}")
     keys = object_keys(folder)
     for key, path in keys.items():
-        client.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType=content_type(path))
+        _, digest = size_and_sha256(path)
+        client.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=path.read_bytes(),
+            ContentType=content_type(path),
+            Metadata={SHA256_METADATA: digest},
+        )
     return list(keys)

@@ -13,6 +13,7 @@ import requests
 
 from chalicelib import wiring
 from devstack.s3 import DEFAULT_BUCKET, LocalS3
+from devstack.s3.seed import seed_bucket
 from devstack.stack import LocalStage
 from ops.__main__ import main as ops
 from tests.integration.harness import ROOT
@@ -139,6 +140,17 @@ def test_a_second_push_skips_what_is_unchanged_and_sends_only_the_changed_file(
     assert again["LastModified"] == first["LastModified"]
     text = local_stage.get_object(Bucket=DEFAULT_BUCKET, Key="serverless-handbook/01-what-serverless-means.html")
     assert text["Body"].read() == b"<h1>Rewritten</h1>"
+
+
+def test_a_push_of_the_repositorys_sample_lessons_to_make_runs_seeded_bucket_finds_them_unchanged(
+    local_stage: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_bucket(local_stage, DEFAULT_BUCKET, ROOT / "content")  # what `make run` does at start
+
+    code = push(HANDBOOK_FILES)
+
+    assert code == 0
+    assert "(0 new, 0 changed); unchanged 3; failed 0" in capsys.readouterr().out
 
 
 def test_a_file_whose_name_cannot_be_a_lesson_key_stops_the_push_before_any_upload(

@@ -8,7 +8,8 @@ import pytest
 import requests
 
 from devstack.s3 import DEFAULT_KEY, AccessKey, LocalS3
-from devstack.s3.seed import content_type, object_keys
+from devstack.s3.seed import object_keys
+from ops.content import content_type  # the bucket is seeded as `ops content push` stores files
 from tests.devstack.s3.conftest import presign
 
 
