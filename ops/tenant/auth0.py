@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from auth0.management.core.api_error import ApiError
+from auth0.management.core.parse_error import ParsingError
 from auth0.management.core.request_options import RequestOptions
 
 from chalicelib.auth0_api.pacing import RateLimitPacer, RetryPolicy, rate_limit_wait
@@ -111,6 +112,11 @@ class Calls:
                 wait = self._wait(error, retry_errors, attempt)
                 if wait is None:
                     raise refusal(error, scope) from None
+            except ParsingError:
+                # Its text holds the whole body, which may hold a client secret: say which call, never what came.
+                raise Auth0Refused(
+                    f"Auth0's answer to {scope} is not what auth0-python reads (its body is not shown)"
+                ) from None
             except httpx.TransportError as error:
                 if not retry_errors or attempt >= READ_ATTEMPTS:
                     raise Auth0Refused(

@@ -1,8 +1,9 @@
 """`ops tenant` reading the tenant through auth0-python, over an httpx transport that answers as the Management
-API does (no network): which applications are its own."""
+API does (no network): which applications are its own, and a malformed answer said in one line, without its body."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs
@@ -12,6 +13,7 @@ import pytest
 from auth0.management import Auth0
 
 from chalicelib.auth0_api.pacing import RateLimitPacer, RetryPolicy
+from ops.errors import Auth0Refused
 from ops.tenant.auth0 import Calls
 from ops.tenant.model import SERVICE, SPA, client_metadata, desired_state
 from ops.tenant.read import read_tenant
@@ -93,3 +95,26 @@ def test_an_application_of_another_tool_with_the_stages_mark_otherwise_is_not_ta
 
     assert [(grant.client_id, grant.audience) for grant in found.grants] == [(OURS, MANAGEMENT)]
     assert found.client_secrets == {OURS: OUR_SECRET}
+
+
+def test_a_2xx_body_the_sdk_cannot_read_is_one_line_naming_the_call_and_never_showing_the_body(
+    calls_for: Callable[[Answer], Calls],
+) -> None:
+    desired = desired_state(needs())
+    secret = "sEcReT-value-that-must-not-show-0123456789"
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v2/clients":
+            # A client list whose items are not objects: auth0-python's models reject it (ParsingError).
+            body = {"start": 0, "limit": 100, "total": 1, "clients": [f"client_secret={secret}"]}
+            return httpx.Response(200, content=json.dumps(body).encode(), headers={"content-type": "application/json"})
+        return management_api([], {})(request)
+
+    with pytest.raises(Auth0Refused) as refused:
+        read_tenant(calls_for(answer), desired)
+
+    said = str(refused.value)
+    assert said == "Auth0's answer to read:clients is not what auth0-python reads (its body is not shown)"
+    assert secret not in said
+    assert refused.value.__cause__ is None
+    assert refused.value.__suppress_context__
