@@ -35,6 +35,16 @@ def role_mark(stage: str) -> str:
     return f"(managed by {MANAGED_BY}, stage {stage})"
 
 
+def role_stage(description: str) -> str | None:
+    """The stage whose mark ends a role's description, or None: not a role ``ops tenant`` made."""
+    prefix = f"(managed by {MANAGED_BY}, stage "
+    start = description.rfind(prefix)
+    if start < 0 or not description.endswith(")"):
+        return None
+    stage = description[start + len(prefix) : -1]
+    return stage if stage and role_mark(stage) == description[start:] else None
+
+
 def resource_name(stage: str, what: str) -> str:
     """``gumroad-auth0-gate prod API``: the name of the API, an application or the Action of a stage."""
     return f"{MANAGED_BY} {stage} {what}"

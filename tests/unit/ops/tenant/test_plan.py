@@ -395,6 +395,32 @@ def test_an_adopted_role_gets_the_mark_and_the_permission() -> None:
     assert result.steps[0].payload == {"description": desired.roles[0].description}
 
 
+@pytest.mark.parametrize("adopt", [[], ["course:serverless-handbook"]])
+def test_another_stages_role_in_a_shared_tenant_is_refused_even_when_adopted(adopt: list[str]) -> None:
+    dev = desired_state(needs(stage="dev", courses=(HANDBOOK,)))
+    prods = settled(with_catalogue_ids(desired_state(needs(courses=(HANDBOOK,))))).roles
+
+    result = plan(dev, replace(settled(dev), roles=prods), TARGETS, adopt=adopt)
+
+    assert result.refusals == (
+        f"role course:serverless-handbook exists as {ROLE_IDS[HANDBOOK.slug]} and belongs to stage prod (its "
+        'description ends "(managed by gumroad-auth0-gate, stage prod)"): ops tenant never takes over another '
+        "stage's role, even with --adopt; give each stage its own Auth0 tenant",
+    )
+    assert [step.kind for step in result.steps if step.kind in ("update_role", "add_role_permissions")] == []
+    assert not any(ROLE_IDS[HANDBOOK.slug] in text for text in result.lines)
+
+
+def test_a_role_whose_description_only_mentions_a_stage_mark_is_not_another_stages() -> None:
+    desired = with_catalogue_ids(desired_state(needs(courses=(HANDBOOK,))))
+    found = settled(desired)
+    hand_made = replace(found.roles[0], description="Not (managed by gumroad-auth0-gate, stage dev) any more")
+
+    result = plan(desired, replace(found, roles=(hand_made,)), TARGETS)
+
+    assert result.refusals[0].endswith('pass --adopt "course:serverless-handbook" to manage it')
+
+
 def test_an_application_of_the_same_name_without_the_mark_is_refused_unless_adopted() -> None:
     desired = with_catalogue_ids(desired_state(needs()))
     found = settled(desired)
