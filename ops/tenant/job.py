@@ -68,7 +68,9 @@ class Job:
         catalogue = args.catalogue or settings.catalogue_path()
         destination: CredentialsDestination | None = None
         if args.write_credentials is not None:
-            destination = CredentialsFile(args.write_credentials, stage=settings.stage)
+            credentials_file = CredentialsFile(args.write_credentials, stage=settings.stage)
+            credentials_file.check()
+            destination = credentials_file
         elif settings.secret_id() is not None:
             destination = _service_secret(settings)
         targets = Targets(

@@ -339,6 +339,35 @@ def test_an_apply_that_fails_half_way_is_completed_by_the_next_without_duplicate
 
 
 @pytest.mark.usefixtures("stage")
+@pytest.mark.parametrize("command", ["plan", "apply"])
+@pytest.mark.parametrize("where", [".", "missing/auth0.env"])
+def test_a_credentials_destination_apply_could_not_write_is_one_line_before_any_change(
+    bare: SandboxServer,
+    files: tuple[Path, Path],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    command: str,
+    where: str,
+) -> None:
+    destination = tmp_path / where
+
+    code = ops(
+        [
+            *("--stage", "local", "tenant", command, "--catalogue", str(files[0])),
+            *("--write-credentials", str(destination)),
+        ]
+    )
+    err = capsys.readouterr().err
+
+    assert code == 2
+    assert err.startswith(f"ops: invalid_option: --write-credentials {destination}")
+    assert len(err.splitlines()) == 1
+    assert bare.tenant.configuration.apis == {}
+    assert bare.tenant.configuration.clients == {}
+    assert bare.tenant.roles == {}
+
+
+@pytest.mark.usefixtures("stage")
 def test_a_missing_management_scope_is_named_in_the_error(
     files: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
