@@ -93,3 +93,21 @@ def test_a_deployed_stage_without_the_apis_url_is_refused_naming_what_to_pass() 
 def test_an_api_url_the_action_would_refuse_is_refused_before_any_call(url: str) -> None:
     with pytest.raises(InvalidOption, match="--api-url"):
         post_login_action(arguments(api_url=url), stage("prod", DEPLOYED), {})
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.2:8000", "http://[::1]:8000", "http://LOCALHOST:8000/"])
+def test_an_api_url_over_http_is_taken_for_any_loopback_host_as_the_services_own_settings_take_it(url: str) -> None:
+    action = post_login_action(arguments(api_url=url), stage("prod", DEPLOYED), {})
+
+    assert action.secrets["POST_LOGIN_URL"] == url.rstrip("/") + "/auth0/post-login"
+
+
+@pytest.mark.parametrize("lifetime", [0, -5])
+def test_a_token_lifetime_below_one_second_is_refused_naming_the_flag_given(lifetime: int) -> None:
+    settings = stage("prod", DEPLOYED)
+    action = post_login_action(arguments(), settings, {})
+
+    with pytest.raises(InvalidOption) as refused:
+        desired_for(arguments(token_lifetime=lifetime), settings, CATALOGUE, MANAGEMENT, action)
+
+    assert refused.value.message == f"--token-lifetime must be a whole number of seconds above 0, not '{lifetime}'"
