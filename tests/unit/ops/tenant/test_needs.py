@@ -111,3 +111,25 @@ def test_a_token_lifetime_below_one_second_is_refused_naming_the_flag_given(life
         desired_for(arguments(token_lifetime=lifetime), settings, CATALOGUE, MANAGEMENT, action)
 
     assert refused.value.message == f"--token-lifetime must be a whole number of seconds above 0, not '{lifetime}'"
+
+
+@pytest.mark.parametrize("url", ["https://app.example.com/app", "https://app.example.com/index.html"])
+def test_a_spa_url_with_a_path_is_refused_as_not_an_origin(url: str) -> None:
+    settings = stage("prod", DEPLOYED)
+    action = post_login_action(arguments(), settings, {})
+
+    with pytest.raises(InvalidOption) as refused:
+        desired_for(arguments(spa_url=[url]), settings, CATALOGUE, MANAGEMENT, action)
+
+    assert refused.value.message == f"--spa-url is the SPA's origin (scheme, host, port), not {url!r}"
+
+
+def test_a_spa_url_with_a_trailing_slash_is_its_origin() -> None:
+    settings = stage("prod", DEPLOYED)
+    action = post_login_action(arguments(), settings, {})
+
+    desired = desired_for(arguments(spa_url=["https://app.example.com/"]), settings, CATALOGUE, MANAGEMENT, action)
+
+    spa = desired.client(SPA)
+    assert spa is not None
+    assert spa.settings["callbacks"] == ["https://app.example.com"]
