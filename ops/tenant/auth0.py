@@ -27,30 +27,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 PAGE = 100
-# The Management API scopes `ops tenant` needs, by what it does (docs/creator-guide.md, and `ops tenant --help`).
-TENANT_SCOPES = (
-    "read:resource_servers",
-    "create:resource_servers",
-    "update:resource_servers",
-    "read:roles",
-    "create:roles",
-    "update:roles",
-    "read:clients",
-    "create:clients",
-    "update:clients",
-    "read:client_keys",
-    "read:client_grants",
-    "create:client_grants",
-    "update:client_grants",
-    "read:connections",
-    "create:connections",
-    "update:connections",
-    "read:connections_options",
-    "update:connections_options",
-    "read:actions",
-    "create:actions",
-    "update:actions",
-)
 READ_ATTEMPTS = 4
 
 

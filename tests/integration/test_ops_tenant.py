@@ -384,7 +384,7 @@ def test_a_missing_management_scope_is_named_in_the_error(
 
 def test_the_bare_sandbox_grants_its_bootstrap_application_exactly_the_scopes_the_help_lists() -> None:
     from ops.tenant import TENANT_DOC
-    from ops.tenant.auth0 import TENANT_SCOPES as NEEDED
+    from ops.tenant.model import TENANT_SCOPES as NEEDED
 
     assert TENANT_SCOPES == NEEDED
     listed = TENANT_DOC.split("with these scopes:", 1)[1].split("A scope it lacks", 1)[0].split()
