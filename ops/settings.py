@@ -314,7 +314,7 @@ class Settings:
     def _catalogue_filled_in(self) -> None:
         from ops.packaging import catalogue_problems
 
-        path = Path(resolve_courses_file(self._environ, app_dir=ROOT))
+        path = self.catalogue_path()
         problems = [line for line in catalogue_problems(path, shown_as=path.name) if "placeholder" in line]
         if problems:
             raise NotConfigured("; ".join(problems) + " (fill in the catalogue, docs/creator-guide.md step 3)")
