@@ -324,6 +324,20 @@ def test_the_grant_holds_exactly_the_services_scopes() -> None:
     ]
 
 
+def test_a_grant_holding_every_scope_the_service_calls_with_and_one_more_is_planned_down_to_them() -> None:
+    desired = with_catalogue_ids(desired_state(needs()))
+    found = settled(desired)
+    grant = replace(found.grants[0], scopes=(*SERVICE_SCOPES, "delete:users"))
+
+    [step] = plan(desired, replace(found, grants=(grant,)), TARGETS).steps
+
+    assert (step.kind, step.target) == ("update_grant", grant.id)
+    assert step.payload == {"scope": sorted(SERVICE_SCOPES)}
+    assert list(step.lines) == [
+        f"- remove scope delete:users from the grant of the service's application on the Management API ({MANAGEMENT})"
+    ]
+
+
 def test_the_connection_gets_sign_ups_off_again_and_keeps_its_other_options_and_clients() -> None:
     desired = with_catalogue_ids(desired_state(needs()))
     found = settled(desired)
@@ -437,6 +451,20 @@ def test_an_application_of_the_same_name_without_the_mark_is_refused_unless_adop
     assert [(step.kind, step.payload) for step in adopted.steps] == [
         ("update_client", {"client_metadata": client_metadata("prod", SPA)})
     ]
+
+
+def test_several_applications_carrying_one_applications_mark_are_refused_naming_each() -> None:
+    desired = with_catalogue_ids(desired_state(needs()))
+    found = settled(desired)
+    copy = FoundClient("spaClientCopy01", "gumroad-auth0-gate prod SPA (copy)", {}, client_metadata("prod", SPA))
+
+    result = plan(desired, replace(found, clients=(*found.clients, copy)), TARGETS)
+
+    assert result.refusals == (
+        f'application "gumroad-auth0-gate prod SPA": several applications carry its mark ({IDS[SPA]}, '
+        "spaClientCopy01); delete all but one",
+    )
+    assert result.steps == ()
 
 
 def test_another_stages_application_is_neither_used_nor_refused() -> None:
