@@ -4,28 +4,25 @@ API does (no network): which applications are its own, and a malformed answer sa
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
 import pytest
-from auth0.management import Auth0
 
-from chalicelib.auth0_api.pacing import RateLimitPacer, RetryPolicy
 from ops.errors import Auth0Refused
 from ops.tenant.auth0 import Calls
 from ops.tenant.model import SERVICE, SPA, client_metadata, desired_state
 from ops.tenant.read import read_tenant
-from tests.auth0_replay import BASE_URL, fixture
+from tests.auth0_replay import fixture
+from tests.unit.ops.tenant.conftest import Answer
 from tests.unit.ops.tenant.test_plan import IDS, MANAGEMENT, needs
 
 OURS = IDS[SERVICE]
 FOREIGN = "foreignClient01"
 OUR_SECRET = "our-service-secret-0001"
 FOREIGN_SECRET = "foreign-secret-0001"
-
-Answer = Callable[[httpx.Request], httpx.Response]
 
 
 def client(client_id: str, name: str, metadata: dict[str, str]) -> dict[str, Any]:
@@ -62,21 +59,6 @@ def management_api(clients: list[dict[str, Any]], secrets: dict[str, str]) -> An
         return httpx.Response(404, json={"statusCode": 404, "error": "Not Found", "message": path})
 
     return answer
-
-
-@pytest.fixture
-def calls_for() -> Iterator[Callable[[Answer], Calls]]:
-    opened: list[httpx.Client] = []
-
-    def build(answer: Answer) -> Calls:
-        http = httpx.Client(transport=httpx.MockTransport(answer))
-        opened.append(http)
-        sdk = Auth0(base_url=f"{BASE_URL}/api/v2", token="a-management-token", max_retries=0, httpx_client=http)
-        return Calls(sdk, pacer=RateLimitPacer(), policy=RetryPolicy(), sleep=lambda _: None)
-
-    yield build
-    for http in opened:
-        http.close()
 
 
 def test_an_application_of_another_tool_with_the_stages_mark_otherwise_is_not_taken_for_the_services(
