@@ -145,6 +145,7 @@ class ActionSpec:
     code: str
     runtime: str
     secrets: Mapping[str, str] = field(repr=False)
+    secret_is_new: bool = False  # POST_LOGIN_SECRET was made by this run: only the credentials' destination keeps it
 
 
 @dataclass(frozen=True)

@@ -77,12 +77,14 @@ def post_login_action(args: argparse.Namespace, settings: Settings, stored: Mapp
             "where is the service? The post-login Action calls it: pass --stack <your stack name> (its EndpointURL "
             "output) or --api-url URL"
         )
-    shared = stored.get(POST_LOGIN_SECRET_KEY) or settings.post_login_secret() or secrets.token_hex(32)
+    known = stored.get(POST_LOGIN_SECRET_KEY) or settings.post_login_secret()
+    shared = known or secrets.token_hex(32)
     return ActionSpec(
         name=resource_name(str(settings.stage), "post-login"),
         code=POST_LOGIN_ACTION.read_text(encoding="utf-8"),
         runtime=ACTION_RUNTIME,
         secrets={POST_LOGIN_URL: base.rstrip("/") + POST_LOGIN_ROUTE, POST_LOGIN_SECRET: shared},
+        secret_is_new=not known,
     )
 
 

@@ -80,6 +80,15 @@ def test_a_service_without_a_post_login_secret_gets_a_new_random_one() -> None:
     assert first != second
 
 
+def test_only_a_post_login_secret_made_by_this_run_is_new() -> None:
+    deployed = stage("prod", DEPLOYED)
+    local = stage("local", {**DEPLOYED, "POST_LOGIN_SECRET": "lpls"})
+
+    assert post_login_action(arguments(), deployed, {}).secret_is_new is True
+    assert post_login_action(arguments(), deployed, {"post_login_secret": "kept"}).secret_is_new is False
+    assert post_login_action(arguments(), local, {}).secret_is_new is False
+
+
 def test_a_deployed_stage_without_the_apis_url_is_refused_naming_what_to_pass() -> None:
     settings = stage("prod", {key: value for key, value in DEPLOYED.items() if key != "API_URL"})
 
