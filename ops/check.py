@@ -63,7 +63,7 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
         api_identifier=settings.api_audience(),
         catalogue=catalogue,
         checker_is_service=separate is None,
-        max_token_lifetime=settings.max_token_lifetime(args.max_token_lifetime),
+        max_token_lifetime=settings.max_token_lifetime(args.max_token_lifetime, option="--max-token-lifetime"),
     )
     credentials = FixedCredentials(*separate) if separate else service
     findings = run_checks(wiring.management_client(credentials), target)

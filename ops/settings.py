@@ -165,14 +165,15 @@ class Settings:
             raise NotConfigured("set both AUTH0_CHECK_CLIENT_ID and AUTH0_CHECK_CLIENT_SECRET, or neither")
         return (client_id, secret) if client_id is not None and secret is not None else None
 
-    def max_token_lifetime(self, flag: int | None) -> int:
-        """The longest acceptable API access-token lifetime: the flag, else the setting, else 600 s."""
+    def max_token_lifetime(self, flag: int | None, *, option: str) -> int:
+        """The longest acceptable API access-token lifetime: the flag (named ``option`` in an error), else the
+        setting, else 600 s."""
         raw = str(flag) if flag is not None else (optional(self._environ, MAX_TOKEN_LIFETIME_SETTING) or "")
         if not raw:
             return DEFAULT_MAX_TOKEN_LIFETIME_SECONDS
         if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
             refused = InvalidOption if flag is not None else ConfigurationError
-            source = "--max-token-lifetime" if flag is not None else MAX_TOKEN_LIFETIME_SETTING
+            source = option if flag is not None else MAX_TOKEN_LIFETIME_SETTING
             raise refused(f"{source} must be a whole number of seconds above 0, not {raw!r}")
         return int(raw)
 
@@ -313,7 +314,7 @@ class Settings:
     def _catalogue_filled_in(self) -> None:
         from ops.packaging import catalogue_problems
 
-        path = Path(resolve_courses_file(self._environ, app_dir=ROOT))
+        path = self.catalogue_path()
         problems = [line for line in catalogue_problems(path, shown_as=path.name) if "placeholder" in line]
         if problems:
             raise NotConfigured("; ".join(problems) + " (fill in the catalogue, docs/creator-guide.md step 3)")

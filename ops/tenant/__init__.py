@@ -12,6 +12,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ops.tenant.model import TENANT_SCOPE_LINES
 from ops.tenant.needs import LOCAL_API_URL
 
 if TYPE_CHECKING:
@@ -20,7 +21,8 @@ if TYPE_CHECKING:
 NOTHING_TO_DO = 0
 CHANGES = 3
 
-TENANT_DOC = """Make the stage's Auth0 tenant what the service needs, from the stage's settings and its catalogue.
+_SCOPE_LINES = "".join(f"  {' '.join(scopes)}\n" for scopes in TENANT_SCOPE_LINES)
+TENANT_DOC = f"""Make the stage's Auth0 tenant what the service needs, from the stage's settings and its catalogue.
 
   plan   changes nothing; prints one line per change (+ create/add, ~ update/write, - remove), in the order
          apply makes them. Exit 0: the tenant matches; 3: apply would change something; 2: an error, or a
@@ -61,13 +63,7 @@ POST_LOGIN_SECRET, POST_LOGIN_URL. Secrets are never printed.
 It runs as a bootstrap machine-to-machine application of the tenant (AUTH0_TENANT_CLIENT_ID and
 AUTH0_TENANT_CLIENT_SECRET; the local stage names the sandbox's), authorized for the Auth0 Management API
 with these scopes:
-  read:resource_servers create:resource_servers update:resource_servers
-  read:roles create:roles update:roles
-  read:clients create:clients update:clients read:client_keys
-  read:client_grants create:client_grants update:client_grants
-  read:connections create:connections update:connections read:connections_options update:connections_options
-  read:actions create:actions update:actions
-A scope it lacks is named in the error (Auth0's 403 insufficient_scope). It needs --stage: the stage's
+{_SCOPE_LINES}A scope it lacks is named in the error (Auth0's 403 insufficient_scope). It needs --stage: the stage's
 settings, and the name its resources are marked with.
 """
 

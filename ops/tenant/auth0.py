@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from auth0.management.core.api_error import ApiError
+from auth0.management.core.parse_error import ParsingError
 from auth0.management.core.request_options import RequestOptions
 
 from chalicelib.auth0_api.pacing import RateLimitPacer, RetryPolicy, rate_limit_wait
@@ -26,30 +27,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 PAGE = 100
-# The Management API scopes `ops tenant` needs, by what it does (docs/creator-guide.md, and `ops tenant --help`).
-TENANT_SCOPES = (
-    "read:resource_servers",
-    "create:resource_servers",
-    "update:resource_servers",
-    "read:roles",
-    "create:roles",
-    "update:roles",
-    "read:clients",
-    "create:clients",
-    "update:clients",
-    "read:client_keys",
-    "read:client_grants",
-    "create:client_grants",
-    "update:client_grants",
-    "read:connections",
-    "create:connections",
-    "update:connections",
-    "read:connections_options",
-    "update:connections_options",
-    "read:actions",
-    "create:actions",
-    "update:actions",
-)
 READ_ATTEMPTS = 4
 
 
@@ -111,6 +88,11 @@ class Calls:
                 wait = self._wait(error, retry_errors, attempt)
                 if wait is None:
                     raise refusal(error, scope) from None
+            except ParsingError:
+                # Its text holds the whole body, which may hold a client secret: say which call, never what came.
+                raise Auth0Refused(
+                    f"Auth0's answer to {scope} is not what auth0-python reads (its body is not shown)"
+                ) from None
             except httpx.TransportError as error:
                 if not retry_errors or attempt >= READ_ATTEMPTS:
                     raise Auth0Refused(

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from ops.errors import NotConfigured
+from ops.errors import InvalidOption, NotConfigured
 from ops.tenant.model import Credentials
 
 if TYPE_CHECKING:
@@ -117,6 +117,20 @@ class CredentialsFile:
     def keys(self) -> tuple[str, ...]:
         return tuple(self.NAMES)
 
+    def check(self) -> None:
+        """Refuse, before any call to Auth0, a destination ``write`` could not replace: a folder, a missing or
+        unwritable folder (the file is written beside itself, then renamed), a file it cannot read back."""
+        option = f"--write-credentials {self.path}"
+        folder = self.path.parent
+        if self.path.is_dir():
+            raise InvalidOption(f"{option} is a folder: name a file in it, e.g. {self.path / 'auth0.env'}")
+        if not folder.is_dir():
+            raise InvalidOption(f"{option}: the folder {folder} does not exist")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise InvalidOption(f"{option}: the folder {folder} is not writable")
+        if self.path.exists() and not os.access(self.path, os.R_OK):
+            raise InvalidOption(f"{option}: the file is not readable")
+
     def read(self) -> Credentials | None:
         try:
             text = self.path.read_text(encoding="utf-8")
@@ -124,10 +138,16 @@ class CredentialsFile:
             return None
         by_name = {name: key for key, name in self.NAMES.items()}
         values: dict[str, str] = {}
-        for raw in text.splitlines():
+        for number, raw in enumerate(text.splitlines(), start=1):
             name, _, value = raw.strip().partition("=")
             if name in by_name and value:
-                values[by_name[name]] = " ".join(shlex.split(value))
+                try:
+                    values[by_name[name]] = " ".join(shlex.split(value))
+                except ValueError:  # an unclosed quote or a trailing backslash; the value itself is never said
+                    raise NotConfigured(
+                        f"{self.path} line {number}: the value of {name} is not shell-quoted as ops tenant writes "
+                        "it: fix the line or delete it"
+                    ) from None
         return Credentials(values)
 
     def write(self, values: Mapping[str, str]) -> None:

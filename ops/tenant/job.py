@@ -68,7 +68,9 @@ class Job:
         catalogue = args.catalogue or settings.catalogue_path()
         destination: CredentialsDestination | None = None
         if args.write_credentials is not None:
-            destination = CredentialsFile(args.write_credentials, stage=settings.stage)
+            credentials_file = CredentialsFile(args.write_credentials, stage=settings.stage)
+            credentials_file.check()
+            destination = credentials_file
         elif settings.secret_id() is not None:
             destination = _service_secret(settings)
         targets = Targets(
@@ -120,6 +122,7 @@ class Job:
                 raise Refused(f"{len(current.refusals)} resource(s) in the way (above); {changed}")
             if not current.steps:
                 return made
+            self._refuse_an_unkept_secret(current, made)
             for step in [step for step in current.steps if step.ready]:
                 self._guard_against_twice(step, seen)
                 self._make(step)
@@ -127,6 +130,19 @@ class Job:
         raise Auth0Refused(
             f"the tenant did not settle in {MAX_ROUNDS} rounds; run `ops tenant plan` to see what is left"
         )
+
+    def _refuse_an_unkept_secret(self, current: Plan, made: int) -> None:
+        """The Action would get a POST_LOGIN_SECRET made by this run, and nothing would keep it for the service."""
+        action = self.desired.action
+        if self.destination is not None or action is None or not action.secret_is_new:
+            return
+        if any(step.kind in ("create_action", "update_action") for step in current.steps):
+            changed = f"{made} change(s) were made before" if made else "nothing was changed"
+            raise NotConfigured(
+                "apply would give the post-login Action a new POST_LOGIN_SECRET and keep it nowhere, so the service "
+                "could not check the Action's calls: give --write-credentials FILE, or set AUTH0_SECRET_ID (the "
+                f"stack's secret); {changed}"
+            )
 
     def _guard_against_twice(self, step: Step, seen: set[str]) -> None:
         """A create planned again in a later round means Auth0 did not show what it just made: stop, not duplicate."""

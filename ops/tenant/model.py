@@ -28,11 +28,37 @@ PASSWORD_REALM_GRANT = "http://auth0.com/oauth/grant-type/password-realm"  # noq
 # 15 days unused at most, 30 days in all; Auth0's own defaults for rotation.
 REFRESH_IDLE_SECONDS = 1_296_000
 REFRESH_ABSOLUTE_SECONDS = 2_592_000
+# The Management API scopes `ops tenant` needs (docs/creator-guide.md), one line per resource in `ops tenant --help`.
+TENANT_SCOPE_LINES = (
+    ("read:resource_servers", "create:resource_servers", "update:resource_servers"),
+    ("read:roles", "create:roles", "update:roles"),
+    ("read:clients", "create:clients", "update:clients", "read:client_keys"),
+    ("read:client_grants", "create:client_grants", "update:client_grants"),
+    (
+        "read:connections",
+        "create:connections",
+        "update:connections",
+        "read:connections_options",
+        "update:connections_options",
+    ),
+    ("read:actions", "create:actions", "update:actions"),
+)
+TENANT_SCOPES = tuple(scope for scopes in TENANT_SCOPE_LINES for scope in scopes)
 
 
 def role_mark(stage: str) -> str:
     """The end of a managed role's description."""
     return f"(managed by {MANAGED_BY}, stage {stage})"
+
+
+def role_stage(description: str) -> str | None:
+    """The stage whose mark ends a role's description, or None: not a role ``ops tenant`` made."""
+    prefix = f"(managed by {MANAGED_BY}, stage "
+    start = description.rfind(prefix)
+    if start < 0 or not description.endswith(")"):
+        return None
+    stage = description[start + len(prefix) : -1]
+    return stage if stage and role_mark(stage) == description[start:] else None
 
 
 def resource_name(stage: str, what: str) -> str:
@@ -119,6 +145,7 @@ class ActionSpec:
     code: str
     runtime: str
     secrets: Mapping[str, str] = field(repr=False)
+    secret_is_new: bool = False  # POST_LOGIN_SECRET was made by this run: only the credentials' destination keeps it
 
 
 @dataclass(frozen=True)

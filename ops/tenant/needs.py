@@ -38,8 +38,6 @@ def desired_for(
         raise NotConfigured(f"{shown_path(catalogue)}: {error.message}") from None
     spa_urls = tuple(spa_origin(url) for url in args.spa_url) or settings.spa_urls()
     onboarding = settings.onboarding_client_id()
-    if args.token_lifetime is not None and args.token_lifetime < 1:
-        raise InvalidOption(f"--token-lifetime must be a whole number of seconds above 0, not {args.token_lifetime}")
     return desired_state(
         StageNeeds(
             stage=str(settings.stage),
@@ -48,7 +46,7 @@ def desired_for(
             connection=settings.connection(),
             courses=courses,
             spa_urls=spa_urls,
-            token_lifetime=settings.max_token_lifetime(args.token_lifetime),
+            token_lifetime=settings.max_token_lifetime(args.token_lifetime, option="--token-lifetime"),
             service_scopes=REQUIRED_SCOPES,
             login=settings.login_on(),
             other_connection_clients=(onboarding,) if onboarding else (),
@@ -79,12 +77,14 @@ def post_login_action(args: argparse.Namespace, settings: Settings, stored: Mapp
             "where is the service? The post-login Action calls it: pass --stack <your stack name> (its EndpointURL "
             "output) or --api-url URL"
         )
-    shared = stored.get(POST_LOGIN_SECRET_KEY) or settings.post_login_secret() or secrets.token_hex(32)
+    known = stored.get(POST_LOGIN_SECRET_KEY) or settings.post_login_secret()
+    shared = known or secrets.token_hex(32)
     return ActionSpec(
         name=resource_name(str(settings.stage), "post-login"),
         code=POST_LOGIN_ACTION.read_text(encoding="utf-8"),
         runtime=ACTION_RUNTIME,
         secrets={POST_LOGIN_URL: base.rstrip("/") + POST_LOGIN_ROUTE, POST_LOGIN_SECRET: shared},
+        secret_is_new=not known,
     )
 
 
@@ -92,11 +92,12 @@ def service_url(url: str) -> str:
     """``--api-url``: https, or http to a loopback host (the Action refuses any other)."""
     from urllib.parse import urlsplit
 
+    try:
+        require_https_url(url, "--api-url")
+    except ConfigurationError as error:
+        raise InvalidOption(error.message) from None
     parts = urlsplit(url)
-    loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
-    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
-        raise InvalidOption(f"--api-url must be https:// (http:// only to this machine), not {url!r}")
-    if parts.query or parts.fragment or parts.username:
+    if parts.query or parts.fragment:
         raise InvalidOption(f"--api-url is the service's base URL, not {url!r}")
     return url
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from ops.tenant.model import SERVICE, ApiSpec, Desired, Found, FoundApi, FoundRole, role_mark
+from ops.tenant.model import SERVICE, ApiSpec, Desired, Found, FoundApi, FoundRole, role_mark, role_stage
 from ops.tenant.plan_apps import (
     plan_action,
     plan_client,
@@ -98,6 +98,16 @@ def plan_roles(
     for spec in desired.roles:
         role = by_id.get(spec.catalogue_role_id) or by_name.get(spec.name)
         subject = f"role {spec.name}"
+        owner = role_stage(role.description) if role is not None else None
+        if role is not None and owner is not None and owner != desired.stage:
+            # Adopting it would move another stage's buyers' role to this one: never, whatever --adopt says.
+            refusals.append(
+                f"{subject} exists as {role.id} and belongs to stage {owner} (its description ends "
+                f'"{role_mark(owner)}"): ops tenant never takes over another stage\'s role, even with --adopt; '
+                "give each stage its own Auth0 tenant"
+            )
+            role_ids[spec.slug] = spec.catalogue_role_id
+            continue
         if role is not None and not role.description.endswith(mark) and role.name not in adopted:
             refusals.append(
                 f"{subject} exists as {role.id} and ops tenant did not create it (its description does not end "

@@ -36,10 +36,11 @@ def read_tenant(calls: Calls, desired: Desired, *, secrets_of: Sequence[str] = (
     """Everything that concerns the stage; the client secrets of the ``secrets_of`` purposes' applications."""
     api = _api(calls, desired.api.identifier)
     clients = _clients(calls)
+    # The first application of each purpose that carries exactly its mark, as ``plan_client`` picks it.
     managed = {
-        client.metadata.get("purpose", ""): client.client_id
-        for client in clients
-        if client.metadata.get("managed_by") and client.metadata.get("stage") == desired.stage
+        spec.purpose: ours[0]
+        for spec in desired.clients
+        if (ours := [client.client_id for client in clients if client.is_managed(desired.stage, spec.purpose)])
     }
     service = managed.get("service")
     action_name = desired.action.name if desired.action is not None else None

@@ -6,49 +6,40 @@ from collections.abc import Sequence
 from typing import Any
 
 from ops.errors import Auth0Refused
-from ops.tenant.auth0 import PAGE, Calls, text_of
+from ops.tenant.auth0 import PAGE, Calls
 from ops.tenant.model import POST_LOGIN
 from ops.tenant.steps import Step
 
 BUILD_WAIT_SECONDS = 60.0
 
 
-def make_change(calls: Calls, step: Step) -> str | None:
-    """Make one step's change; returns the id of what it created, if anything."""
+def make_change(calls: Calls, step: Step) -> None:
+    """Make one step's change (the next round's read finds what it created)."""
     payload, target = dict(step.payload), step.target or ""
     client = calls.client
     if step.kind == "create_api":
-        return text_of(
-            calls.write(
-                "create:resource_servers", lambda o: client.resource_servers.create(**payload, request_options=o)
-            ).id
-        )
-    if step.kind == "update_api":
+        calls.write("create:resource_servers", lambda o: client.resource_servers.create(**payload, request_options=o))
+    elif step.kind == "update_api":
         calls.write(
             "update:resource_servers",
             lambda o: client.resource_servers.update(target, **payload, request_options=o),
         )
     elif step.kind == "create_role":
-        return text_of(calls.write("create:roles", lambda o: client.roles.create(**payload, request_options=o)).id)
+        calls.write("create:roles", lambda o: client.roles.create(**payload, request_options=o))
     elif step.kind == "update_role":
         calls.write("update:roles", lambda o: client.roles.update(target, **payload, request_options=o))
     elif step.kind in ("add_role_permissions", "remove_role_permissions"):
         _role_permission_change(calls, step.kind, target, payload["permissions"])
     elif step.kind == "create_client":
-        return text_of(
-            calls.write("create:clients", lambda o: client.clients.create(**payload, request_options=o)).client_id
-        )
+        calls.write("create:clients", lambda o: client.clients.create(**payload, request_options=o))
     elif step.kind == "update_client":
         calls.write("update:clients", lambda o: client.clients.update(target, **payload, request_options=o))
     elif step.kind == "create_grant":
-        return text_of(
-            calls.write("create:client_grants", lambda o: client.client_grants.create(**payload, request_options=o)).id
-        )
+        calls.write("create:client_grants", lambda o: client.client_grants.create(**payload, request_options=o))
     elif step.kind == "update_grant":
         calls.write("update:client_grants", lambda o: client.client_grants.update(target, **payload, request_options=o))
     else:
-        return _execute_connection_or_action(calls, step.kind, target, payload)
-    return None
+        _execute_connection_or_action(calls, step.kind, target, payload)
 
 
 def _role_permission_change(calls: Calls, kind: str, role_id: str, permissions: Sequence[tuple[str, str]]) -> None:
@@ -65,13 +56,11 @@ def _role_permission_change(calls: Calls, kind: str, role_id: str, permissions: 
         )
 
 
-def _execute_connection_or_action(calls: Calls, kind: str, target: str, payload: dict[str, Any]) -> str | None:
+def _execute_connection_or_action(calls: Calls, kind: str, target: str, payload: dict[str, Any]) -> None:
     client = calls.client
     if kind == "create_connection":
-        return text_of(
-            calls.write("create:connections", lambda o: client.connections.create(**payload, request_options=o)).id
-        )
-    if kind == "update_connection":
+        calls.write("create:connections", lambda o: client.connections.create(**payload, request_options=o))
+    elif kind == "update_connection":
         calls.write(
             "update:connections_options", lambda o: client.connections.update(target, **payload, request_options=o)
         )
@@ -82,7 +71,7 @@ def _execute_connection_or_action(calls: Calls, kind: str, target: str, payload:
             lambda o: client.connections.clients.update(target, request=enable, request_options=o),
         )
     elif kind == "create_action":
-        return text_of(calls.write("create:actions", lambda o: client.actions.create(**payload, request_options=o)).id)
+        calls.write("create:actions", lambda o: client.actions.create(**payload, request_options=o))
     elif kind == "update_action":
         calls.write("update:actions", lambda o: client.actions.update(target, **payload, request_options=o))
     elif kind == "deploy_action":
@@ -92,7 +81,6 @@ def _execute_connection_or_action(calls: Calls, kind: str, target: str, payload:
         _bind(calls, target)
     else:
         raise ValueError(f"no such step: {kind}")
-    return None
 
 
 def _wait_until_built(calls: Calls, action_id: str) -> None:

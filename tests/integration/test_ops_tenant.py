@@ -339,6 +339,35 @@ def test_an_apply_that_fails_half_way_is_completed_by_the_next_without_duplicate
 
 
 @pytest.mark.usefixtures("stage")
+@pytest.mark.parametrize("command", ["plan", "apply"])
+@pytest.mark.parametrize("where", [".", "missing/auth0.env"])
+def test_a_credentials_destination_apply_could_not_write_is_one_line_before_any_change(
+    bare: SandboxServer,
+    files: tuple[Path, Path],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    command: str,
+    where: str,
+) -> None:
+    destination = tmp_path / where
+
+    code = ops(
+        [
+            *("--stage", "local", "tenant", command, "--catalogue", str(files[0])),
+            *("--write-credentials", str(destination)),
+        ]
+    )
+    err = capsys.readouterr().err
+
+    assert code == 2
+    assert err.startswith(f"ops: invalid_option: --write-credentials {destination}")
+    assert len(err.splitlines()) == 1
+    assert bare.tenant.configuration.apis == {}
+    assert bare.tenant.configuration.clients == {}
+    assert bare.tenant.roles == {}
+
+
+@pytest.mark.usefixtures("stage")
 def test_a_missing_management_scope_is_named_in_the_error(
     files: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -355,7 +384,7 @@ def test_a_missing_management_scope_is_named_in_the_error(
 
 def test_the_bare_sandbox_grants_its_bootstrap_application_exactly_the_scopes_the_help_lists() -> None:
     from ops.tenant import TENANT_DOC
-    from ops.tenant.auth0 import TENANT_SCOPES as NEEDED
+    from ops.tenant.model import TENANT_SCOPES as NEEDED
 
     assert TENANT_SCOPES == NEEDED
     listed = TENANT_DOC.split("with these scopes:", 1)[1].split("A scope it lacks", 1)[0].split()

@@ -286,3 +286,62 @@ def test_a_slug_already_taken_gets_a_number() -> None:
 
     assert unique_slug("handbook", {"handbook", "handbook-2"}) == "handbook-3"
     assert unique_slug("x" * 64, {"x" * 64}) == "x" * 62 + "-2"
+
+
+def one_page_of(*products: dict[str, Any]) -> dict[str, Any]:
+    return {"success": True, "products": list(products)}
+
+
+def unmatched_product(**changes: Any) -> dict[str, Any]:
+    """The recorded page's product that opens no course of the test catalogue, changed as given."""
+    [product] = [item for item in products_page("last")["products"] if item["id"] == "A-m3CDDC5dlrSdKZp0RFhA=="]
+    return {**product, **changes}
+
+
+def test_two_products_of_the_same_name_get_entries_with_different_slugs(
+    gumroad: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    twin = unmatched_product(id="B-twinProductId000000A==")
+    gumroad.add(responses.GET, PRODUCTS, json=one_page_of(unmatched_product(), twin))
+
+    _, out, _ = run(["gumroad", "products", "--json"], capsys)
+
+    entries = [row["catalogue_entry"] for row in json.loads(out)]
+    assert [(entry["slug"], entry["gumroad_products"]) for entry in entries] == [
+        ("serverless-handbook-the-course", ["A-m3CDDC5dlrSdKZp0RFhA=="]),
+        ("serverless-handbook-the-course-2", ["B-twinProductId000000A=="]),
+    ]
+
+
+def test_a_product_name_with_control_characters_is_printed_without_them(
+    gumroad: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    named = unmatched_product(name="Handbook\x1b[2J\r\nreloaded", formatted_price="€49\x07")
+    gumroad.add(responses.GET, PRODUCTS, json=one_page_of(named))
+
+    code, out, _ = run(["gumroad", "products"], capsys)
+
+    assert code == 0
+    assert "\x1b" not in out
+    assert "\r" not in out
+    assert "\x07" not in out
+    [row] = [line for line in out.splitlines() if line.startswith("A-m3CDDC5dlrSdKZp0RFhA==")]
+    assert [cell.strip() for cell in row.split("  ") if cell.strip()] == [
+        "A-m3CDDC5dlrSdKZp0RFhA==",
+        "€49",
+        "unpublished",
+        "Handbook[2Jreloaded",
+        "-",
+    ]
+
+
+def test_a_product_without_an_id_is_one_line(
+    gumroad: responses.RequestsMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    without_id = {key: value for key, value in unmatched_product().items() if key != "id"}
+    gumroad.add(responses.GET, PRODUCTS, json=one_page_of(without_id))
+
+    code, out, err = run(["gumroad", "products"], capsys)
+
+    assert (code, out) == (2, "")
+    assert err == "ops: gumroad_api_error: Gumroad answered GET /v2/products with a product without an id\n"

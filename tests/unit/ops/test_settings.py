@@ -9,6 +9,7 @@ import pytest
 
 from chalicelib.errors import ConfigurationError
 from ops.__main__ import main as ops
+from ops.errors import NotConfigured
 from ops.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -70,3 +71,26 @@ def test_a_queue_that_is_not_fifo_is_refused_as_the_service_refuses_it_before_an
     assert capsys.readouterr().err == (
         f"ops: service_misconfigured: {name} must be the URL of an SQS FIFO queue (ending in .fifo)\n"
     )
+
+
+def test_the_login_route_is_on_exactly_when_the_stage_names_a_login_application() -> None:
+    named = load_settings(stack=None, stage=None, environ={"AUTH0_LOGIN_CLIENT_ID": "loginClientId01"})
+    unset = load_settings(stack=None, stage=None, environ={})
+
+    assert named.login_on() is True
+    assert unset.login_on() is False
+
+
+def test_the_spa_urls_from_cors_allow_origin_leave_out_its_wildcard() -> None:
+    environ = {"CORS_ALLOW_ORIGIN": "*, https://app.example.com, https://www.example.com"}
+
+    urls = load_settings(stack=None, stage=None, environ=environ).spa_urls()
+
+    assert urls == ("https://app.example.com", "https://www.example.com")
+
+
+def test_a_cors_allow_origin_of_only_the_wildcard_names_no_spa_url() -> None:
+    settings = load_settings(stack=None, stage=None, environ={"CORS_ALLOW_ORIGIN": "*"})
+
+    with pytest.raises(NotConfigured, match=r"^where is the SPA served\? Pass --spa-url URL"):
+        settings.spa_urls()

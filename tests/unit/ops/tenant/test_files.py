@@ -13,6 +13,7 @@ import pytest
 from moto import mock_aws
 
 from chalicelib.catalogue import load_catalogue
+from ops.errors import InvalidOption, NotConfigured
 from ops.tenant.files import CredentialsFile, ServiceSecret, with_role_ids, write_role_ids
 from tests.unit.test_packaging import PLACEHOLDER_CATALOGUE
 
@@ -106,6 +107,49 @@ def test_a_credentials_file_keeps_the_values_a_write_does_not_name(tmp_path: Pat
 
 def test_no_credentials_file_yet_holds_nothing(tmp_path: Path) -> None:
     assert CredentialsFile(tmp_path / "missing.env", stage="local").read() is None
+
+
+def test_a_credentials_line_with_an_unclosed_quote_is_named_by_file_and_line_never_by_its_value(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "local.env"
+    path.write_text("# written by hand\nAUTH0_CLIENT_ID=m2mId\nAUTH0_CLIENT_SECRET='oops-s3cret\n")
+
+    with pytest.raises(NotConfigured) as refused:
+        CredentialsFile(path, stage="local").read()
+
+    assert refused.value.message == (
+        f"{path} line 3: the value of AUTH0_CLIENT_SECRET is not shell-quoted as ops tenant writes it: fix the line "
+        "or delete it"
+    )
+    assert "oops-s3cret" not in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("where", "said"),
+    [
+        (".", "is a folder: name a file in it"),
+        ("missing/auth0.env", "the folder {tmp}/missing does not exist"),
+        ("a-file/auth0.env", "the folder {tmp}/a-file does not exist"),
+    ],
+)
+def test_a_credentials_destination_write_could_not_replace_is_refused_by_check(
+    tmp_path: Path, where: str, said: str
+) -> None:
+    (tmp_path / "a-file").write_text("not a folder\n")
+    path = tmp_path / where
+
+    with pytest.raises(InvalidOption) as refused:
+        CredentialsFile(path, stage="local").check()
+
+    assert refused.value.message.startswith(f"--write-credentials {path}")
+    assert said.format(tmp=tmp_path) in refused.value.message
+
+
+def test_a_credentials_file_in_a_writable_folder_passes_check(tmp_path: Path) -> None:
+    CredentialsFile(tmp_path / "auth0.env", stage="local").check()
+    (tmp_path / "auth0.env").write_text("AUTH0_CLIENT_ID=m2mId\n")
+    CredentialsFile(tmp_path / "auth0.env", stage="local").check()
 
 
 # --- the service's secret ---------------------------------------------------------------------------

@@ -80,6 +80,15 @@ def test_a_service_without_a_post_login_secret_gets_a_new_random_one() -> None:
     assert first != second
 
 
+def test_only_a_post_login_secret_made_by_this_run_is_new() -> None:
+    deployed = stage("prod", DEPLOYED)
+    local = stage("local", {**DEPLOYED, "POST_LOGIN_SECRET": "lpls"})
+
+    assert post_login_action(arguments(), deployed, {}).secret_is_new is True
+    assert post_login_action(arguments(), deployed, {"post_login_secret": "kept"}).secret_is_new is False
+    assert post_login_action(arguments(), local, {}).secret_is_new is False
+
+
 def test_a_deployed_stage_without_the_apis_url_is_refused_naming_what_to_pass() -> None:
     settings = stage("prod", {key: value for key, value in DEPLOYED.items() if key != "API_URL"})
 
@@ -93,3 +102,43 @@ def test_a_deployed_stage_without_the_apis_url_is_refused_naming_what_to_pass() 
 def test_an_api_url_the_action_would_refuse_is_refused_before_any_call(url: str) -> None:
     with pytest.raises(InvalidOption, match="--api-url"):
         post_login_action(arguments(api_url=url), stage("prod", DEPLOYED), {})
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.2:8000", "http://[::1]:8000", "http://LOCALHOST:8000/"])
+def test_an_api_url_over_http_is_taken_for_any_loopback_host_as_the_services_own_settings_take_it(url: str) -> None:
+    action = post_login_action(arguments(api_url=url), stage("prod", DEPLOYED), {})
+
+    assert action.secrets["POST_LOGIN_URL"] == url.rstrip("/") + "/auth0/post-login"
+
+
+@pytest.mark.parametrize("lifetime", [0, -5])
+def test_a_token_lifetime_below_one_second_is_refused_naming_the_flag_given(lifetime: int) -> None:
+    settings = stage("prod", DEPLOYED)
+    action = post_login_action(arguments(), settings, {})
+
+    with pytest.raises(InvalidOption) as refused:
+        desired_for(arguments(token_lifetime=lifetime), settings, CATALOGUE, MANAGEMENT, action)
+
+    assert refused.value.message == f"--token-lifetime must be a whole number of seconds above 0, not '{lifetime}'"
+
+
+@pytest.mark.parametrize("url", ["https://app.example.com/app", "https://app.example.com/index.html"])
+def test_a_spa_url_with_a_path_is_refused_as_not_an_origin(url: str) -> None:
+    settings = stage("prod", DEPLOYED)
+    action = post_login_action(arguments(), settings, {})
+
+    with pytest.raises(InvalidOption) as refused:
+        desired_for(arguments(spa_url=[url]), settings, CATALOGUE, MANAGEMENT, action)
+
+    assert refused.value.message == f"--spa-url is the SPA's origin (scheme, host, port), not {url!r}"
+
+
+def test_a_spa_url_with_a_trailing_slash_is_its_origin() -> None:
+    settings = stage("prod", DEPLOYED)
+    action = post_login_action(arguments(), settings, {})
+
+    desired = desired_for(arguments(spa_url=["https://app.example.com/"]), settings, CATALOGUE, MANAGEMENT, action)
+
+    spa = desired.client(SPA)
+    assert spa is not None
+    assert spa.settings["callbacks"] == ["https://app.example.com"]

@@ -324,6 +324,20 @@ def test_the_grant_holds_exactly_the_services_scopes() -> None:
     ]
 
 
+def test_a_grant_holding_every_scope_the_service_calls_with_and_one_more_is_planned_down_to_them() -> None:
+    desired = with_catalogue_ids(desired_state(needs()))
+    found = settled(desired)
+    grant = replace(found.grants[0], scopes=(*SERVICE_SCOPES, "delete:users"))
+
+    [step] = plan(desired, replace(found, grants=(grant,)), TARGETS).steps
+
+    assert (step.kind, step.target) == ("update_grant", grant.id)
+    assert step.payload == {"scope": sorted(SERVICE_SCOPES)}
+    assert list(step.lines) == [
+        f"- remove scope delete:users from the grant of the service's application on the Management API ({MANAGEMENT})"
+    ]
+
+
 def test_the_connection_gets_sign_ups_off_again_and_keeps_its_other_options_and_clients() -> None:
     desired = with_catalogue_ids(desired_state(needs()))
     found = settled(desired)
@@ -395,6 +409,32 @@ def test_an_adopted_role_gets_the_mark_and_the_permission() -> None:
     assert result.steps[0].payload == {"description": desired.roles[0].description}
 
 
+@pytest.mark.parametrize("adopt", [[], ["course:serverless-handbook"]])
+def test_another_stages_role_in_a_shared_tenant_is_refused_even_when_adopted(adopt: list[str]) -> None:
+    dev = desired_state(needs(stage="dev", courses=(HANDBOOK,)))
+    prods = settled(with_catalogue_ids(desired_state(needs(courses=(HANDBOOK,))))).roles
+
+    result = plan(dev, replace(settled(dev), roles=prods), TARGETS, adopt=adopt)
+
+    assert result.refusals == (
+        f"role course:serverless-handbook exists as {ROLE_IDS[HANDBOOK.slug]} and belongs to stage prod (its "
+        'description ends "(managed by gumroad-auth0-gate, stage prod)"): ops tenant never takes over another '
+        "stage's role, even with --adopt; give each stage its own Auth0 tenant",
+    )
+    assert [step.kind for step in result.steps if step.kind in ("update_role", "add_role_permissions")] == []
+    assert not any(ROLE_IDS[HANDBOOK.slug] in text for text in result.lines)
+
+
+def test_a_role_whose_description_only_mentions_a_stage_mark_is_not_another_stages() -> None:
+    desired = with_catalogue_ids(desired_state(needs(courses=(HANDBOOK,))))
+    found = settled(desired)
+    hand_made = replace(found.roles[0], description="Not (managed by gumroad-auth0-gate, stage dev) any more")
+
+    result = plan(desired, replace(found, roles=(hand_made,)), TARGETS)
+
+    assert result.refusals[0].endswith('pass --adopt "course:serverless-handbook" to manage it')
+
+
 def test_an_application_of_the_same_name_without_the_mark_is_refused_unless_adopted() -> None:
     desired = with_catalogue_ids(desired_state(needs()))
     found = settled(desired)
@@ -411,6 +451,20 @@ def test_an_application_of_the_same_name_without_the_mark_is_refused_unless_adop
     assert [(step.kind, step.payload) for step in adopted.steps] == [
         ("update_client", {"client_metadata": client_metadata("prod", SPA)})
     ]
+
+
+def test_several_applications_carrying_one_applications_mark_are_refused_naming_each() -> None:
+    desired = with_catalogue_ids(desired_state(needs()))
+    found = settled(desired)
+    copy = FoundClient("spaClientCopy01", "gumroad-auth0-gate prod SPA (copy)", {}, client_metadata("prod", SPA))
+
+    result = plan(desired, replace(found, clients=(*found.clients, copy)), TARGETS)
+
+    assert result.refusals == (
+        f'application "gumroad-auth0-gate prod SPA": several applications carry its mark ({IDS[SPA]}, '
+        "spaClientCopy01); delete all but one",
+    )
+    assert result.steps == ()
 
 
 def test_another_stages_application_is_neither_used_nor_refused() -> None:
