@@ -59,8 +59,12 @@ class ClientsApi:
         return json_response(200, answer)
 
     def get_client(self, request: Request) -> Response:
+        """As Auth0: ``client_secret`` only to a token with ``read:client_keys`` (hidden, not refused, otherwise)."""
         fields, include = request.query_value("fields"), boolean_parameter(request, "include_fields", default=True)
-        return json_response(200, select_fields(self._document(request.params["id"]), fields, include))
+        document = self._document(request.params["id"])
+        if "read:client_keys" not in request.scopes:
+            document = _public(document)
+        return json_response(200, select_fields(document, fields, include))
 
     def create(self, request: Request) -> Response:
         body = _client_body(request.json_object())
@@ -147,7 +151,7 @@ def _settings_document(client: Client) -> dict[str, Any]:
 
 
 def _public(document: dict[str, Any]) -> dict[str, Any]:
-    """A list never shows secrets (Auth0 shows them only to ``read:client_keys``; ``GET /clients/{id}`` here)."""
+    """Without secrets: a list never shows them, ``GET /clients/{id}`` only to ``read:client_keys`` (as Auth0)."""
     return {key: value for key, value in document.items() if key != "client_secret"}
 
 

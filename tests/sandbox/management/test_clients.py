@@ -95,3 +95,29 @@ def test_a_created_spas_origin_may_call_the_token_endpoint_at_once_and_a_changed
     assert (created.status_code, created.headers["Access-Control-Allow-Origin"]) == (204, "http://127.0.0.1:3000")
     assert preflight(bare, "/oauth/token", "http://127.0.0.1:3000").status_code == 403
     assert preflight(bare, "/oauth/token", "https://app.example.com").status_code == 204
+
+
+def test_a_list_without_fields_shows_no_secret(bare: SandboxServer, bootstrap_token: str) -> None:
+    made = [api(bare, "POST", "/api/v2/clients", token=bootstrap_token, json=body).json() for body in (M2M, SPA)]
+
+    listed = api(bare, "GET", "/api/v2/clients", token=bootstrap_token).json()
+    totals = api(bare, "GET", "/api/v2/clients", token=bootstrap_token, params={"include_totals": "true"}).json()
+
+    assert {client["client_id"] for client in made} <= {client["client_id"] for client in listed}
+    assert all("client_secret" in client for client in made)
+    assert [client for client in [*listed, *totals["clients"]] if "client_secret" in client] == []
+
+
+def test_an_application_is_read_without_its_secret_by_a_token_without_read_client_keys(
+    bare: SandboxServer, bootstrap_token: str
+) -> None:
+    client_id = api(bare, "POST", "/api/v2/clients", token=bootstrap_token, json=M2M).json()["client_id"]
+    path, asked = f"/api/v2/clients/{client_id}", {"fields": "client_id,client_secret", "include_fields": "true"}
+
+    clients_only = api(bare, "GET", path, token=bare.management_token(scope="read:clients"), params=asked)
+    keys = api(bare, "GET", path, token=bare.management_token(scope="read:clients read:client_keys"), params=asked)
+    keys_only = api(bare, "GET", path, token=bare.management_token(scope="read:client_keys"), params=asked)
+
+    assert (clients_only.status_code, clients_only.json()) == (200, {"client_id": client_id})
+    assert keys.json()["client_secret"] == bare.tenant.configuration.clients[client_id]["client_secret"]
+    assert keys_only.json()["client_secret"] == keys.json()["client_secret"]
