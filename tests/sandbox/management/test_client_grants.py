@@ -101,3 +101,27 @@ def test_a_grant_on_another_api_gives_no_management_api_token_whatever_its_scope
 
     assert created.status_code == 201
     assert (refused.value.status_code, refused.value.error_code) == (403, "access_denied")
+
+
+def test_a_grant_for_an_unknown_application_or_api_is_a_404_and_nothing_is_granted(
+    bare: SandboxServer, bootstrap_token: str
+) -> None:
+    made = api(bare, "POST", "/api/v2/clients", token=bootstrap_token, json={"name": "s"}).json()["client_id"]
+    unknown_client = {"client_id": "no-such-client", "audience": bare.management_audience, "scope": ["read:users"]}
+    unknown_api = {"client_id": made, "audience": "https://nowhere.example/api", "scope": ["read:users"]}
+
+    client = api(bare, "POST", "/api/v2/client-grants", token=bootstrap_token, json=unknown_client)
+    audience = api(bare, "POST", "/api/v2/client-grants", token=bootstrap_token, json=unknown_api)
+
+    assert (client.status_code, client.json()) == (
+        404,
+        {
+            "statusCode": 404,
+            "error": "Not Found",
+            "message": "The client does not exist",
+            "errorCode": "inexistent_client",
+        },
+    )
+    assert (audience.status_code, audience.json()["errorCode"]) == (404, "inexistent_resource_server")
+    assert audience.json()["message"] == "No resource server found by specified identifier"
+    assert bare.tenant.configuration.grants == {}

@@ -121,3 +121,35 @@ def test_an_application_is_read_without_its_secret_by_a_token_without_read_clien
     assert (clients_only.status_code, clients_only.json()) == (200, {"client_id": client_id})
     assert keys.json()["client_secret"] == bare.tenant.configuration.clients[client_id]["client_secret"]
     assert keys_only.json()["client_secret"] == keys.json()["client_secret"]
+
+
+@pytest.mark.parametrize(
+    ("body", "property_name"),
+    [
+        ({**M2M, "callbacks": [1]}, "callbacks[0]"),
+        ({**M2M, "web_origins": ["https://app.example.com", None]}, "web_origins[1]"),
+        ({**SPA, "callbacks": ["javascript:alert(1)"]}, "callbacks[0]"),
+        ({**SPA, "allowed_logout_urls": ["javascript:alert(1)"]}, "allowed_logout_urls[0]"),
+        ({**SPA, "web_origins": ["http://127.0.0.1:3000/app"]}, "web_origins[0]"),
+        ({**M2M, "callbacks": ["not a url"]}, "callbacks[0]"),
+    ],
+)
+def test_an_application_with_a_bad_url_is_refused_and_nothing_changes(
+    bare: SandboxServer, bootstrap_token: str, body: dict[str, object], property_name: str
+) -> None:
+    spa = api(bare, "POST", "/api/v2/clients", token=bootstrap_token, json=SPA).json()
+    kept = dict(bare.tenant.configuration.clients)
+    change = {
+        name: value for name, value in body.items() if name in ("callbacks", "allowed_logout_urls", "web_origins")
+    }
+
+    created = api(bare, "POST", "/api/v2/clients", token=bootstrap_token, json=body)
+    changed = api(bare, "PATCH", f"/api/v2/clients/{spa['client_id']}", token=bootstrap_token, json=change)
+
+    for refused in (created, changed):
+        assert (refused.status_code, refused.json()["errorCode"]) == (400, "invalid_body")
+        assert refused.json()["message"].startswith("Payload validation error: ")
+        assert refused.json()["message"].endswith(f" on property {property_name}.")
+    assert bare.tenant.configuration.clients == kept
+    assert bare.clients[spa["client_id"]].callbacks == ("http://127.0.0.1:3000",)
+    assert api(bare, "GET", "/api/v2/clients", token=bootstrap_token).status_code == 200

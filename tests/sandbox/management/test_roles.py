@@ -86,3 +86,22 @@ def test_roles_are_listed_by_page_and_a_name_is_taken_once(bare: SandboxServer, 
     assert page.json()["total"] == 2
     assert [role["name"] for role in page.json()["roles"]] == ["course:b"]
     assert renamed.json()["description"] == "new"
+
+
+def test_a_role_without_a_name_is_refused_and_none_is_made(bare: SandboxServer, bootstrap_token: str) -> None:
+    made = api(bare, "POST", "/api/v2/roles", token=bootstrap_token, json={"name": "course:a"}).json()
+
+    created = api(bare, "POST", "/api/v2/roles", token=bootstrap_token, json={"name": ""})
+    renamed = api(bare, "PATCH", f"/api/v2/roles/{made['id']}", token=bootstrap_token, json={"name": ""})
+
+    for refused in (created, renamed):
+        assert (refused.status_code, refused.json()) == (
+            400,
+            {
+                "statusCode": 400,
+                "error": "Bad Request",
+                "message": "Payload validation error: 'String is too short (0 chars), minimum 1' on property name.",
+                "errorCode": "invalid_body",
+            },
+        )
+    assert [role.name for role in bare.tenant.roles.values()] == ["course:a"]
