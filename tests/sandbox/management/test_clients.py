@@ -153,3 +153,17 @@ def test_an_application_with_a_bad_url_is_refused_and_nothing_changes(
     assert bare.tenant.configuration.clients == kept
     assert bare.clients[spa["client_id"]].callbacks == ("http://127.0.0.1:3000",)
     assert api(bare, "GET", "/api/v2/clients", token=bootstrap_token).status_code == 200
+
+
+def test_the_sandboxs_own_applications_are_not_changed_through_the_management_api(server: SandboxServer) -> None:
+    token = server.management_token(scope="read:clients update:clients")
+    before = {client_id: server.clients[client_id] for client_id in ("sandbox-m2m-client", "sandbox-spa-client")}
+    moved = {"callbacks": ["https://elsewhere.example"], "grant_types": ["implicit"]}
+
+    answers = [api(server, "PATCH", f"/api/v2/clients/{client_id}", token=token, json=moved) for client_id in before]
+
+    for answer in answers:
+        assert (answer.status_code, answer.json()["errorCode"]) == (400, "invalid_body")
+        assert "the sandbox's own applications are changed by its settings" in answer.json()["message"]
+    assert {client_id: server.clients[client_id] for client_id in before} == before
+    assert server.tenant.configuration.clients == {}

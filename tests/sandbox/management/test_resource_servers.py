@@ -116,3 +116,23 @@ def test_a_token_lifetime_outside_auth0s_bounds_is_refused_and_nothing_changes(
         for lifetime in (1, 2_592_000)
     ]
     assert [edge.status_code for edge in edges] == [200, 200]
+
+
+def test_the_sandboxs_own_api_is_not_changed_through_the_management_api(server: SandboxServer) -> None:
+    token = server.management_token(scope="read:resource_servers update:resource_servers")
+    path = f"/api/v2/resource-servers/{quote(API_AUDIENCE, safe='')}"
+    before = api(server, "GET", path, token=token).json()
+
+    refused = api(server, "PATCH", path, token=token, json={"token_lifetime": 60, "enforce_policies": False})
+
+    assert (refused.status_code, refused.json()) == (
+        400,
+        {
+            "statusCode": 400,
+            "error": "Bad Request",
+            "message": "The sandbox's own API is changed by its settings, not here",
+            "errorCode": "invalid_body",
+        },
+    )
+    assert api(server, "GET", path, token=token).json() == before
+    assert server.tenant.configuration.apis == {}
