@@ -369,36 +369,19 @@ def drift(server: SandboxServer, scope: str) -> None:
 ON_DRIFT = ("update:resource_servers", "update:clients", "update:client_grants", "update:connections_options")
 # Auth0 hides (does not refuse) a client's secret without read:client_keys and a connection's options without
 # read:connections_options; ops tenant, as it stands, reads the absence as "not there yet" and stops after its
-# rounds ("the tenant did not settle") without naming the scope.
+# rounds ("the tenant did not settle") without naming the scope. Its exit 2 is held; the unnamed scope is an xfail
+# until ops names it.
 HIDDEN = ("read:client_keys", "read:connections_options")
 
 
 @pytest.mark.usefixtures("stage")
-@pytest.mark.parametrize(
-    "scope",
-    [
-        pytest.param(
-            scope,
-            marks=pytest.mark.xfail(
-                strict=True, reason=f"ops tenant does not name {scope} when Auth0 hides what it reads"
-            ),
-        )
-        if scope in HIDDEN
-        else scope
-        for scope in TENANT_SCOPES
-    ],
-)
+@pytest.mark.parametrize("scope", TENANT_SCOPES)
 def test_a_missing_management_scope_is_named_in_the_error(
     scope: str, files: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     catalogue, credentials = files
     apply = [
-        "--stage",
-        "local",
-        "tenant",
-        "apply",
-        "--catalogue",
-        str(catalogue),
+        *("--stage", "local", "tenant", "apply", "--catalogue", str(catalogue)),
         "--write-credentials",
         str(credentials),
     ]
@@ -410,11 +393,14 @@ def test_a_missing_management_scope_is_named_in_the_error(
             drift(server, scope)
         code = ops(apply)
         captured = capsys.readouterr()
+    named = f"the bootstrap application (AUTH0_TENANT_CLIENT_ID) lacks the Management API scope {scope}"
 
     assert code == 2, captured.err
-    assert f"the bootstrap application (AUTH0_TENANT_CLIENT_ID) lacks the Management API scope {scope}" in captured.err
-    assert "403 insufficient_scope" in captured.err
     assert "secret-not-a-real" not in captured.out + captured.err
+    if scope in HIDDEN and named not in captured.err:
+        pytest.xfail(f"ops tenant does not name {scope} when Auth0 hides what it reads: {captured.err.strip()}")
+    assert named in captured.err
+    assert "403 insufficient_scope" in captured.err
 
 
 def test_the_bare_sandbox_grants_its_bootstrap_application_exactly_the_scopes_the_help_lists() -> None:
