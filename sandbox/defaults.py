@@ -61,7 +61,7 @@ CLIENT_CREDENTIALS_GRANT = "client_credentials"
 AUTHORIZATION_CODE_GRANT = "authorization_code"
 REFRESH_TOKEN_GRANT = "refresh_token"  # noqa: S105 - a grant type name
 # `serve --bare`: a tenant holding only the application `ops tenant` runs as (the local stage's
-# AUTH0_TENANT_CLIENT_ID), with the Management API scopes it needs (ops/tenant/auth0.py's TENANT_SCOPES).
+# AUTH0_TENANT_CLIENT_ID), with the Management API scopes it needs (ops/tenant/model.py's TENANT_SCOPES).
 DEFAULT_BARE_STATE_PATH = Path(".sandbox/bare-state.json")
 DEFAULT_TENANT_CLIENT_ID = "sandbox-tenant-client"
 DEFAULT_TENANT_CLIENT_SECRET = "sandbox-tenant-client-secret-not-a-real-secret"  # noqa: S105 - a public dev value

@@ -70,9 +70,8 @@ class RequestPipeline:
             if family == MANAGEMENT:
                 headers = self._take_rate_limit_token()
             self._inject_fault(family, request, headers)
-            if family == MANAGEMENT:
-                self._authorize(request, route)
-            response = route.handler(replace(request, params=params))
+            scopes = self._authorize(request, route) if family == MANAGEMENT else frozenset()
+            response = route.handler(replace(request, params=params, scopes=scopes))
         except SandboxError as error:
             response = error_response(error)
         except Exception:
@@ -116,7 +115,8 @@ class RequestPipeline:
         if fault.status is not None:
             raise _fault_error(fault, family, headers)
 
-    def _authorize(self, request: Request, route: Route) -> None:
+    def _authorize(self, request: Request, route: Route) -> frozenset[str]:
+        """The token's scopes, once it holds one the route needs (some answers also depend on the others)."""
         token = request.bearer_token()
         if token is None:
             raise missing_authentication()
@@ -125,9 +125,10 @@ class RequestPipeline:
         except TokenRejected as rejected:
             raise invalid_token(rejected.message) from None
         scope = claims.get("scope")
-        granted = set(scope.split()) if isinstance(scope, str) else set()
+        granted = frozenset(scope.split()) if isinstance(scope, str) else frozenset()
         if route.scopes and not granted.intersection(route.scopes):
             raise insufficient_scope(route.scopes)
+        return granted
 
 
 def _fault_error(fault: Fault, family: str, headers: dict[str, str]) -> SandboxError:

@@ -22,6 +22,7 @@ class Request:
     body: bytes
     client_ip: str
     params: Mapping[str, str] = field(default_factory=dict)
+    scopes: frozenset[str] = frozenset()  # a Management API request's: its bearer token's scopes
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -11,6 +11,7 @@ from sandbox.http.routing import Route
 from sandbox.http.wire import Request, Response, json_response
 from sandbox.management.query import DEFAULT_PER_PAGE, MAX_PER_PAGE, boolean_parameter, integer_parameter
 from sandbox.tenant.client_grants import ClientGrant, ClientGrants
+from sandbox.tenant.clients import Client
 from sandbox.tenant.configuration import random_id
 from sandbox.tenant.site import Site
 
@@ -19,11 +20,19 @@ class ClientGrantsApi:
     """The grants the tenant really applies to ``client_credentials``, in the recorded shape."""
 
     def __init__(
-        self, *, site: Site, grants: ClientGrants, changing: Callable[[], AbstractContextManager[None]]
+        self,
+        *,
+        site: Site,
+        grants: ClientGrants,
+        changing: Callable[[], AbstractContextManager[None]],
+        clients: Mapping[str, Client],
+        api_exists: Callable[[str], bool],
     ) -> None:
         self._site = site
         self._grants = grants
         self._changing = changing  # the tenant's lock, saving the state afterwards
+        self._clients = clients  # every application, the sandbox's own and those created
+        self._api_exists = api_exists  # an API (resource server) of this identifier, the Management API too
 
     def routes(self) -> list[Route]:
         return [
@@ -38,6 +47,12 @@ class ClientGrantsApi:
         if not isinstance(client_id, str) or not isinstance(audience, str) or scope is None:
             raise payload_error("'Missing required property: client_id, audience, scope'.")
         with self._changing():
+            if client_id not in self._clients:
+                raise ManagementError(404, "The client does not exist", "inexistent_client")
+            if not self._api_exists(audience):
+                raise ManagementError(
+                    404, "No resource server found by specified identifier", "inexistent_resource_server"
+                )
             documents = self._grants.documents(self._site.management_audience)
             if any(grant["client_id"] == client_id and grant["audience"] == audience for grant in documents):
                 raise ManagementError(409, "A client grant for this client and audience already exists", "conflict")

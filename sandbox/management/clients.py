@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from sandbox.errors import ManagementError, payload_error
 from sandbox.http.routing import Route
-from sandbox.http.wire import Request, Response, json_response
+from sandbox.http.wire import Request, Response, json_response, json_type
 from sandbox.management.query import (
     DEFAULT_PER_PAGE,
     MAX_PER_PAGE,
@@ -20,7 +21,7 @@ from sandbox.management.query import (
     integer_parameter,
     select_fields,
 )
-from sandbox.tenant.clients import Client
+from sandbox.tenant.clients import Client, spa_origin
 from sandbox.tenant.configuration import random_id
 from sandbox.tenant.tenant import Tenant
 
@@ -59,8 +60,12 @@ class ClientsApi:
         return json_response(200, answer)
 
     def get_client(self, request: Request) -> Response:
+        """As Auth0: ``client_secret`` only to a token with ``read:client_keys`` (hidden, not refused, otherwise)."""
         fields, include = request.query_value("fields"), boolean_parameter(request, "include_fields", default=True)
-        return json_response(200, select_fields(self._document(request.params["id"]), fields, include))
+        document = self._document(request.params["id"])
+        if "read:client_keys" not in request.scopes:
+            document = _public(document)
+        return json_response(200, select_fields(document, fields, include))
 
     def create(self, request: Request) -> Response:
         body = _client_body(request.json_object())
@@ -81,7 +86,8 @@ class ClientsApi:
             "client_metadata": {},
             **body,
         }
-        client = as_client(document)  # refuses a bad SPA origin before anything is kept
+        _check_urls(document)  # before anything is kept
+        client = as_client(document)
         with self._tenant.changing():
             self._tenant.configuration.clients[document["client_id"]] = document
             self._clients[client.client_id] = client
@@ -98,6 +104,7 @@ class ClientsApi:
             changed = {**document, **body}
             if isinstance(body.get("refresh_token"), dict):
                 changed["refresh_token"] = {**document.get("refresh_token", {}), **body["refresh_token"]}
+            _check_urls(changed)
             client = as_client(changed)
             self._tenant.configuration.clients[client.client_id] = changed
             self._clients[client.client_id] = client
@@ -147,7 +154,7 @@ def _settings_document(client: Client) -> dict[str, Any]:
 
 
 def _public(document: dict[str, Any]) -> dict[str, Any]:
-    """A list never shows secrets (Auth0 shows them only to ``read:client_keys``; ``GET /clients/{id}`` here)."""
+    """Without secrets: a list never shows them, ``GET /clients/{id}`` only to ``read:client_keys`` (as Auth0)."""
     return {key: value for key, value in document.items() if key != "client_secret"}
 
 
@@ -158,7 +165,31 @@ def _client_body(body: dict[str, Any]) -> dict[str, Any]:
             raise payload_error(f"'Additional properties not allowed: {name}'.")
         if not isinstance(value, expected):
             raise payload_error(f"'Expected type {expected.__name__}' on property {name}.")
+        items: list[Any] = value if isinstance(value, list) else []
+        for index, item in enumerate(items):
+            if not isinstance(item, str):
+                raise payload_error(
+                    f"'Expected type string but found type {json_type(item)}' on property {name}[{index}]."
+                )
     return dict(body)
+
+
+def _check_urls(document: dict[str, Any]) -> None:
+    """Callback and logout URLs are absolute (a scheme and a host; http(s) for a public client, which a browser
+    follows), web origins are ``scheme://host[:port]``: a ``javascript:`` callback or an origin with a path is a 400."""
+    public = document.get("token_endpoint_auth_method") == "none"
+    for name in ("callbacks", "allowed_logout_urls"):
+        for index, url in enumerate(document.get(name, [])):
+            parts = urlsplit(url)
+            if not parts.scheme or not parts.netloc or (public and parts.scheme not in ("http", "https")):
+                raise payload_error(
+                    f"'Object didn't pass validation for format absolute-uri: {url}' on property {name}[{index}]."
+                )
+    for index, origin in enumerate(document.get("web_origins", [])):
+        try:
+            spa_origin(origin)
+        except ValueError as error:
+            raise payload_error(f"'{error}' on property web_origins[{index}].") from None
 
 
 def _not_found() -> ManagementError:

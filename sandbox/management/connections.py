@@ -3,6 +3,10 @@
 Started normally, the sandbox holds its database connection (``serve --connection``), Google and passwordless
 e-mail, which are its settings and are not changed here. Started ``--bare`` it holds none: a database connection
 made here (``ops tenant apply``) is the one people sign in and sign up with, and users can be created in it.
+
+As Auth0 (its "connection options scopes" migration): a connection's ``options`` are shown only to a token with
+``read:connections_options`` (hidden, not refused, otherwise), and a change that sends ``options`` needs
+``update:connections_options`` (403 ``insufficient_scope`` otherwise).
 """
 
 from __future__ import annotations
@@ -11,13 +15,16 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from sandbox.errors import ManagementError, invalid_query, payload_error
+from sandbox.errors import ManagementError, insufficient_scope, invalid_query, payload_error
 from sandbox.http.routing import Route
 from sandbox.http.wire import Request, Response, empty_response, json_response
 from sandbox.management.query import DEFAULT_PER_PAGE, MAX_PER_PAGE, boolean_parameter, integer_parameter, select_fields
 from sandbox.tenant.clients import Client
 from sandbox.tenant.connections import Connection
 from sandbox.tenant.tenant import Tenant
+
+OPTIONS_READ = "read:connections_options"
+OPTIONS_UPDATE = "update:connections_options"
 
 
 class ConnectionsApi:
@@ -44,7 +51,7 @@ class ConnectionsApi:
         fields = request.query_value("fields")
         include = boolean_parameter(request, "include_fields", default=True)
         found = [
-            connection.to_auth0()
+            _shown(connection, request)
             for connection in self._tenant.connections.values()
             if (not names or connection.name in names) and (not strategies or connection.strategy in strategies)
         ]
@@ -59,7 +66,7 @@ class ConnectionsApi:
         return json_response(200, answer)
 
     def get_connection(self, request: Request) -> Response:
-        return json_response(200, self._connection(request.params["id"]).to_auth0())
+        return json_response(200, _shown(self._connection(request.params["id"]), request))
 
     def create(self, request: Request) -> Response:
         body = _connection_body(request.json_object(), creating=True)
@@ -83,6 +90,8 @@ class ConnectionsApi:
 
     def update(self, request: Request) -> Response:
         body = _connection_body(request.json_object(), creating=False)
+        if "options" in body and OPTIONS_UPDATE not in request.scopes:
+            raise insufficient_scope((OPTIONS_UPDATE,))
         with self._tenant.changing():
             connection = self._created(request.params["id"])
             options = body.get("options", connection.options)  # Auth0 replaces options and metadata whole
@@ -93,7 +102,7 @@ class ConnectionsApi:
                 metadata=dict(body.get("metadata", connection.metadata)),
             )
             self._keep(changed)
-        return json_response(200, changed.to_auth0())
+        return json_response(200, _shown(changed, request))
 
     def enabled_clients(self, request: Request) -> Response:
         connection = self._connection(request.params["id"])
@@ -135,6 +144,14 @@ class ConnectionsApi:
         if not found.created:
             raise payload_error("the sandbox's own connections are changed by its settings, not here")
         return found
+
+
+def _shown(connection: Connection, request: Request) -> dict[str, Any]:
+    """The connection as Auth0 shows it to this request's token: ``options`` only with ``read:connections_options``."""
+    shown = connection.to_auth0()
+    if OPTIONS_READ not in request.scopes:
+        del shown["options"]
+    return shown
 
 
 def _connection_body(body: dict[str, Any], *, creating: bool) -> dict[str, Any]:

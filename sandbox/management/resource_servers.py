@@ -20,6 +20,7 @@ from sandbox.tenant.site import Site
 from sandbox.tenant.tenant import Tenant
 
 MANAGEMENT_API_NAME = "Auth0 Management API"
+MIN_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME = 1, 2_592_000  # Auth0's bounds of an API's token_lifetime (30 days)
 # What POST and PATCH accept (Auth0 accepts more; these are the settings the service's API uses).
 _SETTINGS = {
     "name": str,
@@ -119,6 +120,12 @@ class ResourceServersApi:
             api.update(settings)
         return json_response(200, api)
 
+    def exists(self, identifier: str) -> bool:
+        """An API of this identifier: the Management API, or one the tenant serves."""
+        return identifier == self._site.management_audience or any(
+            api["identifier"] == identifier for api in self._apis()
+        )
+
     def _find(self, key: str) -> dict[str, Any]:
         for api in self._apis():
             if key in (api["id"], api["identifier"]):
@@ -173,6 +180,11 @@ def _settings(body: dict[str, Any], *, allowed: set[str]) -> dict[str, Any]:
     for name, kind in _SETTINGS.items():
         if name in body and (not isinstance(body[name], kind) or (kind is int and isinstance(body[name], bool))):
             raise payload_error(f"'Expected type {kind.__name__} but found another type' on property {name}.")
+    lifetime = body.get("token_lifetime")
+    if isinstance(lifetime, int) and not MIN_TOKEN_LIFETIME <= lifetime <= MAX_TOKEN_LIFETIME:
+        bound = "less than minimum" if lifetime < MIN_TOKEN_LIFETIME else "greater than maximum"
+        limit = MIN_TOKEN_LIFETIME if lifetime < MIN_TOKEN_LIFETIME else MAX_TOKEN_LIFETIME
+        raise payload_error(f"'Value {lifetime} is {bound} {limit}' on property token_lifetime.")
     for scope in body.get("scopes", []):
         if not isinstance(scope, dict) or not isinstance(scope.get("value"), str):
             raise payload_error("'Expected type object with a string value' on property scopes.")

@@ -138,6 +138,8 @@ def _role_body(body: dict[str, Any]) -> dict[str, str]:
     for name, value in body.items():
         if not isinstance(value, str):
             raise payload_error(f"'Expected type string' on property {name}.")
+    if body.get("name") == "":
+        raise payload_error("'String is too short (0 chars), minimum 1' on property name.")
     return dict(body)
 
 

@@ -43,7 +43,9 @@ def management_routes(
         *UsersApi(tenant=tenant, site=site).routes(),
         *IdentitiesApi(tenant=tenant).routes(),
         *JobsApi(tenant=tenant, site=site).routes(),
-        *ClientGrantsApi(site=site, grants=grants, changing=tenant.changing).routes(),
+        *ClientGrantsApi(
+            site=site, grants=grants, changing=tenant.changing, clients=clients, api_exists=resource_servers.exists
+        ).routes(),
         *resource_servers.routes(),
         *RolesApi(tenant=tenant, site=site, bare=bare).routes(),
         *ClientsApi(tenant=tenant, clients=clients).routes(),

@@ -10,6 +10,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -338,6 +339,41 @@ def test_an_apply_that_fails_half_way_is_completed_by_the_next_without_duplicate
     assert tenant("plan", files, capsys)[0] == 0
 
 
+def drift(server: SandboxServer, scope: str) -> None:
+    """Someone changes what apply made, in the dashboard, so that the next apply needs ``scope`` to put it back."""
+    token = server.management_token(scope=" ".join(TENANT_SCOPES))
+
+    def call(method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"}
+        answer = requests.request(method, f"{server.base_url}/api/v2/{path}", headers=headers, timeout=10, **kwargs)
+        assert answer.ok, answer.text
+        return answer
+
+    managed = [client for client in call("GET", "clients").json() if client["client_metadata"].get("managed_by")]
+    service = next(client["client_id"] for client in managed if client["app_type"] == "non_interactive")
+    if scope == "update:resource_servers":
+        [api] = [api for api in call("GET", "resource-servers").json() if not api["is_system"]]
+        call("PATCH", f"resource-servers/{api['id']}", json={"token_lifetime": 1234})
+    elif scope == "update:clients":
+        call("PATCH", f"clients/{service}", json={"is_first_party": False})
+    elif scope == "update:client_grants":
+        [grant] = call("GET", "client-grants", params={"client_id": service}).json()["client_grants"]
+        call("PATCH", f"client-grants/{grant['id']}", json={"scope": ["read:users"]})
+    elif scope == "update:connections_options":
+        [connection] = call("GET", "connections").json()
+        options = {**connection["options"], "disable_signup": False}
+        call("PATCH", f"connections/{connection['id']}", json={"options": options})
+
+
+# Needed only to put back what someone changed: a fresh apply makes these resources whole and never updates them.
+ON_DRIFT = ("update:resource_servers", "update:clients", "update:client_grants", "update:connections_options")
+# Auth0 hides (does not refuse) a client's secret without read:client_keys and a connection's options without
+# read:connections_options; ops tenant, as it stands, reads the absence as "not there yet" and stops after its
+# rounds ("the tenant did not settle") without naming the scope. Its exit 2 is held; the unnamed scope is an xfail
+# until ops names it.
+HIDDEN = ("read:client_keys", "read:connections_options")
+
+
 @pytest.mark.usefixtures("stage")
 @pytest.mark.parametrize("command", ["plan", "apply"])
 @pytest.mark.parametrize("where", [".", "missing/auth0.env"])
@@ -368,18 +404,32 @@ def test_a_credentials_destination_apply_could_not_write_is_one_line_before_any_
 
 
 @pytest.mark.usefixtures("stage")
+@pytest.mark.parametrize("scope", TENANT_SCOPES)
 def test_a_missing_management_scope_is_named_in_the_error(
-    files: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    scope: str, files: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lacking = tuple(scope for scope in TENANT_SCOPES if scope != "create:roles")
+    catalogue, credentials = files
+    apply = [
+        *("--stage", "local", "tenant", "apply", "--catalogue", str(catalogue)),
+        "--write-credentials",
+        str(credentials),
+    ]
+    lacking = tuple(granted for granted in TENANT_SCOPES if granted != scope)
     with SandboxServer(bare=True, state_path=None, tenant_scopes=lacking) as server:
         monkeypatch.setenv("AUTH0_DOMAIN", server.base_url)
-        code = ops(["--stage", "local", "tenant", "apply", "--catalogue", str(files[0])])
-        err = capsys.readouterr().err
+        if scope in ON_DRIFT:
+            assert ops(apply) == 0, capsys.readouterr().err
+            drift(server, scope)
+        code = ops(apply)
+        captured = capsys.readouterr()
+    named = f"the bootstrap application (AUTH0_TENANT_CLIENT_ID) lacks the Management API scope {scope}"
 
-    assert code == 2
-    assert "the bootstrap application (AUTH0_TENANT_CLIENT_ID) lacks the Management API scope create:roles" in err
-    assert "403 insufficient_scope" in err
+    assert code == 2, captured.err
+    assert "secret-not-a-real" not in captured.out + captured.err
+    if scope in HIDDEN and named not in captured.err:
+        pytest.xfail(f"ops tenant does not name {scope} when Auth0 hides what it reads: {captured.err.strip()}")
+    assert named in captured.err
+    assert "403 insufficient_scope" in captured.err
 
 
 def test_the_bare_sandbox_grants_its_bootstrap_application_exactly_the_scopes_the_help_lists() -> None:

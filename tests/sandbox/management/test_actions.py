@@ -89,3 +89,22 @@ def test_actions_need_the_actions_scopes(bare: SandboxServer) -> None:
 
     assert call(bare, token, "GET", "/actions").status_code == 403
     assert call(bare, token, "GET", "/triggers/post-login/bindings").status_code == 403
+
+
+def test_an_action_for_any_trigger_but_post_login_is_refused_and_none_is_made(
+    bare: SandboxServer, bootstrap_token: str
+) -> None:
+    other = {"id": "credentials-exchange", "version": "v2"}
+    bodies = [[other], [{"id": "post-login", "version": "v3"}, other], ["post-login"]]
+
+    answers = [
+        call(
+            bare, bootstrap_token, "POST", "/actions", json={"name": "x", "code": CODE, "supported_triggers": triggers}
+        )
+        for triggers in bodies
+    ]
+
+    for answer in answers:
+        assert (answer.status_code, answer.json()["errorCode"]) == (400, "invalid_body")
+        assert "post-login trigger only" in answer.json()["message"]
+    assert call(bare, bootstrap_token, "GET", "/actions").json()["total"] == 0

@@ -101,3 +101,48 @@ def test_a_grant_on_another_api_gives_no_management_api_token_whatever_its_scope
 
     assert created.status_code == 201
     assert (refused.value.status_code, refused.value.error_code) == (403, "access_denied")
+
+
+def test_a_grant_for_an_unknown_application_or_api_is_a_404_and_nothing_is_granted(
+    bare: SandboxServer, bootstrap_token: str
+) -> None:
+    made = api(bare, "POST", "/api/v2/clients", token=bootstrap_token, json={"name": "s"}).json()["client_id"]
+    unknown_client = {"client_id": "no-such-client", "audience": bare.management_audience, "scope": ["read:users"]}
+    unknown_api = {"client_id": made, "audience": "https://nowhere.example/api", "scope": ["read:users"]}
+
+    client = api(bare, "POST", "/api/v2/client-grants", token=bootstrap_token, json=unknown_client)
+    audience = api(bare, "POST", "/api/v2/client-grants", token=bootstrap_token, json=unknown_api)
+
+    assert (client.status_code, client.json()) == (
+        404,
+        {
+            "statusCode": 404,
+            "error": "Not Found",
+            "message": "The client does not exist",
+            "errorCode": "inexistent_client",
+        },
+    )
+    assert (audience.status_code, audience.json()["errorCode"]) == (404, "inexistent_resource_server")
+    assert audience.json()["message"] == "No resource server found by specified identifier"
+    assert bare.tenant.configuration.grants == {}
+
+
+def test_a_grant_is_changed_only_with_a_scope_list(bare: SandboxServer, bootstrap_token: str) -> None:
+    client_id = api(bare, "POST", "/api/v2/clients", token=bootstrap_token, json={"name": "s"}).json()["client_id"]
+    body = {"client_id": client_id, "audience": bare.management_audience, "scope": ["read:users"]}
+    grant = api(bare, "POST", "/api/v2/client-grants", token=bootstrap_token, json=body).json()
+    path = f"/api/v2/client-grants/{grant['id']}"
+
+    answers = [
+        api(bare, "PATCH", path, token=bootstrap_token, json=change)
+        for change in ({}, {"scope": "read:users update:users"}, {"scope": [1]}, {"audience": "https://x"})
+    ]
+
+    assert answers[0].json() == {
+        "statusCode": 400,
+        "error": "Bad Request",
+        "message": "Payload validation error: 'Missing required property: scope'.",
+        "errorCode": "invalid_body",
+    }
+    assert [(answer.status_code, answer.json()["errorCode"]) for answer in answers] == [(400, "invalid_body")] * 4
+    assert bare.tenant.configuration.grants[grant["id"]]["scope"] == ["read:users"]

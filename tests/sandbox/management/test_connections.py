@@ -15,7 +15,7 @@ BUYER = {"email": "buyer@example.com", "connection": CONNECTION, "password": "co
 
 
 def test_the_database_connection_has_the_recorded_shape_and_says_sign_ups_are_off(server: SandboxServer) -> None:
-    token = server.management_token(scope="read:connections")
+    token = server.management_token(scope="read:connections read:connections_options")
     answer = api(server, "GET", "/api/v2/connections", token=token, params={"name": CONNECTION})
 
     (database,) = answer.json()
@@ -95,7 +95,7 @@ def test_an_update_replaces_the_options_whole_and_clients_are_enabled_one_by_one
 def test_a_full_tenant_shows_its_own_connection_and_refuses_to_change_it(
     server: SandboxServer, check_token: str
 ) -> None:
-    token = server.management_token(scope="read:connections update:connections")
+    token = server.management_token(scope="read:connections update:connections update:connections_options")
     [own] = api(server, "GET", "/api/v2/connections", token=token, params={"name": CONNECTION}).json()
 
     refused = api(server, "PATCH", f"/api/v2/connections/{own['id']}", token=token, json={"options": {}})
@@ -125,3 +125,37 @@ def test_what_the_management_api_made_in_a_bare_tenant_is_there_after_a_restart(
         assert listed == [made]
         assert token_for(again, client_id, secret)["scope"] == "read:users"
         assert service.status_code == 201  # the connection is one users can be made in, not only a listed record
+
+
+def test_options_are_shown_only_with_read_connections_options_and_changed_only_with_update_connections_options(
+    bare: SandboxServer, bootstrap_token: str
+) -> None:
+    connection = api(bare, "POST", "/api/v2/connections", token=bootstrap_token, json=DATABASE).json()["id"]
+    path = f"/api/v2/connections/{connection}"
+    plain = bare.management_token(scope="read:connections update:connections")
+    changer = bare.management_token(scope="read:connections update:connections update:connections_options")
+
+    listed = api(bare, "GET", "/api/v2/connections", token=plain).json()
+    one = api(bare, "GET", path, token=plain).json()
+    refused = api(bare, "PATCH", path, token=plain, json={"options": {"disable_signup": False}})
+    metadata = api(bare, "PATCH", path, token=plain, json={"metadata": {"k": "w"}})
+    changed = api(bare, "PATCH", path, token=changer, json={"options": {"disable_signup": False}})
+    shown = api(bare, "GET", path, token=bootstrap_token).json()
+
+    assert [item["id"] for item in listed] == [connection]
+    assert "options" not in listed[0]
+    assert "options" not in one
+    assert one["name"] == CONNECTION
+    assert (refused.status_code, refused.json()) == (
+        403,
+        {
+            "statusCode": 403,
+            "error": "Forbidden",
+            "message": "Insufficient scope, expected any of: update:connections_options",
+            "errorCode": "insufficient_scope",
+        },
+    )
+    assert (metadata.status_code, "options" in metadata.json()) == (200, False)
+    assert (changed.status_code, "options" in changed.json()) == (200, False)
+    assert shown["options"] == {"disable_signup": False}
+    assert shown["metadata"] == {"k": "w"}

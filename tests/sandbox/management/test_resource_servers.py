@@ -83,3 +83,56 @@ def test_a_bare_tenant_has_no_api_until_one_is_created_then_updated(bare: Sandbo
     assert [server["identifier"] for server in listed] == [bare.management_audience, API_AUDIENCE]
     bad = api(bare, "PATCH", f"{path}/{created.json()['id']}", token=bootstrap_token, json={"token_lifetime": "long"})
     assert bad.status_code == 400
+
+
+def test_a_token_lifetime_outside_auth0s_bounds_is_refused_and_nothing_changes(
+    bare: SandboxServer, bootstrap_token: str
+) -> None:
+    path = "/api/v2/resource-servers"
+    made = api(bare, "POST", path, token=bootstrap_token, json={"identifier": API_AUDIENCE, "token_lifetime": 600})
+    kept = {key: dict(value) for key, value in bare.tenant.configuration.apis.items()}
+    answers = {
+        lifetime: (
+            api(
+                bare, "POST", path, token=bootstrap_token, json={"identifier": "https://b", "token_lifetime": lifetime}
+            ),
+            api(bare, "PATCH", f"{path}/{made.json()['id']}", token=bootstrap_token, json={"token_lifetime": lifetime}),
+        )
+        for lifetime in (-5, 0, 2_592_001)
+    }
+
+    assert answers[-5][0].json()["message"] == (
+        "Payload validation error: 'Value -5 is less than minimum 1' on property token_lifetime."
+    )
+    assert answers[2_592_001][1].json()["message"] == (
+        "Payload validation error: 'Value 2592001 is greater than maximum 2592000' on property token_lifetime."
+    )
+    for created, changed in answers.values():
+        assert (created.status_code, created.json()["errorCode"]) == (400, "invalid_body")
+        assert (changed.status_code, changed.json()["errorCode"]) == (400, "invalid_body")
+    assert bare.tenant.configuration.apis == kept
+    edges = [
+        api(bare, "PATCH", f"{path}/{made.json()['id']}", token=bootstrap_token, json={"token_lifetime": lifetime})
+        for lifetime in (1, 2_592_000)
+    ]
+    assert [edge.status_code for edge in edges] == [200, 200]
+
+
+def test_the_sandboxs_own_api_is_not_changed_through_the_management_api(server: SandboxServer) -> None:
+    token = server.management_token(scope="read:resource_servers update:resource_servers")
+    path = f"/api/v2/resource-servers/{quote(API_AUDIENCE, safe='')}"
+    before = api(server, "GET", path, token=token).json()
+
+    refused = api(server, "PATCH", path, token=token, json={"token_lifetime": 60, "enforce_policies": False})
+
+    assert (refused.status_code, refused.json()) == (
+        400,
+        {
+            "statusCode": 400,
+            "error": "Bad Request",
+            "message": "The sandbox's own API is changed by its settings, not here",
+            "errorCode": "invalid_body",
+        },
+    )
+    assert api(server, "GET", path, token=token).json() == before
+    assert server.tenant.configuration.apis == {}

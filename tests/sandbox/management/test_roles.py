@@ -86,3 +86,56 @@ def test_roles_are_listed_by_page_and_a_name_is_taken_once(bare: SandboxServer, 
     assert page.json()["total"] == 2
     assert [role["name"] for role in page.json()["roles"]] == ["course:b"]
     assert renamed.json()["description"] == "new"
+
+
+def test_a_role_without_a_name_is_refused_and_none_is_made(bare: SandboxServer, bootstrap_token: str) -> None:
+    made = api(bare, "POST", "/api/v2/roles", token=bootstrap_token, json={"name": "course:a"}).json()
+
+    created = api(bare, "POST", "/api/v2/roles", token=bootstrap_token, json={"name": ""})
+    renamed = api(bare, "PATCH", f"/api/v2/roles/{made['id']}", token=bootstrap_token, json={"name": ""})
+
+    for refused in (created, renamed):
+        assert (refused.status_code, refused.json()) == (
+            400,
+            {
+                "statusCode": 400,
+                "error": "Bad Request",
+                "message": "Payload validation error: 'String is too short (0 chars), minimum 1' on property name.",
+                "errorCode": "invalid_body",
+            },
+        )
+    assert [role.name for role in bare.tenant.roles.values()] == ["course:a"]
+
+
+def test_a_role_holds_one_permission_and_a_second_one_is_refused(bare: SandboxServer, bootstrap_token: str) -> None:
+    scopes = [{"value": PERMISSION, "description": "one"}, {"value": "read:course:other", "description": "two"}]
+    api(
+        bare,
+        "POST",
+        "/api/v2/resource-servers",
+        token=bootstrap_token,
+        json={"identifier": API_AUDIENCE, "scopes": scopes},
+    )
+    role = api(bare, "POST", "/api/v2/roles", token=bootstrap_token, json={"name": "course:x"}).json()
+    path = f"/api/v2/roles/{role['id']}/permissions"
+    first = [{"resource_server_identifier": API_AUDIENCE, "permission_name": PERMISSION}]
+    second = [{"resource_server_identifier": API_AUDIENCE, "permission_name": "read:course:other"}]
+
+    added = api(bare, "POST", path, token=bootstrap_token, json={"permissions": first})
+    again = api(bare, "POST", path, token=bootstrap_token, json={"permissions": first})
+    refused = api(bare, "POST", path, token=bootstrap_token, json={"permissions": second})
+    both = api(bare, "POST", path, token=bootstrap_token, json={"permissions": [*first, *second]})
+
+    assert [added.status_code, again.status_code] == [201, 201]
+    for answer in (refused, both):
+        assert (answer.status_code, answer.json()) == (
+            400,
+            {
+                "statusCode": 400,
+                "error": "Bad Request",
+                "message": f"Payload validation error: the sandbox's role course:x holds one permission ({PERMISSION})",
+                "errorCode": "invalid_body",
+            },
+        )
+    listed = api(bare, "GET", path, token=bootstrap_token).json()
+    assert [item["permission_name"] for item in listed] == [PERMISSION]
