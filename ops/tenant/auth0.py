@@ -124,6 +124,15 @@ class _NotFound(Exception):
     """A read answered 404 where that means "none"."""
 
 
+def missing_scope(scope: str, evidence: str) -> Auth0Refused:
+    """The bootstrap application lacks ``scope``: Auth0 refused a call (403), or left out what only it shows."""
+    return Auth0Refused(
+        f"the bootstrap application (AUTH0_TENANT_CLIENT_ID) lacks the Management API scope {scope} ({evidence}): "
+        "grant it in Applications > APIs > Auth0 Management API > Machine To Machine Applications; "
+        "`ops tenant --help` lists every scope it needs"
+    )
+
+
 def refusal(error: ApiError, scope: str) -> Auth0Refused:
     """Auth0's error as one line: a missing scope is named, with where to grant it."""
     status = error.status_code or 0
@@ -131,11 +140,7 @@ def refusal(error: ApiError, scope: str) -> Auth0Refused:
     code, message = body.get("errorCode"), body.get("message")
     said = f"{status} {code or body.get('error') or ''}".strip() + (f": {message}" if message else "")
     if status == 403 and code == "insufficient_scope":
-        return Auth0Refused(
-            f"the bootstrap application (AUTH0_TENANT_CLIENT_ID) lacks the Management API scope {scope} (Auth0 "
-            f"answered {said}): grant it in Applications > APIs > Auth0 Management API > Machine To Machine "
-            "Applications; `ops tenant --help` lists every scope it needs"
-        )
+        return missing_scope(scope, f"Auth0 answered {said}")
     if status == 401:
         return Auth0Refused(f"Auth0 refused the bootstrap application's token ({said})")
     return Auth0Refused(f"Auth0 answered {said}")

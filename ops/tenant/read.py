@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ops.tenant.auth0 import PAGE, Calls, text_of
+from ops.tenant.auth0 import PAGE, Calls, missing_scope, text_of
 from ops.tenant.model import (
     POST_LOGIN,
     Desired,
@@ -138,6 +138,8 @@ def _client_secret(calls: Calls, client_id: str) -> str | None:
             client_id, fields="client_id,client_secret", include_fields=True, request_options=o
         ),
     )
+    if client.client_secret is None:  # Auth0 shows an application's secret only to a token with the scope
+        raise missing_scope("read:client_keys", "Auth0 left client_secret out of the application it read")
     return text_of(client.client_secret)
 
 
@@ -159,6 +161,8 @@ def _connection(calls: Calls, name: str) -> FoundConnection | None:
     connection = next((item for item in pager.items or [] if item.name == name), None)
     if connection is None or not connection.id:
         return None
+    if connection.options is None:  # Auth0 shows a connection's options only to a token with the scope
+        raise missing_scope("read:connections_options", "Auth0 left options out of the connection it read")
     connection_id = connection.id
     enabled = calls.read(
         "read:connections",
@@ -170,7 +174,7 @@ def _connection(calls: Calls, name: str) -> FoundConnection | None:
         id=connection_id,
         name=name,
         strategy=connection.strategy or "",
-        options=dict(connection.options or {}),
+        options=dict(connection.options),
         metadata={key: value for key, value in (connection.metadata or {}).items() if value is not None},
         enabled_clients=tuple(enabled),
     )
