@@ -118,14 +118,15 @@ class CredentialsFile:
         return tuple(self.NAMES)
 
     def check(self) -> None:
-        """Refuse, before any call to Auth0, a destination ``write`` could not replace: a folder, a missing or
-        unwritable folder (the file is written beside itself, then renamed), a file it cannot read back."""
+        """Refuse, before any call to Auth0, a destination ``write`` could not replace: a folder, a path through a
+        file, an unwritable folder (the file is written beside itself, then renamed; missing folders are made in
+        the nearest existing one), a file it cannot read back."""
         option = f"--write-credentials {self.path}"
-        folder = self.path.parent
         if self.path.is_dir():
             raise InvalidOption(f"{option} is a folder: name a file in it, e.g. {self.path / 'auth0.env'}")
+        folder = next(parent for parent in self.path.parents if parent.exists() or parent == parent.parent)
         if not folder.is_dir():
-            raise InvalidOption(f"{option}: the folder {folder} does not exist")
+            raise InvalidOption(f"{option}: {folder} is a file, not a folder")
         if not os.access(folder, os.W_OK | os.X_OK):
             raise InvalidOption(f"{option}: the folder {folder} is not writable")
         if self.path.exists() and not os.access(self.path, os.R_OK):
@@ -158,6 +159,7 @@ class CredentialsFile:
             "# It holds secrets: keep it out of git.",
             *(f"{name}={shlex.quote(merged[key])}" for key, name in self.NAMES.items() if merged.get(key)),
         ]
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # e.g. .sandbox/ before `make run` made it
         write_atomically(self.path, "\n".join(lines) + "\n", mode=0o600)
 
 

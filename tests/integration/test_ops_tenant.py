@@ -377,7 +377,7 @@ HIDDEN = {
 
 @pytest.mark.usefixtures("stage")
 @pytest.mark.parametrize("command", ["plan", "apply"])
-@pytest.mark.parametrize("where", [".", "missing/auth0.env"])
+@pytest.mark.parametrize("where", [".", "a-file/auth0.env"])
 def test_a_credentials_destination_apply_could_not_write_is_one_line_before_any_change(
     bare: SandboxServer,
     files: tuple[Path, Path],
@@ -386,6 +386,7 @@ def test_a_credentials_destination_apply_could_not_write_is_one_line_before_any_
     command: str,
     where: str,
 ) -> None:
+    (tmp_path / "a-file").write_text("not a folder\n")
     destination = tmp_path / where
 
     code = ops(

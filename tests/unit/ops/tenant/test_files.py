@@ -129,8 +129,8 @@ def test_a_credentials_line_with_an_unclosed_quote_is_named_by_file_and_line_nev
     ("where", "said"),
     [
         (".", "is a folder: name a file in it"),
-        ("missing/auth0.env", "the folder {tmp}/missing does not exist"),
-        ("a-file/auth0.env", "the folder {tmp}/a-file does not exist"),
+        ("a-file/auth0.env", "{tmp}/a-file is a file, not a folder"),
+        ("a-file/deeper/auth0.env", "{tmp}/a-file is a file, not a folder"),
     ],
 )
 def test_a_credentials_destination_write_could_not_replace_is_refused_by_check(
@@ -150,6 +150,18 @@ def test_a_credentials_file_in_a_writable_folder_passes_check(tmp_path: Path) ->
     CredentialsFile(tmp_path / "auth0.env", stage="local").check()
     (tmp_path / "auth0.env").write_text("AUTH0_CLIENT_ID=m2mId\n")
     CredentialsFile(tmp_path / "auth0.env", stage="local").check()
+
+
+def test_missing_folders_pass_check_and_are_made_private_when_the_file_is_written(tmp_path: Path) -> None:
+    # `.sandbox/auth0.env` on a fresh clone, before `make run` made .sandbox/: the guide's command works as written.
+    credentials = CredentialsFile(tmp_path / "new" / "deeper" / "auth0.env", stage="local")
+
+    credentials.check()
+    credentials.write({"client_id": "m2mId"})
+
+    assert credentials.read() is not None
+    assert stat.S_IMODE((tmp_path / "new" / "deeper").stat().st_mode) == 0o700
+    assert stat.S_IMODE(credentials.path.stat().st_mode) == 0o600
 
 
 # --- the service's secret ---------------------------------------------------------------------------
