@@ -105,6 +105,17 @@ def token_for(server: SandboxServer, client_id: str, secret: str) -> dict[str, A
     return answer
 
 
+def machine_application(server: SandboxServer, token: str) -> tuple[str, str]:
+    """A client-credentials application made through the Management API: its id and its secret (as Auth0 shows
+    it to a token with read:client_keys)."""
+    client = api(
+        server, "POST", "/api/v2/clients", token=token, json={"name": "s", "grant_types": ["client_credentials"]}
+    )
+    client_id: str = client.json()["client_id"]
+    secret: str = api(server, "GET", f"/api/v2/clients/{client_id}", token=token).json()["client_secret"]
+    return client_id, secret
+
+
 def read(server: SandboxServer, path: str, token: str, **params: Any) -> requests.Response:
     return requests.get(
         f"{server.base_url}/api/v2{path}", params=params, headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT

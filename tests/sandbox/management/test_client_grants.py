@@ -12,6 +12,7 @@ from tests.sandbox.support import (
     SERVICE_SCOPES,
     api,
     fixture,
+    machine_application,
     read,
     token_for,
     types_of,
@@ -46,15 +47,7 @@ def test_client_grants_page_with_take_and_from(server: SandboxServer, check_toke
 def test_a_created_grant_gives_a_created_application_tokens_with_exactly_its_scopes(
     bare: SandboxServer, bootstrap_token: str
 ) -> None:
-    client = api(
-        bare,
-        "POST",
-        "/api/v2/clients",
-        token=bootstrap_token,
-        json={"name": "s", "grant_types": ["client_credentials"]},
-    )
-    client_id = client.json()["client_id"]
-    secret = api(bare, "GET", f"/api/v2/clients/{client_id}", token=bootstrap_token).json()["client_secret"]
+    client_id, secret = machine_application(bare, bootstrap_token)
     body = {"client_id": client_id, "audience": bare.management_audience, "scope": ["read:users"]}
 
     created = api(bare, "POST", "/api/v2/client-grants", token=bootstrap_token, json=body)
@@ -84,15 +77,7 @@ def test_a_grant_on_another_api_gives_no_management_api_token_whatever_its_scope
         token=bootstrap_token,
         json={"identifier": API_AUDIENCE, "scopes": scopes},
     )
-    client = api(
-        bare,
-        "POST",
-        "/api/v2/clients",
-        token=bootstrap_token,
-        json={"name": "s", "grant_types": ["client_credentials"]},
-    )
-    client_id = client.json()["client_id"]
-    secret = api(bare, "GET", f"/api/v2/clients/{client_id}", token=bootstrap_token).json()["client_secret"]
+    client_id, secret = machine_application(bare, bootstrap_token)
     body = {"client_id": client_id, "audience": API_AUDIENCE, "scope": ["read:users"]}
 
     created = api(bare, "POST", "/api/v2/client-grants", token=bootstrap_token, json=body)

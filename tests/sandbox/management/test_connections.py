@@ -8,7 +8,7 @@ from pathlib import Path
 from sandbox.defaults import DEFAULT_TENANT_CLIENT_ID, DEFAULT_TENANT_CLIENT_SECRET
 from sandbox.server import SandboxServer
 from tests.integration.harness import free_port
-from tests.sandbox.support import CONNECTION, api, fixture, token_for
+from tests.sandbox.support import CONNECTION, api, fixture, machine_application, token_for
 
 DATABASE = {"name": CONNECTION, "strategy": "auth0", "options": {"disable_signup": True}, "metadata": {"k": "v"}}
 BUYER = {"email": "buyer@example.com", "connection": CONNECTION, "password": "correct horse battery"}
@@ -109,11 +109,7 @@ def test_what_the_management_api_made_in_a_bare_tenant_is_there_after_a_restart(
     with SandboxServer(bare=True, state_path=state, port=port) as first:
         bootstrap = token_for(first, DEFAULT_TENANT_CLIENT_ID, DEFAULT_TENANT_CLIENT_SECRET)["access_token"]
         made = api(first, "POST", "/api/v2/connections", token=bootstrap, json=DATABASE).json()
-        client = api(
-            first, "POST", "/api/v2/clients", token=bootstrap, json={"name": "s", "grant_types": ["client_credentials"]}
-        )
-        client_id = client.json()["client_id"]
-        secret = api(first, "GET", f"/api/v2/clients/{client_id}", token=bootstrap).json()["client_secret"]
+        client_id, secret = machine_application(first, bootstrap)
         grant = {"client_id": client_id, "audience": first.management_audience, "scope": ["read:users"]}
         api(first, "POST", "/api/v2/client-grants", token=bootstrap, json=grant)
 
